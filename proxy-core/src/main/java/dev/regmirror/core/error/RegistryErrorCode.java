@@ -1,0 +1,59 @@
+package dev.regmirror.core.error;
+
+/**
+ * The registry error codes regmirror answers with, each owning its HTTP status, as in the
+ * <a href="https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes">OCI
+ * distribution spec error codes</a> and distribution's {@code registry/api/errcode/register.go}.
+ *
+ * <p>{@link #NOT_FOUND} (no such endpoint), {@link #UNAVAILABLE} and {@link #UPSTREAM_ERROR} are a
+ * mirror's own: the path is not part of the API, the upstream could not be
+ * reached, or answered with something that cannot be passed on as it is.
+ */
+public enum RegistryErrorCode {
+    BLOB_UNKNOWN(404, "blob unknown to registry"),
+    DIGEST_INVALID(400, "provided digest did not match uploaded content"),
+    MANIFEST_BLOB_UNKNOWN(404, "manifest references a manifest or blob unknown to registry"),
+    MANIFEST_INVALID(400, "manifest invalid"),
+    MANIFEST_UNKNOWN(404, "manifest unknown to registry"),
+    NAME_INVALID(400, "invalid repository name"),
+    NAME_UNKNOWN(404, "repository name not known to registry"),
+    SIZE_INVALID(400, "provided length did not match content length"),
+    UNAUTHORIZED(401, "authentication required"),
+    DENIED(403, "requested access to the resource is denied"),
+    UNSUPPORTED(405, "the operation is unsupported"),
+    TOOMANYREQUESTS(429, "too many requests"),
+    UNKNOWN(500, "unknown error"),
+    NOT_FOUND(404, "no such endpoint"),
+    UPSTREAM_ERROR(502, "the upstream registry failed to answer properly"),
+    UNAVAILABLE(503, "service unavailable");
+
+    private final int status;
+    private final String defaultMessage;
+
+    RegistryErrorCode(int status, String defaultMessage) {
+        this.status = status;
+        this.defaultMessage = defaultMessage;
+    }
+
+    /** The HTTP status a response carrying this code has. */
+    public int status() {
+        return status;
+    }
+
+    public String defaultMessage() {
+        return defaultMessage;
+    }
+
+    /** Maps a code seen on the wire to ours; anything unknown becomes {@link #UNKNOWN}. */
+    public static RegistryErrorCode fromWire(String code) {
+        if (code == null) {
+            return UNKNOWN;
+        }
+        for (RegistryErrorCode c : values()) {
+            if (c.name().equals(code)) {
+                return c;
+            }
+        }
+        return UNKNOWN;
+    }
+}
