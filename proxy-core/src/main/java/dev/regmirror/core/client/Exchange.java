@@ -1,0 +1,144 @@
+package dev.regmirror.core.client;
+
+import dev.regmirror.core.client.auth.BearerToken;
+import dev.regmirror.core.client.auth.Challenge;
+import dev.regmirror.core.client.auth.Origin;
+import dev.regmirror.core.client.auth.Scope;
+import dev.regmirror.core.client.auth.TokenCache;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Sends a {@link Fetch} to the upstream: answers a 401 once with a bearer token (cached per scope and
+ * used up front next time) or basic credentials, and follows up to five redirects by hand, sending
+ * Authorization only to the upstream's own origin.
+ */
+final class Exchange {
+
+    static final int MAX_REDIRECTS = 5;
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+
+    private final UpstreamSettings settings;
+    private final HttpClient http;
+    private final ScheduledExecutorService scheduler;
+    private final TokenCache tokens;
+    private final TokenFetcher tokenFetcher;
+    private final Failures failures;
+    private volatile boolean basicAccepted;
+
+    Exchange(UpstreamSettings settings, HttpClient http, ScheduledExecutorService scheduler, TokenCache tokens,
+             TokenFetcher tokenFetcher, Failures failures) {
+        this.settings = settings;
+        this.http = http;
+        this.scheduler = scheduler;
+        this.tokens = tokens;
+        this.tokenFetcher = tokenFetcher;
+        this.failures = failures;
+    }
+
+    /** What an attempt authorizes with: nothing, a bearer token, or basic credentials. */
+    private record Auth(Optional<String> header, Optional<BearerToken> token) {
+
+        static final Auth NONE = new Auth(Optional.empty(), Optional.empty());
+
+        static Auth bearer(BearerToken token) {
+            return new Auth(Optional.of(token.header()), Optional.of(token));
+        }
+
+        boolean isBasic() {
+            return header.isPresent() && token.isEmpty();
+        }
+    }
+
+    /** The final response; fails with a ProxyException or a raw I/O failure for the caller to map. */
+    CompletableFuture<UpstreamResponse> send(Fetch fetch) {
+        Scope scope = Scope.pull(fetch.name());
+        Optional<BearerToken> cached = tokens.get(settings.registry(), scope);
+        Auth first = cached.map(Auth::bearer).orElse(basicAccepted ? basicAuth() : Auth.NONE);
+        return attempt(fetch, scope, first, false);
+    }
+
+    private CompletableFuture<UpstreamResponse> attempt(Fetch fetch, Scope scope, Auth auth, boolean retried) {
+        return follow(fetch, fetch.uri(settings.url()), auth, 0).thenCompose(response -> {
+            if (response.status() != 401 || retried || !Origin.same(response.uri(), settings.url())) {
+                return CompletableFuture.completedFuture(response);
+            }
+            Optional<Challenge> challenge = Challenge.select(response.headers().allValues("WWW-Authenticate"));
+            if (challenge.isPresent() && challenge.get().isBearer()) {
+                BodyCollector.discard(response.body());
+                auth.token().ifPresent(refused -> tokens.invalidate(settings.registry(), scope, refused));
+                return tokenFetcher.fetch(challenge.get(), scope, fetch.what()).thenCompose(token -> {
+                    tokens.put(settings.registry(), scope, token);
+                    return attempt(fetch, scope, Auth.bearer(token), true);
+                });
+            }
+            if (challenge.isPresent() && challenge.get().isBasic() && settings.credentials().isPresent()
+                    && !auth.isBasic()) {
+                BodyCollector.discard(response.body());
+                return attempt(fetch, scope, basicAuth(), true).thenApply(retriedResponse -> {
+                    basicAccepted = retriedResponse.status() != 401;
+                    return retriedResponse;
+                });
+            }
+            return CompletableFuture.completedFuture(response);
+        });
+    }
+
+    private Auth basicAuth() {
+        return settings.credentials().map(c -> new Auth(Optional.of(TokenFetcher.basic(c)), Optional.<BearerToken>empty()))
+                .orElse(Auth.NONE);
+    }
+
+    private CompletableFuture<UpstreamResponse> follow(Fetch fetch, URI uri, Auth auth, int hops) {
+        return http.sendAsync(request(fetch, uri, auth), HttpResponse.BodyHandlers.ofPublisher()).thenCompose(raw -> {
+            var body = GuardedPublisher.watching(raw.body(), fetch.what(), settings, scheduler, failures);
+            UpstreamResponse response = new UpstreamResponse(raw.statusCode(), raw.headers(), raw.uri(), body);
+            if (!REDIRECTS.contains(response.status())) {
+                return CompletableFuture.completedFuture(response);
+            }
+            BodyCollector.discard(body);
+            if (hops >= MAX_REDIRECTS) {
+                throw failures.protocol(fetch.what(), "more than " + MAX_REDIRECTS + " redirects", response.status());
+            }
+            return follow(fetch, location(fetch, response), auth, hops + 1);
+        });
+    }
+
+    private HttpRequest request(Fetch fetch, URI uri, Auth auth) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
+                .timeout(settings.readTimeout())
+                .method(fetch.method(), HttpRequest.BodyPublishers.noBody());
+        if ("http".equalsIgnoreCase(uri.getScheme())) {
+            builder.version(HttpClient.Version.HTTP_1_1);
+        }
+        fetch.accept().ifPresent(accept -> builder.header("Accept", accept));
+        if (Origin.same(uri, settings.url())) {
+            auth.header().ifPresent(value -> builder.header("Authorization", value));
+        }
+        return builder.build();
+    }
+
+    private URI location(Fetch fetch, UpstreamResponse response) {
+        String location = response.headers().firstValue("Location").orElse("");
+        try {
+            URI target = response.uri().resolve(new URI(location.trim()));
+            String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+            if (!location.isBlank() && (scheme.equals("http") || scheme.equals("https")) && target.getHost() != null) {
+                return target;
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            // reported below
+        }
+        throw failures.protocol(fetch.what(), "redirect " + response.status() + " to an unusable Location \""
+                + Text.printable(location) + "\"", response.status());
+    }
+}

@@ -1,0 +1,165 @@
+package dev.regmirror.core.client;
+
+import dev.regmirror.core.error.ProxyException;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * A response body that fails its subscriber with a {@link ProxyException} when the upstream sends
+ * nothing for the read timeout while the subscriber wants data, or breaks off; the subscriber's
+ * demand passes through unchanged, so back-pressure reaches the connection.
+ */
+final class GuardedPublisher implements Flow.Publisher<List<ByteBuffer>> {
+
+    private final Flow.Publisher<List<ByteBuffer>> upstream;
+    private final long timeoutNanos;
+    private final ScheduledExecutorService scheduler;
+    private final Supplier<ProxyException> onTimeout;
+    private final Function<Throwable, ProxyException> onFailure;
+    private final LongSupplier nanoTime;
+
+    GuardedPublisher(Flow.Publisher<List<ByteBuffer>> upstream, Duration readTimeout,
+                     ScheduledExecutorService scheduler, Supplier<ProxyException> onTimeout,
+                     Function<Throwable, ProxyException> onFailure, LongSupplier nanoTime) {
+        this.upstream = upstream;
+        this.timeoutNanos = readTimeout.toNanos();
+        this.scheduler = scheduler;
+        this.onTimeout = onTimeout;
+        this.onFailure = onFailure;
+        this.nanoTime = nanoTime;
+    }
+
+    /** Watches a body fetched for {@code what}, with the upstream's read timeout. */
+    static GuardedPublisher watching(Flow.Publisher<List<ByteBuffer>> body, String what, UpstreamSettings settings,
+                                     ScheduledExecutorService scheduler, Failures failures) {
+        Duration timeout = settings.readTimeout();
+        return new GuardedPublisher(body, timeout, scheduler,
+                () -> failures.unavailable(what, "read timed out after " + Failures.seconds(timeout), null),
+                failure -> failures.map(what, failure), System::nanoTime);
+    }
+
+    @Override
+    public void subscribe(Flow.Subscriber<? super List<ByteBuffer>> subscriber) {
+        upstream.subscribe(new Relay(subscriber));
+    }
+
+    /** Sits between the upstream body and one subscriber; signals to the subscriber never overlap. */
+    private final class Relay implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subscription {
+
+        private static final int IDLE = 0;
+        private static final int DELIVERING = 1;
+        private static final int DONE = 2;
+
+        private final Flow.Subscriber<? super List<ByteBuffer>> downstream;
+        private final AtomicInteger state = new AtomicInteger(IDLE);
+        private final AtomicLong demand = new AtomicLong();
+        private volatile long lastProgress;
+        private volatile Flow.Subscription subscription;
+        private volatile ScheduledFuture<?> timer;
+
+        Relay(Flow.Subscriber<? super List<ByteBuffer>> downstream) {
+            this.downstream = downstream;
+            this.lastProgress = nanoTime.getAsLong();
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            downstream.onSubscribe(this);
+            schedule(timeoutNanos);
+        }
+
+        @Override
+        public void request(long n) {
+            if (n > 0 && demand.get() == 0) {
+                lastProgress = nanoTime.getAsLong();
+            }
+            if (n > 0) {
+                demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+            }
+            subscription.request(n);
+        }
+
+        @Override
+        public void cancel() {
+            state.set(DONE);
+            stopTimer();
+            subscription.cancel();
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> item) {
+            if (!state.compareAndSet(IDLE, DELIVERING)) {
+                return;
+            }
+            lastProgress = nanoTime.getAsLong();
+            demand.decrementAndGet();
+            downstream.onNext(item);
+            state.compareAndSet(DELIVERING, IDLE);
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            if (terminate()) {
+                downstream.onError(onFailure.apply(failure));
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (terminate()) {
+                downstream.onComplete();
+            }
+        }
+
+        private boolean terminate() {
+            stopTimer();
+            return state.getAndSet(DONE) != DONE;
+        }
+
+        /** Runs on the scheduler: fails the body if data is wanted and none came for the timeout. */
+        private void check() {
+            if (state.get() == DONE) {
+                return;
+            }
+            long waited = nanoTime.getAsLong() - lastProgress;
+            boolean wanting = demand.get() > 0;
+            if (wanting && waited >= timeoutNanos && state.compareAndSet(IDLE, DONE)) {
+                subscription.cancel();
+                downstream.onError(onTimeout.get());
+                return;
+            }
+            boolean counting = wanting && state.get() == IDLE;
+            schedule(counting ? Math.max(timeoutNanos - waited, TimeUnit.MILLISECONDS.toNanos(1)) : timeoutNanos);
+        }
+
+        private void schedule(long delayNanos) {
+            if (state.get() != DONE) {
+                try {
+                    timer = scheduler.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException shuttingDown) {
+                    // the process is stopping; the body goes unwatched
+                }
+            }
+        }
+
+        private void stopTimer() {
+            ScheduledFuture<?> current = timer;
+            if (current != null) {
+                current.cancel(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.regmirror.core.client;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.regmirror.core.client.auth.TokenCache;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@link RegistryClient} on {@link HttpClient}: everything asynchronous, manifests read whole
+ * (at most 4 MiB) and verified, blobs streamed with back-pressure and a read timeout.
+ */
+public final class HttpRegistryClient implements RegistryClient {
+
+    private final UpstreamSettings settings;
+    private final Exchange exchange;
+    private final Failures failures;
+    private final UpstreamErrors errors;
+    private final ManifestCheck manifests;
+
+    /**
+     * @param http      a client that does not follow redirects (see {@link #newHttpClient})
+     * @param tokens    the token cache, which may be shared between upstreams
+     * @param scheduler runs the read timeouts of bodies
+     */
+    public HttpRegistryClient(UpstreamSettings settings, HttpClient http, TokenCache tokens,
+                              ScheduledExecutorService scheduler) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(tokens, "tokens");
+        Objects.requireNonNull(scheduler, "scheduler");
+        this.failures = new Failures(settings);
+        this.errors = new UpstreamErrors(settings, failures);
+        this.manifests = new ManifestCheck(failures);
+        TokenFetcher tokenFetcher = new TokenFetcher(settings, http, scheduler, failures, errors);
+        this.exchange = new Exchange(settings, http, scheduler, tokens, tokenFetcher, failures);
+    }
+
+    /** A client with its own HttpClient (running on {@code executor}) and its own token cache on {@code clock}. */
+    public static HttpRegistryClient create(UpstreamSettings settings, Executor executor,
+                                            ScheduledExecutorService scheduler, Clock clock) {
+        Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
+        return new HttpRegistryClient(settings, newHttpClient(settings, executor), new TokenCache(ticker), scheduler);
+    }
+
+    /**
+     * The HttpClient an upstream needs: no automatic redirects (they are followed by hand), the
+     * configured connect timeout, HTTP/2 only over TLS so that plain HTTP never tries an h2c upgrade.
+     */
+    public static HttpClient newHttpClient(UpstreamSettings settings, Executor executor) {
+        boolean tls = "https".equalsIgnoreCase(settings.url().getScheme());
+        return HttpClient.newBuilder()
+                .executor(Objects.requireNonNull(executor, "executor"))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(settings.connectTimeout())
+                .version(tls ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    @Override
+    public String registry() {
+        return settings.registry();
+    }
+
+    @Override
+    public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
+        Fetch fetch = Fetch.manifest("HEAD", name, reference);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenApply(response -> {
+            BodyCollector.discard(response.body());
+            if (response.status() != 200) {
+                throw errors.from(fetch, response.status(), response.headers(), Optional.empty());
+            }
+            String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type").orElse(""));
+            return new ManifestHead(ManifestCheck.declaredDigest(response.headers()), mediaType,
+                    response.contentLength());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
+        Fetch fetch = Fetch.manifest("GET", name, reference);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+            if (response.status() != 200) {
+                return failed(fetch, response);
+            }
+            if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
+                BodyCollector.discard(response.body());
+                throw failures.protocol(fetch.what(), "manifest of " + response.contentLength()
+                        + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
+            }
+            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST)
+                    .thenApply(bytes -> manifests.check(fetch, reference, response.headers(), bytes));
+        }));
+    }
+
+    @Override
+    public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
+        Fetch fetch = Fetch.blob("HEAD", name, digest);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenApply(response -> {
+            BodyCollector.discard(response.body());
+            if (response.status() != 200) {
+                throw errors.from(fetch, response.status(), response.headers(), Optional.empty());
+            }
+            return new BlobHead(response.contentLength());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
+        Fetch fetch = Fetch.blob("GET", name, digest);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> response.status() == 200
+                ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
+                : failed(fetch, response)));
+    }
+
+    /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */
+    private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse response) {
+        return BodyCollector.collect(response.body(), UpstreamErrors.MAX_BODY)
+                .handle((bytes, unreadable) -> Optional.ofNullable(bytes))
+                .thenApply(body -> {
+                    throw errors.from(fetch, response.status(), response.headers(), body);
+                });
+    }
+}

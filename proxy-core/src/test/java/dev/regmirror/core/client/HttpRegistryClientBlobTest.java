@@ -1,0 +1,155 @@
+package dev.regmirror.core.client;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.head;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static dev.regmirror.core.client.Payloads.ALPINE;
+import static dev.regmirror.core.client.UpstreamFixture.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
+import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.reference.Digest;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Blob HEAD and GET: streaming with back-pressure, stalls and breaks, redirects to other hosts. */
+class HttpRegistryClientBlobTest {
+
+    private static final byte[] LAYER = bytes(64 * 1024, 1);
+    private static final Digest LAYER_DIGEST = Digest.sha256Of(LAYER);
+    private static final String LAYER_PATH = "/v2/library/alpine/blobs/" + LAYER_DIGEST;
+
+    private final UpstreamFixture fixture = new UpstreamFixture();
+    private final WireMockServer upstream = fixture.upstream;
+    private final WireMockServer otherHost = fixture.otherHost;
+    private final HttpRegistryClient client = fixture.client();
+
+    @AfterEach
+    void close() {
+        fixture.close();
+    }
+
+    private static byte[] bytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static Throwable bodyFailure(BodySubscriber subscriber) throws Exception {
+        try {
+            subscriber.result.get(10, TimeUnit.SECONDS);
+            throw new AssertionError("the body completed");
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    @Test
+    void blobStreamsItsBytesAndLength() throws Exception {
+        upstream.stubFor(get(LAYER_PATH).willReturn(aResponse().withBody(LAYER)
+                .withHeader("Content-Length", String.valueOf(LAYER.length))));
+
+        BlobBody body = await(client.getBlob(ALPINE, LAYER_DIGEST));
+
+        assertEquals(LAYER.length, body.contentLength());
+        assertArrayEquals(LAYER, await(BodySubscriber.readAll(body).result));
+    }
+
+    @Test
+    void largeBlobArrivesInManyChunksNoFasterThanAskedFor() throws Exception {
+        byte[] large = bytes(20 * 1024 * 1024, 2);
+        Digest digest = Digest.sha256Of(large);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(large)));
+
+        BodySubscriber subscriber = BodySubscriber.readAll(await(client.getBlob(ALPINE, digest)));
+
+        assertEquals(digest, Digest.sha256Of(await(subscriber.result)));
+        assertTrue(subscriber.items.get() > 20, "items: " + subscriber.items.get());
+        assertEquals(0, subscriber.unrequested.get());
+    }
+
+    @Test
+    void headTellsTheBlobsSize() throws Exception {
+        upstream.stubFor(head(urlEqualTo(LAYER_PATH)).willReturn(aResponse().withHeader("Content-Length", "3408729")));
+
+        assertEquals(new BlobHead(3408729), await(client.headBlob(ALPINE, LAYER_DIGEST)));
+    }
+
+    @Test
+    void upstreamBreakingOffMidBodyFailsTheSubscriberAsUnavailable() throws Exception {
+        upstream.stubFor(get(LAYER_PATH).willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
+
+        Throwable failure = bodyFailure(BodySubscriber.readAll(await(client.getBlob(ALPINE, LAYER_DIGEST))));
+
+        UpstreamUnavailableException e = assertInstanceOf(UpstreamUnavailableException.class, failure);
+        assertEquals("docker.io", e.upstream());
+        assertTrue(e.getMessage().startsWith("pull blob " + LAYER_DIGEST.shortForm() + " of library/alpine from docker.io ("
+                + fixture.url() + "): connection broke off"), e.getMessage());
+    }
+
+    @Test
+    void upstreamStallingMidBodyFailsTheSubscriberAfterTheReadTimeout() throws Exception {
+        try (StallingUpstream stalling = new StallingUpstream(LAYER, 1000)) {
+            HttpRegistryClient stalled = fixture.client(fixture.impatient(stalling.url()));
+            BlobBody body = await(stalled.getBlob(ALPINE, LAYER_DIGEST));
+            long start = System.nanoTime();
+
+            Throwable failure = bodyFailure(BodySubscriber.readAll(body));
+
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis >= 600 && millis < 3_000, "took " + millis + " ms");
+            UpstreamUnavailableException e = assertInstanceOf(UpstreamUnavailableException.class, failure);
+            assertTrue(e.getMessage().endsWith("read timed out after 0.7s"), e.getMessage());
+        }
+    }
+
+    @Test
+    void redirectToAnotherHostCarriesNoAuthorizationButOneOnTheSameHostDoes() throws Exception {
+        upstream.stubFor(get(LAYER_PATH).withHeader("Authorization", absent()).willReturn(aResponse().withStatus(401)
+                .withHeader("WWW-Authenticate", "Bearer realm=\"" + fixture.url() + "/token\",service=\"registry\"")));
+        upstream.stubFor(get(urlPathEqualTo("/token")).willReturn(okJson(Payloads.tokenJson("t1", 300))));
+        upstream.stubFor(get(LAYER_PATH).withHeader("Authorization", equalTo("Bearer t1")).willReturn(aResponse()
+                .withStatus(307).withHeader("Location", "../../../storage/layer?part=1")));
+        upstream.stubFor(get("/v2/storage/layer?part=1").willReturn(aResponse().withStatus(302)
+                .withHeader("Location", fixture.otherUrl() + "/cdn/layer?signature=abc")));
+        otherHost.stubFor(get("/cdn/layer?signature=abc").willReturn(aResponse().withBody(LAYER)));
+
+        assertArrayEquals(LAYER, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, LAYER_DIGEST))).result));
+
+        upstream.verify(1, getRequestedFor(urlEqualTo("/v2/storage/layer?part=1"))
+                .withHeader("Authorization", equalTo("Bearer t1")));
+        otherHost.verify(1, getRequestedFor(urlEqualTo("/cdn/layer?signature=abc")).withHeader("Authorization", absent()));
+    }
+
+    @Test
+    void redirectToTheSameHostOnAnotherPortCarriesNoAuthorization() throws Exception {
+        var settings = fixture.settings(fixture.url(), Optional.of(UpstreamFixture.CREDENTIALS),
+                Optional.empty());
+        upstream.stubFor(get(LAYER_PATH).withHeader("Authorization", absent()).willReturn(aResponse().withStatus(401)
+                .withHeader("WWW-Authenticate", "Basic realm=\"registry\"")));
+        upstream.stubFor(get(LAYER_PATH).withHeader("Authorization", equalTo(TokenFetcher.basic(UpstreamFixture.CREDENTIALS)))
+                .willReturn(aResponse().withStatus(301).withHeader("Location",
+                        "http://localhost:" + otherHost.port() + "/cdn/layer")));
+        otherHost.stubFor(get("/cdn/layer").willReturn(aResponse().withBody(LAYER)));
+
+        assertArrayEquals(LAYER, await(BodySubscriber.readAll(await(fixture.client(settings)
+                .getBlob(ALPINE, LAYER_DIGEST))).result));
+
+        otherHost.verify(1, getRequestedFor(urlEqualTo("/cdn/layer")).withHeader("Authorization", absent()));
+    }
+}
