@@ -1,0 +1,120 @@
+package dev.regmirror.core.blob;
+
+import dev.regmirror.core.reference.Digest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+
+/**
+ * One blob being written: bytes go to an ingest file and through the digest as they arrive; only
+ * {@link #commit()} makes them visible, after checking size and digest, following containerd's
+ * writer ({@code plugins/content/local/writer.go}): write, verify, fsync, atomic rename.
+ *
+ * <p>Writes come from one thread at a time; {@link #written()} may be read from any thread.
+ */
+public final class BlobIngest implements AutoCloseable {
+
+    private final FileBlobStore store;
+    private final Digest expected;
+    private final long expectedSize;
+    private final Path path;
+    private final FileChannel channel;
+    private final MessageDigest hasher;
+    private volatile long written;
+    private boolean finished;
+
+    BlobIngest(FileBlobStore store, Digest expected, long expectedSize, Path path, FileChannel channel) {
+        this.store = store;
+        this.expected = expected;
+        this.expectedSize = expectedSize;
+        this.path = path;
+        this.channel = channel;
+        this.hasher = expected.newHasher();
+    }
+
+    public Digest expected() {
+        return expected;
+    }
+
+    /** The ingest file; readers may follow it while it grows (it is renamed on commit). */
+    public Path path() {
+        return path;
+    }
+
+    /** How many bytes were written so far. */
+    public long written() {
+        return written;
+    }
+
+    /** Appends the buffer's remaining bytes, hashing them on the way. */
+    public void write(ByteBuffer buffer) throws IOException {
+        if (finished) {
+            throw new IOException("ingest of " + expected + " already finished");
+        }
+        ByteBuffer forHash = buffer.duplicate();
+        int n = buffer.remaining();
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        hasher.update(forHash);
+        written += n;
+        if (expectedSize >= 0 && written > expectedSize) {
+            throw new DigestMismatchException("blob " + expected + " is longer than the expected "
+                    + expectedSize + " bytes");
+        }
+    }
+
+    /**
+     * Verifies size and digest, syncs and moves the file under its digest. A blob that another
+     * writer committed first counts as success. On failure the ingest is removed.
+     */
+    public StoredBlob commit() throws IOException {
+        if (finished) {
+            throw new IOException("ingest of " + expected + " already finished");
+        }
+        finished = true;
+        try {
+            if (expectedSize >= 0 && written != expectedSize) {
+                throw new DigestMismatchException("blob " + expected + " has " + written
+                        + " bytes where " + expectedSize + " were expected");
+            }
+            if (!expected.matches(hasher)) {
+                throw new DigestMismatchException("blob content does not match digest " + expected);
+            }
+            channel.force(true);
+            channel.close();
+            return store.commitIngest(path, expected, written);
+        } catch (IOException | RuntimeException e) {
+            abortQuietly();
+            throw e;
+        }
+    }
+
+    /** Drops what was written; nothing becomes visible. Safe to call more than once. */
+    public void abort() {
+        finished = true;
+        abortQuietly();
+    }
+
+    private void abortQuietly() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a channel we are abandoning: nothing to do
+        }
+        try {
+            java.nio.file.Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // the start-up sweep of the ingest area removes it
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!finished) {
+            abort();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.regmirror.core.blob;
+
+import dev.regmirror.core.reference.Digest;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Content-addressed local storage of blobs: each digest is stored once, whatever repositories
+ * reach it, and is visible only once its bytes were verified. Every method does disk I/O: call
+ * them from a disk executor, never from an event loop.
+ */
+public interface BlobStore {
+
+    /** The committed blob with this digest, if present. */
+    Optional<StoredBlob> find(Digest digest) throws IOException;
+
+    /** Opens the committed blob with this digest for reading, if present. */
+    Optional<OpenBlob> open(Digest digest) throws IOException;
+
+    /** Begins writing a blob expected to have this digest and, where known (not -1), this size. */
+    BlobIngest begin(Digest expected, long expectedSize) throws IOException;
+
+    /** Reads a small committed blob whole (manifests); empty if absent. */
+    Optional<byte[]> readAll(Digest digest) throws IOException;
+
+    /** Writes small bytes already known to have this digest (manifests), committing them at once. */
+    StoredBlob put(Digest digest, byte[] bytes) throws IOException;
+}

@@ -1,0 +1,61 @@
+package dev.regmirror.core.blob;
+
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.reference.Digest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Cached manifests: their bytes live in the {@link BlobStore} under their digest like any content;
+ * the media type they were served with is kept beside, in {@code manifests/<algorithm>/<hex>}. A
+ * manifest counts as cached only when both are there. Disk I/O: call from a disk executor.
+ */
+public final class ManifestStore {
+
+    private final BlobStore blobs;
+    private final Path types;
+    private final Path scratch;
+
+    public ManifestStore(BlobStore blobs, Path root) throws IOException {
+        this.blobs = blobs;
+        this.types = root.resolve("manifests");
+        this.scratch = root.resolve("ingest");
+        Files.createDirectories(types);
+        Files.createDirectories(scratch);
+    }
+
+    /** The cached manifest with this digest, if both its bytes and its media type are present. */
+    public Optional<ManifestBytes> get(Digest digest) throws IOException {
+        String mediaType;
+        try {
+            mediaType = Files.readString(typePath(digest), StandardCharsets.UTF_8).trim();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        return blobs.readAll(digest).map(bytes -> new ManifestBytes(mediaType, digest, bytes));
+    }
+
+    /** Caches a manifest whose digest was already verified. */
+    public void put(ManifestBytes manifest) throws IOException {
+        blobs.put(manifest.digest(), manifest.bytes());
+        Path target = typePath(manifest.digest());
+        Files.createDirectories(target.getParent());
+        Path temp = scratch.resolve("type-" + UUID.randomUUID());
+        Files.writeString(temp, manifest.mediaType(), StandardCharsets.UTF_8);
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private Path typePath(Digest digest) {
+        Path path = types.resolve(digest.algorithm()).resolve(digest.hex());
+        if (!path.normalize().startsWith(types)) {
+            throw new IllegalArgumentException("digest " + digest + " escapes the store");
+        }
+        return path;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.regmirror.core.mirror;
+
+import dev.regmirror.core.blob.BlobIngest;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.StoredBlob;
+import dev.regmirror.core.client.BlobBody;
+import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.error.UpstreamErrorException;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One download of a blob from the upstream into the cache, which any number of readers follow as
+ * it grows. Bytes are written to an ingest file and hashed as they arrive; the last byte is held
+ * back from readers until size and digest are verified and the blob committed, so no reader ever
+ * receives a complete body that failed verification. A failed fill commits nothing and every
+ * reader's response ends in error.
+ */
+public final class BlobFill {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BlobFill.class);
+
+    private final Route route;
+    private final Digest digest;
+    private final CompletableFuture<Long> started = new CompletableFuture<>();
+    private final CompletableFuture<StoredBlob> done = new CompletableFuture<>();
+    private final List<Runnable> waiters = new ArrayList<>();
+    private volatile BlobIngest ingest;
+    private volatile long written;
+    private Path readablePath;
+
+    BlobFill(Route route, Digest digest) {
+        this.route = route;
+        this.digest = digest;
+    }
+
+    public Digest digest() {
+        return digest;
+    }
+
+    /** Completes with the blob's size (-1 if the upstream did not declare it) once the upstream answered 200. */
+    public CompletableFuture<Long> started() {
+        return started;
+    }
+
+    /** Completes when the blob is verified and committed; fails if the fill failed. */
+    public CompletableFuture<StoredBlob> done() {
+        return done;
+    }
+
+    /** How many bytes from the start a reader may send now. */
+    public long readable() {
+        if (done.isDone() && !done.isCompletedExceptionally()) {
+            return done.join().size();
+        }
+        return Math.max(0, written - 1);
+    }
+
+    /**
+     * Runs the callback once more than {@code position} bytes are readable or the fill has ended,
+     * at once if that is already so. Callbacks run on the fill's thread: they must only hand off.
+     */
+    public void whenReadableBeyond(long position, Runnable callback) {
+        synchronized (waiters) {
+            if (readable() <= position && !done.isDone()) {
+                waiters.add(callback);
+                return;
+            }
+        }
+        callback.run();
+    }
+
+    /** Opens the fill's content for positional reads: the ingest file, or the blob once committed. */
+    public FileChannel openReader() throws IOException {
+        synchronized (this) {
+            return FileChannel.open(readablePath, StandardOpenOption.READ);
+        }
+    }
+
+    /** Starts the download; called once by the owner of this fill. */
+    void start(RegistryClient client, BlobStore store) {
+        client.getBlob(route.name(), digest).whenComplete((body, failure) -> {
+            if (failure != null) {
+                fail(Futures.unwrap(failure));
+                return;
+            }
+            try {
+                BlobIngest newIngest = store.begin(digest, body.contentLength());
+                synchronized (this) {
+                    ingest = newIngest;
+                    readablePath = newIngest.path();
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+                return;
+            }
+            started.complete(body.contentLength());
+            body.publisher().subscribe(new IngestSubscriber());
+        });
+    }
+
+    private void progressed() {
+        List<Runnable> ready;
+        synchronized (waiters) {
+            ready = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        for (Runnable waiter : ready) {
+            waiter.run();
+        }
+    }
+
+    private void fail(Throwable cause) {
+        BlobIngest current = ingest;
+        if (current != null) {
+            current.abort();
+        }
+        started.completeExceptionally(cause);
+        done.completeExceptionally(cause);
+        LOG.warn("pull blob {} of {} from {} failed: {}", digest.shortForm(), route.name(), route.registry(),
+                cause.getMessage());
+        progressed();
+    }
+
+    /** Writes the upstream body into the ingest, one chunk at a time. */
+    private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+
+        private Flow.Subscription subscription;
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            try {
+                for (ByteBuffer buffer : buffers) {
+                    ingest.write(buffer);
+                }
+            } catch (IOException | RuntimeException e) {
+                subscription.cancel();
+                fail(e);
+                return;
+            }
+            written = ingest.written();
+            progressed();
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            fail(Futures.unwrap(throwable));
+        }
+
+        @Override
+        public void onComplete() {
+            try {
+                StoredBlob blob;
+                synchronized (BlobFill.this) {
+                    blob = ingest.commit();
+                    readablePath = blob.path();
+                }
+                done.complete(blob);
+                LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
+                        route.registry(), blob.size());
+            } catch (IOException | RuntimeException e) {
+                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, "pull blob " + digest + " of "
+                        + route.name() + " from " + route.registry() + ": " + e.getMessage(), null,
+                        route.registry(), 200, Map.of()));
+                return;
+            }
+            progressed();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.regmirror.core.mirror;
+
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.client.ManifestHead;
+import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.manifest.AcceptNegotiation;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Answers manifest requests from the cache where it can and from the upstream where it must: a
+ * digest once cached is never asked for again; a tag is resolved with a HEAD upstream on every
+ * request, and its bytes come from the cache when the digest is already there.
+ */
+public final class PullThroughManifests {
+
+    private final RegistryClients clients;
+    private final ManifestStore store;
+    private final Executor diskExecutor;
+
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, Executor diskExecutor) {
+        this.clients = clients;
+        this.store = store;
+        this.diskExecutor = diskExecutor;
+    }
+
+    /** The manifest to answer with, after content negotiation against the client's Accept. */
+    public CompletableFuture<ManifestBytes> get(Route route, Reference reference, AcceptNegotiation accept) {
+        return resolve(route, reference).thenCompose(manifest -> {
+            AcceptNegotiation.Decision decision = accept.decide(manifest, reference instanceof Tag);
+            if (decision instanceof AcceptNegotiation.Decision.ServeChild child) {
+                return resolve(route, child.digest()).thenApply(chosen -> {
+                    accept.checkChild(chosen);
+                    return chosen;
+                });
+            }
+            return CompletableFuture.completedFuture(((AcceptNegotiation.Decision.Serve) decision).manifest());
+        });
+    }
+
+    private CompletableFuture<ManifestBytes> resolve(Route route, Reference reference) {
+        RegistryClient client = clients.forRegistry(route.registry());
+        if (reference instanceof Digest digest) {
+            return cached(digest).thenCompose(hit -> hit.isPresent()
+                    ? CompletableFuture.completedFuture(hit.get())
+                    : fetch(client, route, digest));
+        }
+        return client.headManifest(route.name(), reference).thenCompose((ManifestHead head) -> {
+            if (head.digest().isEmpty()) {
+                return fetch(client, route, reference);
+            }
+            return cached(head.digest().get()).thenCompose(hit -> hit.isPresent()
+                    ? CompletableFuture.completedFuture(hit.get())
+                    : fetch(client, route, head.digest().get()));
+        });
+    }
+
+    private CompletableFuture<Optional<ManifestBytes>> cached(Digest digest) {
+        return Futures.supplyOn(diskExecutor, () -> store.get(digest));
+    }
+
+    private CompletableFuture<ManifestBytes> fetch(RegistryClient client, Route route, Reference reference) {
+        return client.getManifest(route.name(), reference)
+                .thenCompose(manifest -> Futures.supplyOn(diskExecutor, () -> {
+                    store.put(manifest);
+                    return manifest;
+                }));
+    }
+}

@@ -1,0 +1,172 @@
+package dev.regmirror.core.blob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.Digest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract every BlobStore keeps: verify before visible, one file per digest, crash-safe. */
+class FileBlobStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    @Test
+    void commitMakesTheBlobVisibleUnderItsDigest() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(100_000, 1);
+        Digest digest = Digest.sha256Of(bytes);
+        try (BlobIngest ingest = store.begin(digest, bytes.length)) {
+            ingest.write(ByteBuffer.wrap(bytes, 0, 40_000));
+            assertTrue(store.find(digest).isEmpty(), "nothing is visible before commit");
+            ingest.write(ByteBuffer.wrap(bytes, 40_000, 60_000));
+            StoredBlob blob = ingest.commit();
+            assertEquals(bytes.length, blob.size());
+        }
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+        assertEquals(dir.resolve("blobs/sha256/" + digest.hex().substring(0, 2) + "/" + digest.hex()),
+                store.find(digest).orElseThrow().path());
+        assertEquals(0, countFiles(dir.resolve("ingest")));
+    }
+
+    @Test
+    void digestMismatchCommitsNothing() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(1000, 2);
+        Digest claimed = Digest.sha256Of(random(1000, 3));
+        BlobIngest ingest = store.begin(claimed, bytes.length);
+        ingest.write(ByteBuffer.wrap(bytes));
+        assertThrows(DigestMismatchException.class, ingest::commit);
+        assertTrue(store.find(claimed).isEmpty());
+        assertEquals(0, countFiles(dir.resolve("ingest")));
+    }
+
+    @Test
+    void truncatedBodyCommitsNothing() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(1000, 4);
+        Digest digest = Digest.sha256Of(bytes);
+        BlobIngest ingest = store.begin(digest, bytes.length);
+        ingest.write(ByteBuffer.wrap(bytes, 0, 999));
+        assertThrows(DigestMismatchException.class, ingest::commit);
+        assertTrue(store.find(digest).isEmpty());
+    }
+
+    @Test
+    void longerBodyThanDeclaredFailsOnWrite() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(1000, 5);
+        try (BlobIngest ingest = store.begin(Digest.sha256Of(bytes), 10)) {
+            assertThrows(DigestMismatchException.class, () -> ingest.write(ByteBuffer.wrap(bytes)));
+        }
+        assertEquals(0, countFiles(dir.resolve("ingest")));
+    }
+
+    @Test
+    void concurrentCommitsOfOneDigestAllSucceedWithOneFile() throws Exception {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(500_000, 6);
+        Digest digest = Digest.sha256Of(bytes);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<StoredBlob>> results = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                Callable<StoredBlob> writer = () -> store.put(digest, bytes);
+                results.add(pool.submit(writer));
+            }
+            for (Future<StoredBlob> result : results) {
+                assertEquals(bytes.length, result.get().size());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+        assertEquals(1, countFiles(dir.resolve("blobs")));
+    }
+
+    @Test
+    void leftoversOfACrashAreRemovedAtOpen() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(1000, 7);
+        Digest digest = Digest.sha256Of(bytes);
+        BlobIngest abandoned = store.begin(digest, bytes.length);
+        abandoned.write(ByteBuffer.wrap(bytes, 0, 500));
+        // The process dies here: no commit, no abort.
+        assertEquals(1, countFiles(dir.resolve("ingest")));
+
+        FileBlobStore reopened = FileBlobStore.open(dir);
+        assertEquals(0, countFiles(dir.resolve("ingest")));
+        assertTrue(reopened.find(digest).isEmpty());
+    }
+
+    @Test
+    void openedBlobStaysReadableAfterItsFileIsRemoved() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(4096, 8);
+        Digest digest = Digest.sha256Of(bytes);
+        store.put(digest, bytes);
+        try (OpenBlob open = store.open(digest).orElseThrow()) {
+            Files.delete(open.blob().path());
+            ByteBuffer buffer = ByteBuffer.allocate(bytes.length);
+            while (buffer.hasRemaining() && open.channel().read(buffer, buffer.position()) > 0) {
+                // read all
+            }
+            assertArrayEquals(bytes, buffer.array());
+        }
+        assertFalse(store.open(digest).isPresent());
+    }
+
+    @Test
+    void manifestsKeepTheirMediaTypeAndShareTheBlobFile() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        ManifestStore manifests = new ManifestStore(store, dir);
+        byte[] bytes = "{\"schemaVersion\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ManifestBytes manifest = new ManifestBytes(MediaTypes.OCI_MANIFEST, Digest.sha256Of(bytes), bytes);
+        assertTrue(manifests.get(manifest.digest()).isEmpty());
+        manifests.put(manifest);
+        ManifestBytes read = manifests.get(manifest.digest()).orElseThrow();
+        assertEquals(MediaTypes.OCI_MANIFEST, read.mediaType());
+        assertArrayEquals(bytes, read.bytes());
+        assertTrue(store.find(manifest.digest()).isPresent());
+    }
+
+    @Test
+    void aBlobWithoutItsMediaTypeIsNotACachedManifest() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        ManifestStore manifests = new ManifestStore(store, dir);
+        byte[] bytes = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        store.put(Digest.sha256Of(bytes), bytes);
+        assertTrue(manifests.get(Digest.sha256Of(bytes)).isEmpty());
+    }
+
+    private static long countFiles(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).count();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.regmirror.core.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.client.BlobBody;
+import dev.regmirror.core.client.BlobHead;
+import dev.regmirror.core.client.ManifestHead;
+import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.upstream.Route;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A fill as its readers see it, with an upstream body the test hands out chunk by chunk. */
+class BlobFillTest {
+
+    @TempDir
+    Path dir;
+
+    private final Route route = new Route("docker.io", new RepositoryName("library/alpine"));
+
+    /** An upstream whose blob body is whatever the test publishes, and which counts GETs. */
+    private static final class ScriptedUpstream implements RegistryClient {
+        final SubmissionPublisher<List<ByteBuffer>> body = new SubmissionPublisher<>(Runnable::run, 4);
+        final AtomicInteger gets = new AtomicInteger();
+        final long length;
+
+        ScriptedUpstream(long length) {
+            this.length = length;
+        }
+
+        @Override
+        public String registry() {
+            return "docker.io";
+        }
+
+        @Override
+        public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
+            gets.incrementAndGet();
+            return CompletableFuture.completedFuture(new BlobBody() {
+                @Override
+                public long contentLength() {
+                    return length;
+                }
+
+                @Override
+                public Flow.Publisher<List<ByteBuffer>> publisher() {
+                    return body;
+                }
+            });
+        }
+    }
+
+    private static byte[] random(int size) {
+        byte[] bytes = new byte[size];
+        new Random(42).nextBytes(bytes);
+        return bytes;
+    }
+
+    @Test
+    void readersGetAllButTheLastByteUntilTheBlobIsVerified() throws Exception {
+        byte[] bytes = random(10_000);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, digest);
+        fill.start(upstream, store);
+        assertEquals(bytes.length, fill.started().get(5, TimeUnit.SECONDS));
+
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 6000)));
+        assertEquals(5999, fill.readable());
+        try (FileChannel reader = fill.openReader()) {
+            ByteBuffer first = ByteBuffer.allocate(5999);
+            reader.read(first, 0);
+            assertArrayEquals(java.util.Arrays.copyOf(bytes, 5999), first.array());
+        }
+
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 6000, 4000)));
+        assertEquals(9999, fill.readable(), "the last byte waits for verification");
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        fill.whenReadableBeyond(9999, () -> woken.complete(null));
+        assertTrue(!woken.isDone());
+
+        upstream.body.close();
+        fill.done().get(5, TimeUnit.SECONDS);
+        woken.get(5, TimeUnit.SECONDS);
+        assertEquals(bytes.length, fill.readable());
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+    }
+
+    @Test
+    void aFillWithTheWrongBytesFailsItsReadersAndCommitsNothing() throws Exception {
+        byte[] bytes = random(4096);
+        Digest claimed = Digest.sha256Of(new byte[] {1, 2, 3});
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, claimed);
+        fill.start(upstream, store);
+        fill.started().get(5, TimeUnit.SECONDS);
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
+
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.close();
+
+        woken.get(5, TimeUnit.SECONDS);
+        assertTrue(fill.done().isCompletedExceptionally());
+        assertTrue(fill.readable() < bytes.length, "a reader never gets the whole body of a failed fill");
+        assertTrue(store.find(claimed).isEmpty());
+    }
+
+    @Test
+    void anUpstreamBreakingOffFailsTheFill() throws Exception {
+        byte[] bytes = random(4096);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, digest);
+        fill.start(upstream, store);
+        fill.started().get(5, TimeUnit.SECONDS);
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        upstream.body.closeExceptionally(new UpstreamUnavailableException("docker.io", "connection reset", null));
+
+        Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+        assertTrue(Futures.unwrap(failure) instanceof UpstreamUnavailableException, String.valueOf(failure));
+        assertTrue(store.find(digest).isEmpty());
+    }
+
+    @Test
+    void concurrentRequestsShareOneUpstreamFetch() throws Exception {
+        byte[] bytes = random(2048);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)), store, Runnable::run);
+
+        List<CompletableFuture<BlobSource>> opened = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            opened.add(blobs.open(route, digest));
+        }
+        for (CompletableFuture<BlobSource> source : opened) {
+            assertTrue(source.get(5, TimeUnit.SECONDS) instanceof BlobSource.Filling);
+        }
+        assertEquals(1, upstream.gets.get());
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.close();
+        ((BlobSource.Filling) opened.get(0).get()).fill().done().get(5, TimeUnit.SECONDS);
+
+        BlobSource afterwards = blobs.open(route, digest).get(5, TimeUnit.SECONDS);
+        assertTrue(afterwards instanceof BlobSource.Cached);
+        ((BlobSource.Cached) afterwards).blob().close();
+        assertEquals(1, upstream.gets.get(), "a cached blob makes no upstream request");
+    }
+
+}
