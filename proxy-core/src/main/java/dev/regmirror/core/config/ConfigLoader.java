@@ -1,0 +1,73 @@
+package dev.regmirror.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Loads the configuration once, at start: environment variables over the configuration file over
+ * the modules' {@code reference.conf} defaults. Besides the named {@code REGMIRROR_*} variables,
+ * any setting can be forced with typesafe-config's {@code CONFIG_FORCE_<path>} variables.
+ */
+public final class ConfigLoader {
+
+    private static final Map<String, String> NAMED = Map.of(
+            "REGMIRROR_LISTEN_HOST", "regmirror.server.host",
+            "REGMIRROR_LISTEN_PORT", "regmirror.server.port",
+            "REGMIRROR_CACHE_DIR", "regmirror.cache.directory",
+            "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream");
+
+    private ConfigLoader() {
+    }
+
+    /** The resolved configuration from the file (if any), the environment and the defaults. */
+    public static Config load(Optional<Path> file, Map<String, String> environment) {
+        try {
+            Config fromFile = ConfigFactory.empty();
+            if (file.isPresent()) {
+                if (!Files.isRegularFile(file.get())) {
+                    throw new SettingsException("configuration file " + file.get() + " does not exist");
+                }
+                fromFile = ConfigFactory.parseFile(file.get().toFile(),
+                        ConfigParseOptions.defaults().setAllowMissing(false));
+            }
+            Config reference = ConfigFactory.defaultReferenceUnresolved();
+            Config merged = fromFile.withFallback(reference);
+            Config fromEnv = ConfigFactory.parseMap(named(environment, merged), "environment variables");
+            return ConfigFactory.systemEnvironmentOverrides()
+                    .withFallback(fromEnv)
+                    .withFallback(merged)
+                    .resolve();
+        } catch (ConfigException e) {
+            throw new SettingsException("invalid configuration: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> named(Map<String, String> environment, Config merged) {
+        Map<String, Object> values = new HashMap<>();
+        NAMED.forEach((variable, path) -> {
+            if (environment.containsKey(variable)) {
+                values.put(path, environment.get(variable));
+            }
+        });
+        if (merged.hasPath("regmirror.upstreams")) {
+            for (String id : merged.getObject("regmirror.upstreams").keySet()) {
+                String prefix = "REGMIRROR_UPSTREAM_" + id.toUpperCase(Locale.ROOT).replace('-', '_') + "_";
+                for (String key : new String[] {"url", "username", "password", "token-realm"}) {
+                    String variable = prefix + key.toUpperCase(Locale.ROOT).replace('-', '_');
+                    if (environment.containsKey(variable)) {
+                        values.put("regmirror.upstreams.\"" + id + "\"." + key, environment.get(variable));
+                    }
+                }
+            }
+        }
+        return values;
+    }
+}
