@@ -1,0 +1,89 @@
+package dev.regmirror.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.client.HttpRegistryClient;
+import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.config.MirrorSettings;
+import dev.regmirror.core.mirror.PullThroughBlobs;
+import dev.regmirror.core.mirror.PullThroughManifests;
+import dev.regmirror.core.mirror.RegistryClients;
+import dev.regmirror.core.upstream.UpstreamRouter;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.server.http.BlobResponder;
+import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.ProxyChannelInitializer;
+import dev.regmirror.server.pipeline.V2RequestDecoder;
+import dev.regmirror.server.v2.BaseHandler;
+import dev.regmirror.server.v2.BlobHandler;
+import dev.regmirror.server.v2.ManifestHandler;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The composition root: the one place that builds and wires regmirror's objects from its settings,
+ * and shuts down what it started.
+ */
+public final class ProxyComponents implements AutoCloseable {
+
+    private final ExecutorService diskExecutor;
+    private final ExecutorService upstreamExecutor;
+    private final ScheduledExecutorService scheduler;
+    private final ProxyChannelInitializer channelInitializer;
+    private final FileBlobStore blobStore;
+
+    public ProxyComponents(MirrorSettings mirror, ServerSettings server, Clock clock) throws IOException {
+        this.diskExecutor = Executors.newFixedThreadPool(server.diskThreads(), named("regmirror-disk"));
+        this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
+
+        this.blobStore = FileBlobStore.open(mirror.cache().directory());
+        ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
+        List<RegistryClient> clients = new ArrayList<>();
+        for (UpstreamSettings upstream : mirror.upstreams()) {
+            clients.add(HttpRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));
+        }
+        RegistryClients registryClients = new RegistryClients(clients);
+        UpstreamRouter router = new UpstreamRouter(mirror.upstreams(), mirror.defaultRegistry());
+
+        ErrorResponder errors = new ErrorResponder(new ObjectMapper());
+        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, diskExecutor);
+        PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor);
+        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(),
+                new V2RequestDecoder(router, errors), new BaseHandler(),
+                new ManifestHandler(manifests, errors),
+                new BlobHandler(blobs, new BlobResponder(diskExecutor), errors));
+    }
+
+    public ProxyChannelInitializer channelInitializer() {
+        return channelInitializer;
+    }
+
+    public FileBlobStore blobStore() {
+        return blobStore;
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        upstreamExecutor.shutdownNow();
+        diskExecutor.shutdown();
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

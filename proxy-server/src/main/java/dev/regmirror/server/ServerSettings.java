@@ -1,0 +1,36 @@
+package dev.regmirror.server;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import dev.regmirror.core.config.SettingsException;
+import java.time.Duration;
+
+/** Settings of the HTTP listener and its threads, from {@code regmirror.server}. */
+public record ServerSettings(String host, int port, Duration idleTimeout, int diskThreads, int eventLoopThreads) {
+
+    /** Reads and validates the settings from a resolved configuration. */
+    public static ServerSettings from(Config config) {
+        try {
+            Config c = config.getConfig("regmirror.server");
+            int port = c.getInt("port");
+            if (port < 0 || port > 65535) {
+                throw new SettingsException("regmirror.server.port: must be 0 to 65535, was " + port);
+            }
+            Duration idle = c.getDuration("idle-timeout");
+            if (idle.isNegative() || idle.isZero()) {
+                throw new SettingsException("regmirror.server.idle-timeout: must be positive, was " + idle);
+            }
+            int diskThreads = c.getInt("disk-threads");
+            if (diskThreads < 1) {
+                throw new SettingsException("regmirror.server.disk-threads: must be at least 1, was " + diskThreads);
+            }
+            int loops = c.getInt("event-loop-threads");
+            if (loops < 0) {
+                throw new SettingsException("regmirror.server.event-loop-threads: must be 0 or more, was " + loops);
+            }
+            return new ServerSettings(c.getString("host"), port, idle, diskThreads, loops);
+        } catch (ConfigException e) {
+            throw new SettingsException("invalid configuration: " + e.getMessage(), e);
+        }
+    }
+}

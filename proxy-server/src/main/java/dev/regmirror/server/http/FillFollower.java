@@ -1,0 +1,101 @@
+package dev.regmirror.server.http;
+
+import dev.regmirror.core.mirror.BlobFill;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams one response from a blob that is still filling: reads what the fill has made readable
+ * on the disk executor, writes it, and reads on only after the write completed, so a slow client
+ * holds one chunk at most. When the fill fails, the connection is closed before the declared
+ * length, so the client sees an error and never a short body that looks complete. The client
+ * going away stops this response only, never the fill.
+ */
+final class FillFollower {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FillFollower.class);
+    private static final int CHUNK = 256 * 1024;
+
+    private final ChannelHandlerContext ctx;
+    private final BlobFill fill;
+    private final FileChannel reader;
+    private final Executor diskExecutor;
+    private long position;
+
+    FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, Executor diskExecutor) {
+        this.ctx = ctx;
+        this.fill = fill;
+        this.reader = reader;
+        this.diskExecutor = diskExecutor;
+    }
+
+    /** Sends what is readable, or waits for more; runs on the event loop. */
+    void step() {
+        if (!ctx.channel().isActive()) {
+            finish();
+            return;
+        }
+        if (fill.done().isCompletedExceptionally()) {
+            LOG.debug("blob {} failed while {} bytes were sent; closing the response", fill.digest().shortForm(),
+                    position);
+            finish();
+            ctx.close();
+            return;
+        }
+        long readable = fill.readable();
+        if (position < readable) {
+            int length = (int) Math.min(CHUNK, readable - position);
+            diskExecutor.execute(() -> read(length));
+            return;
+        }
+        if (fill.done().isDone()) {
+            finish();
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        fill.whenReadableBeyond(position, () -> ctx.executor().execute(this::step));
+    }
+
+    private void read(int length) {
+        ByteBuf chunk = ctx.alloc().directBuffer(length);
+        try {
+            while (chunk.readableBytes() < length) {
+                int n = chunk.writeBytes(reader, position + chunk.readableBytes(), length - chunk.readableBytes());
+                if (n < 0) {
+                    throw new IOException("unexpected end of ingest file");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            chunk.release();
+            LOG.warn("reading blob {} while it fills: {}", fill.digest().shortForm(), e.toString());
+            ctx.executor().execute(() -> {
+                finish();
+                ctx.close();
+            });
+            return;
+        }
+        ctx.executor().execute(() -> ctx.writeAndFlush(new DefaultHttpContent(chunk)).addListener(written -> {
+            if (written.isSuccess()) {
+                position += length;
+                step();
+            } else {
+                finish();
+            }
+        }));
+    }
+
+    private void finish() {
+        try {
+            reader.close();
+        } catch (IOException e) {
+            LOG.debug("closing reader of {}: {}", fill.digest().shortForm(), e.toString());
+        }
+    }
+}

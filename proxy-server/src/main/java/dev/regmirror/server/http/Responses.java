@@ -1,0 +1,53 @@
+package dev.regmirror.server.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Builds and sends the responses every resource shares: API version header, length, keep-alive. */
+public final class Responses {
+
+    public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+    public static final String API_VERSION = "registry/2.0";
+    public static final String CONTENT_DIGEST_HEADER = "Docker-Content-Digest";
+
+    private Responses() {
+    }
+
+    /** Adds the headers of every registry API response. */
+    public static <T extends HttpResponse> T withApiHeaders(T response, boolean keepAlive) {
+        response.headers().set(API_VERSION_HEADER, API_VERSION);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        return response;
+    }
+
+    /**
+     * Sends a whole response; for HEAD the body is dropped but Content-Length still says what GET
+     * would send.
+     */
+    public static void sendFull(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType,
+                                ByteBuf body, boolean head, boolean keepAlive, HttpResponse headersFrom) {
+        int length = body.readableBytes();
+        ByteBuf content = body;
+        if (head) {
+            body.release();
+            content = Unpooled.EMPTY_BUFFER;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        if (headersFrom != null) {
+            response.headers().set(headersFrom.headers());
+        }
+        if (contentType != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        ctx.writeAndFlush(withApiHeaders(response, keepAlive));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.regmirror.server.pipeline;
+
+import dev.regmirror.server.v2.BaseHandler;
+import dev.regmirror.server.v2.BlobHandler;
+import dev.regmirror.server.v2.ManifestHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The registry API pipeline: HTTP codec, keep-alive, a small request aggregator (requests have no
+ * bodies worth streaming), an idle timeout, the access log, the request decoder, then one handler
+ * per resource.
+ */
+public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    private static final int MAX_REQUEST_BYTES = 64 * 1024;
+
+    private final Duration idleTimeout;
+    private final V2RequestDecoder decoder;
+    private final BaseHandler base;
+    private final ManifestHandler manifests;
+    private final BlobHandler blobs;
+
+    public ProxyChannelInitializer(Duration idleTimeout, V2RequestDecoder decoder, BaseHandler base,
+                                   ManifestHandler manifests, BlobHandler blobs) {
+        this.idleTimeout = idleTimeout;
+        this.decoder = decoder;
+        this.base = base;
+        this.manifests = manifests;
+        this.blobs = blobs;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel channel) {
+        ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast("codec", new HttpServerCodec());
+        pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        pipeline.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
+        pipeline.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS) {
+            @Override
+            protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
+                ctx.close();
+            }
+        });
+        pipeline.addLast("access-log", new AccessLogHandler());
+        pipeline.addLast("decoder", decoder);
+        pipeline.addLast("base", base);
+        pipeline.addLast("manifests", manifests);
+        pipeline.addLast("blobs", blobs);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.regmirror.server.v2;
+
+import dev.regmirror.core.manifest.AcceptNegotiation;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.mirror.PullThroughManifests;
+import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.http.Responses;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * {@code GET|HEAD /v2/<name>/manifests/<reference>}: the manifest as stored, with its media type,
+ * length, digest and ETag; HEAD carries the same headers as GET; a matching If-None-Match is 304.
+ */
+@Sharable
+public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request.Manifest> {
+
+    private final PullThroughManifests manifests;
+    private final ErrorResponder errors;
+
+    public ManifestHandler(PullThroughManifests manifests, ErrorResponder errors) {
+        this.manifests = manifests;
+        this.errors = errors;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, V2Request.Manifest request) {
+        manifests.get(request.route(), request.reference(), AcceptNegotiation.of(request.accept()))
+                .whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+                    if (failure != null) {
+                        errors.send(ctx, request.method(), request.keepAlive(), failure);
+                    } else {
+                        respond(ctx, request, manifest);
+                    }
+                }));
+    }
+
+    private static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestBytes manifest) {
+        String etag = "\"" + manifest.digest() + "\"";
+        HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        headers.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.digest().toString());
+        headers.headers().set(HttpHeaderNames.ETAG, etag);
+        if (etag.equals(request.ifNoneMatch()) || manifest.digest().toString().equals(request.ifNoneMatch())) {
+            Responses.sendFull(ctx, HttpResponseStatus.NOT_MODIFIED, null, Unpooled.EMPTY_BUFFER, true,
+                    request.keepAlive(), headers);
+            return;
+        }
+        Responses.sendFull(ctx, HttpResponseStatus.OK, manifest.mediaType(), Unpooled.wrappedBuffer(manifest.bytes()),
+                request.isHead(), request.keepAlive(), headers);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.regmirror.server.v2;
+
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.upstream.Route;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.List;
+
+/**
+ * A request of the registry API, parsed and validated at the edge: each kind goes to the one
+ * handler of its resource. Carries the few request headers the handlers need, because the Netty
+ * request is released once decoded.
+ */
+public sealed interface V2Request {
+
+    /** GET or HEAD. */
+    HttpMethod method();
+
+    /** Whether the client wants the connection kept open. */
+    boolean keepAlive();
+
+    default boolean isHead() {
+        return HttpMethod.HEAD.equals(method());
+    }
+
+    /** {@code /v2/}: the API version check. */
+    record Base(HttpMethod method, boolean keepAlive) implements V2Request {
+    }
+
+    /** {@code /v2/<name>/manifests/<reference>}. */
+    record Manifest(HttpMethod method, boolean keepAlive, Route route, Reference reference,
+                    List<String> accept, String ifNoneMatch) implements V2Request {
+    }
+
+    /** {@code /v2/<name>/blobs/<digest>}. */
+    record Blob(HttpMethod method, boolean keepAlive, Route route, Digest digest) implements V2Request {
+    }
+}

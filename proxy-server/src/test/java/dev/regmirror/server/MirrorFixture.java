@@ -1,0 +1,89 @@
+package dev.regmirror.server;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real regmirror server on a free loopback port, whose docker.io upstream is a local registry,
+ * and a plain HTTP client to talk to it as a registry client would.
+ */
+public final class MirrorFixture implements AutoCloseable {
+
+    private final ProxyServer server;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private MirrorFixture(ProxyServer server) {
+        this.server = server;
+    }
+
+    /** Starts regmirror with docker.io served from {@code upstream}, caching under {@code cacheDir}. */
+    public static MirrorFixture start(URI upstream, Path cacheDir, Map<String, Object> overrides)
+            throws IOException, InterruptedException {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("regmirror.server.host", "127.0.0.1");
+        settings.put("regmirror.server.port", 0);
+        settings.put("regmirror.server.disk-threads", 4);
+        settings.put("regmirror.server.event-loop-threads", 2);
+        settings.put("regmirror.cache.directory", cacheDir.toString());
+        settings.put("regmirror.upstreams.dockerhub.url", upstream.toString());
+        settings.put("regmirror.upstreams.dockerhub.token-realm", "");
+        settings.put("regmirror.upstream-defaults.connect-timeout", "2s");
+        settings.put("regmirror.upstream-defaults.read-timeout", "5s");
+        settings.putAll(overrides);
+        Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
+        return new MirrorFixture(ProxyMain.start(config));
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code 127.0.0.1:port}, as skopeo and other clients name the mirror. */
+    public String hostPort() {
+        return "127.0.0.1:" + server.port();
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    /** A request builder for a path of this mirror. */
+    public HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30));
+    }
+
+    public HttpResponse<byte[]> get(String path, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder builder = request(path).GET();
+        if (headers.length > 0) {
+            builder.headers(headers);
+        }
+        return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    public HttpResponse<Void> head(String path, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder builder = request(path).method("HEAD", HttpRequest.BodyPublishers.noBody());
+        if (headers.length > 0) {
+            builder.headers(headers);
+        }
+        return http.send(builder.build(), HttpResponse.BodyHandlers.discarding());
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
