@@ -99,15 +99,23 @@ final class GuardedPublisher implements Flow.Publisher<List<ByteBuffer>> {
             subscription.cancel();
         }
 
+        /**
+         * Passes every item on: one may arrive from within the subscriber's own {@code request}
+         * while an earlier delivery is still on the stack, and dropping it would lose bytes. Only
+         * the outermost delivery marks the relay busy for the timer.
+         */
         @Override
         public void onNext(List<ByteBuffer> item) {
-            if (!state.compareAndSet(IDLE, DELIVERING)) {
+            if (state.get() == DONE) {
                 return;
             }
+            boolean outermost = state.compareAndSet(IDLE, DELIVERING);
             lastProgress = nanoTime.getAsLong();
             demand.decrementAndGet();
             downstream.onNext(item);
-            state.compareAndSet(DELIVERING, IDLE);
+            if (outermost) {
+                state.compareAndSet(DELIVERING, IDLE);
+            }
         }
 
         @Override

@@ -17,7 +17,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,7 @@ public final class BlobFill {
     private volatile BlobIngest ingest;
     private volatile long written;
     private Path readablePath;
+    private Executor diskExecutor;
 
     BlobFill(Route route, Digest digest) {
         this.route = route;
@@ -90,8 +93,26 @@ public final class BlobFill {
         }
     }
 
-    /** Starts the download; called once by the owner of this fill. */
-    void start(RegistryClient client, BlobStore store) {
+    /**
+     * Starts the download; called once by the owner of this fill, on a disk thread. A blob that
+     * another fill committed in the meantime is taken from the store instead of fetched again.
+     */
+    void start(RegistryClient client, BlobStore store, Executor diskExecutor) {
+        try {
+            Optional<StoredBlob> committed = store.find(digest);
+            if (committed.isPresent()) {
+                synchronized (this) {
+                    readablePath = committed.get().path();
+                }
+                started.complete(committed.get().size());
+                done.complete(committed.get());
+                return;
+            }
+        } catch (IOException e) {
+            fail(e);
+            return;
+        }
+        this.diskExecutor = diskExecutor;
         client.getBlob(route.name(), digest).whenComplete((body, failure) -> {
             if (failure != null) {
                 fail(Futures.unwrap(failure));
@@ -146,8 +167,28 @@ public final class BlobFill {
             subscription.request(1);
         }
 
+        /**
+         * Disk work of this subscription, in signal order: a publisher may signal completion
+         * without demand, so the commit must queue behind the last write, never run beside it.
+         * Guarded by the lock because a signal can arrive on the disk thread (from within
+         * {@code request}) before the thread that queued the previous write has recorded it.
+         */
+        private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+        private synchronized void inOrder(Runnable work) {
+            tail = tail.thenRunAsync(work, diskExecutor);
+        }
+
         @Override
         public void onNext(List<ByteBuffer> buffers) {
+            inOrder(() -> write(buffers));
+        }
+
+        /** Writes on a disk thread and asks for the next chunk only once this one is on disk. */
+        private void write(List<ByteBuffer> buffers) {
+            if (done.isDone()) {
+                return;
+            }
             try {
                 for (ByteBuffer buffer : buffers) {
                     ingest.write(buffer);
@@ -164,11 +205,22 @@ public final class BlobFill {
 
         @Override
         public void onError(Throwable throwable) {
-            fail(Futures.unwrap(throwable));
+            inOrder(() -> {
+                if (!done.isDone()) {
+                    fail(Futures.unwrap(throwable));
+                }
+            });
         }
 
         @Override
         public void onComplete() {
+            inOrder(this::commit);
+        }
+
+        private void commit() {
+            if (done.isDone()) {
+                return;
+            }
             try {
                 StoredBlob blob;
                 synchronized (BlobFill.this) {

@@ -29,13 +29,14 @@ public final class PullThroughBlobs {
 
     /** Opens the blob for one response: cached, or a fill that has started (the upstream said 200). */
     public CompletableFuture<BlobSource> open(Route route, Digest digest) {
-        return Futures.supplyOn(diskExecutor, () -> store.open(digest)).thenCompose((Optional<OpenBlob> hit) -> {
+        return Futures.supplyOn(diskExecutor, () -> {
+            Optional<OpenBlob> hit = store.open(digest);
             if (hit.isPresent()) {
-                return CompletableFuture.completedFuture(new BlobSource.Cached(hit.get()));
+                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(hit.get()));
             }
             BlobFill fill = fillFor(route, digest);
-            return fill.started().thenApply(size -> new BlobSource.Filling(fill, size));
-        });
+            return fill.started().thenApply(size -> (BlobSource) new BlobSource.Filling(fill, size));
+        }).thenCompose(source -> source);
     }
 
     /** The blob's size without downloading it: from the cache, a running fill, or an upstream HEAD. */
@@ -52,7 +53,7 @@ public final class PullThroughBlobs {
         });
     }
 
-    /** The running fill of this digest, started if there is none. */
+    /** The running fill of this digest, started if there is none; runs on a disk thread. */
     private BlobFill fillFor(Route route, Digest digest) {
         BlobFill created = new BlobFill(route, digest);
         BlobFill existing = inFlight.putIfAbsent(digest, created);
@@ -60,7 +61,7 @@ public final class PullThroughBlobs {
             return existing;
         }
         created.done().whenComplete((blob, failure) -> inFlight.remove(digest, created));
-        created.start(clients.forRegistry(route.registry()), store);
+        created.start(clients.forRegistry(route.registry()), store, diskExecutor);
         return created;
     }
 }

@@ -63,6 +63,58 @@ class GuardedPublisherTest {
     }
 
     @Test
+    void anItemDeliveredFromWithinRequestDuringOnNextIsNotLost() {
+        List<Integer> received = new ArrayList<>();
+        Flow.Publisher<List<ByteBuffer>> synchronous = subscriber -> subscriber.onSubscribe(new Flow.Subscription() {
+            private int sent;
+
+            @Override
+            public void request(long n) {
+                // Delivers at once, on the caller's stack: legal, and re-entrant when called from onNext.
+                if (sent < 5) {
+                    sent++;
+                    subscriber.onNext(List.of(ByteBuffer.allocate(sent)));
+                    if (sent == 5) {
+                        subscriber.onComplete();
+                    }
+                }
+            }
+
+            @Override
+            public void cancel() {
+            }
+        });
+        boolean[] completed = {false};
+        new GuardedPublisher(synchronous, TIMEOUT, scheduler, () -> TIMED_OUT,
+                failure -> TIMED_OUT, nanos::get).subscribe(new Flow.Subscriber<>() {
+                    private Flow.Subscription subscription;
+
+                    @Override
+                    public void onSubscribe(Flow.Subscription subscription) {
+                        this.subscription = subscription;
+                        subscription.request(1);
+                    }
+
+                    @Override
+                    public void onNext(List<ByteBuffer> item) {
+                        received.add(item.get(0).remaining());
+                        subscription.request(1);
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) {
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        completed[0] = true;
+                    }
+                });
+        assertEquals(List.of(1, 2, 3, 4, 5), received);
+        assertTrue(completed[0]);
+    }
+
+    @Test
     void stallWhileDataIsWantedFailsAfterTheTimeoutAndCancels() {
         subscribe();
         downstream.subscription.request(1);

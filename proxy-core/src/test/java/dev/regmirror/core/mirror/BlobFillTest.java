@@ -37,7 +37,7 @@ class BlobFillTest {
     private final Route route = new Route("docker.io", new RepositoryName("library/alpine"));
 
     /** An upstream whose blob body is whatever the test publishes, and which counts GETs. */
-    private static final class ScriptedUpstream implements RegistryClient {
+    private static class ScriptedUpstream implements RegistryClient {
         final SubmissionPublisher<List<ByteBuffer>> body = new SubmissionPublisher<>(Runnable::run, 4);
         final AtomicInteger gets = new AtomicInteger();
         final long length;
@@ -96,7 +96,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, digest);
-        fill.start(upstream, store);
+        fill.start(upstream, store, Runnable::run);
         assertEquals(bytes.length, fill.started().get(5, TimeUnit.SECONDS));
 
         upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 6000)));
@@ -127,7 +127,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, claimed);
-        fill.start(upstream, store);
+        fill.start(upstream, store, Runnable::run);
         fill.started().get(5, TimeUnit.SECONDS);
         CompletableFuture<Void> woken = new CompletableFuture<>();
         fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
@@ -148,7 +148,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, digest);
-        fill.start(upstream, store);
+        fill.start(upstream, store, Runnable::run);
         fill.started().get(5, TimeUnit.SECONDS);
         upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
         upstream.body.closeExceptionally(new UpstreamUnavailableException("docker.io", "connection reset", null));
@@ -156,6 +156,53 @@ class BlobFillTest {
         Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
         assertTrue(Futures.unwrap(failure) instanceof UpstreamUnavailableException, String.valueOf(failure));
         assertTrue(store.find(digest).isEmpty());
+    }
+
+    @Test
+    void aPublisherThatCompletesWithoutDemandStillCommitsEveryByteInOrder() throws Exception {
+        byte[] bytes = random(2_000_000);
+        Digest digest = Digest.sha256Of(bytes);
+        FileBlobStore store = FileBlobStore.open(dir);
+        java.util.concurrent.ExecutorService disk = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            RegistryClient eager = new ScriptedUpstream(bytes.length) {
+                @Override
+                public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest d) {
+                    return CompletableFuture.completedFuture(new BlobBody() {
+                        @Override
+                        public long contentLength() {
+                            return bytes.length;
+                        }
+
+                        @Override
+                        public Flow.Publisher<List<ByteBuffer>> publisher() {
+                            return subscriber -> {
+                                subscriber.onSubscribe(new Flow.Subscription() {
+                                    @Override
+                                    public void request(long n) {
+                                    }
+
+                                    @Override
+                                    public void cancel() {
+                                    }
+                                });
+                                // Ignores demand: every chunk and the completion at once.
+                                for (int offset = 0; offset < bytes.length; offset += 1000) {
+                                    subscriber.onNext(List.of(ByteBuffer.wrap(bytes, offset, 1000)));
+                                }
+                                subscriber.onComplete();
+                            };
+                        }
+                    });
+                }
+            };
+            BlobFill fill = new BlobFill(route, digest);
+            fill.start(eager, store, disk);
+            assertEquals(bytes.length, fill.done().get(10, TimeUnit.SECONDS).size());
+            assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+        } finally {
+            disk.shutdownNow();
+        }
     }
 
     @Test
