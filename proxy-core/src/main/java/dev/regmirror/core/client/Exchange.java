@@ -5,6 +5,7 @@ import dev.regmirror.core.client.auth.Challenge;
 import dev.regmirror.core.client.auth.Origin;
 import dev.regmirror.core.client.auth.Scope;
 import dev.regmirror.core.client.auth.TokenCache;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -139,6 +140,6 @@ final class Exchange {
             // reported below
         }
         throw failures.protocol(fetch.what(), "redirect " + response.status() + " to an unusable Location \""
-                + Text.printable(location) + "\"", response.status());
+                + Printable.of(location) + "\"", response.status());
     }
 }

@@ -2,6 +2,7 @@ package dev.regmirror.core.client;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.upstream.UpstreamSettings;
@@ -44,8 +45,8 @@ final class UpstreamErrors {
         Optional<ErrorJson.Entry> entry = body.flatMap(UpstreamErrors::firstError);
         RegistryErrorCode byStatus = byStatus(status, fetch.notFound());
         RegistryErrorCode code = entry.map(e -> chooseCode(status, byStatus, e.code())).orElse(byStatus);
-        String problem = "upstream answered " + status + entry.map(e -> " " + Text.printable(e.code())
-                + (e.message() == null ? "" : ": " + Text.printable(e.message()))).orElse("");
+        String problem = "upstream answered " + status + entry.map(e -> " " + Printable.of(e.code())
+                + (e.message() == null ? "" : ": " + Printable.of(e.message()))).orElse("");
         return new UpstreamErrorException(code, failures.attempt(fetch.what()) + ": " + problem,
                 entry.map(ErrorJson.Entry::detail).orElse(null), settings.registry(), status, passed(headers));
     }
@@ -84,7 +85,7 @@ final class UpstreamErrors {
     private static Map<String, String> passed(HttpHeaders headers) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String name : PASSED_HEADERS) {
-            headers.firstValue(name).ifPresent(value -> out.put(name, Text.printable(value)));
+            headers.firstValue(name).ifPresent(value -> out.put(name, Printable.of(value)));
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.regmirror.core.reference;
 
 import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import java.util.List;
 import java.util.regex.Pattern;
