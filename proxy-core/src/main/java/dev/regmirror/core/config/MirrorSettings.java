@@ -80,6 +80,10 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
     private static URI httpUrl(String setting, String value) {
         try {
             URI uri = new URI(value);
+            if (uri.getRawUserInfo() != null) {
+                throw new SettingsException(setting + ": credentials do not belong in the URL (they would show in"
+                        + " messages); use the username and password settings");
+            }
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                 throw new SettingsException(setting + ": \"" + value + "\" is not an http or https URL");
             }

@@ -69,6 +69,11 @@ class MirrorSettingsTest {
                 () -> load("regmirror.default-upstream = nowhere", Map.of()));
         assertTrue(badDefault.getMessage().contains("regmirror.default-upstream"), badDefault.getMessage());
 
+        SettingsException userInfo = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.dockerhub.url = \"https://me:secret@registry.lan\"", Map.of()));
+        assertTrue(!userInfo.getMessage().contains("secret") && userInfo.getMessage().contains("username"),
+                userInfo.getMessage());
+
         SettingsException halfCredentials = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.username = me", Map.of()));
         assertTrue(halfCredentials.getMessage().contains("username and password"), halfCredentials.getMessage());
