@@ -1,0 +1,118 @@
+package dev.regmirror.cli;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The built regmirror jar running in its own JVM, started the way the README starts it. */
+final class RegmirrorProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path output;
+    private final int port;
+
+    private RegmirrorProcess(Process process, Path output, int port) {
+        this.process = process;
+        this.output = output;
+        this.port = port;
+    }
+
+    static Path jar() {
+        Path jar = Path.of(System.getProperty("regmirror.jar", "target/regmirror.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run the ITs with mvn verify, after package");
+        }
+        return jar;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Runs {@code java <jvmArgs> -jar regmirror.jar <args>} and waits for it to exit. */
+    static Finished run(Path workDir, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(workDir, "regmirror-", ".log");
+        Process process = builder(workDir, out, jvmArgs, args).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("regmirror did not exit: " + Files.readString(out));
+        }
+        return new Finished(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    }
+
+    /** Starts {@code regmirror serve --config <config>} and waits until {@code /v2/} answers on the port. */
+    static RegmirrorProcess serve(Path workDir, Path config, int port, List<String> jvmArgs)
+            throws IOException, InterruptedException {
+        Path out = Files.createTempFile(workDir, "regmirror-", ".log");
+        Process process = builder(workDir, out, jvmArgs, "serve", "--config", config.toString()).start();
+        RegmirrorProcess started = new RegmirrorProcess(process, out, port);
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("regmirror exited with " + process.exitValue() + ":\n" + started.output());
+            }
+            try {
+                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(started.uri("/v2/"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return started;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        started.close();
+        throw new IllegalStateException("regmirror did not answer within 30 s:\n" + started.output());
+    }
+
+    private static ProcessBuilder builder(Path workDir, Path out, List<String> jvmArgs, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.add("-jar");
+        command.add(jar().toAbsolutePath().toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("REGMIRROR_") || name.startsWith("CONFIG_FORCE_"));
+        return builder;
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    String output() throws IOException {
+        return Files.readString(output, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** How a run that exited ended. */
+    record Finished(int exitCode, String output) {
+    }
+}

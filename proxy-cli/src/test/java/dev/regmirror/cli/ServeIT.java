@@ -1,0 +1,84 @@
+package dev.regmirror.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.RegistryProcess;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built jar, run as the README runs it: {@code regmirror serve --config FILE}. */
+class ServeIT {
+
+    private static final long HEAP_MIB = 64;
+
+    @TempDir
+    Path work;
+
+    private Path config(int port, String upstream) throws Exception {
+        Path config = work.resolve("application.conf");
+        Files.writeString(config, """
+                regmirror.server.host = "127.0.0.1"
+                regmirror.server.port = %d
+                regmirror.cache.directory = "cache"
+                regmirror.upstreams.dockerhub.url = "%s"
+                regmirror.upstreams.dockerhub.token-realm = ""
+                """.formatted(port, upstream));
+        return config;
+    }
+
+    @Test
+    void aBlobFourTimesTheHeapStreamsThroughAndIsCached() throws Exception {
+        GeneratedBlob blob = new GeneratedBlob(4 * HEAP_MIB * 1024 * 1024, 7);
+        try (RegistryProcess upstream = RegistryProcess.start()) {
+            Digest digest = blob.uploadTo(upstream.url(), "library/big");
+            int port = RegmirrorProcess.freePort();
+            try (RegmirrorProcess mirror = RegmirrorProcess.serve(work, config(port, upstream.url().toString()), port,
+                    List.of("-Xmx" + HEAP_MIB + "m"))) {
+                upstream.reset();
+                HttpClient http = HttpClient.newHttpClient();
+                for (int pull = 1; pull <= 2; pull++) {
+                    HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(
+                            mirror.uri("/v2/big/blobs/" + digest)).build(), HttpResponse.BodyHandlers.ofInputStream());
+                    assertEquals(200, response.statusCode());
+                    assertEquals(String.valueOf(blob.size()), response.headers().firstValue("Content-Length").orElse(""));
+                    assertEquals(digest, GeneratedBlob.digestOf(response.body()), "pull " + pull);
+                }
+                Path cached = work.resolve("cache/blobs/sha256").resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
+                assertEquals(blob.size(), Files.size(cached));
+                assertEquals(1, upstream.blobGets().size(), "fetched once, then served from disk");
+                assertTrue(mirror.isAlive());
+                assertFalse(mirror.output().contains("OutOfMemoryError"), mirror.output());
+            }
+        }
+    }
+
+    @Test
+    void invalidConfigurationStopsStartUpNamingTheSetting() throws Exception {
+        Path config = work.resolve("bad.conf");
+        Files.writeString(config, "regmirror.upstreams.dockerhub.url = \"ftp://nowhere\"\n");
+        RegmirrorProcess.Finished run = RegmirrorProcess.run(work, List.of(), "serve", "--config", config.toString());
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(run.output().contains("regmirror.upstreams.dockerhub.url"), run.output());
+
+        RegmirrorProcess.Finished missing = RegmirrorProcess.run(work, List.of(), "serve", "--config", "nope.conf");
+        assertEquals(2, missing.exitCode(), missing.output());
+        assertTrue(missing.output().contains("nope.conf"), missing.output());
+    }
+
+    @Test
+    void helpListsTheServeCommand() throws Exception {
+        RegmirrorProcess.Finished help = RegmirrorProcess.run(work, List.of(), "--help");
+        assertEquals(0, help.exitCode(), help.output());
+        assertTrue(help.output().contains("serve"), help.output());
+    }
+}
