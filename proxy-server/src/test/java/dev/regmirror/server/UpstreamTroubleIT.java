@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -156,13 +157,43 @@ class UpstreamTroubleIT {
         byte[] bytes = new byte[1_000_000];
         new Random(3).nextBytes(bytes);
         Digest digest = Digest.sha256Of(bytes);
-        try (TruncatingUpstream truncating = new TruncatingUpstream(bytes, 400_000)) {
+        try (RawBlobUpstream truncating = RawBlobUpstream.truncating(bytes, 400_000)) {
             mirror.close();
             mirror = MirrorFixture.start(truncating.uri(), cache, Map.of());
             assertThrows(IOException.class, () -> mirror.get("/v2/alpine/blobs/" + digest),
                     "a body cut off upstream is cut off for the client too, never a short 200");
             assertThrows(IOException.class, () -> mirror.get("/v2/alpine/blobs/" + digest));
             assertEquals(2, truncating.requests(), "the broken download was not cached");
+        }
+    }
+
+    @Test
+    void aMissStreamsToTheClientBeforeTheUpstreamHasFinished() throws Exception {
+        byte[] bytes = new byte[2_000_000];
+        new Random(4).nextBytes(bytes);
+        Digest digest = Digest.sha256Of(bytes);
+        try (RawBlobUpstream pausing = RawBlobUpstream.pausing(bytes, 1_000_000)) {
+            mirror.close();
+            mirror = MirrorFixture.start(pausing.uri(), cache, Map.of("regmirror.upstream-defaults.read-timeout", "30s"));
+            HttpResponse<InputStream> response = mirror.http().send(mirror.request("/v2/alpine/blobs/" + digest).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, response.statusCode());
+            try (InputStream body = response.body()) {
+                byte[] first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return body.readNBytes(500_000);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertArrayEquals(java.util.Arrays.copyOf(bytes, 500_000), first,
+                        "half a megabyte arrived while the upstream still holds the second half");
+                pausing.release();
+                byte[] rest = body.readAllBytes();
+                assertEquals(bytes.length - first.length, rest.length);
+                assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 500_000, bytes.length), rest);
+            }
+            assertEquals(1, pausing.requests());
         }
     }
 
