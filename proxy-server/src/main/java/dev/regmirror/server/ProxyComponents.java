@@ -25,7 +25,10 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,7 +44,11 @@ public final class ProxyComponents implements AutoCloseable {
     private final FileBlobStore blobStore;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, Clock clock) throws IOException {
-        this.diskExecutor = Executors.newFixedThreadPool(server.diskThreads(), named("regmirror-disk"));
+        // Event loops hand work to this pool: its queue must never make them wait for a lock, which
+        // LinkedBlockingQueue (the usual fixed pool's) does under contention; LinkedTransferQueue
+        // offers without locking.
+        this.diskExecutor = new ThreadPoolExecutor(server.diskThreads(), server.diskThreads(), 0, TimeUnit.MILLISECONDS,
+                new LinkedTransferQueue<>(), named("regmirror-disk"));
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 

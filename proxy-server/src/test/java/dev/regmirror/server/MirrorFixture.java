@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * A real regmirror server on a free loopback port, whose docker.io upstream is a local registry,
- * and a plain HTTP client to talk to it as a registry client would.
+ * and a plain HTTP client to talk to it as a registry client would. While it runs, any blocking
+ * call on a Netty event loop is recorded and fails {@link #close()}.
  */
 public final class MirrorFixture implements AutoCloseable {
 
@@ -29,6 +30,8 @@ public final class MirrorFixture implements AutoCloseable {
     /** Starts regmirror with docker.io served from {@code upstream}, caching under {@code cacheDir}. */
     public static MirrorFixture start(URI upstream, Path cacheDir, Map<String, Object> overrides)
             throws IOException, InterruptedException {
+        EventLoopGuard.install();
+        EventLoopGuard.drain();
         Map<String, Object> settings = new HashMap<>();
         settings.put("regmirror.server.host", "127.0.0.1");
         settings.put("regmirror.server.port", 0);
@@ -82,8 +85,13 @@ public final class MirrorFixture implements AutoCloseable {
         return http;
     }
 
+    /** Stops the server; fails if any event loop made a blocking call while it ran. */
     @Override
     public void close() {
         server.close();
+        java.util.List<String> blocking = EventLoopGuard.drain();
+        if (!blocking.isEmpty()) {
+            throw new AssertionError("blocking calls on an event loop:\n" + String.join("\n", blocking));
+        }
     }
 }
