@@ -121,6 +121,7 @@ final class Exchange {
         if ("http".equalsIgnoreCase(uri.getScheme())) {
             builder.version(HttpClient.Version.HTTP_1_1);
         }
+        builder.header("User-Agent", HttpRegistryClient.USER_AGENT);
         fetch.accept().ifPresent(accept -> builder.header("Accept", accept));
         if (Origin.same(uri, settings.url())) {
             auth.header().ifPresent(value -> builder.header("Authorization", value));

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpRegistryClient implements RegistryClient {
 
+    /** How regmirror names itself to upstreams and token services. */
+    public static final String USER_AGENT = "regmirror/0.1.0";
+
     private final UpstreamSettings settings;
     private final Exchange exchange;
     private final Failures failures;

@@ -56,7 +56,7 @@ final class TokenFetcher {
         }
         String tokenWhat = "fetch token from " + realm.get() + " to " + what;
         HttpRequest.Builder request = HttpRequest.newBuilder(tokenUri(realm.get(), challenge, scope))
-                .timeout(settings.readTimeout()).GET();
+                .timeout(settings.readTimeout()).header("User-Agent", HttpRegistryClient.USER_AGENT).GET();
         if ("http".equalsIgnoreCase(realm.get().getScheme())) {
             request.version(HttpClient.Version.HTTP_1_1);
         }

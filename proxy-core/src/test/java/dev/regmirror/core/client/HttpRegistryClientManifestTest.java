@@ -54,7 +54,8 @@ class HttpRegistryClientManifestTest {
         assertEquals(MANIFEST_DIGEST, manifest.digest());
         assertArrayEquals(MANIFEST_BYTES, manifest.bytes());
         upstream.verify(1, getRequestedFor(urlEqualTo(MANIFEST_PATH))
-                .withHeader("Accept", equalTo(MediaTypes.ACCEPT_ALL_HEADER)));
+                .withHeader("Accept", equalTo(MediaTypes.ACCEPT_ALL_HEADER))
+                .withHeader("User-Agent", equalTo(HttpRegistryClient.USER_AGENT)));
     }
 
     @Test
