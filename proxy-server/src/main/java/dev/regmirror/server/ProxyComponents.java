@@ -5,9 +5,11 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.client.HttpRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
+import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
@@ -17,7 +19,9 @@ import dev.regmirror.server.pipeline.ProxyChannelInitializer;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
+import dev.regmirror.server.v2.CatalogHandler;
 import dev.regmirror.server.v2.ManifestHandler;
+import dev.regmirror.server.v2.TagsHandler;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -54,20 +58,25 @@ public final class ProxyComponents implements AutoCloseable {
 
         this.blobStore = FileBlobStore.open(mirror.cache().directory());
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
+        RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            clients.add(HttpRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));
+            clients.add(HttpRegistryClient.create(upstream.endpoints().get(0).settings(), upstreamExecutor, scheduler, clock));
         }
         RegistryClients registryClients = new RegistryClients(clients);
-        UpstreamRouter router = new UpstreamRouter(mirror.upstreams(), mirror.defaultRegistry());
+        UpstreamRouter router = mirror.router();
 
-        ErrorResponder errors = new ErrorResponder(new ObjectMapper());
-        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, diskExecutor);
+        ObjectMapper mapper = new ObjectMapper();
+        ErrorResponder errors = new ErrorResponder(mapper);
+        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, repositories,
+                diskExecutor);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor);
         this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(),
-                new V2RequestDecoder(router, errors), new BaseHandler(),
+                new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, errors),
-                new BlobHandler(blobs, new BlobResponder(diskExecutor), errors));
+                new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
+                new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
+                new CatalogHandler(repositories, mapper)));
     }
 
     public ProxyChannelInitializer channelInitializer() {

@@ -6,7 +6,7 @@ import dev.regmirror.core.client.auth.Origin;
 import dev.regmirror.core.client.auth.Scope;
 import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.error.Printable;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -28,7 +28,7 @@ final class Exchange {
     static final int MAX_REDIRECTS = 5;
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
     private final HttpClient http;
     private final ScheduledExecutorService scheduler;
     private final TokenCache tokens;
@@ -36,7 +36,7 @@ final class Exchange {
     private final Failures failures;
     private volatile boolean basicAccepted;
 
-    Exchange(UpstreamSettings settings, HttpClient http, ScheduledExecutorService scheduler, TokenCache tokens,
+    Exchange(EndpointSettings settings, HttpClient http, ScheduledExecutorService scheduler, TokenCache tokens,
              TokenFetcher tokenFetcher, Failures failures) {
         this.settings = settings;
         this.http = http;

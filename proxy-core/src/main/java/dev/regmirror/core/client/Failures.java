@@ -4,7 +4,7 @@ import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -25,9 +25,9 @@ import javax.net.ssl.SSLException;
  */
 final class Failures {
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
 
-    Failures(UpstreamSettings settings) {
+    Failures(EndpointSettings settings) {
         this.settings = settings;
     }
 

@@ -36,6 +36,16 @@ record Fetch(String method, RepositoryName name, String path, Optional<String> a
                 verb(method) + " blob " + digest.shortForm() + " of " + name, RegistryErrorCode.BLOB_UNKNOWN);
     }
 
+    /** {@code GET /v2/<name>/tags/list}, with {@code n} and {@code last} where given. */
+    static Fetch tags(RepositoryName name, java.util.OptionalInt n, Optional<String> last) {
+        StringBuilder query = new StringBuilder();
+        n.ifPresent(count -> query.append("n=").append(count));
+        last.ifPresent(tag -> query.append(query.length() == 0 ? "" : "&").append("last=")
+                .append(java.net.URLEncoder.encode(tag, java.nio.charset.StandardCharsets.UTF_8)));
+        return new Fetch("GET", name, "tags/list" + (query.length() == 0 ? "" : "?" + query),
+                Optional.of("application/json"), "list tags of " + name, RegistryErrorCode.NAME_UNKNOWN);
+    }
+
     private static String verb(String method) {
         return "HEAD".equals(method) ? "check" : "pull";
     }

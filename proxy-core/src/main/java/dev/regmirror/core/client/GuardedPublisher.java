@@ -1,7 +1,7 @@
 package dev.regmirror.core.client;
 
 import dev.regmirror.core.error.ProxyException;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -42,7 +42,7 @@ final class GuardedPublisher implements Flow.Publisher<List<ByteBuffer>> {
     }
 
     /** Watches a body fetched for {@code what}, with the upstream's read timeout. */
-    static GuardedPublisher watching(Flow.Publisher<List<ByteBuffer>> body, String what, UpstreamSettings settings,
+    static GuardedPublisher watching(Flow.Publisher<List<ByteBuffer>> body, String what, EndpointSettings settings,
                                      ScheduledExecutorService scheduler, Failures failures) {
         Duration timeout = settings.readTimeout();
         return new GuardedPublisher(body, timeout, scheduler,

@@ -7,11 +7,12 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,7 +27,7 @@ public final class HttpRegistryClient implements RegistryClient {
     /** How regmirror names itself to upstreams and token services. */
     public static final String USER_AGENT = "regmirror/0.1.0";
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
     private final Exchange exchange;
     private final Failures failures;
     private final UpstreamErrors errors;
@@ -37,7 +38,7 @@ public final class HttpRegistryClient implements RegistryClient {
      * @param tokens    the token cache, which may be shared between upstreams
      * @param scheduler runs the read timeouts of bodies
      */
-    public HttpRegistryClient(UpstreamSettings settings, HttpClient http, TokenCache tokens,
+    public HttpRegistryClient(EndpointSettings settings, HttpClient http, TokenCache tokens,
                               ScheduledExecutorService scheduler) {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(http, "http");
@@ -51,7 +52,7 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     /** A client with its own HttpClient (running on {@code executor}) and its own token cache on {@code clock}. */
-    public static HttpRegistryClient create(UpstreamSettings settings, Executor executor,
+    public static HttpRegistryClient create(EndpointSettings settings, Executor executor,
                                             ScheduledExecutorService scheduler, Clock clock) {
         Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
         return new HttpRegistryClient(settings, newHttpClient(settings, executor), new TokenCache(ticker), scheduler);
@@ -61,7 +62,7 @@ public final class HttpRegistryClient implements RegistryClient {
      * The HttpClient an upstream needs: no automatic redirects (they are followed by hand), the
      * configured connect timeout, HTTP/2 only over TLS so that plain HTTP never tries an h2c upgrade.
      */
-    public static HttpClient newHttpClient(UpstreamSettings settings, Executor executor) {
+    public static HttpClient newHttpClient(EndpointSettings settings, Executor executor) {
         boolean tls = "https".equalsIgnoreCase(settings.url().getScheme());
         return HttpClient.newBuilder()
                 .executor(Objects.requireNonNull(executor, "executor"))
@@ -125,6 +126,19 @@ public final class HttpRegistryClient implements RegistryClient {
         return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> response.status() == 200
                 ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
                 : failed(fetch, response)));
+    }
+
+    @Override
+    public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
+        Fetch fetch = Fetch.tags(name, n, last);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+            if (response.status() != 200) {
+                return failed(fetch, response);
+            }
+            return BodyCollector.collect(response.body(), TagLists.MAX_BODY)
+                    .thenApply(bytes -> TagLists.parse(bytes, response.headers(),
+                            problem -> failures.protocol(fetch.what(), problem, 200)));
+        }));
     }
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */

@@ -4,6 +4,8 @@ import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,4 +37,10 @@ public interface RegistryClient {
      * redirects), and the body then streams with back-pressure to whoever subscribes.
      */
     CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest);
+
+    /**
+     * One page of the repository's tags: at most {@code n} (where given) after {@code last}
+     * (where given), as {@code GET /v2/<name>/tags/list?n=&last=} answers.
+     */
+    CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last);
 }

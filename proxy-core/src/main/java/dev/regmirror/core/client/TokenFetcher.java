@@ -5,7 +5,7 @@ import dev.regmirror.core.client.auth.Challenge;
 import dev.regmirror.core.client.auth.RealmPolicy;
 import dev.regmirror.core.client.auth.Scope;
 import dev.regmirror.core.upstream.Credentials;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -30,7 +30,7 @@ final class TokenFetcher {
 
     private static final Logger log = LoggerFactory.getLogger(TokenFetcher.class);
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
     private final HttpClient http;
     private final ScheduledExecutorService scheduler;
     private final RealmPolicy policy;
@@ -38,7 +38,7 @@ final class TokenFetcher {
     private final UpstreamErrors errors;
     private final Set<String> warnedRealms = ConcurrentHashMap.newKeySet();
 
-    TokenFetcher(UpstreamSettings settings, HttpClient http, ScheduledExecutorService scheduler,
+    TokenFetcher(EndpointSettings settings, HttpClient http, ScheduledExecutorService scheduler,
                  Failures failures, UpstreamErrors errors) {
         this.settings = settings;
         this.http = http;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.io.IOException;
 import java.net.http.HttpHeaders;
 import java.util.LinkedHashMap;
@@ -32,10 +32,10 @@ final class UpstreamErrors {
             RegistryErrorCode.UNAVAILABLE, RegistryErrorCode.NOT_FOUND);
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
     private final Failures failures;
 
-    UpstreamErrors(UpstreamSettings settings, Failures failures) {
+    UpstreamErrors(EndpointSettings settings, Failures failures) {
         this.settings = settings;
         this.failures = failures;
     }

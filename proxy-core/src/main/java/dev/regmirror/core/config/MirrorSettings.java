@@ -3,25 +3,26 @@ package dev.regmirror.core.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
-import dev.regmirror.core.upstream.Credentials;
+import dev.regmirror.core.upstream.Endpoint;
+import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 
 /**
  * The domain's settings, built once from the {@code regmirror} block of the configuration, with a
  * {@link SettingsException} naming the setting for anything invalid.
  */
-public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry) {
+public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
+                             Map<String, String> localAliases) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
+        localAliases = Map.copyOf(localAliases);
     }
 
     /** Reads and validates the settings from a resolved configuration. */
@@ -35,8 +36,14 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
                 throw new SettingsException("regmirror.upstreams: at least one upstream must be configured");
             }
             List<UpstreamSettings> upstreams = new ArrayList<>();
+            Map<String, String> claimed = new HashMap<>();
             for (String id : ids.keySet()) {
-                upstreams.add(upstream(id, root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults)));
+                UpstreamSettings upstream = UpstreamParser.parse(id,
+                        root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults));
+                claim(claimed, upstream.registry(), id);
+                upstream.aliases().forEach(alias -> claim(claimed, alias, id));
+                upstream.hosts().forEach(host -> claim(claimed, "host " + host, id));
+                upstreams.add(upstream);
             }
             String defaultId = root.getString("default-upstream");
             if (!ids.containsKey(defaultId)) {
@@ -44,60 +51,44 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
                         + "\" is not one of the configured upstreams " + ids.keySet());
             }
             String defaultRegistry = root.getConfig("upstreams.\"" + defaultId + "\"").getString("registry");
-            return new MirrorSettings(cache, upstreams, defaultRegistry);
+            Map<String, String> aliases = new java.util.LinkedHashMap<>();
+            Config localAliases = root.getConfig("local-aliases");
+            for (String from : root.getObject("local-aliases").keySet()) {
+                aliases.put(from, localAliases.getString("\"" + from + "\""));
+            }
+            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases);
+            settings.router();
+            return settings;
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }
     }
 
-    private static UpstreamSettings upstream(String id, Config c) {
-        String where = "regmirror.upstreams." + id;
-        if (!id.matches("[A-Za-z0-9][A-Za-z0-9-]*")) {
-            throw new SettingsException(where + ": upstream ids are letters, digits and '-'");
+    private static void claim(Map<String, String> claimed, String name, String id) {
+        String other = claimed.putIfAbsent(name, id);
+        if (other != null && !other.equals(id)) {
+            throw new SettingsException("regmirror.upstreams: " + name + " is claimed by both " + other + " and " + id);
         }
-        String registry = c.getString("registry");
-        if (!registry.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?")) {
-            throw new SettingsException(where + ".registry: \"" + registry + "\" is not a registry host name");
-        }
-        URI url = httpUrl(where + ".url", c.getString("url"));
-        Optional<Credentials> credentials = Optional.empty();
-        boolean hasUser = c.hasPath("username") && !c.getString("username").isEmpty();
-        boolean hasPassword = c.hasPath("password") && !c.getString("password").isEmpty();
-        if (hasUser != hasPassword) {
-            throw new SettingsException(where + ": username and password must be set together");
-        }
-        if (hasUser) {
-            credentials = Optional.of(new Credentials(c.getString("username"), c.getString("password")));
-        }
-        Optional<URI> realm = c.hasPath("token-realm") && !c.getString("token-realm").isEmpty()
-                ? Optional.of(httpUrl(where + ".token-realm", c.getString("token-realm")))
-                : Optional.empty();
-        return new UpstreamSettings(registry, url, c.getString("library-prefix"), credentials, realm,
-                positive(where + ".connect-timeout", c.getDuration("connect-timeout")),
-                positive(where + ".read-timeout", c.getDuration("read-timeout")));
     }
 
-    private static URI httpUrl(String setting, String value) {
+    /** The router these settings describe; local aliases that name no configured upstream are refused. */
+    public UpstreamRouter router() {
         try {
-            URI uri = new URI(value);
-            if (uri.getRawUserInfo() != null) {
-                throw new SettingsException(setting + ": credentials do not belong in the URL (they would show in"
-                        + " messages); use the username and password settings");
-            }
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-                throw new SettingsException(setting + ": \"" + value + "\" is not an http or https URL");
-            }
-            return uri;
-        } catch (URISyntaxException e) {
-            throw new SettingsException(setting + ": \"" + value + "\" is not a URL: " + e.getReason());
+            return new UpstreamRouter(upstreams, defaultRegistry, localAliases);
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException("regmirror.local-aliases: " + e.getMessage());
         }
     }
 
-    private static Duration positive(String setting, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            throw new SettingsException(setting + ": must be positive, was " + value);
-        }
-        return value;
+    /** The settings of the upstream for a registry name. */
+    public UpstreamSettings upstream(String registry) {
+        return upstreams.stream().filter(u -> u.registry().equals(registry)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no upstream " + registry));
+    }
+
+    /** Every endpoint of every upstream. */
+    public List<Endpoint> endpoints() {
+        return upstreams.stream().flatMap(u -> u.endpoints().stream()).toList();
     }
 
     private static Path path(Config c, String setting) {

@@ -24,6 +24,7 @@ public enum RegistryErrorCode {
     TOOMANYREQUESTS(429, "too many requests"),
     UNKNOWN(500, "unknown error"),
     NOT_FOUND(404, "no such endpoint"),
+    PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
     UPSTREAM_ERROR(502, "the upstream registry failed to answer properly"),
     UNAVAILABLE(503, "service unavailable");
 

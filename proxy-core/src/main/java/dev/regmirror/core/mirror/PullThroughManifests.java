@@ -1,6 +1,7 @@
 package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.client.ManifestHead;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.manifest.AcceptNegotiation;
@@ -22,11 +23,14 @@ public final class PullThroughManifests {
 
     private final RegistryClients clients;
     private final ManifestStore store;
+    private final RepositoryStore repositories;
     private final Executor diskExecutor;
 
-    public PullThroughManifests(RegistryClients clients, ManifestStore store, Executor diskExecutor) {
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, RepositoryStore repositories,
+                                Executor diskExecutor) {
         this.clients = clients;
         this.store = store;
+        this.repositories = repositories;
         this.diskExecutor = diskExecutor;
     }
 
@@ -47,7 +51,7 @@ public final class PullThroughManifests {
     private CompletableFuture<ManifestBytes> resolve(Route route, Reference reference) {
         RegistryClient client = clients.forRegistry(route.registry());
         if (reference instanceof Digest digest) {
-            return cached(digest).thenCompose(hit -> hit.isPresent()
+            return cached(route, digest).thenCompose(hit -> hit.isPresent()
                     ? CompletableFuture.completedFuture(hit.get())
                     : fetch(client, route, digest));
         }
@@ -55,20 +59,28 @@ public final class PullThroughManifests {
             if (head.digest().isEmpty()) {
                 return fetch(client, route, reference);
             }
-            return cached(head.digest().get()).thenCompose(hit -> hit.isPresent()
+            return cached(route, head.digest().get()).thenCompose(hit -> hit.isPresent()
                     ? CompletableFuture.completedFuture(hit.get())
                     : fetch(client, route, head.digest().get()));
         });
     }
 
-    private CompletableFuture<Optional<ManifestBytes>> cached(Digest digest) {
-        return Futures.supplyOn(diskExecutor, () -> store.get(digest));
+    /** The cached manifest, if any; a hit also records the repository it was asked for under. */
+    private CompletableFuture<Optional<ManifestBytes>> cached(Route route, Digest digest) {
+        return Futures.supplyOn(diskExecutor, () -> {
+            Optional<ManifestBytes> hit = store.get(digest);
+            if (hit.isPresent()) {
+                repositories.add(route);
+            }
+            return hit;
+        });
     }
 
     private CompletableFuture<ManifestBytes> fetch(RegistryClient client, Route route, Reference reference) {
         return client.getManifest(route.name(), reference)
                 .thenCompose(manifest -> Futures.supplyOn(diskExecutor, () -> {
                     store.put(manifest);
+                    repositories.add(route);
                     return manifest;
                 }));
     }

@@ -1,55 +1,134 @@
 package dev.regmirror.core.upstream;
 
 import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.RepositoryName;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * Decides which upstream serves a repository name a client asked for, and what that name is
- * called there: unprefixed names go to the default upstream, which adds its library prefix to
- * one-word names as Docker Hub does ({@code alpine} means {@code library/alpine}).
+ * Decides which configured upstream serves a request and what the repository is called there.
+ * In order: containerd's {@code ?ns=<registry>}; a Host header configured for an upstream; a first
+ * path component that is a registry or alias ({@code ghcr.io/org/img}); else the default upstream.
+ * One-word names get the upstream's library prefix ({@code alpine} is {@code library/alpine} on
+ * docker.io), then local aliases apply. A first component that looks like a host but is not
+ * configured is NAME_UNKNOWN: only configured upstreams are ever contacted.
  */
 public final class UpstreamRouter {
 
-    private final Map<String, UpstreamSettings> upstreams = new LinkedHashMap<>();
-    private final UpstreamSettings defaultUpstream;
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?");
 
-    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry) {
+    private final Map<String, UpstreamSettings> byName = new LinkedHashMap<>();
+    private final Map<String, UpstreamSettings> byHost = new HashMap<>();
+    private final Map<String, UpstreamSettings> byRegistry = new LinkedHashMap<>();
+    private final UpstreamSettings defaultUpstream;
+    private final Map<Route, Route> localAliases = new HashMap<>();
+
+    /**
+     * @param localAliases names that exist only on the LAN, each mapped to an image name, both
+     *                     written as a client would ({@code library/kafka} to {@code docker.io/wurstmeister/kafka})
+     * @throws IllegalArgumentException if the default or an alias names no configured upstream
+     */
+    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry, Map<String, String> localAliases) {
         for (UpstreamSettings upstream : upstreams) {
-            this.upstreams.put(upstream.registry(), upstream);
+            byRegistry.put(upstream.registry(), upstream);
+            byName.put(upstream.registry(), upstream);
+            upstream.aliases().forEach(alias -> byName.put(alias, upstream));
+            upstream.hosts().forEach(host -> byHost.put(host, upstream));
         }
-        this.defaultUpstream = this.upstreams.get(defaultRegistry);
+        this.defaultUpstream = byRegistry.get(defaultRegistry);
         if (defaultUpstream == null) {
             throw new IllegalArgumentException("default upstream " + defaultRegistry
-                    + " is not among the configured upstreams " + this.upstreams.keySet());
+                    + " is not among the configured upstreams " + byRegistry.keySet());
         }
+        localAliases.forEach((from, to) -> {
+            try {
+                this.localAliases.put(resolve(RouteRequest.of(from)), resolve(RouteRequest.of(to)));
+            } catch (InvalidRequestException e) {
+                throw new IllegalArgumentException("\"" + from + "\" = \"" + to + "\": " + e.getMessage(), e);
+            }
+        });
     }
 
-    /** Routes a name as it appeared in the request path; invalid names are NAME_INVALID. */
+    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry) {
+        this(upstreams, defaultRegistry, Map.of());
+    }
+
+    /** Routes a plain name, as a Docker daemon sends it. */
     public Route route(String requestedName) {
-        if (requestedName == null || requestedName.isEmpty()) {
-            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "empty repository name");
-        }
-        RepositoryName name = new RepositoryName(requestedName);
-        return new Route(defaultUpstream.registry(), withLibraryPrefix(defaultUpstream, name));
+        return route(RouteRequest.of(requestedName));
     }
 
-    /** The settings of a configured upstream. */
+    /** Routes a request; invalid names are NAME_INVALID, unconfigured registries NAME_UNKNOWN. */
+    public Route route(RouteRequest request) {
+        Route route = resolve(request);
+        return localAliases.getOrDefault(route, route);
+    }
+
+    /** The configured upstream a registry name or alias stands for. */
+    public Optional<UpstreamSettings> upstreamNamed(String registryOrAlias) {
+        return Optional.ofNullable(byName.get(registryOrAlias.toLowerCase(Locale.ROOT)));
+    }
+
+    /** The settings of a configured upstream, by its registry name. */
     public UpstreamSettings upstream(String registry) {
-        UpstreamSettings upstream = upstreams.get(registry);
+        UpstreamSettings upstream = byRegistry.get(registry);
         if (upstream == null) {
             throw new IllegalArgumentException("no upstream " + registry);
         }
         return upstream;
     }
 
-    private static RepositoryName withLibraryPrefix(UpstreamSettings upstream, RepositoryName name) {
-        if (!upstream.libraryPrefix().isEmpty() && name.components().size() == 1) {
-            return name.prefixedWith(upstream.libraryPrefix());
+    private Route resolve(RouteRequest request) {
+        String requested = request.name();
+        if (requested.isEmpty()) {
+            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "empty repository name");
         }
-        return name;
+        UpstreamSettings upstream;
+        String rest = requested;
+        if (request.namespace().isPresent()) {
+            upstream = upstreamNamed(request.namespace().get())
+                    .orElseThrow(() -> unknownRegistry(request.namespace().get(), requested));
+        } else if (request.host().isPresent() && byHost.containsKey(request.host().get().toLowerCase(Locale.ROOT))) {
+            upstream = byHost.get(request.host().get().toLowerCase(Locale.ROOT));
+        } else {
+            int slash = requested.indexOf('/');
+            String first = slash < 0 ? requested : requested.substring(0, slash);
+            if (looksLikeRegistry(first)) {
+                upstream = upstreamNamed(first).orElseThrow(() -> unknownRegistry(first, requested));
+                if (slash < 0) {
+                    throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
+                            "\"" + Printable.of(requested) + "\" names a registry but no repository in it");
+                }
+                rest = requested.substring(slash + 1);
+            } else {
+                upstream = defaultUpstream;
+            }
+        }
+        RepositoryName name = new RepositoryName(rest);
+        if (!upstream.libraryPrefix().isEmpty() && name.components().size() == 1) {
+            name = name.prefixedWith(upstream.libraryPrefix());
+        }
+        return new Route(upstream.registry(), name);
+    }
+
+    /** As Docker decides it: a host name with a dot or a port, or {@code localhost}, is a registry. */
+    private static boolean looksLikeRegistry(String component) {
+        return HOST.matcher(component).matches()
+                && (component.indexOf('.') >= 0 || component.indexOf(':') >= 0 || component.equals("localhost"));
+    }
+
+    private InvalidRequestException unknownRegistry(String registry, String requested) {
+        return new InvalidRequestException(RegistryErrorCode.NAME_UNKNOWN, "no upstream is configured for registry \""
+                + Printable.of(registry) + "\" (asked for \"" + Printable.of(requested) + "\"); this mirror serves "
+                + String.join(", ", new java.util.TreeSet<>(byRegistry.keySet())) + ": address one as <mirror>/v2/<registry>/<repository>/..., "
+                + "with ?ns=<registry>, or by a configured host name; names without a registry go to "
+                + defaultUpstream.registry());
     }
 }

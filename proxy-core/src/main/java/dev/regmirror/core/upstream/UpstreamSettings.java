@@ -1,49 +1,44 @@
 package dev.regmirror.core.upstream;
 
-import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * One upstream registry as configured: the registry it stands for ({@code docker.io}), the base
- * URL regmirror talks to, optional credentials and the one token realm they may be sent to, and
- * timeouts.
+ * One upstream registry as configured: the registry name clients use for it ({@code docker.io})
+ * and its aliases, the Host names that address it directly, the prefix for one-word names, and
+ * the endpoints to fetch from, tried in order.
  *
- * @param registry        the registry name clients use for it, such as {@code docker.io}
- * @param url             the endpoint's base URL, such as {@code https://registry-1.docker.io}
- * @param libraryPrefix   the component added to one-word names ({@code library} on Docker Hub), or empty
- * @param credentials     credentials for the token realm or basic auth, if any
- * @param tokenRealm      the only token realm credentials are sent to; when empty, credentials go to
- *                        a realm on the endpoint's own host only
- * @param connectTimeout  how long to wait for a connection
- * @param readTimeout     how long to wait for response headers, and between two reads of a body
+ * @param registry      the registry name, such as {@code docker.io}
+ * @param aliases       other names for it in prefixes and {@code ?ns=} ({@code registry-1.docker.io})
+ * @param hosts         Host header values that mean this upstream with unprefixed names
+ * @param libraryPrefix the component added to one-word names ({@code library} on Docker Hub), or empty
+ * @param endpoints     where to fetch from, in order; at least one
+ * @param failureSkip   how long an endpoint that failed is skipped before it is tried again
  */
-public record UpstreamSettings(String registry, URI url, String libraryPrefix,
-                               Optional<Credentials> credentials, Optional<URI> tokenRealm,
-                               Duration connectTimeout, Duration readTimeout) {
+public record UpstreamSettings(String registry, List<String> aliases, List<String> hosts, String libraryPrefix,
+                               List<Endpoint> endpoints, Duration failureSkip) {
 
     public UpstreamSettings {
         Objects.requireNonNull(registry, "registry");
-        Objects.requireNonNull(url, "url");
+        aliases = List.copyOf(aliases);
+        hosts = List.copyOf(hosts);
         Objects.requireNonNull(libraryPrefix, "libraryPrefix");
-        Objects.requireNonNull(credentials, "credentials");
-        Objects.requireNonNull(tokenRealm, "tokenRealm");
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
-        Objects.requireNonNull(readTimeout, "readTimeout");
-        String path = url.getPath();
-        if (path != null && path.endsWith("/")) {
-            url = URI.create(url.toString().replaceAll("/+$", ""));
+        endpoints = List.copyOf(endpoints);
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("upstream " + registry + " has no endpoint");
         }
+        Objects.requireNonNull(failureSkip, "failureSkip");
     }
 
-    /** Settings with no credentials, for tests and simple cases. */
-    public static UpstreamSettings anonymous(String registry, URI url, Duration connectTimeout, Duration readTimeout) {
-        return new UpstreamSettings(registry, url, "", Optional.empty(), Optional.empty(), connectTimeout, readTimeout);
+    /** An upstream with one endpoint and no aliases, hosts or prefix, for tests and simple cases. */
+    public static UpstreamSettings single(EndpointSettings endpoint, String libraryPrefix) {
+        return new UpstreamSettings(endpoint.registry(), List.of(), List.of(), libraryPrefix,
+                List.of(Endpoint.of(endpoint)), Duration.ofSeconds(30));
     }
 
-    /** How the upstream is named in messages: {@code docker.io (https://registry-1.docker.io)}. */
-    public String describe() {
-        return registry + " (" + url + ")";
+    /** Whether {@code name} is this upstream's registry name or one of its aliases. */
+    public boolean answersTo(String name) {
+        return registry.equals(name) || aliases.contains(name);
     }
 }

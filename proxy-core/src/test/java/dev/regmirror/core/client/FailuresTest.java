@@ -8,7 +8,7 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -24,7 +24,7 @@ class FailuresTest {
 
     private static final String ATTEMPT = "pull manifest latest of library/alpine from docker.io (https://registry-1.docker.io)";
 
-    private final Failures failures = new Failures(UpstreamSettings.anonymous("docker.io",
+    private final Failures failures = new Failures(EndpointSettings.anonymous("docker.io",
             URI.create("https://registry-1.docker.io"), Duration.ofSeconds(5), Duration.ofMillis(1500)));
 
     private String problem(Throwable failure) {

@@ -6,7 +6,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.upstream.Credentials;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -53,27 +53,27 @@ final class UpstreamFixture implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + otherHost.port());
     }
 
-    UpstreamSettings anonymous() {
+    EndpointSettings anonymous() {
         return settings(url(), Optional.empty(), Optional.empty());
     }
 
-    UpstreamSettings settings(URI url, Optional<Credentials> credentials, Optional<URI> tokenRealm) {
-        return new UpstreamSettings("docker.io", url, "library", credentials, tokenRealm, Duration.ofSeconds(5),
-                READ_TIMEOUT);
+    EndpointSettings settings(URI url, Optional<Credentials> credentials, Optional<URI> tokenRealm) {
+        return new EndpointSettings("docker.io", url, credentials, tokenRealm, Duration.ofSeconds(5), READ_TIMEOUT,
+                Optional.empty(), Optional.empty());
     }
 
     /** Anonymous settings for {@code url} with the short read timeout. */
-    UpstreamSettings impatient(URI url) {
-        return new UpstreamSettings("docker.io", url, "library", Optional.empty(), Optional.empty(),
-                Duration.ofSeconds(5), SHORT_READ_TIMEOUT);
+    EndpointSettings impatient(URI url) {
+        return new EndpointSettings("docker.io", url, Optional.empty(), Optional.empty(), Duration.ofSeconds(5),
+                SHORT_READ_TIMEOUT, Optional.empty(), Optional.empty());
     }
 
-    HttpRegistryClient client(UpstreamSettings settings) {
+    HttpRegistryClient client(EndpointSettings settings) {
         return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), tokens, scheduler);
     }
 
     /** A client made by the production factory, its token cache on {@code clock}. */
-    HttpRegistryClient created(UpstreamSettings settings, java.time.Clock clock) {
+    HttpRegistryClient created(EndpointSettings settings, java.time.Clock clock) {
         return HttpRegistryClient.create(settings, executor, scheduler, clock);
     }
 

@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.upstream.EndpointSettings;
+import dev.regmirror.core.upstream.NameRewrite;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -27,15 +30,21 @@ class MirrorSettingsTest {
     }
 
     @Test
-    void defaultsServeDockerHub() {
+    void defaultsServeDockerHubAndTheBigPublicRegistries() {
         MirrorSettings settings = MirrorSettings.from(ConfigLoader.load(Optional.empty(), Map.of()));
         assertEquals("docker.io", settings.defaultRegistry());
         assertEquals(Path.of("./data"), settings.cache().directory());
-        UpstreamSettings hub = settings.upstreams().get(0);
-        assertEquals(URI.create("https://registry-1.docker.io"), hub.url());
+        UpstreamSettings hub = settings.upstream("docker.io");
+        EndpointSettings endpoint = hub.endpoints().get(0).settings();
+        assertEquals(URI.create("https://registry-1.docker.io"), endpoint.url());
+        assertEquals(List.of("registry-1.docker.io", "index.docker.io"), hub.aliases());
         assertEquals("library", hub.libraryPrefix());
-        assertEquals(Optional.of(URI.create("https://auth.docker.io/token")), hub.tokenRealm());
-        assertEquals(Duration.ofSeconds(10), hub.connectTimeout());
+        assertEquals(Optional.of(URI.create("https://auth.docker.io/token")), endpoint.tokenRealm());
+        assertEquals(Duration.ofSeconds(10), endpoint.connectTimeout());
+        assertEquals(java.util.Set.of("docker.io", "ghcr.io", "quay.io", "registry.k8s.io", "gcr.io",
+                "mcr.microsoft.com", "nvcr.io", "public.ecr.aws"),
+                java.util.Set.copyOf(settings.upstreams().stream().map(UpstreamSettings::registry).toList()));
+        assertEquals("ghcr.io/org/tool", settings.router().route("ghcr.io/org/tool").toString());
     }
 
     @Test
@@ -47,12 +56,35 @@ class MirrorSettingsTest {
                 """, Map.of("REGMIRROR_UPSTREAM_DOCKERHUB_URL", "http://127.0.0.1:6001",
                 "REGMIRROR_UPSTREAM_DOCKERHUB_USERNAME", "me",
                 "REGMIRROR_UPSTREAM_DOCKERHUB_PASSWORD", "secret"));
-        UpstreamSettings hub = settings.upstreams().get(0);
+        EndpointSettings hub = settings.upstream("docker.io").endpoints().get(0).settings();
         assertEquals(Path.of("/srv/cache"), settings.cache().directory());
         assertEquals(URI.create("http://127.0.0.1:6001"), hub.url());
         assertEquals(Duration.ofSeconds(5), hub.readTimeout());
         assertEquals("me", hub.credentials().orElseThrow().username());
         assertTrue(!hub.credentials().orElseThrow().toString().contains("secret"));
+    }
+
+    @Test
+    void endpointsRewritesAndLocalAliases() throws IOException {
+        MirrorSettings settings = load("""
+                regmirror.upstreams.dockerhub {
+                  failure-skip = 5s
+                  endpoints = [
+                    { url = "https://swr.cn-north-4.myhuaweicloud.com", rewrite = "ddn-k8s/docker.io/{repository}", partial = true }
+                    { url = "https://registry-1.docker.io", token-realm = "https://auth.docker.io/token" }
+                  ]
+                }
+                regmirror.upstreams.lan { registry = "registry.lan:5000", url = "http://10.0.0.5:5000", hosts = ["lan.mirror.lan"] }
+                regmirror.local-aliases { "library/kafka" = "docker.io/wurstmeister/kafka" }
+                """, Map.of());
+        UpstreamSettings hub = settings.upstream("docker.io");
+        assertEquals(2, hub.endpoints().size());
+        assertEquals("ddn-k8s/docker.io/{repository}", hub.endpoints().get(0).rewrite().template());
+        assertTrue(hub.endpoints().get(0).partial());
+        assertEquals(NameRewrite.IDENTITY, hub.endpoints().get(1).rewrite());
+        assertEquals(Duration.ofSeconds(5), hub.failureSkip());
+        assertEquals(List.of("lan.mirror.lan"), settings.upstream("registry.lan:5000").hosts());
+        assertEquals("docker.io/wurstmeister/kafka", settings.router().route("kafka").toString());
     }
 
     @Test
@@ -73,6 +105,20 @@ class MirrorSettingsTest {
                 () -> load("regmirror.upstreams.dockerhub.url = \"https://me:secret@registry.lan\"", Map.of()));
         assertTrue(!userInfo.getMessage().contains("secret") && userInfo.getMessage().contains("username"),
                 userInfo.getMessage());
+
+        SettingsException badRewrite = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.dockerhub.endpoints = [{ url = \"https://x.lan\", rewrite = \"mirror/x\" }]",
+                        Map.of()));
+        assertTrue(badRewrite.getMessage().contains("regmirror.upstreams.dockerhub.endpoints.0.rewrite"),
+                badRewrite.getMessage());
+
+        SettingsException clash = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.other { registry = \"docker.io\", url = \"https://x.lan\" }", Map.of()));
+        assertTrue(clash.getMessage().contains("docker.io is claimed by both"), clash.getMessage());
+
+        SettingsException badAlias = assertThrows(SettingsException.class,
+                () -> load("regmirror.local-aliases { \"x\" = \"nowhere.example/y\" }", Map.of()));
+        assertTrue(badAlias.getMessage().contains("regmirror.local-aliases"), badAlias.getMessage());
 
         SettingsException halfCredentials = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.username = me", Map.of()));

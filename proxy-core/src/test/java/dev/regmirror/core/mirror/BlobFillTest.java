@@ -67,6 +67,12 @@ class BlobFillTest {
         }
 
         @Override
+        public CompletableFuture<dev.regmirror.core.client.TagList> listTags(RepositoryName name,
+                java.util.OptionalInt n, java.util.Optional<String> last) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
             gets.incrementAndGet();
             return CompletableFuture.completedFuture(new BlobBody() {

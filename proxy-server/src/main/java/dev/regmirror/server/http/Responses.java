@@ -21,6 +21,15 @@ public final class Responses {
     private Responses() {
     }
 
+    /** The JSON bytes of a tree the handler built; such trees always serialize. */
+    public static byte[] json(com.fasterxml.jackson.databind.ObjectMapper mapper, com.fasterxml.jackson.databind.JsonNode tree) {
+        try {
+            return mapper.writeValueAsBytes(tree);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + tree, e);
+        }
+    }
+
     /** Adds the headers of every registry API response. */
     public static <T extends HttpResponse> T withApiHeaders(T response, boolean keepAlive) {
         response.headers().set(API_VERSION_HEADER, API_VERSION);

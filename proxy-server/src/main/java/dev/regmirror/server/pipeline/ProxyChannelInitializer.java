@@ -1,8 +1,6 @@
 package dev.regmirror.server.pipeline;
 
-import dev.regmirror.server.v2.BaseHandler;
-import dev.regmirror.server.v2.BlobHandler;
-import dev.regmirror.server.v2.ManifestHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -13,6 +11,7 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,17 +25,15 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
 
     private final Duration idleTimeout;
     private final V2RequestDecoder decoder;
-    private final BaseHandler base;
-    private final ManifestHandler manifests;
-    private final BlobHandler blobs;
+    private final List<ChannelHandler> resources;
 
-    public ProxyChannelInitializer(Duration idleTimeout, V2RequestDecoder decoder, BaseHandler base,
-                                   ManifestHandler manifests, BlobHandler blobs) {
+    /**
+     * @param resources one shareable handler per resource, each taking its own {@code V2Request} type
+     */
+    public ProxyChannelInitializer(Duration idleTimeout, V2RequestDecoder decoder, List<ChannelHandler> resources) {
         this.idleTimeout = idleTimeout;
         this.decoder = decoder;
-        this.base = base;
-        this.manifests = manifests;
-        this.blobs = blobs;
+        this.resources = List.copyOf(resources);
     }
 
     @Override
@@ -53,8 +50,8 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
         });
         pipeline.addLast("access-log", new AccessLogHandler());
         pipeline.addLast("decoder", decoder);
-        pipeline.addLast("base", base);
-        pipeline.addLast("manifests", manifests);
-        pipeline.addLast("blobs", blobs);
+        for (ChannelHandler resource : resources) {
+            pipeline.addLast(resource);
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.upstream.RouteRequest;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.v2.V2Request;
@@ -15,6 +16,10 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,14 +27,18 @@ import java.util.regex.Pattern;
  * Turns an HTTP request into a validated {@link V2Request} for the resource handlers, or answers
  * it with a registry error: wrong method 405 UNSUPPORTED, bad name 400 NAME_INVALID, bad digest
  * 400 DIGEST_INVALID, unknown path 404; a request that is not even valid HTTP closes the
- * connection. Percent-encoded paths are refused outright, so no encoded
- * slash or dot ever reaches routing or the file system.
+ * connection. Besides {@code /v2/...} it takes containerd's mirror form {@code /<registry>/v2/...}.
+ * Percent-encoded paths are refused outright, so no encoded slash or dot ever reaches routing or
+ * the file system.
  */
 @Sharable
 public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttpRequest> {
 
+    private static final Pattern REGISTRY_PREFIXED = Pattern.compile("/([^/]+)(/v2(/.*)?)");
     private static final Pattern MANIFEST = Pattern.compile("/v2/(.+)/manifests/([^/]+)");
     private static final Pattern BLOB = Pattern.compile("/v2/(.+)/blobs/([^/]+)");
+    private static final Pattern TAGS = Pattern.compile("/v2/(.+)/tags/list");
+    private static final int MAX_PAGE = 10_000;
 
     private final UpstreamRouter router;
     private final ErrorResponder errors;
@@ -55,34 +64,78 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
     }
 
     private V2Request decode(FullHttpRequest request, HttpMethod method, boolean keepAlive) {
-        String uri = request.uri();
-        int query = uri.indexOf('?');
-        String path = query < 0 ? uri : uri.substring(0, query);
-        if (!path.equals("/v2") && !path.startsWith("/v2/")) {
-            throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND,
-                    "no such endpoint: the registry API is under /v2/");
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        String fullPath = uri.rawPath();
+        if (fullPath.indexOf('%') >= 0) {
+            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
+                    "percent-encoded characters are not allowed in registry API paths");
+        }
+        Optional<String> namespace = parameter(uri, "ns");
+        String path = fullPath;
+        if (!isApiPath(path)) {
+            Matcher prefixed = REGISTRY_PREFIXED.matcher(path);
+            if (!prefixed.matches() || router.upstreamNamed(prefixed.group(1)).isEmpty()) {
+                throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND,
+                        "no such endpoint: the registry API is under /v2/ (or /<registry>/v2/ for containerd)");
+            }
+            namespace = namespace.or(() -> Optional.of(prefixed.group(1)));
+            path = prefixed.group(2);
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED,
                     "regmirror is a read-only mirror: " + method.name() + " is not supported");
         }
-        if (path.indexOf('%') >= 0) {
-            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
-                    "percent-encoded characters are not allowed in registry API paths");
-        }
         if (path.equals("/v2") || path.equals("/v2/")) {
             return new V2Request.Base(method, keepAlive);
         }
+        if (path.equals("/v2/_catalog")) {
+            return new V2Request.Catalog(method, keepAlive, pageSize(uri), parameter(uri, "last"));
+        }
+        Optional<String> host = Optional.ofNullable(request.headers().get(HttpHeaderNames.HOST))
+                .map(value -> value.replaceAll(":[0-9]+$", ""));
         Matcher manifest = MANIFEST.matcher(path);
         if (manifest.matches()) {
-            return new V2Request.Manifest(method, keepAlive, router.route(manifest.group(1)),
+            return new V2Request.Manifest(method, keepAlive, router.route(new RouteRequest(manifest.group(1), namespace, host)),
                     Reference.parse(manifest.group(2)), request.headers().getAll(HttpHeaderNames.ACCEPT),
                     request.headers().get(HttpHeaderNames.IF_NONE_MATCH));
         }
         Matcher blob = BLOB.matcher(path);
         if (blob.matches()) {
-            return new V2Request.Blob(method, keepAlive, router.route(blob.group(1)), Digest.parse(blob.group(2)));
+            return new V2Request.Blob(method, keepAlive, router.route(new RouteRequest(blob.group(1), namespace, host)),
+                    Digest.parse(blob.group(2)));
         }
-        throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path);
+        Matcher tags = TAGS.matcher(path);
+        if (tags.matches()) {
+            return new V2Request.Tags(method, keepAlive, router.route(new RouteRequest(tags.group(1), namespace, host)),
+                    tags.group(1), fullPath, parameter(uri, "ns"), pageSize(uri), parameter(uri, "last"));
+        }
+        throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + fullPath);
+    }
+
+    private static boolean isApiPath(String path) {
+        return path.equals("/v2") || path.startsWith("/v2/");
+    }
+
+    private static Optional<String> parameter(QueryStringDecoder uri, String name) {
+        List<String> values = uri.parameters().get(name);
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? Optional.empty()
+                : Optional.of(values.get(0));
+    }
+
+    private static OptionalInt pageSize(QueryStringDecoder uri) {
+        Optional<String> n = parameter(uri, "n");
+        if (n.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        try {
+            int value = Integer.parseInt(n.get());
+            if (value < 0 || value > MAX_PAGE) {
+                throw new NumberFormatException();
+            }
+            return OptionalInt.of(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException(RegistryErrorCode.PAGINATION_NUMBER_INVALID,
+                    "n must be a whole number from 0 to " + MAX_PAGE);
+        }
     }
 }

@@ -5,6 +5,8 @@ import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.upstream.Route;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A request of the registry API, parsed and validated at the edge: each kind goes to the one
@@ -34,5 +36,20 @@ public sealed interface V2Request {
 
     /** {@code /v2/<name>/blobs/<digest>}. */
     record Blob(HttpMethod method, boolean keepAlive, Route route, Digest digest) implements V2Request {
+    }
+
+    /**
+     * {@code /v2/<name>/tags/list}: one page of tags, answered in the client's own naming.
+     *
+     * @param requestedName the name as the client wrote it, for the answer's {@code name}
+     * @param path          the request's path, for the next page's {@code Link}
+     * @param namespace     the {@code ns} query parameter, kept in the next page's {@code Link}
+     */
+    record Tags(HttpMethod method, boolean keepAlive, Route route, String requestedName, String path,
+                Optional<String> namespace, OptionalInt n, Optional<String> last) implements V2Request {
+    }
+
+    /** {@code /v2/_catalog}: one page of the repositories held in the cache. */
+    record Catalog(HttpMethod method, boolean keepAlive, OptionalInt n, Optional<String> last) implements V2Request {
     }
 }

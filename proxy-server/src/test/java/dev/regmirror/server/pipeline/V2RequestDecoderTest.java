@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Endpoint;
+import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.http.ErrorResponder;
@@ -26,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,9 +41,9 @@ class V2RequestDecoderTest {
 
     private final List<V2Request> decoded = new ArrayList<>();
     private final EmbeddedChannel channel = new EmbeddedChannel(
-            new V2RequestDecoder(new UpstreamRouter(List.of(new UpstreamSettings("docker.io",
-                    URI.create("http://127.0.0.1:1"), "library", Optional.empty(), Optional.empty(),
-                    Duration.ofSeconds(1), Duration.ofSeconds(1))), "docker.io"), new ErrorResponder(JSON)),
+            new V2RequestDecoder(new UpstreamRouter(List.of(
+                    upstream("docker.io", "library", List.of()), upstream("ghcr.io", "", List.of("ghcr.mirror.lan"))),
+                    "docker.io"), new ErrorResponder(JSON)),
             new BaseHandler(),
             new ChannelInboundHandlerAdapter() {
                 @Override
@@ -50,6 +51,12 @@ class V2RequestDecoderTest {
                     decoded.add((V2Request) msg);
                 }
             });
+
+    private static UpstreamSettings upstream(String registry, String prefix, List<String> hosts) {
+        return new UpstreamSettings(registry, List.of(), hosts, prefix, List.of(Endpoint.of(EndpointSettings.anonymous(
+                registry, URI.create("http://127.0.0.1:1"), Duration.ofSeconds(1), Duration.ofSeconds(1)))),
+                Duration.ofSeconds(30));
+    }
 
     @AfterEach
     void noLeaks() {
@@ -96,6 +103,40 @@ class V2RequestDecoderTest {
 
     @ParameterizedTest
     @CsvSource({
+        "/v2/ghcr.io/org/tool/manifests/1,          , ghcr.io/org/tool",
+        "/v2/org/tool/manifests/1?ns=ghcr.io,       , ghcr.io/org/tool",
+        "/ghcr.io/v2/org/tool/manifests/1,          , ghcr.io/org/tool",
+        "/docker.io/v2/library/nginx/manifests/1,   , docker.io/library/nginx",
+        "/v2/org/tool/manifests/1,   ghcr.mirror.lan:5000, ghcr.io/org/tool",
+        "/v2/org/tool/manifests/1,   mirror.lan:5000, docker.io/org/tool",
+        "/v2/docker.io/nginx/manifests/1,           , docker.io/library/nginx",
+    })
+    void routesEveryRequestForm(String uri, String host, String route) {
+        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+        if (host != null) {
+            request.headers().set(HttpHeaderNames.HOST, host);
+        }
+        channel.writeInbound(request);
+        assertEquals(route, ((V2Request.Manifest) decoded.get(0)).route().toString());
+    }
+
+    @Test
+    void decodesTagListsAndTheCatalogWithTheirPages() {
+        channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                "/ghcr.io/v2/org/tool/tags/list?n=10&last=v1&ns=ghcr.io"));
+        channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/_catalog?n=5"));
+        V2Request.Tags tags = assertInstanceOf(V2Request.Tags.class, decoded.get(0));
+        assertEquals("ghcr.io/org/tool", tags.route().toString());
+        assertEquals("org/tool", tags.requestedName());
+        assertEquals("/ghcr.io/v2/org/tool/tags/list", tags.path());
+        assertEquals(10, tags.n().getAsInt());
+        assertEquals("v1", tags.last().orElseThrow());
+        V2Request.Catalog catalog = assertInstanceOf(V2Request.Catalog.class, decoded.get(1));
+        assertEquals(5, catalog.n().getAsInt());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
         "GET, /v2/Alpine/manifests/latest, 400, NAME_INVALID",
         "GET, /v2/../../etc/passwd/blobs/sha256:abababababababababababababababababababababababababababababababab, 400, NAME_INVALID",
         "GET, /v2/a%2Fb/manifests/latest, 400, NAME_INVALID",
@@ -107,6 +148,11 @@ class V2RequestDecoderTest {
         "GET, /v2/alpine/blobs/latest, 400, DIGEST_INVALID",
         "GET, /v2/alpine/blobs/md5:d41d8cd98f00b204e9800998ecf8427e, 400, DIGEST_INVALID",
         "GET, /v2/alpine/things/x, 404, NOT_FOUND",
+        "GET, /v2/quay.io/org/tool/manifests/1, 404, NAME_UNKNOWN",
+        "GET, /v2/org/tool/manifests/1?ns=quay.io, 404, NAME_UNKNOWN",
+        "GET, /quay.io/v2/org/tool/manifests/1, 404, NOT_FOUND",
+        "GET, /v2/alpine/tags/list?n=x, 400, PAGINATION_NUMBER_INVALID",
+        "GET, /v2/_catalog?n=-1, 400, PAGINATION_NUMBER_INVALID",
         "GET, /etc/passwd, 404, NOT_FOUND",
         "PUT, /v2/alpine/manifests/latest, 405, UNSUPPORTED",
         "POST, /v2/alpine/blobs/uploads/, 405, UNSUPPORTED",

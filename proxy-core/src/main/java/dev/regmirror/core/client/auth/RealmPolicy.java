@@ -1,6 +1,6 @@
 package dev.regmirror.core.client.auth;
 
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.util.Objects;
 
@@ -10,9 +10,9 @@ import java.util.Objects;
  */
 public final class RealmPolicy {
 
-    private final UpstreamSettings settings;
+    private final EndpointSettings settings;
 
-    public RealmPolicy(UpstreamSettings settings) {
+    public RealmPolicy(EndpointSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 

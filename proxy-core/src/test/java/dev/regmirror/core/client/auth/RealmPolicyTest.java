@@ -3,7 +3,7 @@ package dev.regmirror.core.client.auth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.regmirror.core.upstream.Credentials;
-import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,10 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RealmPolicyTest {
 
     private static RealmPolicy policy(String url, String configuredRealm, boolean credentials) {
-        return new RealmPolicy(new UpstreamSettings("docker.io", URI.create(url), "library",
+        return new RealmPolicy(new EndpointSettings("docker.io", URI.create(url),
                 credentials ? Optional.of(new Credentials("u", "p")) : Optional.empty(),
                 configuredRealm.isEmpty() ? Optional.empty() : Optional.of(URI.create(configuredRealm)),
-                Duration.ofSeconds(5), Duration.ofSeconds(30)));
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Optional.empty(), Optional.empty()));
     }
 
     @ParameterizedTest(name = "{0} realm {1}, challenge realm {2}: {4}")

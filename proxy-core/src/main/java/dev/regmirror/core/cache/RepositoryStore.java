@@ -1,0 +1,70 @@
+package dev.regmirror.core.cache;
+
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.stream.Stream;
+
+/**
+ * The repositories whose manifests regmirror has cached, in the client's naming
+ * ({@code docker.io/library/nginx}), for {@code /v2/_catalog}. Each is a marker file
+ * {@code repositories/<registry>/<name>/_cached} (a repository component cannot start with
+ * {@code _}, so markers never collide with nested names), read once at start and kept in memory.
+ * Disk I/O: call {@link #open} and {@link #add} from a disk executor.
+ */
+public final class RepositoryStore {
+
+    private static final String MARKER = "_cached";
+
+    private final Path root;
+    private final NavigableSet<String> names = new ConcurrentSkipListSet<>();
+
+    private RepositoryStore(Path root) {
+        this.root = root;
+    }
+
+    /** Opens (creating) the store under the cache directory and reads what it holds. */
+    public static RepositoryStore open(Path cacheDirectory) throws IOException {
+        RepositoryStore store = new RepositoryStore(cacheDirectory.toAbsolutePath().normalize().resolve("repositories"));
+        Files.createDirectories(store.root);
+        try (Stream<Path> files = Files.walk(store.root)) {
+            files.filter(path -> path.getFileName().toString().equals(MARKER))
+                    .map(marker -> store.root.relativize(marker.getParent()).toString().replace('\\', '/'))
+                    .forEach(store.names::add);
+        }
+        return store;
+    }
+
+    /** Records that a manifest of this repository is cached; cheap when it already is. */
+    public void add(Route route) throws IOException {
+        String name = route.toString();
+        if (names.contains(name)) {
+            return;
+        }
+        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
+        if (!directory.startsWith(root)) {
+            throw new IllegalArgumentException("repository " + name + " escapes the store");
+        }
+        Files.createDirectories(directory);
+        Path marker = directory.resolve(MARKER);
+        if (!Files.exists(marker)) {
+            Files.createFile(marker);
+        }
+        names.add(name);
+    }
+
+    /** At most {@code n} names after {@code last} (exclusive) in lexical order, as the catalog pages them. */
+    public List<String> page(String last, int n) {
+        NavigableSet<String> after = last == null ? names : names.tailSet(last, false);
+        return after.stream().limit(n).toList();
+    }
+
+    /** Whether any name follows {@code last}. */
+    public boolean hasAfter(String last) {
+        return last == null ? !names.isEmpty() : names.higher(last) != null;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.regmirror.core.config;
+
+import com.typesafe.config.Config;
+import dev.regmirror.core.upstream.Credentials;
+import dev.regmirror.core.upstream.Endpoint;
+import dev.regmirror.core.upstream.EndpointSettings;
+import dev.regmirror.core.upstream.NameRewrite;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Turns one {@code regmirror.upstreams.<id>} block into {@link UpstreamSettings}, naming the setting on error. */
+final class UpstreamParser {
+
+    private static final String HOST = "[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?";
+
+    private UpstreamParser() {
+    }
+
+    static UpstreamSettings parse(String id, Config c) {
+        String where = "regmirror.upstreams." + id;
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9-]*")) {
+            throw new SettingsException(where + ": upstream ids are letters, digits and '-'");
+        }
+        String registry = host(where + ".registry", c.getString("registry"));
+        List<String> aliases = new ArrayList<>();
+        for (String alias : c.getStringList("aliases")) {
+            aliases.add(host(where + ".aliases", alias));
+        }
+        List<String> hosts = new ArrayList<>();
+        for (String host : c.getStringList("hosts")) {
+            hosts.add(host(where + ".hosts", host).replaceAll(":[0-9]+$", ""));
+        }
+        Optional<Path> caFile = Optional.empty();
+        if (!c.getString("ca-file").isEmpty()) {
+            Path file = Path.of(c.getString("ca-file"));
+            if (!Files.isReadable(file)) {
+                throw new SettingsException(where + ".ca-file: cannot read " + file);
+            }
+            caFile = Optional.of(file);
+        }
+        Optional<URI> proxy = c.getString("proxy").isEmpty() ? Optional.empty()
+                : Optional.of(httpUrl(where + ".proxy", c.getString("proxy")));
+        Duration connect = positive(where + ".connect-timeout", c.getDuration("connect-timeout"));
+        Duration read = positive(where + ".read-timeout", c.getDuration("read-timeout"));
+        List<Endpoint> endpoints = new ArrayList<>();
+        List<? extends Config> listed = c.getConfigList("endpoints");
+        if (listed.isEmpty()) {
+            if (!c.hasPath("url")) {
+                throw new SettingsException(where + ": set url, or endpoints = [{ url = ... }]");
+            }
+            endpoints.add(endpoint(where, registry, c, connect, read, caFile, proxy));
+        }
+        for (int i = 0; i < listed.size(); i++) {
+            endpoints.add(endpoint(where + ".endpoints." + i, registry, listed.get(i), connect, read, caFile, proxy));
+        }
+        return new UpstreamSettings(registry, aliases, hosts, c.getString("library-prefix"), endpoints,
+                positive(where + ".failure-skip", c.getDuration("failure-skip")));
+    }
+
+    private static Endpoint endpoint(String where, String registry, Config c, Duration connect, Duration read,
+                                     Optional<Path> caFile, Optional<URI> proxy) {
+        URI url = httpUrl(where + ".url", c.getString("url"));
+        boolean hasUser = c.hasPath("username") && !c.getString("username").isEmpty();
+        boolean hasPassword = c.hasPath("password") && !c.getString("password").isEmpty();
+        if (hasUser != hasPassword) {
+            throw new SettingsException(where + ": username and password must be set together");
+        }
+        Optional<Credentials> credentials = hasUser
+                ? Optional.of(new Credentials(c.getString("username"), c.getString("password")))
+                : Optional.empty();
+        Optional<URI> realm = c.hasPath("token-realm") && !c.getString("token-realm").isEmpty()
+                ? Optional.of(httpUrl(where + ".token-realm", c.getString("token-realm")))
+                : Optional.empty();
+        NameRewrite rewrite = NameRewrite.IDENTITY;
+        if (c.hasPath("rewrite")) {
+            try {
+                rewrite = new NameRewrite(c.getString("rewrite"));
+            } catch (IllegalArgumentException e) {
+                throw new SettingsException(where + ".rewrite: " + e.getMessage());
+            }
+        }
+        boolean partial = c.hasPath("partial") && c.getBoolean("partial");
+        return new Endpoint(new EndpointSettings(registry, url, credentials, realm, connect, read, caFile, proxy),
+                rewrite, partial);
+    }
+
+    private static String host(String setting, String value) {
+        String lower = value.toLowerCase(Locale.ROOT);
+        if (!lower.matches(HOST)) {
+            throw new SettingsException(setting + ": \"" + value + "\" is not a registry host name");
+        }
+        return lower;
+    }
+
+    static URI httpUrl(String setting, String value) {
+        try {
+            URI uri = new URI(value);
+            if (uri.getRawUserInfo() != null) {
+                throw new SettingsException(setting + ": credentials do not belong in the URL (they would show in"
+                        + " messages); use the username and password settings");
+            }
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new SettingsException(setting + ": \"" + value + "\" is not an http or https URL");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new SettingsException(setting + ": \"" + value + "\" is not a URL: " + e.getReason());
+        }
+    }
+
+    private static Duration positive(String setting, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new SettingsException(setting + ": must be positive, was " + value);
+        }
+        return value;
+    }
+}
