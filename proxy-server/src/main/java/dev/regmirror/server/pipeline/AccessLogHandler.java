@@ -1,7 +1,7 @@
 package dev.regmirror.server.pipeline;
 
-import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -18,56 +18,92 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one access-log line per response (logger {@code regmirror.access}): client, method, URI,
- * status, body bytes and duration. One instance per connection.
+ * status, body bytes and duration, once the last byte was handed to the network, so a large blob's
+ * time is its real transfer time. A response cut short (the client left, or the upstream broke off
+ * and the connection was closed) is logged with {@code aborted} and the bytes that went out. One
+ * instance per connection.
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
 
     private static final Logger ACCESS = LoggerFactory.getLogger("regmirror.access");
 
-    private final Queue<String[]> pending = new ArrayDeque<>();
-    private final Queue<Long> started = new ArrayDeque<>();
-    private int status;
-    private long bytes;
+    private final Queue<Exchange> pending = new ArrayDeque<>();
+
+    /** One request and what has been sent of its response. */
+    private static final class Exchange {
+        final String method;
+        final String uri;
+        final long started = System.nanoTime();
+        int status;
+        long sent;
+
+        Exchange(String method, String uri) {
+            this.method = method;
+            this.uri = uri;
+        }
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            pending.add(new String[] {request.method().name(), request.uri()});
-            started.add(System.nanoTime());
+            pending.add(new Exchange(request.method().name(), request.uri()));
         }
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (ACCESS.isInfoEnabled()) {
-            if (msg instanceof HttpResponse response) {
-                status = response.status().code();
-                bytes = 0;
-            }
-            if (msg instanceof ByteBufHolder holder) {
-                bytes += holder.content().readableBytes();
-            } else if (msg instanceof ByteBuf buf) {
-                bytes += buf.readableBytes();
-            } else if (msg instanceof FileRegion region) {
-                bytes += region.count();
-            }
-            if (msg instanceof LastHttpContent) {
-                log(ctx);
-            }
-        }
-        ctx.write(msg, promise);
-    }
-
-    private void log(ChannelHandlerContext ctx) {
-        String[] request = pending.poll();
-        Long start = started.poll();
-        if (request == null || start == null) {
+        Exchange exchange = pending.peek();
+        if (exchange == null || !ACCESS.isInfoEnabled()) {
+            ctx.write(msg, promise);
             return;
         }
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        ACCESS.info("{} \"{} {}\" {} {} {}ms", client(ctx.channel().remoteAddress()), request[0], request[1],
-                status, bytes, millis);
+        if (msg instanceof HttpResponse response) {
+            exchange.status = response.status().code();
+        }
+        long size = size(msg);
+        boolean last = msg instanceof LastHttpContent;
+        if (last) {
+            pending.poll();
+        }
+        ctx.write(msg, promise.unvoid()).addListener(written -> {
+            if (written.isSuccess()) {
+                exchange.sent += size;
+            }
+            if (last) {
+                log(ctx, exchange, written.isSuccess() ? "" : " aborted");
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Exchange unfinished;
+        while ((unfinished = pending.poll()) != null) {
+            if (unfinished.status != 0) {
+                log(ctx, unfinished, " aborted");
+            }
+        }
+        super.channelInactive(ctx);
+    }
+
+    private static long size(Object msg) {
+        if (msg instanceof ByteBufHolder holder) {
+            return holder.content().readableBytes();
+        }
+        if (msg instanceof ByteBuf buf) {
+            return buf.readableBytes();
+        }
+        if (msg instanceof FileRegion region) {
+            return region.count();
+        }
+        return 0;
+    }
+
+    private static void log(ChannelHandlerContext ctx, Exchange exchange, String outcome) {
+        long millis = (System.nanoTime() - exchange.started) / 1_000_000;
+        ACCESS.info("{} \"{} {}\" {} {} {}ms{}", client(ctx.channel().remoteAddress()), exchange.method, exchange.uri,
+                exchange.status, exchange.sent, millis, outcome);
     }
 
     private static String client(SocketAddress address) {
