@@ -144,15 +144,26 @@ public final class BlobFill {
         }
     }
 
+    /**
+     * Ends the fill in failure. Before the upstream answered 200 the failure is the requesters'
+     * error response, logged where that is sent; after, readers only see a cut-off body, so it is
+     * logged here, once.
+     */
     private void fail(Throwable cause) {
         BlobIngest current = ingest;
         if (current != null) {
             current.abort();
         }
+        boolean streaming = started.isDone() && !started.isCompletedExceptionally();
         started.completeExceptionally(cause);
         done.completeExceptionally(cause);
-        LOG.warn("pull blob {} of {} from {} failed: {}", digest.shortForm(), route.name(), route.registry(),
-                cause.getMessage());
+        if (streaming) {
+            LOG.warn("blob {} of {} from {} not cached, readers cut off after {} bytes: {}", digest.shortForm(),
+                    route.name(), route.registry(), written, cause.getMessage());
+        } else {
+            LOG.debug("blob {} of {} from {} not started: {}", digest.shortForm(), route.name(), route.registry(),
+                    cause.getMessage());
+        }
         progressed();
     }
 
@@ -231,8 +242,7 @@ public final class BlobFill {
                 LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
                         route.registry(), blob.size());
             } catch (IOException | RuntimeException e) {
-                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, "pull blob " + digest + " of "
-                        + route.name() + " from " + route.registry() + ": " + e.getMessage(), null,
+                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
                         route.registry(), 200, Map.of()));
                 return;
             }
