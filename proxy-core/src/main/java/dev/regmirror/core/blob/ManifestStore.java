@@ -3,18 +3,22 @@ package dev.regmirror.core.blob;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
  * Cached manifests: their bytes live in the {@link BlobStore} under their digest like any content;
  * the media type they were served with is kept beside, in {@code manifests/<algorithm>/<hex>}. A
- * manifest counts as cached only when both are there. Disk I/O: call from a disk executor.
+ * manifest counts as cached only when both are there; the type is synced before it is renamed into
+ * place, so a power cut never leaves an empty one. Disk I/O: call from a disk executor.
  */
 public final class ManifestStore {
 
@@ -47,7 +51,13 @@ public final class ManifestStore {
         Path target = typePath(manifest.digest());
         Files.createDirectories(target.getParent());
         Path temp = scratch.resolve("type-" + UUID.randomUUID());
-        Files.writeString(temp, manifest.mediaType(), StandardCharsets.UTF_8);
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(manifest.mediaType().getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
