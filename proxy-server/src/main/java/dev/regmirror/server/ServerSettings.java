@@ -11,24 +11,24 @@ public record ServerSettings(String host, int port, Duration idleTimeout, int di
     /** Reads and validates the settings from a resolved configuration. */
     public static ServerSettings from(Config config) {
         try {
-            Config c = config.getConfig("regmirror.server");
-            int port = c.getInt("port");
+            String at = "regmirror.server.";
+            int port = config.getInt(at + "port");
             if (port < 0 || port > 65535) {
-                throw new SettingsException("regmirror.server.port: must be 0 to 65535, was " + port);
+                throw new SettingsException(at + "port: must be 0 to 65535, was " + port);
             }
-            Duration idle = c.getDuration("idle-timeout");
+            Duration idle = config.getDuration(at + "idle-timeout");
             if (idle.isNegative() || idle.isZero()) {
-                throw new SettingsException("regmirror.server.idle-timeout: must be positive, was " + idle);
+                throw new SettingsException(at + "idle-timeout: must be positive, was " + idle);
             }
-            int diskThreads = c.getInt("disk-threads");
+            int diskThreads = config.getInt(at + "disk-threads");
             if (diskThreads < 1) {
-                throw new SettingsException("regmirror.server.disk-threads: must be at least 1, was " + diskThreads);
+                throw new SettingsException(at + "disk-threads: must be at least 1, was " + diskThreads);
             }
-            int loops = c.getInt("event-loop-threads");
+            int loops = config.getInt(at + "event-loop-threads");
             if (loops < 0) {
-                throw new SettingsException("regmirror.server.event-loop-threads: must be 0 or more, was " + loops);
+                throw new SettingsException(at + "event-loop-threads: must be 0 or more, was " + loops);
             }
-            return new ServerSettings(c.getString("host"), port, idle, diskThreads, loops);
+            return new ServerSettings(config.getString(at + "host"), port, idle, diskThreads, loops);
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }

@@ -41,10 +41,12 @@ public final class ConfigLoader {
             Config reference = ConfigFactory.defaultReferenceUnresolved();
             Config merged = fromFile.withFallback(reference);
             Config fromEnv = ConfigFactory.parseMap(named(environment, merged), "environment variables");
-            return ConfigFactory.systemEnvironmentOverrides()
+            Config loaded = ConfigFactory.systemEnvironmentOverrides()
                     .withFallback(fromEnv)
                     .withFallback(merged)
                     .resolve();
+            UnknownSettings.check(loaded, reference.resolve());
+            return loaded;
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }

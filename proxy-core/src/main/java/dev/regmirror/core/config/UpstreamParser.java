@@ -24,7 +24,19 @@ final class UpstreamParser {
     private UpstreamParser() {
     }
 
+    /** Endpoint keys; anything else in an endpoint is a mistake worth stopping for. */
+    private static final java.util.Set<String> ENDPOINT_KEYS =
+            java.util.Set.of("url", "rewrite", "partial", "username", "password", "token-realm");
+
     static UpstreamSettings parse(String id, Config c) {
+        try {
+            return parseChecked(id, c);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new SettingsException("regmirror.upstreams." + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static UpstreamSettings parseChecked(String id, Config c) {
         String where = "regmirror.upstreams." + id;
         if (!id.matches("[A-Za-z0-9][A-Za-z0-9-]*")) {
             throw new SettingsException(where + ": upstream ids are letters, digits and '-'");
@@ -67,6 +79,14 @@ final class UpstreamParser {
 
     private static Endpoint endpoint(String where, String registry, Config c, Duration connect, Duration read,
                                      Optional<Path> caFile, Optional<URI> proxy) {
+        if (where.contains(".endpoints.")) {
+            for (String key : c.root().keySet()) {
+                if (!ENDPOINT_KEYS.contains(key)) {
+                    throw new SettingsException(where + "." + key + ": not an endpoint setting (those are "
+                            + new java.util.TreeSet<>(ENDPOINT_KEYS) + ")");
+                }
+            }
+        }
         URI url = httpUrl(where + ".url", c.getString("url"));
         boolean hasUser = c.hasPath("username") && !c.getString("username").isEmpty();
         boolean hasPassword = c.hasPath("password") && !c.getString("password").isEmpty();

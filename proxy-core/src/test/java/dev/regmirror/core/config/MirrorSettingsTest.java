@@ -120,6 +120,20 @@ class MirrorSettingsTest {
                 () -> load("regmirror.local-aliases { \"x\" = \"nowhere.example/y\" }", Map.of()));
         assertTrue(badAlias.getMessage().contains("regmirror.local-aliases"), badAlias.getMessage());
 
+        SettingsException typo = assertThrows(SettingsException.class,
+                () -> load("regmirror.cache.directroy = \"/srv\"\nregmirror.upstreams.dockerhub.passwrod = x", Map.of()));
+        assertTrue(typo.getMessage().contains("regmirror.cache.directroy")
+                && typo.getMessage().contains("regmirror.upstreams.dockerhub.passwrod"), typo.getMessage());
+
+        SettingsException endpointTypo = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.dockerhub.endpoints = [{ url = \"https://x.lan\", partail = true }]",
+                        Map.of()));
+        assertTrue(endpointTypo.getMessage().contains("endpoints.0.partail"), endpointTypo.getMessage());
+
+        SettingsException wrongType = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.ghcr.read-timeout = soon", Map.of()));
+        assertTrue(wrongType.getMessage().contains("regmirror.upstreams.ghcr"), wrongType.getMessage());
+
         SettingsException halfCredentials = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.username = me", Map.of()));
         assertTrue(halfCredentials.getMessage().contains("username and password"), halfCredentials.getMessage());

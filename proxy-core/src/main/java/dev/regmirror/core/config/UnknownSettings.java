@@ -1,0 +1,49 @@
+package dev.regmirror.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Refuses settings under {@code regmirror} that no module knows, so that a misspelt key
+ * ({@code server.prot}) stops start-up instead of being silently ignored. Known are the paths of
+ * the {@code reference.conf} files, and inside an upstream the upstream-defaults keys plus its own.
+ */
+final class UnknownSettings {
+
+    private static final Set<String> UPSTREAM_ONLY = Set.of("registry", "url", "username", "password", "token-realm");
+
+    private UnknownSettings() {
+    }
+
+    static void check(Config loaded, Config reference) {
+        Set<String> unknown = new TreeSet<>();
+        if (!loaded.hasPath("regmirror")) {
+            return;
+        }
+        Set<String> defaults = reference.hasPath("regmirror.upstream-defaults")
+                ? reference.getObject("regmirror.upstream-defaults").keySet() : Set.of();
+        loaded.getConfig("regmirror").entrySet().forEach(entry -> {
+            String path = "regmirror." + entry.getKey();
+            List<String> parts = ConfigUtil.splitPath(path);
+            if (parts.size() >= 2 && parts.get(1).equals("local-aliases")) {
+                return;
+            }
+            if (parts.size() == 4 && parts.get(1).equals("upstreams")) {
+                if (!defaults.contains(parts.get(3)) && !UPSTREAM_ONLY.contains(parts.get(3))) {
+                    unknown.add(path);
+                }
+                return;
+            }
+            if (!reference.hasPathOrNull(path)) {
+                unknown.add(path);
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new SettingsException("unknown setting" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+                    + ": check the spelling against docs/configuration.md");
+        }
+    }
+}
