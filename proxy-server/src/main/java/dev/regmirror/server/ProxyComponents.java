@@ -23,6 +23,7 @@ import dev.regmirror.server.v2.CatalogHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import java.io.IOException;
+import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +93,11 @@ public final class ProxyComponents implements AutoCloseable {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
         diskExecutor.shutdown();
+        try {
+            blobStore.close();
+        } catch (IOException e) {
+            LoggerFactory.getLogger(ProxyComponents.class).warn("releasing the cache directory: {}", e.toString());
+        }
     }
 
     private static ThreadFactory named(String prefix) {

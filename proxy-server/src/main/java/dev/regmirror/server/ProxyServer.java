@@ -12,6 +12,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /** The running HTTP listener: started from components and settings, closed once. */
 public final class ProxyServer implements AutoCloseable {
@@ -66,6 +67,7 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        LoggerFactory.getLogger(ProxyServer.class).info("regmirror shutting down");
         channel.close().awaitUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

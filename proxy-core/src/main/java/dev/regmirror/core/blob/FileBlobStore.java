@@ -3,6 +3,8 @@ package dev.regmirror.core.blob;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -18,25 +20,33 @@ import org.slf4j.LoggerFactory;
 /**
  * The on-disk {@link BlobStore}: {@code blobs/<algorithm>/<first two hex>/<hex>} for committed
  * content, {@code ingest/} for partial writes, which are removed at start because nothing there
- * was ever visible.
+ * was ever visible. The directory is locked while the store is open: a second process would sweep
+ * the first one's downloads.
  */
-public final class FileBlobStore implements BlobStore {
+public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBlobStore.class);
 
     private final Path root;
     private final Path blobs;
     private final Path ingest;
+    private final FileLock lock;
 
-    private FileBlobStore(Path root) {
+    private FileBlobStore(Path root, FileLock lock) {
         this.root = root;
+        this.lock = lock;
         this.blobs = root.resolve("blobs");
         this.ingest = root.resolve("ingest");
     }
 
-    /** Opens (creating) a store under the directory and sweeps leftovers of interrupted writes. */
+    /**
+     * Opens (creating) a store under the directory and sweeps leftovers of interrupted writes. The
+     * directory is locked for this process: a second one would sweep the first one's downloads.
+     */
     public static FileBlobStore open(Path directory) throws IOException {
-        FileBlobStore store = new FileBlobStore(directory.toAbsolutePath().normalize());
+        Path root = directory.toAbsolutePath().normalize();
+        Files.createDirectories(root);
+        FileBlobStore store = new FileBlobStore(root, lock(root));
         Files.createDirectories(store.blobs);
         Files.createDirectories(store.ingest);
         int removed = store.sweepIngest();
@@ -44,6 +54,27 @@ public final class FileBlobStore implements BlobStore {
             LOG.info("removed {} unfinished downloads from {}", removed, store.ingest);
         }
         return store;
+    }
+
+    private static FileLock lock(Path root) throws IOException {
+        FileChannel channel = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IOException("the cache directory " + root + " is in use by another regmirror process");
+        }
+        return lock;
+    }
+
+    /** Releases the directory for another process; the OS releases it too if this one dies. */
+    @Override
+    public void close() throws IOException {
+        lock.channel().close();
     }
 
     public Path root() {

@@ -116,8 +116,9 @@ class FileBlobStoreTest {
         Digest digest = Digest.sha256Of(bytes);
         BlobIngest abandoned = store.begin(digest, bytes.length);
         abandoned.write(ByteBuffer.wrap(bytes, 0, 500));
-        // The process dies here: no commit, no abort.
+        // The process dies here: no commit, no abort (and the OS releases its lock).
         assertEquals(1, countFiles(dir.resolve("ingest")));
+        store.close();
 
         FileBlobStore reopened = FileBlobStore.open(dir);
         assertEquals(0, countFiles(dir.resolve("ingest")));
@@ -164,9 +165,18 @@ class FileBlobStoreTest {
         assertTrue(manifests.get(Digest.sha256Of(bytes)).isEmpty());
     }
 
+    @Test
+    void aSecondStoreOnTheSameDirectoryIsRefusedUntilTheFirstCloses() throws IOException {
+        FileBlobStore first = FileBlobStore.open(dir);
+        IOException refused = assertThrows(IOException.class, () -> FileBlobStore.open(dir));
+        assertTrue(refused.getMessage().contains("in use by another regmirror process"), refused.getMessage());
+        first.close();
+        FileBlobStore.open(dir).close();
+    }
+
     private static long countFiles(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {
-            return files.filter(Files::isRegularFile).count();
+            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals(".lock")).count();
         }
     }
 }
