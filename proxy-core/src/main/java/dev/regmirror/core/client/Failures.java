@@ -11,6 +11,8 @@ import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -104,6 +106,12 @@ final class Failures {
         if (has(cause, ConnectException.class)) {
             return "connection refused";
         }
+        if (has(cause, CertPathBuilderException.class)) {
+            return "TLS failed: the certificate is not trusted (no chain to a CA of the JVM or of the ca-file)";
+        }
+        if (has(cause, SSLException.class) && has(cause, CertificateException.class)) {
+            return "TLS failed: the certificate was refused: " + deepest(cause, CertificateException.class).getMessage();
+        }
         if (has(cause, SSLException.class)) {
             return "TLS failed: " + cause.getMessage();
         }
@@ -112,6 +120,17 @@ final class Failures {
                     : cause.getMessage());
         }
         return "unexpected " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    /** The innermost cause of {@code type}, which must be there. */
+    private static Throwable deepest(Throwable failure, Class<? extends Throwable> type) {
+        Throwable found = null;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                found = t;
+            }
+        }
+        return found;
     }
 
     private static boolean has(Throwable failure, Class<? extends Throwable> type) {

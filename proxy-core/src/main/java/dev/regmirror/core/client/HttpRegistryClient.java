@@ -8,6 +8,9 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.EndpointSettings;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.Objects;
@@ -59,17 +62,33 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     /**
-     * The HttpClient an upstream needs: no automatic redirects (they are followed by hand), the
-     * configured connect timeout, HTTP/2 only over TLS so that plain HTTP never tries an h2c upgrade.
+     * The HttpClient an endpoint needs: no automatic redirects (they are followed by hand), the
+     * configured connect timeout, HTTP/2 only over TLS so that plain HTTP never tries an h2c upgrade,
+     * the endpoint's CA file trusted besides the JVM's CAs, and its HTTP proxy. Certificates and host
+     * names are always verified.
+     *
+     * @throws IllegalArgumentException if the CA file cannot be read or holds no certificate, or the
+     *                                  proxy is not an {@code http://} URL
      */
     public static HttpClient newHttpClient(EndpointSettings settings, Executor executor) {
         boolean tls = "https".equalsIgnoreCase(settings.url().getScheme());
-        return HttpClient.newBuilder()
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .executor(Objects.requireNonNull(executor, "executor"))
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(settings.connectTimeout())
-                .version(tls ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                .build();
+                .version(tls ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
+        settings.caFile().ifPresent(caFile -> builder.sslContext(ExtraTrust.context(caFile)));
+        settings.proxy().ifPresent(proxy -> builder.proxy(proxySelector(proxy)));
+        return builder.build();
+    }
+
+    /** Always the one proxy, even for {@code localhost}; only {@code http://} proxies, as the JDK client speaks. */
+    private static ProxySelector proxySelector(URI proxy) {
+        if (!"http".equalsIgnoreCase(proxy.getScheme()) || proxy.getHost() == null) {
+            throw new IllegalArgumentException("proxy " + proxy + ": only http://host:port proxies are supported"
+                    + " (https endpoints are still reached end to end through CONNECT)");
+        }
+        return ProxySelector.of(new InetSocketAddress(proxy.getHost(), proxy.getPort() < 0 ? 80 : proxy.getPort()));
     }
 
     @Override

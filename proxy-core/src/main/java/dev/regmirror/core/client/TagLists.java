@@ -3,6 +3,7 @@ package dev.regmirror.core.client;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.ProxyException;
 import java.io.IOException;
 import java.net.URI;
@@ -35,6 +36,10 @@ final class TagLists {
     record TagListJson(String name, List<String> tags) {
     }
 
+    /**
+     * The page the body and headers describe; fails with {@code invalid} when the body is not a tag
+     * list or the next-page link is not a URL.
+     */
     static TagList parse(byte[] body, HttpHeaders headers, Function<String, ProxyException> invalid) {
         TagListJson json;
         try {
@@ -42,18 +47,35 @@ final class TagLists {
         } catch (IOException e) {
             throw invalid.apply("the tag list is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
+        if (json == null || (json.tags() != null && json.tags().contains(null))) {
+            throw invalid.apply("the tag list is not a {\"name\",\"tags\":[...]} object of tags");
+        }
         List<String> tags = json.tags() == null ? List.of() : json.tags();
-        return new TagList(tags, headers.allValues("Link").stream().map(TagLists::nextLast)
-                .flatMap(Optional::stream).findFirst());
+        Optional<String> next = Optional.empty();
+        for (String link : headers.allValues("Link")) {
+            try {
+                next = nextLast(link);
+            } catch (IllegalArgumentException e) {
+                throw invalid.apply("the Link header \"" + Printable.of(link) + "\" holds no usable URL");
+            }
+            if (next.isPresent()) {
+                break;
+            }
+        }
+        return new TagList(tags, next);
     }
 
-    /** The {@code last} parameter of a {@code rel="next"} link, if this is one. */
+    /**
+     * The {@code last} parameter of a {@code rel="next"} link, if this is one.
+     *
+     * @throws IllegalArgumentException if the link's URL is malformed
+     */
     static Optional<String> nextLast(String link) {
         Matcher matcher = NEXT.matcher(link);
         if (!matcher.find()) {
             return Optional.empty();
         }
-        String query = URI.create(matcher.group(1).replace(" ", "%20")).getRawQuery();
+        String query = URI.create(matcher.group(1).trim().replace(" ", "%20")).getRawQuery();
         if (query == null) {
             return Optional.empty();
         }
