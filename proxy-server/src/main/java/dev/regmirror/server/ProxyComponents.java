@@ -3,7 +3,7 @@ package dev.regmirror.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.client.HttpRegistryClient;
+import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.config.MirrorSettings;
@@ -62,7 +62,7 @@ public final class ProxyComponents implements AutoCloseable {
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            clients.add(HttpRegistryClient.create(upstream.endpoints().get(0).settings(), upstreamExecutor, scheduler, clock));
+            clients.add(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));
         }
         RegistryClients registryClients = new RegistryClients(clients);
         UpstreamRouter router = mirror.router();

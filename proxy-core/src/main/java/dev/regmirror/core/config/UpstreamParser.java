@@ -56,10 +56,22 @@ final class UpstreamParser {
             if (!Files.isReadable(file)) {
                 throw new SettingsException(where + ".ca-file: cannot read " + file);
             }
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                    throw new SettingsException(where + ".ca-file: " + file + " holds no PEM certificate");
+                }
+            } catch (java.io.IOException | java.security.cert.CertificateException e) {
+                throw new SettingsException(where + ".ca-file: " + file + " is not a PEM certificate file: "
+                        + e.getMessage());
+            }
             caFile = Optional.of(file);
         }
         Optional<URI> proxy = c.getString("proxy").isEmpty() ? Optional.empty()
                 : Optional.of(httpUrl(where + ".proxy", c.getString("proxy")));
+        if (proxy.isPresent() && (!"http".equals(proxy.get().getScheme()) || proxy.get().getPort() < 0)) {
+            throw new SettingsException(where + ".proxy: must be http://host:port (an HTTP proxy; it can still tunnel"
+                    + " to https endpoints)");
+        }
         Duration connect = positive(where + ".connect-timeout", c.getDuration("connect-timeout"));
         Duration read = positive(where + ".read-timeout", c.getDuration("read-timeout"));
         List<Endpoint> endpoints = new ArrayList<>();

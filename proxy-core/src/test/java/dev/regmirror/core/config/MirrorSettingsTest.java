@@ -88,7 +88,7 @@ class MirrorSettingsTest {
     }
 
     @Test
-    void invalidValuesNameTheSetting() {
+    void invalidValuesNameTheSetting() throws IOException {
         SettingsException badUrl = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.url = \"ftp://x\"", Map.of()));
         assertTrue(badUrl.getMessage().contains("regmirror.upstreams.dockerhub.url"), badUrl.getMessage());
@@ -133,6 +133,15 @@ class MirrorSettingsTest {
         SettingsException wrongType = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.ghcr.read-timeout = soon", Map.of()));
         assertTrue(wrongType.getMessage().contains("regmirror.upstreams.ghcr"), wrongType.getMessage());
+
+        SettingsException httpsProxy = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.ghcr.proxy = \"https://proxy.lan:3128\"", Map.of()));
+        assertTrue(httpsProxy.getMessage().contains("regmirror.upstreams.ghcr.proxy"), httpsProxy.getMessage());
+
+        Path notPem = Files.writeString(dir.resolve("ca.pem"), "not a certificate");
+        SettingsException badCa = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstreams.ghcr.ca-file = \"" + notPem + "\"", Map.of()));
+        assertTrue(badCa.getMessage().contains("regmirror.upstreams.ghcr.ca-file"), badCa.getMessage());
 
         SettingsException halfCredentials = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.username = me", Map.of()));
