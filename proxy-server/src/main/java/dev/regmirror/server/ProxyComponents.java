@@ -6,15 +6,18 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughTags;
+import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.OperationsHandler;
 import dev.regmirror.server.pipeline.ProxyChannelInitializer;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import dev.regmirror.server.v2.BaseHandler;
@@ -22,6 +25,11 @@ import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import org.slf4j.LoggerFactory;
 import java.time.Clock;
@@ -47,6 +55,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ProxyChannelInitializer channelInitializer;
     private final FileBlobStore blobStore;
+    private final PrometheusMeterRegistry metrics;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, Clock clock) throws IOException {
         // Event loops hand work to this pool: its queue must never make them wait for a lock, which
@@ -60,6 +69,11 @@ public final class ProxyComponents implements AutoCloseable {
         this.blobStore = FileBlobStore.open(mirror.cache().directory());
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
+        TagStore tags = new TagStore(blobStore.root());
+        this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
             clients.add(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));
@@ -69,10 +83,11 @@ public final class ProxyComponents implements AutoCloseable {
 
         ObjectMapper mapper = new ObjectMapper();
         ErrorResponder errors = new ErrorResponder(mapper);
-        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, repositories,
-                diskExecutor);
+        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
+                registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
+                metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor);
-        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(),
+        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
@@ -82,6 +97,10 @@ public final class ProxyComponents implements AutoCloseable {
 
     public ProxyChannelInitializer channelInitializer() {
         return channelInitializer;
+    }
+
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
     }
 
     public FileBlobStore blobStore() {

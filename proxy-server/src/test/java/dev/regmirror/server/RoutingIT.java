@@ -67,6 +67,8 @@ class RoutingIT {
         hubEndpoints.add(Map.of("url", station.url().toString(), "rewrite", "ddn-k8s/docker.io/{repository}", "partial", true));
         hubEndpoints.add(Map.of("url", hub.url().toString()));
         mirror = MirrorFixture.start(hub.url(), work.resolve("cache"), Map.of(
+                // Every request asks its upstream, so each test sees where requests go, whatever ran before.
+                "regmirror.upstream-defaults.tag-ttl", "0s",
                 "regmirror.upstreams.dockerhub.endpoints", hubEndpoints,
                 "regmirror.upstreams.ghcr.url", ghcr.url().toString(),
                 "regmirror.upstreams.ghcr.hosts", List.of("localhost")));

@@ -106,7 +106,7 @@ public final class HttpRegistryClient implements RegistryClient {
             }
             String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type").orElse(""));
             return new ManifestHead(ManifestCheck.declaredDigest(response.headers()), mediaType,
-                    response.contentLength());
+                    response.contentLength(), ManifestHead.rateLimitRemaining(response.headers()));
         }));
     }
 

@@ -3,6 +3,7 @@ package dev.regmirror.core.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
+import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
@@ -18,11 +19,12 @@ import java.util.Map;
  * {@link SettingsException} naming the setting for anything invalid.
  */
 public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
-                             Map<String, String> localAliases) {
+                             Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
         localAliases = Map.copyOf(localAliases);
+        tagPolicies = Map.copyOf(tagPolicies);
     }
 
     /** Reads and validates the settings from a resolved configuration. */
@@ -36,10 +38,12 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
                 throw new SettingsException("regmirror.upstreams: at least one upstream must be configured");
             }
             List<UpstreamSettings> upstreams = new ArrayList<>();
+            Map<String, TagPolicy> policies = new HashMap<>();
             Map<String, String> claimed = new HashMap<>();
             for (String id : ids.keySet()) {
-                UpstreamSettings upstream = UpstreamParser.parse(id,
-                        root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults));
+                Config block = root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults);
+                UpstreamSettings upstream = UpstreamParser.parse(id, block);
+                policies.put(upstream.registry(), UpstreamParser.tagPolicy(id, block));
                 claim(claimed, upstream.registry(), id);
                 upstream.aliases().forEach(alias -> claim(claimed, alias, id));
                 upstream.hosts().forEach(host -> claim(claimed, "host " + host, id));
@@ -56,7 +60,7 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             for (String from : root.getObject("local-aliases").keySet()) {
                 aliases.put(from, localAliases.getString("\"" + from + "\""));
             }
-            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases);
+            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies);
             settings.router();
             return settings;
         } catch (ConfigException e) {

@@ -1,6 +1,7 @@
 package dev.regmirror.core.config;
 
 import com.typesafe.config.Config;
+import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.upstream.Credentials;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
@@ -34,6 +35,29 @@ final class UpstreamParser {
         } catch (com.typesafe.config.ConfigException e) {
             throw new SettingsException("regmirror.upstreams." + id + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The upstream's tag caching, from tag-ttl, not-found-ttl and ratelimit-floor. */
+    static TagPolicy tagPolicy(String id, Config c) {
+        String where = "regmirror.upstreams." + id;
+        try {
+            Duration ttl = notNegative(where + ".tag-ttl", c.getDuration("tag-ttl"));
+            Duration notFound = notNegative(where + ".not-found-ttl", c.getDuration("not-found-ttl"));
+            long floor = c.getLong("ratelimit-floor");
+            if (floor < -1) {
+                throw new SettingsException(where + ".ratelimit-floor: must be -1 (off) or more, was " + floor);
+            }
+            return new TagPolicy(ttl, notFound, floor);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new SettingsException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Duration notNegative(String setting, Duration value) {
+        if (value.isNegative()) {
+            throw new SettingsException(setting + ": must not be negative, was " + value);
+        }
+        return value;
     }
 
     private static UpstreamSettings parseChecked(String id, Config c) {

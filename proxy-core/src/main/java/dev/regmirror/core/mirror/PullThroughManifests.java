@@ -1,87 +1,220 @@
 package dev.regmirror.core.mirror;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.ManifestHead;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.error.UpstreamErrorException;
+import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.manifest.AcceptNegotiation;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
- * Answers manifest requests from the cache where it can and from the upstream where it must: a
- * digest once cached is never asked for again; a tag is resolved with a HEAD upstream on every
- * request, and its bytes come from the cache when the digest is already there.
+ * Answers manifest requests from the cache where it can and from the upstream where it must. A
+ * digest once cached is never asked for again. A tag resolved within its upstream's TTL is answered
+ * from the cache; after that one HEAD at a time revalidates it. When the upstream is unreachable,
+ * failing, rate-limited or nearly out of pulls, a tag that was ever cached is served stale. Upstream
+ * "not found" answers are remembered briefly.
  */
 public final class PullThroughManifests {
 
+    private record TagKey(Route route, Tag tag) {
+    }
+
+    private record DigestKey(Route route, Digest digest) {
+    }
+
     private final RegistryClients clients;
     private final ManifestStore store;
+    private final TagStore tags;
     private final RepositoryStore repositories;
+    private final Function<String, TagPolicy> policies;
     private final Executor diskExecutor;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
+    private final InFlight<Digest, ManifestBytes> fetches = new InFlight<>();
+    private final NotFoundCache notFound;
 
-    public PullThroughManifests(RegistryClients clients, ManifestStore store, RepositoryStore repositories,
-                                Executor diskExecutor) {
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
+                                RepositoryStore repositories, Function<String, TagPolicy> policies,
+                                Executor diskExecutor, Clock clock, MeterRegistry meters) {
         this.clients = clients;
         this.store = store;
+        this.tags = tags;
         this.repositories = repositories;
+        this.policies = policies;
         this.diskExecutor = diskExecutor;
+        this.clock = clock;
+        this.meters = meters;
+        Ticker ticker = () -> clock.millis() * 1_000_000L;
+        this.notFound = new NotFoundCache(ticker);
     }
 
     /** The manifest to answer with, after content negotiation against the client's Accept. */
-    public CompletableFuture<ManifestBytes> get(Route route, Reference reference, AcceptNegotiation accept) {
-        return resolve(route, reference).thenCompose(manifest -> {
-            AcceptNegotiation.Decision decision = accept.decide(manifest, reference instanceof Tag);
+    public CompletableFuture<ManifestAnswer> get(Route route, Reference reference, AcceptNegotiation accept) {
+        return resolve(route, reference).thenCompose(answer -> {
+            AcceptNegotiation.Decision decision = accept.decide(answer.manifest(), reference instanceof Tag);
             if (decision instanceof AcceptNegotiation.Decision.ServeChild child) {
-                return resolve(route, child.digest()).thenApply(chosen -> {
+                return byDigest(route, child.digest()).thenApply(chosen -> {
                     accept.checkChild(chosen);
-                    return chosen;
+                    return answer.with(chosen);
                 });
             }
-            return CompletableFuture.completedFuture(((AcceptNegotiation.Decision.Serve) decision).manifest());
+            return CompletableFuture.completedFuture(answer);
         });
     }
 
-    private CompletableFuture<ManifestBytes> resolve(Route route, Reference reference) {
-        RegistryClient client = clients.forRegistry(route.registry());
+    private CompletableFuture<ManifestAnswer> resolve(Route route, Reference reference) {
         if (reference instanceof Digest digest) {
-            return cached(route, digest).thenCompose(hit -> hit.isPresent()
-                    ? CompletableFuture.completedFuture(hit.get())
-                    : fetch(client, route, digest));
+            return byDigest(route, digest).thenApply(ManifestAnswer::fresh);
         }
-        return client.headManifest(route.name(), reference).thenCompose((ManifestHead head) -> {
-            if (head.digest().isEmpty()) {
-                return fetch(client, route, reference);
-            }
-            return cached(route, head.digest().get()).thenCompose(hit -> hit.isPresent()
-                    ? CompletableFuture.completedFuture(hit.get())
-                    : fetch(client, route, head.digest().get()));
-        });
-    }
-
-    /** The cached manifest, if any; a hit also records the repository it was asked for under. */
-    private CompletableFuture<Optional<ManifestBytes>> cached(Route route, Digest digest) {
+        Tag tag = (Tag) reference;
+        TagPolicy policy = policies.apply(route.registry());
         return Futures.supplyOn(diskExecutor, () -> {
-            Optional<ManifestBytes> hit = store.get(digest);
-            if (hit.isPresent()) {
-                repositories.add(route);
+            Optional<TagStore.Resolution> known = tags.get(route, tag);
+            if (known.isPresent() && age(known.get()).compareTo(policy.tagTtl()) < 0) {
+                return cached(route, known.get().digest()).map(ManifestAnswer::fresh);
             }
-            return hit;
+            return Optional.<ManifestAnswer>empty();
+        }).thenCompose(withinTtl -> withinTtl.isPresent()
+                ? CompletableFuture.completedFuture(withinTtl.get())
+                : revalidations.join(new TagKey(route, tag), () -> revalidate(route, tag, policy)));
+    }
+
+    /** Asks the upstream what the tag points to now; falls back to the cached answer when it cannot tell. */
+    private CompletableFuture<ManifestAnswer> revalidate(Route route, Tag tag, TagPolicy policy) {
+        TagKey key = new TagKey(route, tag);
+        Optional<UpstreamErrorException> miss = notFound.recall(key);
+        if (miss.isPresent()) {
+            return CompletableFuture.failedFuture(miss.get());
+        }
+        RegistryClient client = clients.forRegistry(route.registry());
+        return client.headManifest(route.name(), tag)
+                .thenCompose(head -> current(route, tag, head, policy))
+                .handle((answer, failure) -> {
+                    if (failure == null) {
+                        return CompletableFuture.completedFuture(answer);
+                    }
+                    Throwable cause = Futures.unwrap(failure);
+                    if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
+                        notFound.remember(key, error, policy.notFoundTtl());
+                    }
+                    if (!upstreamTrouble(cause)) {
+                        return CompletableFuture.<ManifestAnswer>failedFuture(cause);
+                    }
+                    return stale(route, tag, cause.getMessage()).thenApply(stale -> stale.orElseThrow(() ->
+                            cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause)));
+                })
+                .thenCompose(next -> next);
+    }
+
+    /** The manifest the HEAD points to, fetched if it is not cached, unless pulls are nearly used up. */
+    private CompletableFuture<ManifestAnswer> current(Route route, Tag tag, ManifestHead head, TagPolicy policy) {
+        if (head.digest().isEmpty()) {
+            return fetch(route, tag).thenCompose(manifest -> record(route, tag, manifest.digest())
+                    .thenApply(ignored -> ManifestAnswer.fresh(manifest)));
+        }
+        Digest digest = head.digest().get();
+        return Futures.supplyOn(diskExecutor, () -> cached(route, digest)).thenCompose(hit -> {
+            if (hit.isPresent()) {
+                return record(route, tag, digest).thenApply(ignored -> ManifestAnswer.fresh(hit.get()));
+            }
+            if (head.rateLimitRemaining().isPresent() && head.rateLimitRemaining().getAsLong() <= policy.rateLimitFloor()) {
+                String why = route.registry() + " reports " + head.rateLimitRemaining().getAsLong()
+                        + " pulls left, at or below the floor of " + policy.rateLimitFloor();
+                return stale(route, tag, why).thenCompose(stale -> stale.isPresent()
+                        ? CompletableFuture.completedFuture(stale.get())
+                        : byDigest(route, digest).thenCompose(m -> record(route, tag, digest)
+                                .thenApply(ignored -> ManifestAnswer.fresh(m))));
+            }
+            return byDigest(route, digest).thenCompose(m -> record(route, tag, digest)
+                    .thenApply(ignored -> ManifestAnswer.fresh(m)));
         });
     }
 
-    private CompletableFuture<ManifestBytes> fetch(RegistryClient client, Route route, Reference reference) {
-        return client.getManifest(route.name(), reference)
+    /** The tag's last cached manifest, marked stale, if there is one. */
+    private CompletableFuture<Optional<ManifestAnswer>> stale(Route route, Tag tag, String why) {
+        return Futures.supplyOn(diskExecutor, () -> {
+            Optional<TagStore.Resolution> known = tags.get(route, tag);
+            if (known.isEmpty()) {
+                return Optional.<ManifestAnswer>empty();
+            }
+            return cached(route, known.get().digest()).map(manifest -> {
+                meters.counter("regmirror.manifests.stale", "upstream", route.registry()).increment();
+                return new ManifestAnswer(manifest, Optional.of(why));
+            });
+        });
+    }
+
+    /** A manifest by digest: from the cache, else one fetch shared by all who ask meanwhile. */
+    private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest) {
+        return Futures.supplyOn(diskExecutor, () -> cached(route, digest)).thenCompose(hit -> {
+            if (hit.isPresent()) {
+                return CompletableFuture.completedFuture(hit.get());
+            }
+            DigestKey key = new DigestKey(route, digest);
+            Optional<UpstreamErrorException> miss = notFound.recall(key);
+            if (miss.isPresent()) {
+                return CompletableFuture.failedFuture(miss.get());
+            }
+            return fetches.join(digest, () -> fetch(route, digest)).whenComplete((manifest, failure) -> {
+                Throwable cause = failure == null ? null : Futures.unwrap(failure);
+                if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
+                    notFound.remember(key, error, policies.apply(route.registry()).notFoundTtl());
+                }
+            });
+        });
+    }
+
+    private CompletableFuture<ManifestBytes> fetch(Route route, Reference reference) {
+        return clients.forRegistry(route.registry()).getManifest(route.name(), reference)
                 .thenCompose(manifest -> Futures.supplyOn(diskExecutor, () -> {
                     store.put(manifest);
                     repositories.add(route);
                     return manifest;
                 }));
+    }
+
+    private CompletableFuture<Void> record(Route route, Tag tag, Digest digest) {
+        return Futures.supplyOn(diskExecutor, () -> {
+            tags.put(route, tag, new TagStore.Resolution(digest, clock.instant()));
+            return null;
+        });
+    }
+
+    /** The cached manifest, if any; a hit also records the repository it was asked for under. Disk I/O. */
+    private Optional<ManifestBytes> cached(Route route, Digest digest) throws java.io.IOException {
+        Optional<ManifestBytes> hit = store.get(digest);
+        if (hit.isPresent()) {
+            repositories.add(route);
+        }
+        return hit;
+    }
+
+    private Duration age(TagStore.Resolution resolution) {
+        return Duration.between(resolution.resolvedAt(), clock.instant());
+    }
+
+    /** Unreachable, timed out, failing (5xx) or rate-limited: trouble a cached answer can stand in for. */
+    private static boolean upstreamTrouble(Throwable cause) {
+        if (cause instanceof UpstreamUnavailableException) {
+            return true;
+        }
+        return cause instanceof UpstreamErrorException error
+                && (error.upstreamStatus() >= 500 || error.upstreamStatus() == 429);
     }
 }

@@ -146,6 +146,14 @@ class HttpRegistryClientManifestTest {
     }
 
     @Test
+    void headPassesOnTheRemainingRateLimit() throws Exception {
+        upstream.stubFor(head(urlEqualTo(MANIFEST_PATH)).willReturn(aResponse()
+                .withHeader("Content-Type", MediaTypes.DOCKER_MANIFEST)
+                .withHeader("ratelimit-remaining", "7;w=21600")));
+        assertEquals(java.util.OptionalLong.of(7), await(client.headManifest(ALPINE, LATEST)).rateLimitRemaining());
+    }
+
+    @Test
     void manifestRedirectIsFollowed() throws Exception {
         upstream.stubFor(get(MANIFEST_PATH).willReturn(aResponse().withStatus(307)
                 .withHeader("Location", "/mirror/manifest")));

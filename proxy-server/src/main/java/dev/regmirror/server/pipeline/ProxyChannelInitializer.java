@@ -16,22 +16,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The registry API pipeline: HTTP codec, keep-alive, a small request aggregator (requests have no
- * bodies worth streaming), an idle timeout, the access log, the request decoder, then one handler
- * per resource.
+ * bodies worth streaming), an idle timeout, the access log, the operator's endpoints, the request
+ * decoder, then one handler per resource.
  */
 public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private final Duration idleTimeout;
+    private final OperationsHandler operations;
     private final V2RequestDecoder decoder;
     private final List<ChannelHandler> resources;
 
     /**
      * @param resources one shareable handler per resource, each taking its own {@code V2Request} type
      */
-    public ProxyChannelInitializer(Duration idleTimeout, V2RequestDecoder decoder, List<ChannelHandler> resources) {
+    public ProxyChannelInitializer(Duration idleTimeout, OperationsHandler operations, V2RequestDecoder decoder,
+                                   List<ChannelHandler> resources) {
         this.idleTimeout = idleTimeout;
+        this.operations = operations;
         this.decoder = decoder;
         this.resources = List.copyOf(resources);
     }
@@ -49,6 +52,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
             }
         });
         pipeline.addLast("access-log", new AccessLogHandler());
+        pipeline.addLast("operations", operations);
         pipeline.addLast("decoder", decoder);
         for (ChannelHandler resource : resources) {
             pipeline.addLast(resource);

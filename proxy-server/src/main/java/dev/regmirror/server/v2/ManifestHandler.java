@@ -1,7 +1,9 @@
 package dev.regmirror.server.v2;
 
 import dev.regmirror.core.manifest.AcceptNegotiation;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.mirror.ManifestAnswer;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
@@ -17,7 +19,8 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * {@code GET|HEAD /v2/<name>/manifests/<reference>}: the manifest as stored, with its media type,
- * length, digest and ETag; HEAD carries the same headers as GET; a matching If-None-Match is 304.
+ * length, digest and ETag; HEAD carries the same headers as GET; a matching If-None-Match is 304. A
+ * manifest served stale carries {@code Warning: 299} saying why.
  */
 @Sharable
 public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request.Manifest> {
@@ -33,18 +36,22 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, V2Request.Manifest request) {
         manifests.get(request.route(), request.reference(), AcceptNegotiation.of(request.accept()))
-                .whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+                .whenComplete((answer, failure) -> ctx.executor().execute(() -> {
                     if (failure != null) {
                         errors.send(ctx, request.method(), request.keepAlive(), failure);
                     } else {
-                        respond(ctx, request, manifest);
+                        respond(ctx, request, answer);
                     }
                 }));
     }
 
-    private static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestBytes manifest) {
+    private static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer) {
+        ManifestBytes manifest = answer.manifest();
         String etag = "\"" + manifest.digest() + "\"";
         HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning",
+                "299 - \"regmirror: served from cache, the upstream could not confirm it: "
+                        + Printable.of(why).replace('"', '\'') + "\""));
         headers.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.digest().toString());
         headers.headers().set(HttpHeaderNames.ETAG, etag);
         if (etag.equals(request.ifNoneMatch()) || manifest.digest().toString().equals(request.ifNoneMatch())) {

@@ -1,0 +1,105 @@
+package dev.regmirror.core.cache;
+
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * What each tag last resolved to and when: {@code tags/<registry>/<name>/:<tag>} holding
+ * {@code <digest> <epoch millis>} (a repository component cannot contain {@code :}, so tag files
+ * never collide with nested names). Kept in memory once read; written atomically and synced, so
+ * after a crash a tag is either its old or its new resolution. Disk I/O: call from a disk executor.
+ */
+public final class TagStore {
+
+    /** A tag's last resolution. */
+    public record Resolution(Digest digest, Instant resolvedAt) {
+    }
+
+    private record Key(Route route, Tag tag) {
+    }
+
+    private final Path root;
+    private final Path scratch;
+    private final ConcurrentMap<Key, Optional<Resolution>> known = new ConcurrentHashMap<>();
+
+    public TagStore(Path cacheDirectory) throws IOException {
+        Path base = cacheDirectory.toAbsolutePath().normalize();
+        this.root = base.resolve("tags");
+        this.scratch = base.resolve("ingest");
+        Files.createDirectories(root);
+        Files.createDirectories(scratch);
+    }
+
+    /** The tag's last resolution, if it was ever resolved. */
+    public Optional<Resolution> get(Route route, Tag tag) throws IOException {
+        Key key = new Key(route, tag);
+        Optional<Resolution> cached = known.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Optional<Resolution> read = read(file(route, tag));
+        known.putIfAbsent(key, read);
+        return read;
+    }
+
+    /** Records that the tag resolved to the digest at that time. */
+    public void put(Route route, Tag tag, Resolution resolution) throws IOException {
+        Path target = file(route, tag);
+        Files.createDirectories(target.getParent());
+        Path temp = scratch.resolve("tag-" + UUID.randomUUID());
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap((resolution.digest() + " " + resolution.resolvedAt().toEpochMilli())
+                    .getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        known.put(new Key(route, tag), Optional.of(resolution));
+    }
+
+    /** Forgets every resolution (for purges); the files go too. */
+    public void forget(Route route, Tag tag) throws IOException {
+        Files.deleteIfExists(file(route, tag));
+        known.remove(new Key(route, tag));
+    }
+
+    private Path file(Route route, Tag tag) {
+        Path path = root.resolve(route.registry()).resolve(route.name().value()).resolve(":" + tag.value()).normalize();
+        if (!path.startsWith(root)) {
+            throw new IllegalArgumentException("tag " + route + ":" + tag + " escapes the store");
+        }
+        return path;
+    }
+
+    private static Optional<Resolution> read(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8).trim();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        String[] parts = text.split(" ");
+        try {
+            return Optional.of(new Resolution(Digest.parse(parts[0]), Instant.ofEpochMilli(Long.parseLong(parts[1]))));
+        } catch (RuntimeException unreadable) {
+            return Optional.empty();
+        }
+    }
+}

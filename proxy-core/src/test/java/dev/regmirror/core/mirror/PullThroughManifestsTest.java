@@ -1,0 +1,293 @@
+package dev.regmirror.core.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.client.BlobBody;
+import dev.regmirror.core.client.BlobHead;
+import dev.regmirror.core.client.ManifestHead;
+import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.client.TagList;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.error.UpstreamErrorException;
+import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.manifest.AcceptNegotiation;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tag windows, single-flight revalidation, stale answers and remembered misses, counted at the upstream. */
+class PullThroughManifestsTest {
+
+    private static final Route ROUTE = new Route("docker.io", new RepositoryName("library/alpine"));
+    private static final Tag LATEST = new Tag("latest");
+    private static final AcceptNegotiation ANY = AcceptNegotiation.of(List.of(MediaTypes.OCI_MANIFEST));
+    private static final TagPolicy POLICY = new TagPolicy(Duration.ofMinutes(5), Duration.ofSeconds(15), 10);
+
+    @TempDir
+    Path dir;
+
+    private final MovableClock clock = new MovableClock();
+    private final ScriptedUpstream upstream = new ScriptedUpstream();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private PullThroughManifests manifests;
+
+    /** A clock the test moves by hand. */
+    static final class MovableClock extends Clock {
+        private Instant now = Instant.parse("2026-11-22T12:00:00Z");
+
+        void advance(Duration duration) {
+            now = now.plus(duration);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    /** An upstream whose answers the test scripts, counting what it is asked. */
+    static final class ScriptedUpstream implements RegistryClient {
+        final Map<String, ManifestBytes> manifests = new java.util.HashMap<>();
+        String latest;
+        RuntimeException failure;
+        OptionalLong remaining = OptionalLong.empty();
+        CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+        final List<String> calls = new ArrayList<>();
+
+        ManifestBytes publish(String content) {
+            byte[] bytes = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"x\":\"" + content + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ManifestBytes manifest = new ManifestBytes(MediaTypes.OCI_MANIFEST, Digest.sha256Of(bytes), bytes);
+            manifests.put(manifest.digest().toString(), manifest);
+            latest = manifest.digest().toString();
+            return manifest;
+        }
+
+        @Override
+        public String registry() {
+            return "docker.io";
+        }
+
+        @Override
+        public synchronized CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
+            calls.add("HEAD " + reference);
+            return gate.thenApply(ignored -> {
+                if (failure != null) {
+                    throw failure;
+                }
+                if (latest == null) {
+                    throw notFound();
+                }
+                return new ManifestHead(Optional.of(Digest.parse(latest)), MediaTypes.OCI_MANIFEST, 1, remaining);
+            });
+        }
+
+        @Override
+        public synchronized CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
+            calls.add("GET " + reference);
+            if (failure != null) {
+                return CompletableFuture.failedFuture(failure);
+            }
+            ManifestBytes manifest = manifests.get(reference.toString());
+            return manifest == null ? CompletableFuture.failedFuture(notFound()) : CompletableFuture.completedFuture(manifest);
+        }
+
+        @Override
+        public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
+            throw new UnsupportedOperationException();
+        }
+
+        private static UpstreamErrorException notFound() {
+            return new UpstreamErrorException(RegistryErrorCode.MANIFEST_UNKNOWN, "manifest unknown", null,
+                    "docker.io", 404, Map.of());
+        }
+    }
+
+    private FileBlobStore blobs;
+
+    @BeforeEach
+    void start() throws Exception {
+        blobs = FileBlobStore.open(dir);
+        manifests = build(blobs);
+    }
+
+    private PullThroughManifests build(FileBlobStore store) throws Exception {
+        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, dir),
+                new TagStore(dir), RepositoryStore.open(dir), registry -> POLICY, Runnable::run, clock, meters);
+    }
+
+    private ManifestAnswer pull() throws Exception {
+        return manifests.get(ROUTE, LATEST, ANY).get(5, TimeUnit.SECONDS);
+    }
+
+    private Throwable failureOf(CompletableFuture<?> future) throws Exception {
+        try {
+            future.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return Futures.unwrap(e);
+        }
+        throw new AssertionError("expected a failure");
+    }
+
+    @Test
+    void aTagWithinItsWindowIsAnsweredWithoutAskingTheUpstream() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest()), upstream.calls);
+
+        clock.advance(Duration.ofMinutes(4));
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(2, upstream.calls.size(), "no upstream request within the tag TTL");
+
+        clock.advance(Duration.ofMinutes(2));
+        ManifestBytes v2 = upstream.publish("v2");
+        ManifestAnswer after = pull();
+        assertEquals(v2.digest(), after.manifest().digest(), "after the TTL the tag is revalidated");
+        assertEquals(List.of("HEAD latest", "GET " + v2.digest()), upstream.calls.subList(2, 4));
+        assertTrue(after.staleBecause().isEmpty());
+    }
+
+    @Test
+    void concurrentRequestsShareOneRevalidation() throws Exception {
+        upstream.publish("v1");
+        upstream.gate = new CompletableFuture<>();
+        List<CompletableFuture<ManifestAnswer>> waiting = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            waiting.add(manifests.get(ROUTE, LATEST, ANY));
+        }
+        upstream.gate.complete(null);
+        for (CompletableFuture<ManifestAnswer> answer : waiting) {
+            answer.get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(1, upstream.calls.stream().filter(c -> c.startsWith("HEAD")).count(), upstream.calls.toString());
+        assertEquals(1, upstream.calls.stream().filter(c -> c.startsWith("GET")).count(), upstream.calls.toString());
+    }
+
+    @Test
+    void aCachedTagIsServedStaleWhenTheUpstreamIsDownFailingOrRateLimited() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        pull();
+        List<RuntimeException> troubles = List.of(
+                new UpstreamUnavailableException("docker.io", "connection refused", null),
+                new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, "upstream answered 503", null, "docker.io", 503, Map.of()),
+                new UpstreamErrorException(RegistryErrorCode.TOOMANYREQUESTS, "too many requests", null, "docker.io", 429, Map.of()));
+        for (RuntimeException trouble : troubles) {
+            clock.advance(Duration.ofMinutes(6));
+            upstream.failure = trouble;
+            ManifestAnswer answer = pull();
+            assertEquals(v1.digest(), answer.manifest().digest());
+            assertEquals(Optional.of(trouble.getMessage()), answer.staleBecause());
+        }
+        assertEquals(3.0, meters.counter("regmirror.manifests.stale", "upstream", "docker.io").count());
+    }
+
+    @Test
+    void withoutACachedTagTheUpstreamsTroubleReachesTheClient() throws Exception {
+        upstream.failure = new UpstreamUnavailableException("docker.io", "connection refused", null);
+        assertTrue(failureOf(manifests.get(ROUTE, LATEST, ANY)) instanceof UpstreamUnavailableException);
+    }
+
+    @Test
+    void notFoundIsNeverAnsweredWithAStaleManifest() throws Exception {
+        upstream.publish("v1");
+        pull();
+        clock.advance(Duration.ofMinutes(6));
+        upstream.latest = null;
+        Throwable failure = failureOf(manifests.get(ROUTE, LATEST, ANY));
+        assertTrue(failure instanceof UpstreamErrorException e && e.isNotFound(), String.valueOf(failure));
+    }
+
+    @Test
+    void nearlyUsedUpPullsServeTheCachedTagInsteadOfACountedGet() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        pull();
+        clock.advance(Duration.ofMinutes(6));
+        upstream.publish("v2");
+        upstream.remaining = OptionalLong.of(3);
+        ManifestAnswer answer = pull();
+        assertEquals(v1.digest(), answer.manifest().digest());
+        assertTrue(answer.staleBecause().orElseThrow().contains("3 pulls left"), answer.staleBecause().toString());
+        assertFalse(upstream.calls.subList(2, upstream.calls.size()).stream().anyMatch(c -> c.startsWith("GET")),
+                upstream.calls.toString());
+    }
+
+    @Test
+    void missesAreRememberedForTheNotFoundTtl() throws Exception {
+        failureOf(manifests.get(ROUTE, LATEST, ANY));
+        failureOf(manifests.get(ROUTE, LATEST, ANY));
+        assertEquals(1, upstream.calls.size(), "the second miss came from memory: " + upstream.calls);
+        clock.advance(Duration.ofSeconds(16));
+        failureOf(manifests.get(ROUTE, LATEST, ANY));
+        assertEquals(2, upstream.calls.size(), "after the not-found TTL the upstream is asked again");
+    }
+
+    @Test
+    void aCachedDigestIsNeverAskedForAgain() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        manifests.get(ROUTE, v1.digest(), ANY).get(5, TimeUnit.SECONDS);
+        clock.advance(Duration.ofDays(365));
+        upstream.failure = new UpstreamUnavailableException("docker.io", "down", null);
+        ManifestAnswer answer = manifests.get(ROUTE, v1.digest(), ANY).get(5, TimeUnit.SECONDS);
+        assertTrue(answer.staleBecause().isEmpty(), "digests are immutable: never stale");
+        assertEquals(1, upstream.calls.size());
+    }
+
+    @Test
+    void resolutionsSurviveARestart() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        pull();
+        blobs.close();
+        manifests = build(FileBlobStore.open(dir));
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(2, upstream.calls.size(), "the restarted mirror knew the tag and its manifest");
+    }
+}
