@@ -25,6 +25,8 @@ import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -66,7 +68,7 @@ public final class ProxyComponents implements AutoCloseable {
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
-        this.blobStore = FileBlobStore.open(mirror.cache().directory());
+        this.blobStore = FileBlobStore.open(mirror.cache().directory(), mirror.cache().maxBytes());
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         TagStore tags = new TagStore(blobStore.root());
@@ -74,6 +76,12 @@ public final class ProxyComponents implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
+        Gauge.builder("regmirror.cache.bytes", blobStore.index(), index -> index.totalBytes())
+                .description("bytes of blobs and manifests in the cache").baseUnit("bytes").register(metrics);
+        Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
+                .description("blobs and manifests in the cache").register(metrics);
+        FunctionCounter.builder("regmirror.cache.evictions", blobStore, store -> store.evictions())
+                .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
             clients.add(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));

@@ -1,5 +1,6 @@
 package dev.regmirror.core.blob;
 
+import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -12,7 +13,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,16 +30,20 @@ import org.slf4j.LoggerFactory;
  * The on-disk {@link BlobStore}: {@code blobs/<algorithm>/<first two hex>/<hex>} for committed
  * content, {@code ingest/} for partial writes, which are removed at start because nothing there
  * was ever visible. The directory is locked while the store is open: a second process would sweep
- * the first one's downloads.
+ * the first one's downloads. With a cap, the least recently used unpinned blobs are evicted after
+ * each commit past it; recency is kept in the files' modification times across restarts.
  */
 public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBlobStore.class);
+    private static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
 
     private final Path root;
     private final Path blobs;
     private final Path ingest;
     private final FileLock lock;
+    private CacheIndex index;
+    private final AtomicLong evictions = new AtomicLong();
 
     private FileBlobStore(Path root, FileLock lock) {
         this.root = root;
@@ -44,6 +57,14 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      * directory is locked for this process: a second one would sweep the first one's downloads.
      */
     public static FileBlobStore open(Path directory) throws IOException {
+        return open(directory, 0);
+    }
+
+    /**
+     * Opens the store with a cap of {@code maxBytes} (0: none): indexes what is on disk, least
+     * recently used first by file time, and evicts at once if the cap is already exceeded.
+     */
+    public static FileBlobStore open(Path directory, long maxBytes) throws IOException {
         Path root = directory.toAbsolutePath().normalize();
         Files.createDirectories(root);
         FileBlobStore store = new FileBlobStore(root, lock(root));
@@ -53,7 +74,22 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         if (removed > 0) {
             LOG.info("removed {} unfinished downloads from {}", removed, store.ingest);
         }
+        long started = System.nanoTime();
+        store.index = CacheIndex.of(maxBytes, store.scan());
+        LOG.info("indexed {} blobs ({} bytes) in {} ms", store.index.size(), store.index.totalBytes(),
+                (System.nanoTime() - started) / 1_000_000);
+        store.evict();
         return store;
+    }
+
+    /** The index of committed blobs: sizes, recency, pins. */
+    public CacheIndex index() {
+        return index;
+    }
+
+    /** How many blobs were evicted since start. */
+    public long evictions() {
+        return evictions.get();
     }
 
     private static FileLock lock(Path root) throws IOException {
@@ -85,7 +121,9 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     public Optional<StoredBlob> find(Digest digest) throws IOException {
         Path path = pathOf(digest);
         try {
-            return Optional.of(new StoredBlob(digest, path, Files.size(path)));
+            StoredBlob blob = new StoredBlob(digest, path, Files.size(path));
+            used(blob);
+            return Optional.of(blob);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -100,7 +138,15 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        return Optional.of(new OpenBlob(new StoredBlob(digest, path, channel.size()), channel));
+        StoredBlob blob = new StoredBlob(digest, path, channel.size());
+        index.pin(digest);
+        used(blob);
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        return Optional.of(new OpenBlob(blob, channel, () -> {
+            if (released.compareAndSet(false, true)) {
+                index.unpin(digest);
+            }
+        }));
     }
 
     @Override
@@ -113,7 +159,9 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     @Override
     public Optional<byte[]> readAll(Digest digest) throws IOException {
         try {
-            return Optional.of(Files.readAllBytes(pathOf(digest)));
+            byte[] bytes = Files.readAllBytes(pathOf(digest));
+            index.touch(digest);
+            return Optional.of(bytes);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -137,7 +185,55 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
             throw new IOException("the cache directory " + root + " does not support atomic rename", e);
         }
         syncDirectory(target.getParent());
+        index.add(digest, size);
+        evict();
         return new StoredBlob(digest, target, size);
+    }
+
+    /** Deletes what the index picks past the cap. */
+    private void evict() {
+        for (CacheIndex.Entry entry : index.evictOverCap()) {
+            try {
+                Files.deleteIfExists(pathOf(entry.digest()));
+                evictions.incrementAndGet();
+                LOG.debug("evicted {} ({} bytes)", entry.digest().shortForm(), entry.size());
+            } catch (IOException e) {
+                LOG.warn("evicting {}: {}", entry.digest().shortForm(), e.toString());
+            }
+        }
+    }
+
+    /** Marks a hit in the index, and on disk at most hourly, so recency survives a restart. */
+    private void used(StoredBlob blob) throws IOException {
+        index.touch(blob.digest());
+        FileTime now = FileTime.from(Instant.now());
+        FileTime last = Files.getLastModifiedTime(blob.path());
+        if (now.toMillis() - last.toMillis() > TOUCH_INTERVAL.toMillis()) {
+            Files.setLastModifiedTime(blob.path(), now);
+        }
+    }
+
+    /** Every committed blob on disk with its size and last use; anything not named like a digest is skipped. */
+    private List<CacheIndex.Stored> scan() throws IOException {
+        List<CacheIndex.Stored> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(blobs, 3)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Path relative = blobs.relativize(file);
+                if (relative.getNameCount() != 3) {
+                    continue;
+                }
+                try {
+                    Digest digest = new Digest(relative.getName(0).toString(), relative.getName(2).toString());
+                    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                    if (attributes.isRegularFile()) {
+                        found.add(new CacheIndex.Stored(digest, attributes.size(), attributes.lastModifiedTime().toInstant()));
+                    }
+                } catch (RuntimeException notABlob) {
+                    LOG.debug("skipping {} in the blob store", file);
+                }
+            }
+        }
+        return found;
     }
 
     /** The path of a digest's blob; a validated digest cannot leave the store's directory. */

@@ -22,6 +22,7 @@ public final class ConfigLoader {
             "REGMIRROR_LISTEN_HOST", "regmirror.server.host",
             "REGMIRROR_LISTEN_PORT", "regmirror.server.port",
             "REGMIRROR_CACHE_DIR", "regmirror.cache.directory",
+            "REGMIRROR_CACHE_MAX_SIZE", "regmirror.cache.max-size",
             "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream");
 
     private ConfigLoader() {

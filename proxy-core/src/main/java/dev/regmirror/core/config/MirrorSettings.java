@@ -31,7 +31,11 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
     public static MirrorSettings from(Config config) {
         try {
             Config root = config.getConfig("regmirror");
-            CacheSettings cache = new CacheSettings(path(root, "cache.directory"));
+            long maxBytes = root.getBytes("cache.max-size");
+            if (maxBytes < 0) {
+                throw new SettingsException("regmirror.cache.max-size: must be 0 (no cap) or more, was " + maxBytes);
+            }
+            CacheSettings cache = new CacheSettings(path(root, "cache.directory"), maxBytes);
             Config defaults = root.getConfig("upstream-defaults");
             ConfigObject ids = root.getObject("upstreams");
             if (ids.isEmpty()) {

@@ -174,6 +174,42 @@ class FileBlobStoreTest {
         FileBlobStore.open(dir).close();
     }
 
+    @Test
+    void pastTheCapTheLeastRecentlyUsedBlobIsDeletedButNotOneBeingRead() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir, 250_000);
+        byte[] a = random(100_000, 11);
+        byte[] b = random(100_000, 12);
+        byte[] c = random(100_000, 13);
+        store.put(Digest.sha256Of(a), a);
+        store.put(Digest.sha256Of(b), b);
+        try (OpenBlob reading = store.open(Digest.sha256Of(a)).orElseThrow()) {
+            store.put(Digest.sha256Of(c), c);
+            assertTrue(store.find(Digest.sha256Of(a)).isPresent(), "a blob being read is not evicted");
+            assertTrue(store.find(Digest.sha256Of(b)).isEmpty(), "the least recently used one is");
+            assertTrue(store.find(Digest.sha256Of(c)).isPresent());
+            assertEquals(1, store.evictions());
+            assertEquals(200_000, store.index().totalBytes());
+        }
+    }
+
+    @Test
+    void sizesAndRecencySurviveARestart() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] old = random(1000, 21);
+        byte[] recent = random(1000, 22);
+        store.put(Digest.sha256Of(old), old);
+        store.put(Digest.sha256Of(recent), recent);
+        Files.setLastModifiedTime(store.pathOf(Digest.sha256Of(old)),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2026-01-01T00:00:00Z")));
+        store.close();
+
+        FileBlobStore reopened = FileBlobStore.open(dir, 1500);
+        assertEquals(1, reopened.index().size(), "over the cap at start: the least recently used goes");
+        assertTrue(reopened.find(Digest.sha256Of(recent)).isPresent());
+        assertTrue(reopened.find(Digest.sha256Of(old)).isEmpty());
+        assertEquals(1000, reopened.index().totalBytes());
+    }
+
     private static long countFiles(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {
             return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals(".lock")).count();

@@ -1,0 +1,116 @@
+package dev.regmirror.core.cache;
+
+import dev.regmirror.core.reference.Digest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The committed blobs with their sizes in least-recently-used order, and the total they weigh.
+ * It picks what to evict past the cap: the least recently used first, never a blob that is pinned
+ * (open for reading). Blobs still filling are not in it, so they cannot be picked. Pinning is
+ * lock-free (callable from an event loop); the rest takes a short lock and is called from disk
+ * threads.
+ */
+public final class CacheIndex {
+
+    /** A blob as the index knows it. */
+    public record Entry(Digest digest, long size) {
+    }
+
+    private final long maxBytes;
+    private final LinkedHashMap<Digest, Long> lru = new LinkedHashMap<>(1024, 0.75f, true);
+    private final Map<Digest, AtomicInteger> pins = new ConcurrentHashMap<>();
+    private long totalBytes;
+
+    /** @param maxBytes the cap; 0 or less means none */
+    public CacheIndex(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /** Builds the index from what is on disk, oldest access first. */
+    public static CacheIndex of(long maxBytes, List<Stored> onDisk) {
+        CacheIndex index = new CacheIndex(maxBytes);
+        onDisk.stream().sorted((a, b) -> a.lastAccess().compareTo(b.lastAccess()))
+                .forEach(stored -> index.add(stored.digest(), stored.size()));
+        return index;
+    }
+
+    /** A blob found on disk at start, with the time it was last used. */
+    public record Stored(Digest digest, long size, Instant lastAccess) {
+    }
+
+    public synchronized void add(Digest digest, long size) {
+        Long previous = lru.put(digest, size);
+        totalBytes += size - (previous == null ? 0 : previous);
+    }
+
+    /** Marks the blob as just used. */
+    public synchronized void touch(Digest digest) {
+        lru.get(digest);
+    }
+
+    public synchronized void remove(Digest digest) {
+        Long size = lru.remove(digest);
+        if (size != null) {
+            totalBytes -= size;
+        }
+    }
+
+    /** Keeps the blob from eviction until {@link #unpin}; pins count. */
+    public void pin(Digest digest) {
+        pins.computeIfAbsent(digest, d -> new AtomicInteger()).incrementAndGet();
+    }
+
+    public void unpin(Digest digest) {
+        AtomicInteger count = pins.get(digest);
+        if (count != null && count.decrementAndGet() <= 0) {
+            pins.remove(digest, count);
+        }
+    }
+
+    /**
+     * Takes out of the index the least recently used unpinned blobs until the total is within the
+     * cap, and returns them for the caller to delete. Pinned blobs are skipped, so the total may
+     * stay above the cap while they are read.
+     */
+    public synchronized List<Entry> evictOverCap() {
+        List<Entry> evicted = new ArrayList<>();
+        if (maxBytes <= 0) {
+            return evicted;
+        }
+        Iterator<Map.Entry<Digest, Long>> oldestFirst = lru.entrySet().iterator();
+        while (totalBytes > maxBytes && oldestFirst.hasNext()) {
+            Map.Entry<Digest, Long> candidate = oldestFirst.next();
+            AtomicInteger pinned = pins.get(candidate.getKey());
+            if (pinned != null && pinned.get() > 0) {
+                continue;
+            }
+            oldestFirst.remove();
+            totalBytes -= candidate.getValue();
+            evicted.add(new Entry(candidate.getKey(), candidate.getValue()));
+        }
+        return evicted;
+    }
+
+    public synchronized long totalBytes() {
+        return totalBytes;
+    }
+
+    public synchronized int size() {
+        return lru.size();
+    }
+
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    public synchronized boolean contains(Digest digest) {
+        return lru.containsKey(digest);
+    }
+}
