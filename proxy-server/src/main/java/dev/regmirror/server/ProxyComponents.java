@@ -13,6 +13,7 @@ import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.mirror.RegistryClients;
+import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.http.BlobResponder;
@@ -94,7 +95,8 @@ public final class ProxyComponents implements AutoCloseable {
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
-        PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor);
+        PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
+                mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics));
         this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, errors),

@@ -1,5 +1,7 @@
 package dev.regmirror.core.cache;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
@@ -15,13 +17,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 
 /**
  * What each tag last resolved to and when: {@code tags/<registry>/<name>/:<tag>} holding
  * {@code <digest> <epoch millis>} (a repository component cannot contain {@code :}, so tag files
- * never collide with nested names). Kept in memory once read; written atomically and synced, so
+ * never collide with nested names). The most recently used are kept in memory; written atomically and synced, so
  * after a crash a tag is either its old or its new resolution. Disk I/O: call from a disk executor.
  */
 public final class TagStore {
@@ -35,7 +35,8 @@ public final class TagStore {
 
     private final Path root;
     private final Path scratch;
-    private final ConcurrentMap<Key, Optional<Resolution>> known = new ConcurrentHashMap<>();
+    /** Recently used resolutions; bounded, so asking for random tags cannot grow the heap. */
+    private final Cache<Key, Resolution> known = Caffeine.newBuilder().maximumSize(100_000).build();
 
     public TagStore(Path cacheDirectory) throws IOException {
         Path base = cacheDirectory.toAbsolutePath().normalize();
@@ -48,12 +49,12 @@ public final class TagStore {
     /** The tag's last resolution, if it was ever resolved. */
     public Optional<Resolution> get(Route route, Tag tag) throws IOException {
         Key key = new Key(route, tag);
-        Optional<Resolution> cached = known.get(key);
+        Resolution cached = known.getIfPresent(key);
         if (cached != null) {
-            return cached;
+            return Optional.of(cached);
         }
         Optional<Resolution> read = read(file(route, tag));
-        known.putIfAbsent(key, read);
+        read.ifPresent(resolution -> known.put(key, resolution));
         return read;
     }
 
@@ -71,13 +72,13 @@ public final class TagStore {
             out.force(true);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        known.put(new Key(route, tag), Optional.of(resolution));
+        known.put(new Key(route, tag), resolution);
     }
 
     /** Forgets every resolution (for purges); the files go too. */
     public void forget(Route route, Tag tag) throws IOException {
         Files.deleteIfExists(file(route, tag));
-        known.remove(new Key(route, tag));
+        known.invalidate(new Key(route, tag));
     }
 
     private Path file(Route route, Tag tag) {

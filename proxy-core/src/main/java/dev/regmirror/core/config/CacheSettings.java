@@ -1,16 +1,20 @@
 package dev.regmirror.core.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Settings of the on-disk cache: where it lives, and the most bytes of blobs and manifests it may
- * hold (0: no cap).
+ * Settings of the on-disk cache: where it lives, the most bytes it may hold (0: no cap), the
+ * longest one download may take, and how long to stream blobs through uncached after a storage
+ * failure before trying to cache again.
  */
-public record CacheSettings(Path directory, long maxBytes) {
+public record CacheSettings(Path directory, long maxBytes, Duration fillTimeout, Duration storageRetry) {
 
     public CacheSettings {
         Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(fillTimeout, "fillTimeout");
+        Objects.requireNonNull(storageRetry, "storageRetry");
         if (maxBytes < 0) {
             throw new IllegalArgumentException("maxBytes must not be negative");
         }

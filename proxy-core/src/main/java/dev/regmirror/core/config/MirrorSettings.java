@@ -35,8 +35,11 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             if (maxBytes < 0) {
                 throw new SettingsException("regmirror.cache.max-size: must be 0 (no cap) or more, was " + maxBytes);
             }
-            CacheSettings cache = new CacheSettings(path(root, "cache.directory"), maxBytes);
+            CacheSettings cache = new CacheSettings(path(root, "cache.directory"), maxBytes,
+                    positive("regmirror.cache.fill-timeout", root.getDuration("cache.fill-timeout")),
+                    positive("regmirror.cache.storage-retry", root.getDuration("cache.storage-retry")));
             Config defaults = root.getConfig("upstream-defaults");
+            UpstreamParser.checkDefaults(defaults);
             ConfigObject ids = root.getObject("upstreams");
             if (ids.isEmpty()) {
                 throw new SettingsException("regmirror.upstreams: at least one upstream must be configured");
@@ -97,6 +100,13 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
     /** Every endpoint of every upstream. */
     public List<Endpoint> endpoints() {
         return upstreams.stream().flatMap(u -> u.endpoints().stream()).toList();
+    }
+
+    private static java.time.Duration positive(String setting, java.time.Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new SettingsException(setting + ": must be positive, was " + value);
+        }
+        return value;
     }
 
     private static Path path(Config c, String setting) {

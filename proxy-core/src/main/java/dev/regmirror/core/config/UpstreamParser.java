@@ -106,8 +106,27 @@ final class UpstreamParser {
             }
             endpoints.add(endpoint(where, registry, c, connect, read, caFile, proxy));
         }
+        Optional<URI> own = c.hasPath("url") ? Optional.of(httpUrl(where + ".url", c.getString("url"))) : Optional.empty();
         for (int i = 0; i < listed.size(); i++) {
-            endpoints.add(endpoint(where + ".endpoints." + i, registry, listed.get(i), connect, read, caFile, proxy));
+            Config entry = listed.get(i);
+            String at = where + ".endpoints." + i;
+            checkEndpointKeys(at, entry);
+            // The registry's own endpoint takes the upstream's credentials and token realm unless it sets its own.
+            if (own.isPresent() && httpUrl(at + ".url", entry.getString("url")).equals(own.get())
+                    && !entry.hasPath("username")) {
+                entry = entry.withFallback(c.withOnlyPath("username").withFallback(c.withOnlyPath("password")));
+                if (!entry.hasPath("token-realm") && c.hasPath("token-realm")) {
+                    entry = entry.withFallback(c.withOnlyPath("token-realm"));
+                }
+            }
+            endpoints.add(endpoint(at, registry, entry, connect, read, caFile, proxy));
+        }
+        if (!listed.isEmpty()) {
+            boolean user = c.hasPath("username") && !c.getString("username").isEmpty();
+            boolean password = c.hasPath("password") && !c.getString("password").isEmpty();
+            if (user != password) {
+                throw new SettingsException(where + ": username and password must be set together");
+            }
         }
         return new UpstreamSettings(registry, aliases, hosts, c.getString("library-prefix"), endpoints,
                 positive(where + ".failure-skip", c.getDuration("failure-skip")));
@@ -115,14 +134,6 @@ final class UpstreamParser {
 
     private static Endpoint endpoint(String where, String registry, Config c, Duration connect, Duration read,
                                      Optional<Path> caFile, Optional<URI> proxy) {
-        if (where.contains(".endpoints.")) {
-            for (String key : c.root().keySet()) {
-                if (!ENDPOINT_KEYS.contains(key)) {
-                    throw new SettingsException(where + "." + key + ": not an endpoint setting (those are "
-                            + new java.util.TreeSet<>(ENDPOINT_KEYS) + ")");
-                }
-            }
-        }
         URI url = httpUrl(where + ".url", c.getString("url"));
         boolean hasUser = c.hasPath("username") && !c.getString("username").isEmpty();
         boolean hasPassword = c.hasPath("password") && !c.getString("password").isEmpty();
@@ -146,6 +157,25 @@ final class UpstreamParser {
         boolean partial = c.hasPath("partial") && c.getBoolean("partial");
         return new Endpoint(new EndpointSettings(registry, url, credentials, realm, connect, read, caFile, proxy),
                 rewrite, partial);
+    }
+
+    private static void checkEndpointKeys(String where, Config entry) {
+        for (String key : entry.root().keySet()) {
+            if (!ENDPOINT_KEYS.contains(key)) {
+                throw new SettingsException(where + "." + key + ": not an endpoint setting (those are "
+                        + new java.util.TreeSet<>(ENDPOINT_KEYS) + ")");
+            }
+        }
+    }
+
+    /** Settings that describe one registry only and so make no sense as defaults for all. */
+    static void checkDefaults(Config defaults) {
+        for (String key : List.of("aliases", "hosts", "endpoints")) {
+            if (defaults.hasPath(key) && !defaults.getList(key).isEmpty()) {
+                throw new SettingsException("regmirror.upstream-defaults." + key
+                        + ": set it on one upstream, not for all of them");
+            }
+        }
     }
 
     private static String host(String setting, String value) {

@@ -2,11 +2,13 @@ package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.DigestMismatchException;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.client.BlobBody;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
+import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +24,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +50,8 @@ public final class BlobFill {
     private volatile long written;
     private Path readablePath;
     private Executor diskExecutor;
+    private ScheduledExecutorService scheduler;
+    private Duration fillTimeout;
 
     BlobFill(Route route, Digest digest) {
         this.route = route;
@@ -97,7 +105,10 @@ public final class BlobFill {
      * Starts the download; called once by the owner of this fill, on a disk thread. A blob that
      * another fill committed in the meantime is taken from the store instead of fetched again.
      */
-    void start(RegistryClient client, BlobStore store, Executor diskExecutor) {
+    void start(RegistryClient client, BlobStore store, Executor diskExecutor, ScheduledExecutorService scheduler,
+               Duration fillTimeout) {
+        this.scheduler = scheduler;
+        this.fillTimeout = fillTimeout;
         try {
             Optional<StoredBlob> committed = store.find(digest);
             if (committed.isPresent()) {
@@ -109,7 +120,7 @@ public final class BlobFill {
                 return;
             }
         } catch (IOException e) {
-            fail(e);
+            fail(new StorageFailure(e, null));
             return;
         }
         this.diskExecutor = diskExecutor;
@@ -124,12 +135,19 @@ public final class BlobFill {
                     ingest = newIngest;
                     readablePath = newIngest.path();
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException e) {
+                fail(new StorageFailure(e, body));
+                return;
+            } catch (RuntimeException e) {
                 fail(e);
                 return;
             }
             started.complete(body.contentLength());
-            body.publisher().subscribe(new IngestSubscriber());
+            IngestSubscriber subscriber = new IngestSubscriber();
+            ScheduledFuture<?> deadline = scheduler.schedule(subscriber::timedOut, fillTimeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            done.whenComplete((blob, ended) -> deadline.cancel(false));
+            body.publisher().subscribe(subscriber);
         });
     }
 
@@ -170,7 +188,7 @@ public final class BlobFill {
     /** Writes the upstream body into the ingest, one chunk at a time. */
     private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
 
-        private Flow.Subscription subscription;
+        private volatile Flow.Subscription subscription;
 
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
@@ -190,6 +208,21 @@ public final class BlobFill {
             tail = tail.thenRunAsync(work, diskExecutor);
         }
 
+        /** The fill ran past fill-timeout: the upstream trickles too slowly to be worth keeping. */
+        void timedOut() {
+            Flow.Subscription current = subscription;
+            if (current != null) {
+                current.cancel();
+            }
+            inOrder(() -> {
+                if (!done.isDone()) {
+                    fail(new UpstreamUnavailableException(route.registry(), "pull blob " + digest.shortForm() + " of "
+                            + route.name() + " from " + route.registry() + ": not finished within the fill timeout of "
+                            + fillTimeout.toSeconds() + "s", null));
+                }
+            });
+        }
+
         @Override
         public void onNext(List<ByteBuffer> buffers) {
             inOrder(() -> write(buffers));
@@ -204,7 +237,16 @@ public final class BlobFill {
                 for (ByteBuffer buffer : buffers) {
                     ingest.write(buffer);
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (DigestMismatchException e) {
+                subscription.cancel();
+                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
+                        route.registry(), 200, Map.of()));
+                return;
+            } catch (IOException e) {
+                subscription.cancel();
+                fail(new StorageFailure(e, null));
+                return;
+            } catch (RuntimeException e) {
                 subscription.cancel();
                 fail(e);
                 return;
@@ -241,9 +283,15 @@ public final class BlobFill {
                 done.complete(blob);
                 LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
                         route.registry(), blob.size());
-            } catch (IOException | RuntimeException e) {
+            } catch (DigestMismatchException e) {
                 fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
                         route.registry(), 200, Map.of()));
+                return;
+            } catch (IOException e) {
+                fail(new StorageFailure(e, null));
+                return;
+            } catch (RuntimeException e) {
+                fail(e);
                 return;
             }
             progressed();

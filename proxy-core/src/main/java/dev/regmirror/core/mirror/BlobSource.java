@@ -1,6 +1,8 @@
 package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.client.BlobBody;
+import dev.regmirror.core.reference.Digest;
 
 /** Where a blob's bytes come from for one response: the cache, or a fill in progress. */
 public sealed interface BlobSource {
@@ -18,5 +20,16 @@ public sealed interface BlobSource {
 
     /** A blob still being downloaded, to be followed as it grows. */
     record Filling(BlobFill fill, long size) implements BlobSource {
+    }
+
+    /**
+     * An upstream body for this response alone, streamed straight through because the cache
+     * cannot store it; the relay verifies the digest and holds back the last chunk until it has.
+     */
+    record Direct(Digest digest, BlobBody body) implements BlobSource {
+        @Override
+        public long size() {
+            return body.contentLength();
+        }
     }
 }

@@ -8,7 +8,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Answers blob requests: from the cache when the blob is there, else by joining or starting the one
@@ -19,12 +21,27 @@ public final class PullThroughBlobs {
     private final RegistryClients clients;
     private final BlobStore store;
     private final Executor diskExecutor;
-    private final ConcurrentMap<Digest, BlobFill> inFlight = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private final Duration fillTimeout;
+    private final StorageHealth health;
+    /** Running downloads by registry and digest: one registry's failure never answers another's request. */
+    private final ConcurrentMap<FillKey, BlobFill> inFlight = new ConcurrentHashMap<>();
 
-    public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor) {
+    private record FillKey(String registry, Digest digest) {
+    }
+
+    /**
+     * @param fillTimeout the longest a download may take, readers or not, before it is given up
+     * @param health      whether the cache can take blobs; while it cannot, blobs stream through
+     */
+    public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
+                            ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health) {
         this.clients = clients;
         this.store = store;
         this.diskExecutor = diskExecutor;
+        this.scheduler = scheduler;
+        this.fillTimeout = fillTimeout;
+        this.health = health;
     }
 
     /** Opens the blob for one response: cached, or a fill that has started (the upstream said 200). */
@@ -34,9 +51,32 @@ public final class PullThroughBlobs {
             if (hit.isPresent()) {
                 return CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(hit.get()));
             }
+            if (health.troubled()) {
+                return direct(route, digest);
+            }
             BlobFill fill = fillFor(route, digest);
-            return fill.started().thenApply(size -> (BlobSource) new BlobSource.Filling(fill, size));
+            return fill.started().handle((size, failure) -> {
+                if (failure == null) {
+                    return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, size));
+                }
+                if (Futures.unwrap(failure) instanceof StorageFailure storage) {
+                    return storage.takeBody()
+                            .map(body -> {
+                                health.servedUncached();
+                                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Direct(digest, body));
+                            })
+                            .orElseGet(() -> direct(route, digest));
+                }
+                return CompletableFuture.<BlobSource>failedFuture(Futures.unwrap(failure));
+            }).thenCompose(source -> source);
         }).thenCompose(source -> source);
+    }
+
+    /** A download for this response alone, not cached. */
+    private CompletableFuture<BlobSource> direct(Route route, Digest digest) {
+        health.servedUncached();
+        return clients.forRegistry(route.registry()).getBlob(route.name(), digest)
+                .thenApply(body -> new BlobSource.Direct(digest, body));
     }
 
     /** The blob's size without downloading it: from the cache, a running fill, or an upstream HEAD. */
@@ -45,7 +85,7 @@ public final class PullThroughBlobs {
             if (hit.isPresent()) {
                 return CompletableFuture.completedFuture(hit.get().size());
             }
-            BlobFill fill = inFlight.get(digest);
+            BlobFill fill = inFlight.get(new FillKey(route.registry(), digest));
             if (fill != null) {
                 return fill.started();
             }
@@ -55,13 +95,19 @@ public final class PullThroughBlobs {
 
     /** The running fill of this digest, started if there is none; runs on a disk thread. */
     private BlobFill fillFor(Route route, Digest digest) {
+        FillKey key = new FillKey(route.registry(), digest);
         BlobFill created = new BlobFill(route, digest);
-        BlobFill existing = inFlight.putIfAbsent(digest, created);
+        BlobFill existing = inFlight.putIfAbsent(key, created);
         if (existing != null) {
             return existing;
         }
-        created.done().whenComplete((blob, failure) -> inFlight.remove(digest, created));
-        created.start(clients.forRegistry(route.registry()), store, diskExecutor);
+        created.done().whenComplete((blob, failure) -> {
+            inFlight.remove(key, created);
+            if (failure != null && Futures.unwrap(failure) instanceof StorageFailure storage) {
+                health.failed(storage);
+            }
+        });
+        created.start(clients.forRegistry(route.registry()), store, diskExecutor, scheduler, fillTimeout);
         return created;
     }
 }

@@ -46,7 +46,7 @@ public final class PullThroughManifests {
     private final Clock clock;
     private final MeterRegistry meters;
     private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
-    private final InFlight<Digest, ManifestBytes> fetches = new InFlight<>();
+    private final InFlight<DigestKey, ManifestBytes> fetches = new InFlight<>();
     private final NotFoundCache notFound;
 
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
@@ -171,7 +171,7 @@ public final class PullThroughManifests {
             if (miss.isPresent()) {
                 return CompletableFuture.failedFuture(miss.get());
             }
-            return fetches.join(digest, () -> fetch(route, digest)).whenComplete((manifest, failure) -> {
+            return fetches.join(new DigestKey(route, digest), () -> fetch(route, digest)).whenComplete((manifest, failure) -> {
                 Throwable cause = failure == null ? null : Futures.unwrap(failure);
                 if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
                     notFound.remember(key, error, policies.apply(route.registry()).notFoundTtl());
@@ -192,17 +192,17 @@ public final class PullThroughManifests {
     private CompletableFuture<Void> record(Route route, Tag tag, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> {
             tags.put(route, tag, new TagStore.Resolution(digest, clock.instant()));
+            repositories.add(route);
             return null;
         });
     }
 
-    /** The cached manifest, if any; a hit also records the repository it was asked for under. Disk I/O. */
+    /**
+     * The cached manifest, if any. Disk I/O. A hit does not add the repository to the catalog: only
+     * an upstream's answer does (a fetch, or a tag resolution), so made-up names never land there.
+     */
     private Optional<ManifestBytes> cached(Route route, Digest digest) throws java.io.IOException {
-        Optional<ManifestBytes> hit = store.get(digest);
-        if (hit.isPresent()) {
-            repositories.add(route);
-        }
-        return hit;
+        return store.get(digest);
     }
 
     private Duration age(TagStore.Resolution resolution) {

@@ -95,6 +95,11 @@ public final class UpstreamRouter {
         if (request.namespace().isPresent()) {
             upstream = upstreamNamed(request.namespace().get())
                     .orElseThrow(() -> unknownRegistry(request.namespace().get(), requested));
+            // containerd with override_path (and k3s rewrites) may also put the registry in front.
+            int slash = requested.indexOf('/');
+            if (slash > 0 && upstream.answersTo(requested.substring(0, slash).toLowerCase(Locale.ROOT))) {
+                rest = requested.substring(slash + 1);
+            }
         } else if (request.host().isPresent() && byHost.containsKey(request.host().get().toLowerCase(Locale.ROOT))) {
             upstream = byHost.get(request.host().get().toLowerCase(Locale.ROOT));
         } else {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.NameRewrite;
 import dev.regmirror.core.upstream.UpstreamSettings;
@@ -62,6 +63,20 @@ class MirrorSettingsTest {
         assertEquals(Duration.ofSeconds(5), hub.readTimeout());
         assertEquals("me", hub.credentials().orElseThrow().username());
         assertTrue(!hub.credentials().orElseThrow().toString().contains("secret"));
+    }
+
+    @Test
+    void theRegistrysOwnEndpointKeepsTheUpstreamsCredentialsAndRealm() throws IOException {
+        MirrorSettings settings = load("""
+                regmirror.upstreams.dockerhub.endpoints = [
+                  { url = "https://mirror.lan" }
+                  { url = "https://registry-1.docker.io" }
+                ]
+                """, Map.of("REGMIRROR_UPSTREAM_DOCKERHUB_USERNAME", "me", "REGMIRROR_UPSTREAM_DOCKERHUB_PASSWORD", "pw"));
+        List<Endpoint> endpoints = settings.upstream("docker.io").endpoints();
+        assertTrue(endpoints.get(0).settings().credentials().isEmpty(), "a mirror never gets Docker Hub's credentials");
+        assertEquals("me", endpoints.get(1).settings().credentials().orElseThrow().username());
+        assertEquals(Optional.of(URI.create("https://auth.docker.io/token")), endpoints.get(1).settings().tokenRealm());
     }
 
     @Test
@@ -142,6 +157,11 @@ class MirrorSettingsTest {
         SettingsException badCa = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.ghcr.ca-file = \"" + notPem + "\"", Map.of()));
         assertTrue(badCa.getMessage().contains("regmirror.upstreams.ghcr.ca-file"), badCa.getMessage());
+
+        SettingsException sharedEndpoints = assertThrows(SettingsException.class,
+                () -> load("regmirror.upstream-defaults.endpoints = [{ url = \"https://x.lan\" }]", Map.of()));
+        assertTrue(sharedEndpoints.getMessage().contains("regmirror.upstream-defaults.endpoints"),
+                sharedEndpoints.getMessage());
 
         SettingsException halfCredentials = assertThrows(SettingsException.class,
                 () -> load("regmirror.upstreams.dockerhub.username = me", Map.of()));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.client.BlobBody;
 import dev.regmirror.core.client.BlobHead;
@@ -18,6 +19,7 @@ import dev.regmirror.core.upstream.Route;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,13 @@ class BlobFillTest {
 
     @TempDir
     Path dir;
+
+    private static final java.util.concurrent.ScheduledExecutorService SCHEDULER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "fill-timeouts");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final Route route = new Route("docker.io", new RepositoryName("library/alpine"));
 
@@ -102,7 +111,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, digest);
-        fill.start(upstream, store, Runnable::run);
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
         assertEquals(bytes.length, fill.started().get(5, TimeUnit.SECONDS));
 
         upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 6000)));
@@ -133,7 +142,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, claimed);
-        fill.start(upstream, store, Runnable::run);
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
         fill.started().get(5, TimeUnit.SECONDS);
         CompletableFuture<Void> woken = new CompletableFuture<>();
         fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
@@ -154,7 +163,7 @@ class BlobFillTest {
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, digest);
-        fill.start(upstream, store, Runnable::run);
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
         fill.started().get(5, TimeUnit.SECONDS);
         upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
         upstream.body.closeExceptionally(new UpstreamUnavailableException("docker.io", "connection reset", null));
@@ -203,7 +212,7 @@ class BlobFillTest {
                 }
             };
             BlobFill fill = new BlobFill(route, digest);
-            fill.start(eager, store, disk);
+            fill.start(eager, store, disk, SCHEDULER, Duration.ofMinutes(5));
             assertEquals(bytes.length, fill.done().get(10, TimeUnit.SECONDS).size());
             assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
         } finally {
@@ -212,12 +221,81 @@ class BlobFillTest {
     }
 
     @Test
+    void aFillThatRunsPastTheFillTimeoutIsGivenUp() throws Exception {
+        byte[] bytes = random(4096);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, digest);
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMillis(1));
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        // The upstream never sends the rest: the fill must end on its own, in failure.
+        Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+        assertTrue(Futures.unwrap(failure).getMessage().contains("fill timeout"), String.valueOf(failure));
+        assertTrue(store.find(digest).isEmpty());
+    }
+
+    /** A store whose disk is full: every ingest fails. */
+    private static BlobStore full(FileBlobStore real) {
+        return new BlobStore() {
+            @Override
+            public java.util.Optional<dev.regmirror.core.blob.StoredBlob> find(Digest digest) throws java.io.IOException {
+                return real.find(digest);
+            }
+
+            @Override
+            public java.util.Optional<dev.regmirror.core.blob.OpenBlob> open(Digest digest) throws java.io.IOException {
+                return real.open(digest);
+            }
+
+            @Override
+            public dev.regmirror.core.blob.BlobIngest begin(Digest expected, long size) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+
+            @Override
+            public java.util.Optional<byte[]> readAll(Digest digest) throws java.io.IOException {
+                return real.readAll(digest);
+            }
+
+            @Override
+            public dev.regmirror.core.blob.StoredBlob put(Digest digest, byte[] bytes) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        };
+    }
+
+    @Test
+    void whenTheCacheCannotStoreBlobsTheyStreamThroughUncached() throws Exception {
+        byte[] bytes = random(2048);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        StorageHealth health = new StorageHealth(java.time.Clock.systemUTC(), Duration.ofMinutes(1), meters);
+        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)),
+                full(FileBlobStore.open(dir)), Runnable::run, SCHEDULER, Duration.ofMinutes(5), health);
+
+        BlobSource first = blobs.open(route, digest).get(5, TimeUnit.SECONDS);
+        assertTrue(first instanceof BlobSource.Direct, "the body already fetched is handed over: " + first);
+        assertEquals(1, upstream.gets.get());
+        assertTrue(health.troubled());
+
+        BlobSource second = blobs.open(route, digest).get(5, TimeUnit.SECONDS);
+        assertTrue(second instanceof BlobSource.Direct, "while the cache is troubled, no fill is tried");
+        assertEquals(2, upstream.gets.get());
+        assertEquals(1.0, meters.counter("regmirror.cache.write.failures").count());
+        assertEquals(2.0, meters.counter("regmirror.blobs.uncached").count());
+    }
+
+    @Test
     void concurrentRequestsShareOneUpstreamFetch() throws Exception {
         byte[] bytes = random(2048);
         Digest digest = Digest.sha256Of(bytes);
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
-        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)), store, Runnable::run);
+        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)), store, Runnable::run,
+                SCHEDULER, Duration.ofMinutes(5), new StorageHealth(java.time.Clock.systemUTC(), Duration.ofSeconds(30),
+                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
 
         List<CompletableFuture<BlobSource>> opened = new java.util.ArrayList<>();
         for (int i = 0; i < 10; i++) {

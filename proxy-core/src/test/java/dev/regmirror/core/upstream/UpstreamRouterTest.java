@@ -57,6 +57,8 @@ class UpstreamRouterTest {
         "org/tool,                ghcr.io,   ,               ghcr.io/org/tool",
         "library/nginx,           docker.io, ghcr.mirror.lan, docker.io/library/nginx",
         "nginx,                   index.docker.io, ,         docker.io/library/nginx",
+        "ghcr.io/org/tool,        ghcr.io,   ,               ghcr.io/org/tool",
+        "docker.io/library/nginx, docker.io, ,               docker.io/library/nginx",
         // Local aliases, after routing.
         "kafka,                   ,          ,               docker.io/wurstmeister/kafka",
         "docker.io/library/kafka, ,          ,               docker.io/wurstmeister/kafka",

@@ -45,8 +45,11 @@ public final class BlobResponder {
         }
         ctx.write(response);
         if (source instanceof BlobSource.Cached cached) {
-            ctx.write(new DefaultFileRegion(cached.blob().channel(), 0, cached.size()));
+            ctx.write(new PinnedFileRegion(cached.blob(), 0, cached.size()));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else if (source instanceof BlobSource.Direct direct) {
+            ctx.flush();
+            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size()));
         } else {
             BlobSource.Filling filling = (BlobSource.Filling) source;
             ctx.flush();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.RegistryClients;
+import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
@@ -38,7 +39,9 @@ class BlobHandlerTest {
         Digest digest = Digest.sha256Of(bytes);
         FileBlobStore store = FileBlobStore.open(dir);
         store.put(digest, bytes);
-        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of()), store, Runnable::run);
+        PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of()), store, Runnable::run,
+                null, java.time.Duration.ofMinutes(5), new StorageHealth(java.time.Clock.systemUTC(),
+                        java.time.Duration.ofSeconds(30), new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
         EmbeddedChannel channel = new EmbeddedChannel(
                 new BlobHandler(blobs, new BlobResponder(Runnable::run), new ErrorResponder(new ObjectMapper())));
 

@@ -1,0 +1,26 @@
+package dev.regmirror.core.mirror;
+
+import dev.regmirror.core.client.BlobBody;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The cache could not store a blob (disk full, write error): not the upstream's fault and not the
+ * client's. Where the failure came before any byte was read, it carries the upstream body, so one
+ * requester can still be served straight through.
+ */
+public final class StorageFailure extends RuntimeException {
+
+    private final transient AtomicReference<BlobBody> unread;
+
+    StorageFailure(IOException cause, BlobBody unread) {
+        super("cannot store the blob: " + cause.getMessage(), cause);
+        this.unread = new AtomicReference<>(unread);
+    }
+
+    /** The upstream body nobody has read yet; the first caller gets it, later callers nothing. */
+    Optional<BlobBody> takeBody() {
+        return Optional.ofNullable(unread.getAndSet(null));
+    }
+}

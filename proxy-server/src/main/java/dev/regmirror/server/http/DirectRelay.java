@@ -1,0 +1,119 @@
+package dev.regmirror.server.http;
+
+import dev.regmirror.core.reference.Digest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.Flow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams an upstream body to one client without caching it (the cache cannot store it): hashes
+ * each chunk as it arrives, asks for the next only once the previous went out, and holds the last
+ * chunk back until size and digest are verified, so a body that fails verification is cut off
+ * before its declared length, never delivered whole.
+ */
+final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DirectRelay.class);
+
+    private final ChannelHandlerContext ctx;
+    private final Digest digest;
+    private final long expectedSize;
+    private final MessageDigest hasher;
+    private Flow.Subscription subscription;
+    private long seen;
+    private ByteBuf held;
+
+    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize) {
+        this.ctx = ctx;
+        this.digest = digest;
+        this.expectedSize = expectedSize;
+        this.hasher = digest.newHasher();
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+        this.subscription = subscription;
+        subscription.request(1);
+    }
+
+    /** Runs on the upstream's thread: hashing happens there, writing on the event loop. */
+    @Override
+    public void onNext(List<ByteBuffer> buffers) {
+        for (ByteBuffer buffer : buffers) {
+            seen += buffer.remaining();
+            hasher.update(buffer.duplicate());
+        }
+        ByteBuf chunk = Unpooled.wrappedBuffer(buffers.toArray(ByteBuffer[]::new));
+        ctx.executor().execute(() -> forward(chunk));
+    }
+
+    private void forward(ByteBuf chunk) {
+        if (!ctx.channel().isActive()) {
+            chunk.release();
+            abandon();
+            return;
+        }
+        ByteBuf previous = held;
+        held = chunk;
+        if (previous == null) {
+            subscription.request(1);
+            return;
+        }
+        ctx.writeAndFlush(new DefaultHttpContent(previous)).addListener(written -> {
+            if (written.isSuccess()) {
+                subscription.request(1);
+            } else {
+                abandon();
+            }
+        });
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        ctx.executor().execute(() -> {
+            LOG.warn("uncached blob {} broke off after {} bytes: {}", digest.shortForm(), seen, failure.toString());
+            releaseHeld();
+            ctx.close();
+        });
+    }
+
+    @Override
+    public void onComplete() {
+        long total = seen;
+        boolean verified = digest.matches(hasher) && (expectedSize < 0 || total == expectedSize);
+        ctx.executor().execute(() -> {
+            if (!verified) {
+                LOG.warn("uncached blob {} failed verification after {} bytes; cutting the response off",
+                        digest.shortForm(), total);
+                releaseHeld();
+                ctx.close();
+                return;
+            }
+            if (held != null) {
+                ctx.write(new DefaultHttpContent(held));
+                held = null;
+            }
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        });
+    }
+
+    private void abandon() {
+        subscription.cancel();
+        releaseHeld();
+    }
+
+    private void releaseHeld() {
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+    }
+}
