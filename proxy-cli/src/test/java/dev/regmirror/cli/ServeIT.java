@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.RegistryProcess;
 import java.io.InputStream;
 import java.net.http.HttpClient;
@@ -59,6 +60,46 @@ class ServeIT {
                 assertTrue(mirror.isAlive());
                 assertFalse(mirror.output().contains("OutOfMemoryError"), mirror.output());
             }
+        }
+    }
+
+    @Test
+    void killedMidDownloadItLeavesNothingCorruptAndAfterRestartsServesFromDisk() throws Exception {
+        byte[] blob = new byte[2_000_000];
+        new java.util.Random(51).nextBytes(blob);
+        Digest digest = Digest.sha256Of(blob);
+        Path committed = work.resolve("cache/blobs/sha256").resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
+        try (RawBlobUpstream pausing = RawBlobUpstream.pausing(blob, 1_000_000)) {
+            int port = RegmirrorProcess.freePort();
+            Path config = config(port, pausing.uri().toString());
+            HttpClient http = HttpClient.newHttpClient();
+            RegmirrorProcess first = RegmirrorProcess.serve(work, config, port, List.of());
+            HttpResponse<InputStream> midway = http.send(HttpRequest.newBuilder(first.uri("/v2/x/blobs/" + digest)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(500_000, midway.body().readNBytes(500_000).length, "the download is under way");
+            first.kill();
+            try (java.util.stream.Stream<Path> leftovers = Files.list(work.resolve("cache/ingest"))) {
+                assertTrue(leftovers.findAny().isPresent(), "the crash left a partial download behind");
+            }
+            assertFalse(Files.exists(committed), "nothing half-written is visible under the digest");
+
+            pausing.release();
+            try (RegmirrorProcess second = RegmirrorProcess.serve(work, config, port, List.of())) {
+                try (java.util.stream.Stream<Path> leftovers = Files.list(work.resolve("cache/ingest"))) {
+                    assertEquals(0, leftovers.count(), "start-up swept the leftovers");
+                }
+                HttpResponse<byte[]> pulled = http.send(HttpRequest.newBuilder(second.uri("/v2/x/blobs/" + digest)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertEquals(digest, Digest.sha256Of(pulled.body()));
+                assertEquals(blob.length, Files.size(committed));
+            }
+            int requestsBefore = pausing.requests();
+            try (RegmirrorProcess third = RegmirrorProcess.serve(work, config, port, List.of())) {
+                HttpResponse<byte[]> again = http.send(HttpRequest.newBuilder(third.uri("/v2/x/blobs/" + digest)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertEquals(digest, Digest.sha256Of(again.body()));
+            }
+            assertEquals(requestsBefore, pausing.requests(), "after a restart the blob came from disk");
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.RegistryProcess;
 import java.io.InputStream;
 import java.net.URI;

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.RawBlobUpstream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;

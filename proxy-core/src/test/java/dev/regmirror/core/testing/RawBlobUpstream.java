@@ -1,4 +1,4 @@
-package dev.regmirror.server;
+package dev.regmirror.core.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * midway) or holds it until the test releases the rest (a slow upstream, for timing what the
  * client sees before the upstream is done). WireMock cannot pause in the middle of a body.
  */
-final class RawBlobUpstream implements AutoCloseable {
+public final class RawBlobUpstream implements AutoCloseable {
 
     private final ServerSocket socket;
     private final AtomicInteger requests = new AtomicInteger();
@@ -33,12 +33,12 @@ final class RawBlobUpstream implements AutoCloseable {
     }
 
     /** Sends {@code sentBytes} of the blob, then closes the connection. */
-    static RawBlobUpstream truncating(byte[] blob, int sentBytes) throws IOException {
+    public static RawBlobUpstream truncating(byte[] blob, int sentBytes) throws IOException {
         return new RawBlobUpstream(blob, sentBytes, false);
     }
 
     /** Sends {@code firstPart} of the blob, then the rest only after {@link #release()}. */
-    static RawBlobUpstream pausing(byte[] blob, int firstPart) throws IOException {
+    public static RawBlobUpstream pausing(byte[] blob, int firstPart) throws IOException {
         return new RawBlobUpstream(blob, firstPart, true);
     }
 
@@ -71,15 +71,15 @@ final class RawBlobUpstream implements AutoCloseable {
     }
 
     /** Lets a pausing upstream send the rest of the blob. */
-    void release() {
+    public void release() {
         release.countDown();
     }
 
-    URI uri() {
+    public URI uri() {
         return URI.create("http://127.0.0.1:" + socket.getLocalPort());
     }
 
-    int requests() {
+    public int requests() {
         return requests.get();
     }
 
