@@ -38,8 +38,10 @@ final class EventLoopGuard {
                 .markAsBlocking("sun.nio.fs.UnixNativeDispatcher", "rename0", "(JJ)V")
                 .markAsBlocking("sun.nio.fs.UnixNativeDispatcher", "unlink0", "(J)V")
                 .markAsBlocking("sun.nio.fs.UnixNativeDispatcher", "mkdir0", "(JI)V")
-                // Zero-copy sends a cached blob from the event loop by design (sendfile).
+                // Zero-copy sends a cached blob from the event loop by design (sendfile, and the
+                // fstat Netty's epoll transport makes before each sendfile of a region).
                 .allowBlockingCallsInside("io.netty.channel.DefaultFileRegion", "transferTo")
+                .allowBlockingCallsInside("io.netty.channel.DefaultFileRegion", "validate")
                 .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "writeBytes")
                 .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "subAppend")
                 .blockingMethodCallback(method -> VIOLATIONS.add(method + " on " + Thread.currentThread().getName()
