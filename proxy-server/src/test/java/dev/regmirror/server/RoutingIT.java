@@ -132,6 +132,10 @@ class RoutingIT {
         assertEquals(tool.digest(), Digest.sha256Of(byPath.body()));
         HttpResponse<byte[]> hubByQuery = mirror.get("/v2/library/app/manifests/1?ns=docker.io", "Accept", ACCEPT_ALL);
         assertEquals(app.digest(), Digest.sha256Of(hubByQuery.body()));
+        // containerd with override_path = true and a host URL ending in /v2/ghcr.io sends both.
+        HttpResponse<byte[]> overridePath = mirror.get("/v2/ghcr.io/org/tool/manifests/1?ns=ghcr.io", "Accept", ACCEPT_ALL);
+        assertEquals(200, overridePath.statusCode());
+        assertEquals(tool.digest(), Digest.sha256Of(overridePath.body()));
     }
 
     @Test
