@@ -14,14 +14,16 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a blob body: a cached blob as a zero-copy {@link DefaultFileRegion}, a blob still filling
- * by following its ingest file as it grows ({@link FillFollower}). Called on the channel's event
- * loop once the source is open.
+ * Sends a blob body, whole (200) or one {@link ContentRange} of it (206): a cached blob as a
+ * zero-copy {@link DefaultFileRegion} ({@link PinnedFileRegion}), a blob still filling by following
+ * its ingest file as it grows ({@link FillFollower}), one the cache cannot store straight through,
+ * whole ({@link DirectRelay}). Called on the channel's event loop once the source is open.
  */
 public final class BlobResponder {
 
@@ -33,45 +35,54 @@ public final class BlobResponder {
         this.diskExecutor = diskExecutor;
     }
 
-    /** Sends the headers of a 200 for the blob, then (for GET) its body. */
-    public void send(ChannelHandlerContext ctx, Digest digest, BlobSource source, boolean head, boolean keepAlive) {
-        HttpResponse response = headers(digest, source.size(), keepAlive);
-        if (head) {
-            closeQuietly(source);
-            HttpUtil.setTransferEncodingChunked(response, false);
-            ctx.write(response);
+    /**
+     * Sends the headers for the blob, then its body: all of it when {@code part} is empty, else
+     * that part, which the caller has checked lies within a cached or filling blob of known size.
+     */
+    public void send(ChannelHandlerContext ctx, Digest digest, BlobSource source, Optional<ContentRange> part,
+                     boolean keepAlive) {
+        ctx.write(headers(digest, source.size(), part, keepAlive));
+        long start = part.map(ContentRange::first).orElse(0L);
+        if (source instanceof BlobSource.Cached cached) {
+            long count = part.map(ContentRange::length).orElse(cached.size());
+            ctx.write(new PinnedFileRegion(cached.blob(), start, count));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
-        ctx.write(response);
-        if (source instanceof BlobSource.Cached cached) {
-            ctx.write(new PinnedFileRegion(cached.blob(), 0, cached.size()));
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        } else if (source instanceof BlobSource.Direct direct) {
+        if (source instanceof BlobSource.Direct direct) {
             ctx.flush();
             direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size()));
-        } else {
-            BlobSource.Filling filling = (BlobSource.Filling) source;
-            ctx.flush();
-            Futures.supplyOn(diskExecutor, () -> filling.fill().openReader()).whenComplete((reader, failure) ->
-                    ctx.executor().execute(() -> {
-                        if (failure != null) {
-                            LOG.warn("cannot read blob {} while it fills: {}", digest.shortForm(), failure.toString());
-                            ctx.close();
-                            return;
-                        }
-                        new FillFollower(ctx, filling.fill(), reader, diskExecutor).step();
-                    }));
+            return;
         }
+        BlobSource.Filling filling = (BlobSource.Filling) source;
+        long end = part.map(p -> p.last() + 1).orElse(filling.size() >= 0 ? filling.size() : Long.MAX_VALUE);
+        ctx.flush();
+        Futures.supplyOn(diskExecutor, () -> filling.fill().openReader()).whenComplete((reader, failure) ->
+                ctx.executor().execute(() -> {
+                    if (failure != null) {
+                        LOG.warn("cannot read blob {} while it fills: {}", digest.shortForm(), failure.toString());
+                        ctx.close();
+                        return;
+                    }
+                    new FillFollower(ctx, filling.fill(), reader, diskExecutor, start, end).step();
+                }));
     }
 
-    /** The 200 headers of a blob of this size (-1: unknown, sent chunked). */
-    public static HttpResponse headers(Digest digest, long size, boolean keepAlive) {
-        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    /**
+     * The headers of a 200 for a blob of this size (-1: unknown, sent chunked), or of a 206 for
+     * {@code part} of it. Both say that ranges are accepted.
+     */
+    public static HttpResponse headers(Digest digest, long size, Optional<ContentRange> part, boolean keepAlive) {
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                part.isPresent() ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
         response.headers().set(Responses.CONTENT_DIGEST_HEADER, digest.toString());
         response.headers().set(HttpHeaderNames.ETAG, "\"" + digest + "\"");
-        if (size >= 0) {
+        response.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        if (part.isPresent()) {
+            response.headers().set(HttpHeaderNames.CONTENT_RANGE, part.get().toString());
+            response.headers().set(HttpHeaderNames.CONTENT_LENGTH, part.get().length());
+        } else if (size >= 0) {
             response.headers().set(HttpHeaderNames.CONTENT_LENGTH, size);
         } else {
             HttpUtil.setTransferEncodingChunked(response, true);
@@ -79,7 +90,8 @@ public final class BlobResponder {
         return Responses.withApiHeaders(response, keepAlive);
     }
 
-    private static void closeQuietly(BlobSource source) {
+    /** Lets go of a source whose body will not be sent (a cached blob's file is closed and unpinned). */
+    public static void discard(BlobSource source) {
         if (source instanceof BlobSource.Cached cached) {
             try {
                 cached.blob().close();

@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * holds one chunk at most. When the fill fails, the connection is closed before the declared
  * length, so the client sees an error and never a short body that looks complete. The client
  * going away stops this response only, never the fill.
+ *
+ * <p>A response may cover only part of the blob ({@code start} to {@code end}): a part that stops
+ * before the last byte ends as soon as its bytes are written, before the fill is verified; one
+ * that includes the last byte ends, like a whole blob, only once the fill is committed.
  */
 final class FillFollower {
 
@@ -27,13 +31,21 @@ final class FillFollower {
     private final BlobFill fill;
     private final FileChannel reader;
     private final Executor diskExecutor;
+    private final long end;
     private long position;
 
-    FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, Executor diskExecutor) {
+    /**
+     * Follows bytes {@code start} (inclusive) to {@code end} (exclusive; {@link Long#MAX_VALUE}
+     * for a blob of unknown size, sent until the fill is done).
+     */
+    FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, Executor diskExecutor, long start,
+                 long end) {
         this.ctx = ctx;
         this.fill = fill;
         this.reader = reader;
         this.diskExecutor = diskExecutor;
+        this.position = start;
+        this.end = end;
     }
 
     /** Sends what is readable, or waits for more; runs on the event loop. */
@@ -43,19 +55,19 @@ final class FillFollower {
             return;
         }
         if (fill.done().isCompletedExceptionally()) {
-            LOG.debug("blob {} failed while {} bytes were sent; closing the response", fill.digest().shortForm(),
+            LOG.debug("blob {} failed with a response at byte {}; closing the response", fill.digest().shortForm(),
                     position);
             finish();
             ctx.close();
             return;
         }
-        long readable = fill.readable();
+        long readable = Math.min(fill.readable(), end);
         if (position < readable) {
             int length = (int) Math.min(CHUNK, readable - position);
             diskExecutor.execute(() -> read(length));
             return;
         }
-        if (fill.done().isDone()) {
+        if (position >= end || fill.done().isDone()) {
             finish();
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;

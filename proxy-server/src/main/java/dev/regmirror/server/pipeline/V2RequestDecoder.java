@@ -7,6 +7,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.upstream.RouteRequest;
 import dev.regmirror.core.upstream.UpstreamRouter;
+import dev.regmirror.server.http.ByteRange;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.v2.V2Request;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  * 400 DIGEST_INVALID, unknown path 404; a request that is not even valid HTTP closes the
  * connection. Besides {@code /v2/...} it takes containerd's mirror form {@code /<registry>/v2/...}.
  * Percent-encoded paths are refused outright, so no encoded slash or dot ever reaches routing or
- * the file system.
+ * the file system. A blob request's {@code Range} is parsed here too ({@link ByteRange}).
  */
 @Sharable
 public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -101,8 +102,9 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
         }
         Matcher blob = BLOB.matcher(path);
         if (blob.matches()) {
+            Digest digest = Digest.parse(blob.group(2));
             return new V2Request.Blob(method, keepAlive, router.route(new RouteRequest(blob.group(1), namespace, host)),
-                    Digest.parse(blob.group(2)));
+                    digest, range(request, digest));
         }
         Matcher tags = TAGS.matcher(path);
         if (tags.matches()) {
@@ -110,6 +112,20 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
                     tags.group(1), fullPath, parameter(uri, "ns"), pageSize(uri), parameter(uri, "last"));
         }
         throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + fullPath);
+    }
+
+    /**
+     * The byte range a blob request asks for. A Range sent more than once is ignored, and so is one
+     * whose If-Range names anything but this blob's ETag: a blob never changes under its digest,
+     * but an If-Range date cannot be checked without a Last-Modified (RFC 9110 §13.1.5).
+     */
+    private static Optional<ByteRange> range(FullHttpRequest request, Digest digest) {
+        List<String> ranges = request.headers().getAll(HttpHeaderNames.RANGE);
+        String ifRange = request.headers().get(HttpHeaderNames.IF_RANGE);
+        if (ranges.size() != 1 || ifRange != null && !ifRange.trim().equals("\"" + digest + "\"")) {
+            return Optional.empty();
+        }
+        return ByteRange.parse(ranges.get(0));
     }
 
     private static boolean isApiPath(String path) {

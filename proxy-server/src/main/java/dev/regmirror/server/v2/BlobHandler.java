@@ -1,16 +1,27 @@
 package dev.regmirror.server.v2;
 
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.mirror.BlobSource;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.server.http.BlobResponder;
+import dev.regmirror.server.http.ByteRange;
+import dev.regmirror.server.http.ContentRange;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code GET|HEAD /v2/<name>/blobs/<digest>}: a cached blob from disk, or the one upstream download
- * of it followed as it fills; HEAD answers the size without downloading.
+ * of it followed as it fills; HEAD answers the size without downloading. A {@code Range} is
+ * answered 206 with that part, or 416 when it lies outside the blob; HEAD answers a Range as GET
+ * would, without the body, as distribution does. A blob of unknown (or zero) size, or one streamed
+ * through uncached, is sent whole.
  */
 @Sharable
 public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blob> {
@@ -33,7 +44,14 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
                     errors.send(ctx, request.method(), request.keepAlive(), failure);
                     return;
                 }
-                ctx.write(BlobResponder.headers(request.digest(), size, request.keepAlive()));
+                Optional<ContentRange> part;
+                try {
+                    part = part(request, size);
+                } catch (InvalidRequestException e) {
+                    errors.send(ctx, request.method(), request.keepAlive(), e);
+                    return;
+                }
+                ctx.write(BlobResponder.headers(request.digest(), size, part, request.keepAlive()));
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             }));
             return;
@@ -43,7 +61,36 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
                 errors.send(ctx, request.method(), request.keepAlive(), failure);
                 return;
             }
-            responder.send(ctx, request.digest(), source, false, request.keepAlive());
+            // A body streamed through uncached cannot start midway: it is sent whole.
+            boolean seekable = source instanceof BlobSource.Cached || source instanceof BlobSource.Filling;
+            Optional<ContentRange> part;
+            try {
+                part = part(request, seekable ? source.size() : -1);
+            } catch (InvalidRequestException e) {
+                BlobResponder.discard(source);
+                errors.send(ctx, request.method(), request.keepAlive(), e);
+                return;
+            }
+            responder.send(ctx, request.digest(), source, part, request.keepAlive());
         }));
+    }
+
+    /**
+     * The part of a blob of this size the request asks for, empty for all of it.
+     *
+     * @throws InvalidRequestException RANGE_INVALID (416) when the range selects no byte of the blob
+     */
+    private static Optional<ContentRange> part(V2Request.Blob request, long size) {
+        if (request.range().isEmpty() || size <= 0) {
+            return Optional.empty();
+        }
+        ByteRange range = request.range().get();
+        Optional<ContentRange> part = range.within(size);
+        if (part.isEmpty()) {
+            throw new InvalidRequestException(RegistryErrorCode.RANGE_INVALID,
+                    range + " of blob " + request.digest().shortForm() + " is outside its " + size + " bytes",
+                    null, Map.of(HttpHeaderNames.CONTENT_RANGE.toString(), ContentRange.unsatisfied(size)));
+        }
+        return part;
     }
 }

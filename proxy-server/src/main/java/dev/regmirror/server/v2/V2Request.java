@@ -3,6 +3,7 @@ package dev.regmirror.server.v2;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.upstream.Route;
+import dev.regmirror.server.http.ByteRange;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.List;
 import java.util.Optional;
@@ -34,8 +35,13 @@ public sealed interface V2Request {
                     List<String> accept, String ifNoneMatch) implements V2Request {
     }
 
-    /** {@code /v2/<name>/blobs/<digest>}. */
-    record Blob(HttpMethod method, boolean keepAlive, Route route, Digest digest) implements V2Request {
+    /**
+     * {@code /v2/<name>/blobs/<digest>}.
+     *
+     * @param range the one byte range asked for, empty for the whole blob
+     */
+    record Blob(HttpMethod method, boolean keepAlive, Route route, Digest digest, Optional<ByteRange> range)
+            implements V2Request {
     }
 
     /**
