@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * Writes one access-log line per response (logger {@code regmirror.access}): client, method, URI,
  * status, body bytes and duration, once the last byte was handed to the network, so a large blob's
  * time is its real transfer time. A response cut short (the client left, or the upstream broke off
- * and the connection was closed) is logged with {@code aborted} and the bytes that went out. One
- * instance per connection.
+ * and the connection was closed) is logged with {@code aborted} and the bytes that went out, and a
+ * request whose client left before any answer with status {@code -}. One instance per connection.
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
 
@@ -31,13 +31,16 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     /** One request and what has been sent of its response. */
     private static final class Exchange {
+        final String client;
         final String method;
         final String uri;
         final long started = System.nanoTime();
         int status;
         long sent;
+        FileRegion region;
 
-        Exchange(String method, String uri) {
+        Exchange(String client, String method, String uri) {
+            this.client = client;
             this.method = method;
             this.uri = uri;
         }
@@ -46,7 +49,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            pending.add(new Exchange(request.method().name(), request.uri()));
+            pending.add(new Exchange(client(ctx.channel().remoteAddress()), request.method().name(), request.uri()));
         }
         ctx.fireChannelRead(msg);
     }
@@ -62,6 +65,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             exchange.status = response.status().code();
         }
         long size = size(msg);
+        if (msg instanceof FileRegion fileRegion) {
+            exchange.region = fileRegion;
+        }
         boolean last = msg instanceof LastHttpContent;
         if (last) {
             pending.poll();
@@ -69,9 +75,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         ctx.write(msg, promise.unvoid()).addListener(written -> {
             if (written.isSuccess()) {
                 exchange.sent += size;
+                if (msg instanceof FileRegion) {
+                    exchange.region = null;
+                }
             }
             if (last) {
-                log(ctx, exchange, written.isSuccess() ? "" : " aborted");
+                log(exchange, written.isSuccess() ? "" : " aborted");
             }
         });
     }
@@ -80,9 +89,11 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         Exchange unfinished;
         while ((unfinished = pending.poll()) != null) {
-            if (unfinished.status != 0) {
-                log(ctx, unfinished, " aborted");
+            if (unfinished.region != null) {
+                // A zero-copy transfer cut short: count what the kernel sent of it.
+                unfinished.sent += unfinished.region.transferred();
             }
+            log(unfinished, " aborted");
         }
         super.channelInactive(ctx);
     }
@@ -100,10 +111,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         return 0;
     }
 
-    private static void log(ChannelHandlerContext ctx, Exchange exchange, String outcome) {
+    private static void log(Exchange exchange, String outcome) {
         long millis = (System.nanoTime() - exchange.started) / 1_000_000;
-        ACCESS.info("{} \"{} {}\" {} {} {}ms{}", client(ctx.channel().remoteAddress()), exchange.method, exchange.uri,
-                exchange.status, exchange.sent, millis, outcome);
+        ACCESS.info("{} \"{} {}\" {} {} {}ms{}", exchange.client, exchange.method, exchange.uri,
+                exchange.status == 0 ? "-" : String.valueOf(exchange.status), exchange.sent, millis, outcome);
     }
 
     private static String client(SocketAddress address) {

@@ -80,4 +80,15 @@ class AccessLogHandlerTest {
         assertTrue(messages().get(0).contains(" 200 1000 "), messages().get(0));
         channel.finishAndReleaseAll();
     }
+
+    @Test
+    void aClientThatLeftBeforeAnyAnswerIsStillLogged() {
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/x/manifests/1"));
+        ReferenceCountUtil.release(channel.readInbound());
+        channel.close();
+        assertEquals(1, messages().size(), messages().toString());
+        assertTrue(messages().get(0).matches("embedded \"GET /v2/x/manifests/1\" - 0 \\d+ms aborted"), messages().get(0));
+        channel.finishAndReleaseAll();
+    }
 }
