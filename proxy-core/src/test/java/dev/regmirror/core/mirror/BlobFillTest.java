@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.client.BlobBody;
-import dev.regmirror.core.client.BlobHead;
-import dev.regmirror.core.client.ManifestHead;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.error.UpstreamUnavailableException;
-import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
-import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
 import java.nio.ByteBuffer;
@@ -46,39 +43,13 @@ class BlobFillTest {
     private final Route route = new Route("docker.io", new RepositoryName("library/alpine"));
 
     /** An upstream whose blob body is whatever the test publishes, and which counts GETs. */
-    private static class ScriptedUpstream implements RegistryClient {
+    private static class ScriptedUpstream extends UnscriptedRegistryClient {
         final SubmissionPublisher<List<ByteBuffer>> body = new SubmissionPublisher<>(Runnable::run, 4);
         final AtomicInteger gets = new AtomicInteger();
         final long length;
 
         ScriptedUpstream(long length) {
             this.length = length;
-        }
-
-        @Override
-        public String registry() {
-            return "docker.io";
-        }
-
-        @Override
-        public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<dev.regmirror.core.client.TagList> listTags(RepositoryName name,
-                java.util.OptionalInt n, java.util.Optional<String> last) {
-            throw new UnsupportedOperationException();
         }
 
         @Override
@@ -314,5 +285,4 @@ class BlobFillTest {
         ((BlobSource.Cached) afterwards).blob().close();
         assertEquals(1, upstream.gets.get(), "a cached blob makes no upstream request");
     }
-
 }

@@ -8,11 +8,7 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
-import dev.regmirror.core.client.BlobBody;
-import dev.regmirror.core.client.BlobHead;
 import dev.regmirror.core.client.ManifestHead;
-import dev.regmirror.core.client.RegistryClient;
-import dev.regmirror.core.client.TagList;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
@@ -23,6 +19,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -85,7 +81,7 @@ class PullThroughManifestsTest {
     }
 
     /** An upstream whose answers the test scripts, counting what it is asked. */
-    static final class ScriptedUpstream implements RegistryClient {
+    static final class ScriptedUpstream extends UnscriptedRegistryClient {
         final Map<String, ManifestBytes> manifests = new java.util.HashMap<>();
         String latest;
         RuntimeException failure;
@@ -100,11 +96,6 @@ class PullThroughManifestsTest {
             manifests.put(manifest.digest().toString(), manifest);
             latest = manifest.digest().toString();
             return manifest;
-        }
-
-        @Override
-        public String registry() {
-            return "docker.io";
         }
 
         @Override
@@ -129,21 +120,6 @@ class PullThroughManifestsTest {
             }
             ManifestBytes manifest = manifests.get(reference.toString());
             return manifest == null ? CompletableFuture.failedFuture(notFound()) : CompletableFuture.completedFuture(manifest);
-        }
-
-        @Override
-        public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
-            throw new UnsupportedOperationException();
         }
 
         private static UpstreamErrorException notFound() {

@@ -9,16 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.client.BlobBody;
-import dev.regmirror.core.client.BlobHead;
-import dev.regmirror.core.client.ManifestHead;
-import dev.regmirror.core.client.RegistryClient;
-import dev.regmirror.core.client.TagList;
-import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.reference.Digest;
-import dev.regmirror.core.reference.Reference;
+import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.server.http.BlobResponder;
@@ -37,8 +32,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -164,17 +157,12 @@ class BlobHandlerFillTest {
     }
 
     /** An upstream whose blob body is whatever the test publishes. */
-    private final class ScriptedUpstream implements RegistryClient {
+    private final class ScriptedUpstream extends UnscriptedRegistryClient {
 
         private final long declaredLength;
 
         ScriptedUpstream(long declaredLength) {
             this.declaredLength = declaredLength;
-        }
-
-        @Override
-        public String registry() {
-            return "docker.io";
         }
 
         @Override
@@ -190,26 +178,6 @@ class BlobHandlerFillTest {
                     return upstreamBody;
                 }
             });
-        }
-
-        @Override
-        public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
-            throw new UnsupportedOperationException();
         }
     }
 }
