@@ -30,6 +30,7 @@ class ServeIT {
         Files.writeString(config, """
                 regmirror.server.host = "127.0.0.1"
                 regmirror.server.port = %d
+                regmirror.admin.port = 0
                 regmirror.cache.directory = "cache"
                 regmirror.upstreams.dockerhub.url = "%s"
                 regmirror.upstreams.dockerhub.token-realm = ""

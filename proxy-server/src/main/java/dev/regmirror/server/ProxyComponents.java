@@ -16,6 +16,11 @@ import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.server.admin.AdminAuthHandler;
+import dev.regmirror.server.admin.AdminChannelInitializer;
+import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.pipeline.OperationsHandler;
@@ -57,10 +62,12 @@ public final class ProxyComponents implements AutoCloseable {
     private final ExecutorService upstreamExecutor;
     private final ScheduledExecutorService scheduler;
     private final ProxyChannelInitializer channelInitializer;
+    private final AdminChannelInitializer adminChannelInitializer;
     private final FileBlobStore blobStore;
     private final PrometheusMeterRegistry metrics;
 
-    public ProxyComponents(MirrorSettings mirror, ServerSettings server, Clock clock) throws IOException {
+    public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
+            throws IOException {
         // Event loops hand work to this pool: its queue must never make them wait for a lock, which
         // LinkedBlockingQueue (the usual fixed pool's) does under contention; LinkedTransferQueue
         // offers without locking.
@@ -97,12 +104,21 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics));
-        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor),
+        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor,
+                blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper)));
+        this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
+                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
+                new UsageHandler(blobStore, diskExecutor, mapper, errors),
+                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors));
+    }
+
+    public AdminChannelInitializer adminChannelInitializer() {
+        return adminChannelInitializer;
     }
 
     public ProxyChannelInitializer channelInitializer() {

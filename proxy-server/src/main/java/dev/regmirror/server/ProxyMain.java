@@ -19,13 +19,16 @@ public final class ProxyMain {
     public static ProxyServer start(Config config) throws IOException, InterruptedException {
         MirrorSettings mirror = MirrorSettings.from(config);
         ServerSettings server = ServerSettings.from(config);
-        ProxyComponents components = new ProxyComponents(mirror, server, Clock.systemUTC());
+        AdminSettings admin = AdminSettings.from(config);
+        ProxyComponents components = new ProxyComponents(mirror, server, admin, Clock.systemUTC());
         try {
-            ProxyServer running = ProxyServer.start(server, components);
+            ProxyServer running = ProxyServer.start(server, admin, components);
             LOG.info("regmirror listening on {}:{}, cache in {}, default upstream {}", server.host(), running.port(),
                     components.blobStore().root(), mirror.defaultRegistry());
+            LOG.info("admin API listening on {}:{} ({})", admin.host(), running.adminPort(),
+                    admin.token().isPresent() ? "bearer token required" : "no token: loopback clients only");
             return running;
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Throwable e) { // a failed bind is a checked BindException Netty throws unchecked
             components.close();
             throw e;
         }

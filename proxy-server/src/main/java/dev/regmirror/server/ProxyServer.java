@@ -20,25 +20,30 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel channel;
+    private final Channel adminChannel;
     private final ProxyComponents components;
 
-    private ProxyServer(EventLoopGroup boss, EventLoopGroup workers, Channel channel, ProxyComponents components) {
+    private ProxyServer(EventLoopGroup boss, EventLoopGroup workers, Channel channel, Channel adminChannel,
+                        ProxyComponents components) {
         this.boss = boss;
         this.workers = workers;
         this.channel = channel;
+        this.adminChannel = adminChannel;
         this.components = components;
     }
 
-    /** Binds the listener; fails if the address cannot be bound. */
-    public static ProxyServer start(ServerSettings settings, ProxyComponents components) throws InterruptedException {
+    /** Binds the registry API's listener and the admin API's; fails if either address cannot be bound. */
+    public static ProxyServer start(ServerSettings settings, AdminSettings admin, ProxyComponents components)
+            throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup boss = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         EventLoopGroup workers = epoll
                 ? new EpollEventLoopGroup(settings.eventLoopThreads())
                 : new NioEventLoopGroup(settings.eventLoopThreads());
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Channel channel = null;
         try {
-            Channel channel = new ServerBootstrap()
+            channel = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -47,8 +52,19 @@ public final class ProxyServer implements AutoCloseable {
                     .bind(settings.host(), settings.port())
                     .sync()
                     .channel();
-            return new ProxyServer(boss, workers, channel, components);
-        } catch (InterruptedException | RuntimeException e) {
+            Channel adminChannel = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(channelType)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(components.adminChannelInitializer())
+                    .bind(admin.host(), admin.port())
+                    .sync()
+                    .channel();
+            return new ProxyServer(boss, workers, channel, adminChannel, components);
+        } catch (Throwable e) { // a failed bind is a checked BindException Netty throws unchecked
+            if (channel != null) {
+                channel.close().awaitUninterruptibly();
+            }
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -60,6 +76,11 @@ public final class ProxyServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
+    /** The admin API's port actually bound. */
+    public int adminPort() {
+        return ((InetSocketAddress) adminChannel.localAddress()).getPort();
+    }
+
     /** Blocks until the listener is closed. */
     public void awaitClose() throws InterruptedException {
         channel.closeFuture().sync();
@@ -69,6 +90,7 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         LoggerFactory.getLogger(ProxyServer.class).info("regmirror shutting down");
         channel.close().awaitUninterruptibly();
+        adminChannel.close().awaitUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         components.close();

@@ -35,6 +35,7 @@ public final class MirrorFixture implements AutoCloseable {
         Map<String, Object> settings = new HashMap<>();
         settings.put("regmirror.server.host", "127.0.0.1");
         settings.put("regmirror.server.port", 0);
+        settings.put("regmirror.admin.port", 0);
         settings.put("regmirror.server.disk-threads", 4);
         settings.put("regmirror.server.event-loop-threads", 2);
         settings.put("regmirror.cache.directory", cacheDir.toString());
@@ -54,6 +55,15 @@ public final class MirrorFixture implements AutoCloseable {
     /** {@code 127.0.0.1:port}, as skopeo and other clients name the mirror. */
     public String hostPort() {
         return "127.0.0.1:" + server.port();
+    }
+
+    /** The admin API's port (a free one, unless the overrides say otherwise). */
+    public int adminPort() {
+        return server.adminPort();
+    }
+
+    public URI adminUri(String path) {
+        return URI.create("http://127.0.0.1:" + server.adminPort() + path);
     }
 
     public URI uri(String path) {

@@ -237,7 +237,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     }
 
     /** The path of a digest's blob; a validated digest cannot leave the store's directory. */
-    Path pathOf(Digest digest) {
+    public Path pathOf(Digest digest) {
         Path path = blobs.resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
         if (!path.normalize().startsWith(blobs)) {
             throw new IllegalArgumentException("digest " + digest + " escapes the store");

@@ -98,6 +98,13 @@ public final class CacheIndex {
         return evicted;
     }
 
+    /** A copy of every blob in the index with its size, least recently used first. */
+    public synchronized List<Entry> entries() {
+        List<Entry> all = new ArrayList<>(lru.size());
+        lru.forEach((digest, size) -> all.add(new Entry(digest, size)));
+        return all;
+    }
+
     public synchronized long totalBytes() {
         return totalBytes;
     }

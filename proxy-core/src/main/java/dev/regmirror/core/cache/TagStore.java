@@ -9,12 +9,16 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -73,6 +77,32 @@ public final class TagStore {
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         known.put(new Key(route, tag), resolution);
+    }
+
+    /**
+     * The tags of the repository that were ever resolved, in lexical order (a listing of its
+     * {@code :<tag>} files; names that are not valid tags are skipped).
+     */
+    public List<Tag> tags(Route route) throws IOException {
+        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
+        if (!directory.startsWith(root) || !Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<Tag> tags = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, ":*")) {
+            for (Path file : files) {
+                String value = file.getFileName().toString().substring(1);
+                if (Files.isRegularFile(file)) {
+                    try {
+                        tags.add(new Tag(value));
+                    } catch (RuntimeException notATag) {
+                        // not written by this store: skip it
+                    }
+                }
+            }
+        }
+        tags.sort(Comparator.comparing(Tag::value));
+        return tags;
     }
 
     /** Forgets every resolution (for purges); the files go too. */

@@ -23,7 +23,10 @@ public final class ConfigLoader {
             "REGMIRROR_LISTEN_PORT", "regmirror.server.port",
             "REGMIRROR_CACHE_DIR", "regmirror.cache.directory",
             "REGMIRROR_CACHE_MAX_SIZE", "regmirror.cache.max-size",
-            "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream");
+            "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream",
+            "REGMIRROR_ADMIN_HOST", "regmirror.admin.host",
+            "REGMIRROR_ADMIN_PORT", "regmirror.admin.port",
+            "REGMIRROR_ADMIN_TOKEN", "regmirror.admin.token");
 
     private ConfigLoader() {
     }

@@ -1,5 +1,6 @@
 package dev.regmirror.server.pipeline;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.Responses;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -11,24 +12,37 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
 import java.util.concurrent.Executor;
 
 /**
  * Answers the operator's endpoints on the main listener, ahead of the registry API: {@code /metrics}
  * in Prometheus text format (written by Micrometer), scraped on the disk executor because some
- * gauges read files. Anything else passes on.
+ * gauges read files; {@code /healthz} (the process answers); {@code /readyz} (a probe file can be
+ * created and deleted under the cache's {@code ingest/}, on the disk executor; 503 with the reason
+ * if not). Anything else passes on.
  */
 @Sharable
 public final class OperationsHandler extends ChannelInboundHandlerAdapter {
 
+    private static final String JSON = "application/json; charset=utf-8";
+
     private final PrometheusMeterRegistry metrics;
     private final Executor diskExecutor;
+    private final Path ingestDirectory;
 
-    /** @param diskExecutor where scrapes run: some gauges read files under /proc */
-    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor) {
+    /**
+     * @param diskExecutor where scrapes and readiness probes run: some gauges read files under /proc
+     * @param ingestDirectory where the readiness probe writes its file (the cache's {@code ingest/})
+     */
+    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor, Path ingestDirectory) {
         this.metrics = metrics;
         this.diskExecutor = diskExecutor;
+        this.ingestDirectory = ingestDirectory;
     }
 
     @Override
@@ -44,7 +58,42 @@ public final class OperationsHandler extends ChannelInboundHandlerAdapter {
                             false, keepAlive, null)));
             return;
         }
+        if (msg instanceof FullHttpRequest request && HttpMethod.GET.equals(request.method())
+                && pathOf(request.uri()).equals("/healthz")) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            request.release();
+            Responses.sendFull(ctx, HttpResponseStatus.OK, JSON,
+                    Unpooled.copiedBuffer("{\"status\":\"ok\"}", StandardCharsets.UTF_8), false, keepAlive, null);
+            return;
+        }
+        if (msg instanceof FullHttpRequest request && HttpMethod.GET.equals(request.method())
+                && pathOf(request.uri()).equals("/readyz")) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            request.release();
+            Futures.supplyOn(diskExecutor, this::probe).whenComplete((ok, failure) -> ctx.executor().execute(() ->
+                    Responses.sendFull(ctx, failure == null ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            JSON, Unpooled.copiedBuffer(failure == null ? "{\"status\":\"ready\"}" : notReady(failure),
+                                    StandardCharsets.UTF_8), false, keepAlive, null)));
+            return;
+        }
         ctx.fireChannelRead(msg);
+    }
+
+    /** Creates and deletes a file where downloads are written: the cache directory is writable. */
+    private Boolean probe() throws IOException {
+        Path file = ingestDirectory.resolve("readyz-" + UUID.randomUUID());
+        try {
+            Files.createFile(file);
+        } catch (IOException e) {
+            throw new IOException("the cache directory is not writable: cannot create " + file + ": " + e, e);
+        }
+        Files.delete(file);
+        return true;
+    }
+
+    private static String notReady(Throwable failure) {
+        String reason = Futures.unwrap(failure).getMessage();
+        return "{\"status\":\"not ready\",\"reason\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(String.valueOf(reason))) + "\"}";
     }
 
     private static String pathOf(String uri) {

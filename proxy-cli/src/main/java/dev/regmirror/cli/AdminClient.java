@@ -1,0 +1,109 @@
+package dev.regmirror.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Talks to regmirror's admin API (JDK {@code HttpClient}): GETs a path with the bearer token and
+ * returns the JSON, or fails with a {@link Failure} whose message is one line saying what went
+ * wrong (the server is down, the token was refused, the answer was not JSON).
+ */
+final class AdminClient {
+
+    /** A failed admin request; the message is what the user sees after {@code regmirror: }. */
+    static final class Failure extends Exception {
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    /** A JSON answer and the next page's path, if the answer had a {@code Link}. */
+    record Answer(JsonNode body, Optional<String> next) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI server;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** @param token null for none */
+    AdminClient(URI server, String token) {
+        this.server = server;
+        this.token = token;
+    }
+
+    Answer get(String pathAndQuery) throws Failure, InterruptedException {
+        String base = server.toString().replaceAll("/+$", "");
+        HttpRequest.Builder request;
+        try {
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2)).GET();
+        } catch (IllegalArgumentException e) {
+            throw new Failure("not a usable admin API URL: " + server);
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (ConnectException e) {
+            throw new Failure("cannot reach the admin API at " + server + ": connection refused");
+        } catch (HttpConnectTimeoutException e) {
+            throw new Failure("cannot reach the admin API at " + server + ": timed out connecting");
+        } catch (HttpTimeoutException e) {
+            throw new Failure("the admin API at " + server + " did not answer " + pathAndQuery + " in time");
+        } catch (IOException e) {
+            throw new Failure("cannot reach the admin API at " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(response.body());
+        } catch (IOException e) {
+            body = null;
+        }
+        if (response.statusCode() != 200) {
+            String why = errorMessage(body).orElse("");
+            if (response.statusCode() == 401) {
+                throw new Failure("the admin API at " + server + " refused the request (401): "
+                        + (why.isEmpty() ? "unauthorized" : why)
+                        + (token == null ? "; pass --token or set REGMIRROR_ADMIN_TOKEN" : ""));
+            }
+            throw new Failure("the admin API at " + server + " answered " + response.statusCode() + " to " + pathAndQuery
+                    + (why.isEmpty() ? "" : ": " + why));
+        }
+        if (body == null || !body.isObject()) {
+            throw new Failure("the admin API at " + server + " answered " + pathAndQuery + " with something that is not"
+                    + " a JSON object");
+        }
+        return new Answer(body, response.headers().firstValue("Link").flatMap(AdminClient::nextPath));
+    }
+
+    private static Optional<String> errorMessage(JsonNode body) {
+        if (body == null || !body.path("errors").isArray() || body.path("errors").isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode error = body.path("errors").get(0);
+        return Optional.of(error.path("code").asText() + " " + error.path("message").asText()).map(String::trim);
+    }
+
+    /** {@code </admin/images?n=100&last=x>; rel="next"} to its path. */
+    private static Optional<String> nextPath(String link) {
+        int start = link.indexOf('<');
+        int end = link.indexOf('>');
+        return start == 0 && end > start && link.contains("rel=\"next\"")
+                ? Optional.of(link.substring(start + 1, end)) : Optional.empty();
+    }
+}

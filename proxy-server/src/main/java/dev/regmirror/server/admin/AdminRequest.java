@@ -1,0 +1,28 @@
+package dev.regmirror.server.admin;
+
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.Optional;
+
+/** A validated admin API request, one type per resource, as {@link AdminRequestDecoder} makes them. */
+public sealed interface AdminRequest {
+
+    HttpMethod method();
+
+    boolean keepAlive();
+
+    default boolean isHead() {
+        return HttpMethod.HEAD.equals(method());
+    }
+
+    /** {@code GET /admin/usage}. */
+    record Usage(HttpMethod method, boolean keepAlive) implements AdminRequest {
+    }
+
+    /**
+     * {@code GET /admin/images}: the repositories whose names start with {@code prefix} (the
+     * upstream filter is a prefix too), {@code n} after {@code last}.
+     */
+    record Images(HttpMethod method, boolean keepAlive, Optional<String> upstream, Optional<String> prefix, int n,
+                  Optional<String> last) implements AdminRequest {
+    }
+}

@@ -1,0 +1,89 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.ProxyException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.server.http.ErrorResponder;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns an authorized admin HTTP request into an {@link AdminRequest}, or answers it with an error:
+ * unknown path 404 NOT_FOUND, a method other than GET or HEAD 405 UNSUPPORTED, a bad {@code n}
+ * 400 PAGINATION_NUMBER_INVALID.
+ */
+@Sharable
+public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    static final int DEFAULT_PAGE = 100;
+    private static final int MAX_PAGE = 10_000;
+
+    private final ErrorResponder errors;
+
+    public AdminRequestDecoder(ErrorResponder errors) {
+        this.errors = errors;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (!request.decoderResult().isSuccess()) {
+            ctx.close();
+            return;
+        }
+        try {
+            ctx.fireChannelRead(decode(request, keepAlive));
+        } catch (ProxyException e) {
+            errors.send(ctx, request.method(), keepAlive, e);
+        }
+    }
+
+    private static AdminRequest decode(FullHttpRequest request, boolean keepAlive) {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        String path = uri.path();
+        HttpMethod method = request.method();
+        if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
+            throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND,
+                    "no such endpoint: " + path + " (the admin API has /admin/usage and /admin/images)");
+        }
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
+                    + " is not supported");
+        }
+        if (path.equals("/admin/usage")) {
+            return new AdminRequest.Usage(method, keepAlive);
+        }
+        return new AdminRequest.Images(method, keepAlive, parameter(uri, "upstream"), parameter(uri, "prefix"),
+                pageSize(uri), parameter(uri, "last"));
+    }
+
+    private static Optional<String> parameter(QueryStringDecoder uri, String name) {
+        List<String> values = uri.parameters().get(name);
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? Optional.empty()
+                : Optional.of(values.get(0));
+    }
+
+    private static int pageSize(QueryStringDecoder uri) {
+        Optional<String> n = parameter(uri, "n");
+        if (n.isEmpty()) {
+            return DEFAULT_PAGE;
+        }
+        try {
+            int value = Integer.parseInt(n.get());
+            if (value < 0 || value > MAX_PAGE) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException(RegistryErrorCode.PAGINATION_NUMBER_INVALID,
+                    "n must be a whole number from 0 to " + MAX_PAGE);
+        }
+    }
+}

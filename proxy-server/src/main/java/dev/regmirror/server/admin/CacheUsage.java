@@ -1,0 +1,66 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.Manifests;
+import dev.regmirror.core.reference.Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the cache holds and could give back, like {@code docker system df}: the bytes and blobs of
+ * the index, the bytes shared layers save (each cached image manifest's cached blobs added up,
+ * less the distinct blobs they are), the bytes of blobs no cached manifest references, the free
+ * space of the cache's file system and the cap. Measuring reads every cached manifest: call
+ * {@link #measure} from the disk executor.
+ *
+ * @param maxBytes the configured cap, 0 for none
+ */
+record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
+                  long freeBytes, long maxBytes) {
+
+    static CacheUsage measure(FileBlobStore store, CachedManifests cached) throws IOException {
+        CacheIndex index = store.index();
+        Map<Digest, Long> sizes = new HashMap<>();
+        long total = 0;
+        for (CacheIndex.Entry entry : index.entries()) {
+            sizes.put(entry.digest(), entry.size());
+            total += entry.size();
+        }
+        Set<Digest> referenced = new HashSet<>();
+        Set<Digest> layers = new HashSet<>();
+        long layerBytesPerImage = 0;
+        int manifests = 0;
+        for (Digest digest : cached.digests()) {
+            Optional<byte[]> bytes = cached.bytes(digest);
+            if (bytes.isEmpty()) {
+                continue;
+            }
+            manifests++;
+            referenced.add(digest);
+            for (Descriptor child : Manifests.indexEntries(bytes.get())) {
+                referenced.add(child.digest());
+            }
+            for (Descriptor blob : Manifests.blobsOf(bytes.get())) {
+                Long size = sizes.get(blob.digest());
+                if (size != null) {
+                    layerBytesPerImage += size;
+                    layers.add(blob.digest());
+                }
+            }
+        }
+        referenced.addAll(layers);
+        long distinctLayerBytes = layers.stream().mapToLong(sizes::get).sum();
+        long reclaimable = sizes.entrySet().stream().filter(entry -> !referenced.contains(entry.getKey()))
+                .mapToLong(Map.Entry::getValue).sum();
+        long free = Files.getFileStore(store.root()).getUsableSpace();
+        return new CacheUsage(total, sizes.size(), manifests, layerBytesPerImage - distinctLayerBytes, reclaimable, free,
+                index.maxBytes());
+    }
+}

@@ -1,0 +1,122 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.Manifests;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The cached images for {@code /admin/images}: each cached repository with the tags it resolved,
+ * the digest each last resolved to and when, and the image's size (the manifest, its blobs and,
+ * for an index, its cached child manifests with theirs) both declared and actually cached. Reads
+ * tag and manifest files: call {@link #page} from the disk executor.
+ */
+final class ImageCatalog {
+
+    /** One page of repositories, and whether more follow the last one. */
+    record Page(List<Repository> repositories, boolean more) {
+    }
+
+    record Repository(String name, String upstream, List<TaggedImage> tags) {
+    }
+
+    /**
+     * @param mediaType null when the manifest is no longer cached
+     * @param size the manifest and everything it references, as declared (what a pull transfers)
+     * @param cachedBytes the part of that held in the cache
+     */
+    record TaggedImage(String tag, Digest digest, Instant lastResolved, String mediaType, long size,
+                       long cachedBytes) {
+    }
+
+    private record Size(long declared, long cached) {
+        Size plus(Size other) {
+            return new Size(declared + other.declared, cached + other.cached);
+        }
+    }
+
+    private final RepositoryStore repositories;
+    private final TagStore tags;
+    private final CachedManifests manifests;
+    private final CacheIndex index;
+
+    ImageCatalog(RepositoryStore repositories, TagStore tags, CachedManifests manifests, CacheIndex index) {
+        this.repositories = repositories;
+        this.tags = tags;
+        this.manifests = manifests;
+        this.index = index;
+    }
+
+    Page page(AdminRequest.Images request) throws IOException {
+        List<String> names = new ArrayList<>();
+        boolean more = false;
+        for (String name : repositories.page(request.last().orElse(null), Integer.MAX_VALUE)) {
+            if (!matches(name, request)) {
+                continue;
+            }
+            if (names.size() == request.n()) {
+                more = true;
+                break;
+            }
+            names.add(name);
+        }
+        List<Repository> page = new ArrayList<>(names.size());
+        for (String name : names) {
+            page.add(repository(name));
+        }
+        return new Page(page, more);
+    }
+
+    private static boolean matches(String name, AdminRequest.Images request) {
+        return request.upstream().map(upstream -> name.startsWith(upstream + "/")).orElse(true)
+                && request.prefix().map(name::startsWith).orElse(true);
+    }
+
+    private Repository repository(String name) throws IOException {
+        int slash = name.indexOf('/');
+        Route route = new Route(name.substring(0, slash), new RepositoryName(name.substring(slash + 1)));
+        List<TaggedImage> images = new ArrayList<>();
+        for (Tag tag : tags.tags(route)) {
+            Optional<TagStore.Resolution> resolution = tags.get(route, tag);
+            if (resolution.isEmpty()) {
+                continue;
+            }
+            Digest digest = resolution.get().digest();
+            Optional<byte[]> bytes = manifests.bytes(digest);
+            Size size = bytes.isPresent() ? sizeOf(bytes.get(), true) : new Size(0, 0);
+            images.add(new TaggedImage(tag.value(), digest, resolution.get().resolvedAt(),
+                    bytes.flatMap(Manifests::detectMediaType).orElse(null), size.declared(), size.cached()));
+        }
+        return new Repository(name, route.registry(), images);
+    }
+
+    private Size sizeOf(byte[] bytes, boolean followIndex) throws IOException {
+        Size size = new Size(bytes.length, bytes.length);
+        for (Descriptor blob : Manifests.blobsOf(bytes)) {
+            size = size.plus(new Size(Math.max(blob.size(), 0), index.contains(blob.digest()) ? cachedSize(blob) : 0));
+        }
+        if (followIndex) {
+            for (Descriptor child : Manifests.indexEntries(bytes)) {
+                Optional<byte[]> childBytes = manifests.bytes(child.digest());
+                size = childBytes.isPresent() ? size.plus(sizeOf(childBytes.get(), false))
+                        : size.plus(new Size(Math.max(child.size(), 0), 0));
+            }
+        }
+        return size;
+    }
+
+    private static long cachedSize(Descriptor blob) {
+        // A committed blob was verified against its digest, so its size is the descriptor's.
+        return Math.max(blob.size(), 0);
+    }
+}
