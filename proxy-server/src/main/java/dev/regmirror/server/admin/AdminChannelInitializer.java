@@ -1,17 +1,10 @@
 package dev.regmirror.server.admin;
 
-import dev.regmirror.server.pipeline.AccessLogHandler;
-import io.netty.channel.ChannelHandlerContext;
+import dev.regmirror.server.pipeline.HttpBasics;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The admin API pipeline: HTTP codec, keep-alive, a small aggregator, an idle timeout, the access
@@ -19,7 +12,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
 
-    private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private final Duration idleTimeout;
     private final AdminAuthHandler auth;
@@ -39,16 +31,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
-        pipeline.addLast("codec", new HttpServerCodec());
-        pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
-        pipeline.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS) {
-            @Override
-            protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
-                ctx.close();
-            }
-        });
-        pipeline.addLast("access-log", new AccessLogHandler());
+        HttpBasics.addTo(pipeline, idleTimeout);
         pipeline.addLast("auth", auth);
         pipeline.addLast("decoder", decoder);
         pipeline.addLast("usage", usage);
