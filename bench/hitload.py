@@ -104,6 +104,7 @@ class Connection(threading.Thread):
 
     @staticmethod
     def read_head(sock):
+        """Reads a 200 response's headers: its Content-Length, keep-alive, and body bytes already read."""
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(4096)
@@ -165,10 +166,14 @@ def main():
     # Ticks spent in softirq are charged both to the softirq total and to the interrupted process
     # (on loopback, mostly the server or the client), so softirq is not subtracted again.
     other = max(0.0, busy - kernel - server_cpu - client_cpu)
-    pct = lambda seconds: f"{100 * seconds / elapsed:.0f}"
+
+    def pct(seconds):
+        return f"{100 * seconds / elapsed:.0f}"
+
     print(f"bytes={received} seconds={elapsed:.3f} gibps={received / elapsed / 2**30:.3f}"
-          f" server_cpu_pct={pct(server_cpu)} client_cpu_pct={pct(client_cpu)} softirq_cpu_pct={pct(softirq)} kernel_cpu_pct={pct(kernel)}"
-          f" other_cpu_pct={pct(other)} responses={sum(c.responses for c in connections)}")
+          f" server_cpu_pct={pct(server_cpu)} client_cpu_pct={pct(client_cpu)}"
+          f" softirq_cpu_pct={pct(softirq)} kernel_cpu_pct={pct(kernel)} other_cpu_pct={pct(other)}"
+          f" responses={sum(c.responses for c in connections)}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ HIT_SECONDS=${BENCH_HIT_SECONDS:-$(( quick ? 1 : 5 ))}
 HIT_REPEAT=${BENCH_HIT_REPEAT:-$(( quick ? 1 : 3 ))}
 HIT_CLIENT=${BENCH_HIT_CLIENT:-discard}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-$(( quick ? 2 : 15 ))}
-WARMUP=${BENCH_WARMUP:-$(( quick ? 1 : 2 ))}
+HIT_WARMUP=${BENCH_HIT_WARMUP:-$( (( quick )) && echo 0.5 || echo 1)}
+WRK_WARMUP=${BENCH_WRK_WARMUP:-$(( quick ? 1 : 20 ))}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 WRK_CONNECTIONS=${BENCH_WRK_CONNECTIONS:-32}
 HEAP=${BENCH_HEAP:-256m}
@@ -233,7 +234,8 @@ heap_mark idle
 # (on loopback, mostly ours), so they are not subtracted separately.
 ours_cpu() { # run in this shell, not in $(...): `times` must see this shell's children
   times > "$work/times"
-  ours_kids=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } } END { printf "%.2f", s }' "$work/times")
+  ours_kids=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } }
+    END { printf "%.2f", s }' "$work/times")
   ours_servers=$(calc "$(cpu_of "$UP_PID" "$RM_PID" "$PX_PID" $NG_PIDS) + $(cpu_of --children $SAMPLER_PIDS)" 2)
 }
 phase_begin() {
@@ -244,7 +246,11 @@ phase_end() { # name
   local busy soft kids servers kernel seconds
   read -r busy soft <<< "$(machine_cpu)"; ours_cpu; kids=$ours_kids; servers=$ours_servers; kernel=$(kernel_cpu)
   seconds=$(calc "$(now) - $phase_t0" 1)
-  raw "phase name=$1 seconds=$seconds kernel_cpu_pct=$(calc "100 * ($kernel - $phase_kernel) / $seconds" 0) other_cpu_pct=$(calc "100 * ($busy - $phase_busy - ($kernel - $phase_kernel) - ($kids - $phase_kids) - ($servers - $phase_servers)) / $seconds" 0)"
+  local used other
+  used="$busy - $phase_busy - ($kernel - $phase_kernel) - ($kids - $phase_kids) - ($servers - $phase_servers)"
+  other=$(calc "100 * ($used) / $seconds" 0)
+  raw "phase name=$1 seconds=$seconds kernel_cpu_pct=$(calc "100 * ($kernel - $phase_kernel) / $seconds" 0)" \
+    "other_cpu_pct=$other"
 }
 
 # Waits until the upstream's access log has not grown for 2 s (at most 60 s).
@@ -268,9 +274,14 @@ wait_proxy_stored() {
 
 # CPU seconds all cores spent busy so far, and the softirq part of it (loopback TCP, also charged
 # to the process it interrupted).
-machine_cpu() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz, $8 / hz }' /proc/stat; }
+machine_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz, $8 / hz }' /proc/stat
+}
 # CPU seconds of the kernel's threads (children of kthreadd: ksoftirqd, kworkers, kswapd).
-kernel_cpu() { { cat /proc/[0-9]*/stat 2> /dev/null || true; } | awk -v hz="$(getconf CLK_TCK)" '{ sub(/^[0-9]+ \(.*\) /, ""); if ($2 == 2) k += $12 + $13 } END { printf "%.2f", k / hz }'; }
+kernel_cpu() {
+  { cat /proc/[0-9]*/stat 2> /dev/null || true; } | awk -v hz="$(getconf CLK_TCK)" '
+    { sub(/^[0-9]+ \(.*\) /, ""); if ($2 == 2) k += $12 + $13 } END { printf "%.2f", k / hz }'
+}
 
 # ---- 1. cold blob, 20 clients at once: bytes the upstream sent -------------------------------
 cold_pull() { # label url
@@ -289,7 +300,8 @@ cold_pull() { # label url
   wait_quiet_upstream # the upstream logs a request when its response has ended
   read -r gets bytes < <(tail -n +"$(( mark + 1 ))" "$work/upstream.log" | awk -F'"' -v p="GET /v2/$REPO/blobs/$BIG " \
     'index($2, p) == 1 { split($3, f, " "); n++; s += f[2] } END { printf "%d %.0f\n", n, s }')
-  raw "cold server=$1 clients=$COLD_CLIENTS complete=$ok seconds=$elapsed upstream_gets=$gets upstream_bytes=$bytes blob_bytes=$BLOB_BYTES"
+  raw "cold server=$1 clients=$COLD_CLIENTS complete=$ok seconds=$elapsed" \
+    "upstream_gets=$gets upstream_bytes=$bytes blob_bytes=$BLOB_BYTES"
   say "cold $1: $ok/$COLD_CLIENTS complete in ${elapsed}s; upstream sent $gets GETs, $bytes bytes"
 }
 say "1/4 cold ${BLOB_MIB} MiB blob, $COLD_CLIENTS clients at once"
@@ -313,7 +325,7 @@ for c in $CONCURRENCY; do
     for server in regmirror proxy nginx; do
       for attempt in $(seq 0 "$RETRIES"); do
         out=$(python3 "$here/hitload.py" "$(hit_url $server)" --connections "$c" --seconds "$HIT_SECONDS" \
-          --mode "$HIT_CLIENT" --warmup "$(calc "$WARMUP / 2" 1)" --pids "$(hit_pids $server | xargs | tr ' ' ',')")
+          --mode "$HIT_CLIENT" --warmup "$HIT_WARMUP" --pids "$(hit_pids $server | xargs | tr ' ' ',')")
         say "hit $server c=$c #$r: $out"
         other=$(sed 's/.*other_cpu_pct=\([0-9]*\).*/\1/' <<< "$out")
         (( other <= OTHER_MAX || attempt == RETRIES )) && break
@@ -333,6 +345,7 @@ heap_mark after-hits
 say "3/4 manifest GET by digest, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s"
 phase_begin
 ACCEPT="Accept: $MT, application/vnd.oci.image.manifest.v1+json"
+wrk_pct() { calc "100 * ($1) / $WRK_SECONDS" 0; } # CPU seconds during a wrk run, as a percentage
 for server in regmirror proxy nginx; do
   case $server in
     regmirror) url=$RM/v2/$REPO/manifests/$MANIFEST; spids=$RM_PID ;;
@@ -341,23 +354,29 @@ for server in regmirror proxy nginx; do
   esac
   got=$(curl -s -f -H "$ACCEPT" "$url" | sha256sum | cut -d' ' -f1)
   [[ sha256:$got == "$MANIFEST" ]] || { echo "bench: $server served a different manifest" >&2; exit 1; }
-  wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARMUP}s" -H "$ACCEPT" "$url" > /dev/null # warm-up (JIT, connections)
+  # Warm-up: a fresh JVM reaches its steady manifest rate only after some 20 s of load (JIT).
+  wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_WARMUP}s" -H "$ACCEPT" "$url" > /dev/null
   mark=$(wc -l < "$work/upstream.log")
   for attempt in $(seq 0 "$RETRIES"); do
     cpu0=$(cpu_of $spids); read -r busy0 soft0 <<< "$(machine_cpu)"; kernel0=$(kernel_cpu)
     wrk_cpu=$( { TIMEFORMAT='%U %S'; time wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency \
       -H "$ACCEPT" "$url" > "$work/wrk-$server.txt" 2> "$work/wrk-$server.err"; } 2>&1 | awk '{ print $1 + $2 }')
     cpu1=$(cpu_of $spids); read -r busy1 soft1 <<< "$(machine_cpu)"; kernel1=$(kernel_cpu)
-    other=$(calc "100 * ($busy1 - $busy0 - ($kernel1 - $kernel0) - ($cpu1 - $cpu0) - $wrk_cpu) / $WRK_SECONDS" 0)
+    other=$(wrk_pct "$busy1 - $busy0 - ($kernel1 - $kernel0) - ($cpu1 - $cpu0) - $wrk_cpu")
     (( other <= OTHER_MAX || attempt == RETRIES )) && break
-    raw "disturbed phase=manifest server=$server other_cpu_pct=$other rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk-$server.txt")"
+    raw "disturbed phase=manifest server=$server other_cpu_pct=$other" \
+      "rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk-$server.txt")"
     say "manifest $server: other processes took ${other}% CPU: again"
   done
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk-$server.txt")
   p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk-$server.txt")
   p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk-$server.txt")
   bad=$(awk '/Non-2xx/ { print $NF } /Socket errors/ { print "socket-errors" }' "$work/wrk-$server.txt" | paste -sd' ')
-  raw "manifest server=$server rps=$rps p50=$p50 p99=$p99 server_cpu_pct=$(calc "100 * ($cpu1 - $cpu0) / $WRK_SECONDS" 0) machine_cpu_pct=$(calc "100 * ($busy1 - $busy0) / $WRK_SECONDS" 0) softirq_cpu_pct=$(calc "100 * ($soft1 - $soft0) / $WRK_SECONDS" 0) wrk_cpu_pct=$(calc "100 * $wrk_cpu / $WRK_SECONDS" 0) kernel_cpu_pct=$(calc "100 * ($kernel1 - $kernel0) / $WRK_SECONDS" 0) other_cpu_pct=$(( other < 0 ? 0 : other )) upstream_requests=$(( $(wc -l < "$work/upstream.log") - mark )) errors=${bad:-none}"
+  raw "manifest server=$server rps=$rps p50=$p50 p99=$p99" \
+    "server_cpu_pct=$(wrk_pct "$cpu1 - $cpu0") machine_cpu_pct=$(wrk_pct "$busy1 - $busy0")" \
+    "softirq_cpu_pct=$(wrk_pct "$soft1 - $soft0") wrk_cpu_pct=$(wrk_pct "$wrk_cpu")" \
+    "kernel_cpu_pct=$(wrk_pct "$kernel1 - $kernel0") other_cpu_pct=$(( other < 0 ? 0 : other ))" \
+    "upstream_requests=$(( $(wc -l < "$work/upstream.log") - mark )) errors=${bad:-none}"
   say "manifest $server: $rps req/s (p50 $p50, p99 $p99) ${bad:+errors: $bad}"
 done
 phase_end manifests
@@ -379,6 +398,11 @@ for i in $(seq "$MISS_RUNS"); do
     done
   done
 done
+for i in $(seq "$MISS_RUNS"); do # nginx: the first byte of a file it serves from the page cache
+  out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_starttransfer} %{time_total}' "$NG/blob")
+  read -r code size ttfb total <<< "$out"
+  raw "ttfb server=nginx kind=hit run=$i status=$code bytes=$size ttfb_s=$ttfb total_s=$total"
+done
 phase_end time-to-first-byte
 heap_mark end
 
@@ -390,20 +414,28 @@ for server in regmirror proxy; do
   raw "verify server=$server blob_sha256_ok=$([[ sha256:$got == "$BIG" ]] && echo yes || echo NO)"
 done
 # Cross-check of the cold test: every upstream GET of the blob in the whole run, by client.
-awk -F'"' -v p="GET /v2/$REPO/blobs/$BIG " 'index($2, p) == 1 { ua = $6; gsub(/ /, "_", ua); split($3, f, " "); n[ua]++; s[ua] += f[2] }
+awk -F'"' -v p="GET /v2/$REPO/blobs/$BIG " '
+  index($2, p) == 1 { ua = $6; gsub(/ /, "_", ua); split($3, f, " "); n[ua]++; s[ua] += f[2] }
   END { for (ua in n) printf "upstream-total agent=%s gets=%d bytes=%.0f\n", ua, n[ua], s[ua] }' "$work/upstream.log" >> "$work/raw.txt"
 ng_hwm=0; for p in $NG_PIDS; do ng_hwm=$(( ng_hwm + $(kib_of "$p" VmHWM) )); done
-raw "memory regmirror_hwm_mib=$(( $(kib_of "$RM_PID" VmHWM) / 1024 )) proxy_hwm_mib=$(( $(kib_of "$PX_PID" VmHWM) / 1024 )) nginx_hwm_mib_sum=$(( ng_hwm / 1024 )) heap_max=$HEAP"
-raw "gc $(awk 'NR > 1 && $1 ~ /^[0-9.]+$/ { u = ($4 + $5 + $7 + $9) / 1024; if (u > m) m = u; c = ($2 + $3 + $6 + $8) / 1024; if (c > mc) mc = c; y = $14; f = $16 } END { printf "heap_used_max_mib=%.0f heap_committed_max_mib=%.0f young_gcs=%d full_gcs=%d", m, mc, y, f }' "$work/jstat.log")"
-raw "rss $(awk '$2 && $3 { if ($2 > r) r = $2; if ($3 > p) p = $3; if (!r0) r0 = $2 } END { printf "regmirror_first_mib=%d regmirror_max_mib=%d proxy_max_mib=%d", r0 / 1024, r / 1024, p / 1024 }' "$work/rss.tsv")"
+raw "memory regmirror_hwm_mib=$(( $(kib_of "$RM_PID" VmHWM) / 1024 ))" \
+  "proxy_hwm_mib=$(( $(kib_of "$PX_PID" VmHWM) / 1024 )) nginx_hwm_mib_sum=$(( ng_hwm / 1024 )) heap_max=$HEAP"
+# jstat -gc -t columns: 2-9 S0C S1C S0U S1U EC EU OC OU (KiB), 14 YGC, 16 FGC.
+raw "gc $(awk 'NR > 1 && $1 ~ /^[0-9.]+$/ {
+    u = ($4 + $5 + $7 + $9) / 1024; if (u > m) m = u
+    c = ($2 + $3 + $6 + $8) / 1024; if (c > mc) mc = c
+    y = $14; f = $16 }
+  END { printf "heap_used_max_mib=%.0f heap_committed_max_mib=%.0f young_gcs=%d full_gcs=%d", m, mc, y, f }' "$work/jstat.log")"
+raw "rss $(awk '$2 && $3 { if ($2 > r) r = $2; if ($3 > p) p = $3; if (!r0) r0 = $2 }
+  END { printf "regmirror_first_mib=%d regmirror_max_mib=%d proxy_max_mib=%d", r0 / 1024, r / 1024, p / 1024 }' "$work/rss.tsv")"
 
 # ---- report ----------------------------------------------------------------------------------
 env_line="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); \
 regmirror $(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo '?'), $(java -version 2>&1 | head -n 1); \
 $(docker-registry --version | awk '{ print $2, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //'), $( (wrk --version 2>&1 || true) | awk 'NR == 1 { print $1, $2 }')"
 "$here/report.py" "$work/raw.txt" "$env_line" \
-  "bench/hitload.py --mode $HIT_CLIENT, ${HIT_SECONDS} s per run after $(calc "$WARMUP / 2" 1) s warm-up" \
-  "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s after a ${WARMUP} s warm-up" > "$work/report.txt"
+  "bench/hitload.py --mode $HIT_CLIENT, ${HIT_SECONDS} s per run after ${HIT_WARMUP} s warm-up" \
+  "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s after a ${WRK_WARMUP} s warm-up" > "$work/report.txt"
 mkdir -p "$RESULTS_DIR"
 result=$RESULTS_DIR/$(date +%Y%m%d-%H%M%S).txt
 { cat "$work/report.txt"; echo; echo "# raw measurements"; cat "$work/raw.txt"; } > "$result"
