@@ -3,17 +3,18 @@ package dev.regmirror.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.client.FailoverRegistryClient;
-import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.client.FailoverRegistryClient;
+import dev.regmirror.core.client.MeteredRegistryClient;
+import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughTags;
-import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
+import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.admin.AdminAuthHandler;
@@ -39,18 +40,20 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import org.slf4j.LoggerFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the one place that builds and wires regmirror's objects from its settings,
@@ -88,11 +91,15 @@ public final class ProxyComponents implements AutoCloseable {
                 .description("bytes of blobs and manifests in the cache").baseUnit("bytes").register(metrics);
         Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
                 .description("blobs and manifests in the cache").register(metrics);
+        // Read on scrape, which runs on the disk executor.
+        Gauge.builder("regmirror.cache.disk.free", blobStore.root(), ProxyComponents::usableSpace)
+                .description("bytes free for the cache on its file system").baseUnit("bytes").register(metrics);
         FunctionCounter.builder("regmirror.cache.evictions", blobStore, store -> store.evictions())
                 .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            clients.add(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock));
+            clients.add(new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock),
+                    metrics));
         }
         RegistryClients registryClients = new RegistryClients(clients);
         UpstreamRouter router = mirror.router();
@@ -103,14 +110,14 @@ public final class ProxyComponents implements AutoCloseable {
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
-                mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics));
+                mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
         this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, errors),
-                new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
+                new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
-                new CatalogHandler(repositories, mapper)));
+                new CatalogHandler(repositories, mapper)), metrics);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
                 new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
@@ -142,6 +149,14 @@ public final class ProxyComponents implements AutoCloseable {
             blobStore.close();
         } catch (IOException e) {
             LoggerFactory.getLogger(ProxyComponents.class).warn("releasing the cache directory: {}", e.toString());
+        }
+    }
+
+    private static double usableSpace(Path directory) {
+        try {
+            return Files.getFileStore(directory).getUsableSpace();
+        } catch (IOException e) {
+            return Double.NaN;
         }
     }
 

@@ -4,11 +4,15 @@ import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -24,6 +28,7 @@ public final class PullThroughBlobs {
     private final ScheduledExecutorService scheduler;
     private final Duration fillTimeout;
     private final StorageHealth health;
+    private final MeterRegistry meters;
     /** Running downloads by registry and digest: one registry's failure never answers another's request. */
     private final ConcurrentMap<FillKey, BlobFill> inFlight = new ConcurrentHashMap<>();
 
@@ -33,15 +38,21 @@ public final class PullThroughBlobs {
     /**
      * @param fillTimeout the longest a download may take, readers or not, before it is given up
      * @param health      whether the cache can take blobs; while it cannot, blobs stream through
+     * @param meters      where {@code regmirror.blob.requests} (by upstream and result) and
+     *                    {@code regmirror.fills.inflight} are kept
      */
     public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
-                            ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health) {
+                            ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
+                            MeterRegistry meters) {
         this.clients = clients;
         this.store = store;
         this.diskExecutor = diskExecutor;
         this.scheduler = scheduler;
         this.fillTimeout = fillTimeout;
         this.health = health;
+        this.meters = meters;
+        Gauge.builder("regmirror.fills.inflight", inFlight, Map::size)
+                .description("blob downloads from upstreams in progress").register(meters);
     }
 
     /** Opens the blob for one response: cached, or a fill that has started (the upstream said 200). */
@@ -49,9 +60,11 @@ public final class PullThroughBlobs {
         return Futures.supplyOn(diskExecutor, () -> {
             Optional<OpenBlob> hit = store.open(digest);
             if (hit.isPresent()) {
+                count(route, "hit");
                 return CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(hit.get()));
             }
             if (health.troubled()) {
+                count(route, "uncached");
                 return direct(route, digest);
             }
             BlobFill fill = fillFor(route, digest);
@@ -60,6 +73,7 @@ public final class PullThroughBlobs {
                     return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, size));
                 }
                 if (Futures.unwrap(failure) instanceof StorageFailure storage) {
+                    count(route, "uncached");
                     return storage.takeBody()
                             .map(body -> {
                                 health.servedUncached();
@@ -93,14 +107,26 @@ public final class PullThroughBlobs {
         });
     }
 
+    /**
+     * Counts a blob request by where its bytes come from: {@code hit} (the cache), {@code miss} (a
+     * new download), {@code shared} (joined a download already running), {@code uncached} (streamed
+     * through because the cache cannot store it).
+     */
+    private void count(Route route, String result) {
+        Counter.builder("regmirror.blob.requests").description("blob requests by where the bytes come from")
+                .tags("upstream", route.registry(), "result", result).register(meters).increment();
+    }
+
     /** The running fill of this digest, started if there is none; runs on a disk thread. */
     private BlobFill fillFor(Route route, Digest digest) {
         FillKey key = new FillKey(route.registry(), digest);
         BlobFill created = new BlobFill(route, digest);
         BlobFill existing = inFlight.putIfAbsent(key, created);
         if (existing != null) {
+            count(route, "shared");
             return existing;
         }
+        count(route, "miss");
         created.done().whenComplete((blob, failure) -> {
             inFlight.remove(key, created);
             if (failure != null && Futures.unwrap(failure) instanceof StorageFailure storage) {

@@ -14,6 +14,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -87,7 +88,9 @@ public final class PullThroughManifests {
         return Futures.supplyOn(diskExecutor, () -> {
             Optional<TagStore.Resolution> known = tags.get(route, tag);
             if (known.isPresent() && age(known.get()).compareTo(policy.tagTtl()) < 0) {
-                return cached(route, known.get().digest()).map(ManifestAnswer::fresh);
+                Optional<ManifestAnswer> hit = cached(route, known.get().digest()).map(ManifestAnswer::fresh);
+                hit.ifPresent(answer -> count(route, "hit"));
+                return hit;
             }
             return Optional.<ManifestAnswer>empty();
         }).thenCompose(withinTtl -> withinTtl.isPresent()
@@ -125,12 +128,14 @@ public final class PullThroughManifests {
     /** The manifest the HEAD points to, fetched if it is not cached, unless pulls are nearly used up. */
     private CompletableFuture<ManifestAnswer> current(Route route, Tag tag, ManifestHead head, TagPolicy policy) {
         if (head.digest().isEmpty()) {
+            count(route, "miss");
             return fetch(route, tag).thenCompose(manifest -> record(route, tag, manifest.digest())
                     .thenApply(ignored -> ManifestAnswer.fresh(manifest)));
         }
         Digest digest = head.digest().get();
         return Futures.supplyOn(diskExecutor, () -> cached(route, digest)).thenCompose(hit -> {
             if (hit.isPresent()) {
+                count(route, "revalidated");
                 return record(route, tag, digest).thenApply(ignored -> ManifestAnswer.fresh(hit.get()));
             }
             if (head.rateLimitRemaining().isPresent() && head.rateLimitRemaining().getAsLong() <= policy.rateLimitFloor()) {
@@ -164,8 +169,10 @@ public final class PullThroughManifests {
     private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> cached(route, digest)).thenCompose(hit -> {
             if (hit.isPresent()) {
+                count(route, "hit");
                 return CompletableFuture.completedFuture(hit.get());
             }
+            count(route, "miss");
             DigestKey key = new DigestKey(route, digest);
             Optional<UpstreamErrorException> miss = notFound.recall(key);
             if (miss.isPresent()) {
@@ -203,6 +210,16 @@ public final class PullThroughManifests {
      */
     private Optional<ManifestBytes> cached(Route route, Digest digest) throws java.io.IOException {
         return store.get(digest);
+    }
+
+    /**
+     * Counts a manifest lookup: {@code hit} (from the cache, upstream not asked), {@code
+     * revalidated} (the upstream confirmed the tag, the bytes came from the cache), {@code miss}
+     * (fetched). Stale answers are {@code regmirror.manifests.stale}.
+     */
+    private void count(Route route, String result) {
+        Counter.builder("regmirror.manifest.requests").description("manifest lookups by where the answer came from")
+                .tags("upstream", route.registry(), "result", result).register(meters).increment();
     }
 
     private Duration age(TagStore.Resolution resolution) {

@@ -10,9 +10,10 @@ import dev.regmirror.core.client.BlobBody;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
-import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -241,10 +242,10 @@ class BlobFillTest {
         byte[] bytes = random(2048);
         Digest digest = Digest.sha256Of(bytes);
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
-        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         StorageHealth health = new StorageHealth(java.time.Clock.systemUTC(), Duration.ofMinutes(1), meters);
         PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)),
-                full(FileBlobStore.open(dir)), Runnable::run, SCHEDULER, Duration.ofMinutes(5), health);
+                full(FileBlobStore.open(dir)), Runnable::run, SCHEDULER, Duration.ofMinutes(5), health, meters);
 
         BlobSource first = blobs.open(route, digest).get(5, TimeUnit.SECONDS);
         assertTrue(first instanceof BlobSource.Direct, "the body already fetched is handed over: " + first);
@@ -256,6 +257,7 @@ class BlobFillTest {
         assertEquals(2, upstream.gets.get());
         assertEquals(1.0, meters.counter("regmirror.cache.write.failures").count());
         assertEquals(2.0, meters.counter("regmirror.blobs.uncached").count());
+        assertEquals(2.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "uncached").count());
     }
 
     @Test
@@ -264,9 +266,10 @@ class BlobFillTest {
         Digest digest = Digest.sha256Of(bytes);
         ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
         FileBlobStore store = FileBlobStore.open(dir);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(upstream)), store, Runnable::run,
                 SCHEDULER, Duration.ofMinutes(5), new StorageHealth(java.time.Clock.systemUTC(), Duration.ofSeconds(30),
-                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+                        meters), meters);
 
         List<CompletableFuture<BlobSource>> opened = new java.util.ArrayList<>();
         for (int i = 0; i < 10; i++) {
@@ -276,6 +279,9 @@ class BlobFillTest {
             assertTrue(source.get(5, TimeUnit.SECONDS) instanceof BlobSource.Filling);
         }
         assertEquals(1, upstream.gets.get());
+        assertEquals(1.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "miss").count());
+        assertEquals(9.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "shared").count());
+        assertEquals(1.0, meters.get("regmirror.fills.inflight").gauge().value(), "one download runs");
         upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
         upstream.body.close();
         ((BlobSource.Filling) opened.get(0).get()).fill().done().get(5, TimeUnit.SECONDS);
@@ -284,5 +290,7 @@ class BlobFillTest {
         assertTrue(afterwards instanceof BlobSource.Cached);
         ((BlobSource.Cached) afterwards).blob().close();
         assertEquals(1, upstream.gets.get(), "a cached blob makes no upstream request");
+        assertEquals(1.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "hit").count());
+        assertEquals(0.0, meters.get("regmirror.fills.inflight").gauge().value(), "the download has ended");
     }
 }

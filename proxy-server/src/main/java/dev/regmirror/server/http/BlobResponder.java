@@ -3,6 +3,8 @@ package dev.regmirror.server.http;
 import dev.regmirror.core.mirror.BlobSource;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -30,28 +32,34 @@ public final class BlobResponder {
     private static final Logger LOG = LoggerFactory.getLogger(BlobResponder.class);
 
     private final Executor diskExecutor;
+    private final MeterRegistry meters;
 
-    public BlobResponder(Executor diskExecutor) {
+    /** @param meters where {@code regmirror.served.bytes} (by upstream and source) is kept */
+    public BlobResponder(Executor diskExecutor, MeterRegistry meters) {
         this.diskExecutor = diskExecutor;
+        this.meters = meters;
     }
 
     /**
      * Sends the headers for the blob, then its body: all of it when {@code part} is empty, else
      * that part, which the caller has checked lies within a cached or filling blob of known size.
      */
-    public void send(ChannelHandlerContext ctx, Digest digest, BlobSource source, Optional<ContentRange> part,
-                     boolean keepAlive) {
+    public void send(ChannelHandlerContext ctx, String upstream, Digest digest, BlobSource source,
+                     Optional<ContentRange> part, boolean keepAlive) {
         ctx.write(headers(digest, source.size(), part, keepAlive));
         long start = part.map(ContentRange::first).orElse(0L);
         if (source instanceof BlobSource.Cached cached) {
             long count = part.map(ContentRange::length).orElse(cached.size());
-            ctx.write(new PinnedFileRegion(cached.blob(), start, count));
+            Counter fromCache = served(upstream, "cache");
+            PinnedFileRegion region = new PinnedFileRegion(cached.blob(), start, count);
+            ctx.write(region).addListener(written -> fromCache.increment(written.isSuccess() ? count : region.transferred()));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
+        Counter fromUpstream = served(upstream, "upstream");
         if (source instanceof BlobSource.Direct direct) {
             ctx.flush();
-            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size()));
+            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), fromUpstream::increment));
             return;
         }
         BlobSource.Filling filling = (BlobSource.Filling) source;
@@ -64,8 +72,18 @@ public final class BlobResponder {
                         ctx.close();
                         return;
                     }
-                    new FillFollower(ctx, filling.fill(), reader, diskExecutor, start, end).step();
+                    new FillFollower(ctx, filling.fill(), reader, diskExecutor, start, end, fromUpstream::increment).step();
                 }));
+    }
+
+    /**
+     * Blob bytes sent to clients, by upstream and by where they came from: {@code cache} (a cached
+     * blob) or {@code upstream} (followed while it downloads, or streamed through uncached).
+     */
+    private Counter served(String upstream, String source) {
+        return Counter.builder("regmirror.served.bytes").baseUnit("bytes")
+                .description("blob bytes sent to clients, from the cache or as they came from the upstream")
+                .tags("upstream", upstream, "source", source).register(meters);
     }
 
     /**

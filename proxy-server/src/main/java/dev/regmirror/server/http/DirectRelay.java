@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.Flow;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,12 +28,15 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
     private final Digest digest;
     private final long expectedSize;
     private final MessageDigest hasher;
+    private final LongConsumer served;
     private Flow.Subscription subscription;
     private long seen;
     private ByteBuf held;
 
-    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize) {
+    /** @param served told the size of each chunk the client was sent */
+    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize, LongConsumer served) {
         this.ctx = ctx;
+        this.served = served;
         this.digest = digest;
         this.expectedSize = expectedSize;
         this.hasher = digest.newHasher();
@@ -67,8 +71,10 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
             subscription.request(1);
             return;
         }
+        int size = previous.readableBytes();
         ctx.writeAndFlush(new DefaultHttpContent(previous)).addListener(written -> {
             if (written.isSuccess()) {
+                served.accept(size);
                 subscription.request(1);
             } else {
                 abandon();
@@ -98,7 +104,12 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
                 return;
             }
             if (held != null) {
-                ctx.write(new DefaultHttpContent(held));
+                int size = held.readableBytes();
+                ctx.write(new DefaultHttpContent(held)).addListener(written -> {
+                    if (written.isSuccess()) {
+                        served.accept(size);
+                    }
+                });
                 held = null;
             }
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);

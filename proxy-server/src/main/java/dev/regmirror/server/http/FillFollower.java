@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,15 +33,18 @@ final class FillFollower {
     private final FileChannel reader;
     private final Executor diskExecutor;
     private final long end;
+    private final LongConsumer served;
     private long position;
 
     /**
      * Follows bytes {@code start} (inclusive) to {@code end} (exclusive; {@link Long#MAX_VALUE}
-     * for a blob of unknown size, sent until the fill is done).
+     * for a blob of unknown size, sent until the fill is done); {@code served} is told the size of
+     * each chunk the client was sent.
      */
     FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, Executor diskExecutor, long start,
-                 long end) {
+                 long end, LongConsumer served) {
         this.ctx = ctx;
+        this.served = served;
         this.fill = fill;
         this.reader = reader;
         this.diskExecutor = diskExecutor;
@@ -95,6 +99,7 @@ final class FillFollower {
         }
         ctx.executor().execute(() -> ctx.writeAndFlush(new DefaultHttpContent(chunk)).addListener(written -> {
             if (written.isSuccess()) {
+                served.accept(length);
                 position += length;
                 step();
             } else {

@@ -1,5 +1,6 @@
 package dev.regmirror.server.pipeline;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -9,8 +10,8 @@ import java.util.List;
 
 /**
  * The registry API pipeline: HTTP codec, keep-alive, a small request aggregator (requests have no
- * bodies worth streaming), an idle timeout, the access log, the operator's endpoints, the request
- * decoder, then one handler per resource.
+ * bodies worth streaming), an idle timeout, the access log, request metrics, the operator's
+ * endpoints, the request decoder, then one handler per resource.
  */
 public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -19,12 +20,15 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
     private final OperationsHandler operations;
     private final V2RequestDecoder decoder;
     private final List<ChannelHandler> resources;
+    private final MeterRegistry meters;
 
     /**
      * @param resources one shareable handler per resource, each taking its own {@code V2Request} type
+     * @param meters    where each connection's {@link RequestMetricsHandler} records
      */
     public ProxyChannelInitializer(Duration idleTimeout, OperationsHandler operations, V2RequestDecoder decoder,
-                                   List<ChannelHandler> resources) {
+                                   List<ChannelHandler> resources, MeterRegistry meters) {
+        this.meters = meters;
         this.idleTimeout = idleTimeout;
         this.operations = operations;
         this.decoder = decoder;
@@ -35,6 +39,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         HttpBasics.addTo(pipeline, idleTimeout);
+        pipeline.addLast("metrics", new RequestMetricsHandler(meters));
         pipeline.addLast("operations", operations);
         pipeline.addLast("decoder", decoder);
         for (ChannelHandler resource : resources) {

@@ -36,7 +36,7 @@ class DirectRelayTest {
     /** Sends the bytes in three chunks through a relay into an embedded channel; returns what went out. */
     private static Sent relay(byte[] bytes, Digest claimed) {
         EmbeddedChannel channel = new EmbeddedChannel();
-        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length);
+        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length, sent -> { });
         try (SubmissionPublisher<List<ByteBuffer>> upstream = new SubmissionPublisher<>(Runnable::run, 4)) {
             upstream.subscribe(relay);
             int third = bytes.length / 3;

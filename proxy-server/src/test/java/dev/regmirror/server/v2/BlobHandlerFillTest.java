@@ -75,9 +75,10 @@ class BlobHandlerFillTest {
     private HttpResponse request(Digest digest, long declaredLength, String range) throws Exception {
         PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of(new ScriptedUpstream(declaredLength))),
                 FileBlobStore.open(dir), Runnable::run, scheduler, Duration.ofMinutes(1),
-                new StorageHealth(Clock.systemUTC(), Duration.ofMinutes(1), new SimpleMeterRegistry()));
+                new StorageHealth(Clock.systemUTC(), Duration.ofMinutes(1), new SimpleMeterRegistry()),
+                new SimpleMeterRegistry());
         channel = new EmbeddedChannel(
-                new BlobHandler(blobs, new BlobResponder(Runnable::run), new ErrorResponder(new ObjectMapper())));
+                new BlobHandler(blobs, new BlobResponder(Runnable::run, new SimpleMeterRegistry()), new ErrorResponder(new ObjectMapper())));
         channel.writeInbound(new V2Request.Blob(HttpMethod.GET, true, ROUTE, digest, ByteRange.parse(range)));
         channel.runPendingTasks();
         return assertInstanceOf(HttpResponse.class, channel.readOutbound());

@@ -73,9 +73,10 @@ class BlobHandlerTest {
 
     private EmbeddedChannel channelOn(FileBlobStore store) {
         PullThroughBlobs blobs = new PullThroughBlobs(new RegistryClients(List.of()), store, Runnable::run, scheduler,
-                Duration.ofMinutes(1), new StorageHealth(Clock.systemUTC(), Duration.ofMinutes(1), new SimpleMeterRegistry()));
+                Duration.ofMinutes(1), new StorageHealth(Clock.systemUTC(), Duration.ofMinutes(1), new SimpleMeterRegistry()),
+                new SimpleMeterRegistry());
         return new EmbeddedChannel(
-                new BlobHandler(blobs, new BlobResponder(Runnable::run), new ErrorResponder(new ObjectMapper())));
+                new BlobHandler(blobs, new BlobResponder(Runnable::run, new SimpleMeterRegistry()), new ErrorResponder(new ObjectMapper())));
     }
 
     private void request(HttpMethod method, String range) {

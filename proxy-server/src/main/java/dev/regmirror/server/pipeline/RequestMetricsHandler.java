@@ -1,0 +1,123 @@
+package dev.regmirror.server.pipeline;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Times every request on the main listener as {@code regmirror.requests}, by route (the kind of
+ * resource: {@code manifest}, {@code blob}, {@code tags}, {@code catalog}, {@code base}, the
+ * operator's endpoints, or {@code other}), method and status, from the request until the last byte
+ * of the answer was handed to the network; an answer cut short counts with status
+ * {@code aborted}. Labels come from a fixed set, so made-up URLs cannot grow the registry. One
+ * instance per connection.
+ */
+public final class RequestMetricsHandler extends ChannelDuplexHandler {
+
+    private final MeterRegistry meters;
+    private final Queue<Exchange> pending = new ArrayDeque<>();
+
+    private static final class Exchange {
+        final String route;
+        final String method;
+        final long started = System.nanoTime();
+        String status = "aborted";
+
+        Exchange(String route, String method) {
+            this.route = route;
+            this.method = method;
+        }
+    }
+
+    public RequestMetricsHandler(MeterRegistry meters) {
+        this.meters = meters;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            pending.add(new Exchange(route(new QueryStringDecoder(request.uri()).path()), method(request.method())));
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        Exchange exchange = pending.peek();
+        if (exchange == null) {
+            ctx.write(msg, promise);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            exchange.status = String.valueOf(response.status().code());
+        }
+        if (!(msg instanceof LastHttpContent)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        pending.poll();
+        ctx.write(msg, promise.unvoid()).addListener(written -> {
+            if (!written.isSuccess()) {
+                exchange.status = "aborted";
+            }
+            record(exchange);
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Exchange unfinished;
+        while ((unfinished = pending.poll()) != null) {
+            unfinished.status = "aborted";
+            record(unfinished);
+        }
+        super.channelInactive(ctx);
+    }
+
+    private void record(Exchange exchange) {
+        Timer.builder("regmirror.requests").description("requests on the main listener, until the answer was sent")
+                .tags("route", exchange.route, "method", exchange.method, "status", exchange.status)
+                .register(meters).record(System.nanoTime() - exchange.started, TimeUnit.NANOSECONDS);
+    }
+
+    /** The kind of resource a path asks for, from a fixed set. */
+    static String route(String path) {
+        if (path.equals("/v2") || path.equals("/v2/")) {
+            return "base";
+        }
+        if (path.equals("/metrics") || path.equals("/healthz") || path.equals("/readyz")) {
+            return path.substring(1);
+        }
+        if (!path.startsWith("/v2/") && !path.contains("/v2/")) {
+            return "other";
+        }
+        if (path.endsWith("/_catalog")) {
+            return "catalog";
+        }
+        if (path.endsWith("/tags/list")) {
+            return "tags";
+        }
+        int last = path.lastIndexOf('/');
+        int previous = last > 0 ? path.lastIndexOf('/', last - 1) : -1;
+        String kind = previous >= 0 ? path.substring(previous + 1, last) : "";
+        return switch (kind) {
+            case "manifests" -> "manifest";
+            case "blobs" -> "blob";
+            default -> "other";
+        };
+    }
+
+    private static String method(HttpMethod method) {
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) ? method.name() : "other";
+    }
+}
