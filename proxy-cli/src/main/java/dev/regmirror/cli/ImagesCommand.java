@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.QueryStringEncoder;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,21 +49,33 @@ final class ImagesCommand implements Callable<Integer> {
             System.out.println(all.toString());
             return 0;
         }
-        Table table = new Table("REPOSITORY", "TAG", "DIGEST", "SIZE", "CACHED", "LAST RESOLVED");
+        Table table = new Table("REPOSITORY", "TAG", "DIGEST", "SIZE", "CACHED", "PULLS", "LAST PULLED");
         for (JsonNode repository : repositories) {
             String name = repository.path("name").asText();
             if (repository.path("tags").isEmpty()) {
-                table.row(name, "<none>", "", "", "", "");
+                table.row(name, "<none>", "", "", "", "", "");
             }
             for (JsonNode tag : repository.path("tags")) {
                 String digest = tag.path("digest").asText();
                 table.row(name, tag.path("tag").asText(), digest.length() > 19 ? digest.substring(0, 19) : digest,
                         Sizes.human(tag.path("size").asLong()), Sizes.human(tag.path("cachedBytes").asLong()),
-                        tag.path("lastResolved").asText());
+                        tag.path("pulls").asText("0"), lastPulled(tag.path("lastPulled")));
             }
         }
         table.print(System.out);
         return 0;
+    }
+
+    /** The time to the second, or {@code -} if the tag was never pulled since counting began. */
+    private static String lastPulled(JsonNode time) {
+        if (!time.isTextual()) {
+            return "-";
+        }
+        try {
+            return Instant.parse(time.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
+        } catch (DateTimeParseException e) {
+            return time.asText();
+        }
     }
 
     private String firstPage() {

@@ -3,6 +3,7 @@ package dev.regmirror.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
@@ -61,12 +62,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyComponents implements AutoCloseable {
 
+    /** How often changed pull counts are written to the cache directory. */
+    private static final long PULLS_FLUSH_SECONDS = 30;
+
     private final ExecutorService diskExecutor;
     private final ExecutorService upstreamExecutor;
     private final ScheduledExecutorService scheduler;
     private final ProxyChannelInitializer channelInitializer;
     private final AdminChannelInitializer adminChannelInitializer;
     private final FileBlobStore blobStore;
+    private final PullStore pulls;
     private final PrometheusMeterRegistry metrics;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
@@ -83,6 +88,9 @@ public final class ProxyComponents implements AutoCloseable {
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         TagStore tags = new TagStore(blobStore.root());
+        this.pulls = PullStore.open(blobStore.root(), clock);
+        scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
+                PULLS_FLUSH_SECONDS, TimeUnit.SECONDS);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
@@ -114,14 +122,14 @@ public final class ProxyComponents implements AutoCloseable {
         this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
-                new ManifestHandler(manifests, errors),
+                new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper)), metrics);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
                 new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors));
+                new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {
@@ -146,9 +154,23 @@ public final class ProxyComponents implements AutoCloseable {
         upstreamExecutor.shutdownNow();
         diskExecutor.shutdown();
         try {
+            diskExecutor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        flushPulls();
+        try {
             blobStore.close();
         } catch (IOException e) {
             LoggerFactory.getLogger(ProxyComponents.class).warn("releasing the cache directory: {}", e.toString());
+        }
+    }
+
+    private void flushPulls() {
+        try {
+            pulls.flush();
+        } catch (IOException e) {
+            LoggerFactory.getLogger(ProxyComponents.class).warn("saving pull counts: {}", e.toString());
         }
     }
 

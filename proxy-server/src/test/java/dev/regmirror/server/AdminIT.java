@@ -115,6 +115,8 @@ class AdminIT {
         assertEquals(appSize, app.get("size").asLong(), app.toString());
         assertEquals(appSize, app.get("cachedBytes").asLong(), app.toString());
         assertFalse(app.get("lastResolved").asText().isEmpty());
+        assertEquals(1, app.get("pulls").asLong(), "skopeo asked for the tag once: " + app);
+        assertFalse(app.get("lastPulled").isNull(), app.toString());
 
         JsonNode index = repositories.get(1).get("tags").get(0);
         assertEquals(multi.digest().toString(), index.get("digest").asText());

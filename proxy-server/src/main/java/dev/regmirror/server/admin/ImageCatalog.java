@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.manifest.Descriptor;
@@ -34,9 +35,10 @@ final class ImageCatalog {
      * @param mediaType null when the manifest is no longer cached
      * @param size the manifest and everything it references, as declared (what a pull transfers)
      * @param cachedBytes the part of that held in the cache
+     * @param pulls how often and when last the tag was pulled through regmirror, if ever
      */
     record TaggedImage(String tag, Digest digest, Instant lastResolved, String mediaType, long size,
-                       long cachedBytes) {
+                       long cachedBytes, Optional<PullStore.Pulls> pulls) {
     }
 
     private record Size(long declared, long cached) {
@@ -47,12 +49,15 @@ final class ImageCatalog {
 
     private final RepositoryStore repositories;
     private final TagStore tags;
+    private final PullStore pulls;
     private final CachedManifests manifests;
     private final CacheIndex index;
 
-    ImageCatalog(RepositoryStore repositories, TagStore tags, CachedManifests manifests, CacheIndex index) {
+    ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls, CachedManifests manifests,
+                 CacheIndex index) {
         this.repositories = repositories;
         this.tags = tags;
+        this.pulls = pulls;
         this.manifests = manifests;
         this.index = index;
     }
@@ -95,7 +100,8 @@ final class ImageCatalog {
             Optional<byte[]> bytes = manifests.bytes(digest);
             Size size = bytes.isPresent() ? sizeOf(bytes.get(), true) : new Size(0, 0);
             images.add(new TaggedImage(tag.value(), digest, resolution.get().resolvedAt(),
-                    bytes.flatMap(Manifests::detectMediaType).orElse(null), size.declared(), size.cached()));
+                    bytes.flatMap(Manifests::detectMediaType).orElse(null), size.declared(), size.cached(),
+                    pulls.get(route, tag)));
         }
         return new Repository(name, route.registry(), images);
     }

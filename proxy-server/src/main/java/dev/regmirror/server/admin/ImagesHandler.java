@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.mirror.Futures;
@@ -30,9 +31,9 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    public ImagesHandler(RepositoryStore repositories, TagStore tags, FileBlobStore store, Executor diskExecutor,
-                         ObjectMapper mapper, ErrorResponder errors) {
-        this.catalog = new ImageCatalog(repositories, tags, new CachedManifests(store), store.index());
+    public ImagesHandler(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore store,
+                         Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+        this.catalog = new ImageCatalog(repositories, tags, pulls, new CachedManifests(store), store.index());
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;
@@ -78,6 +79,8 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
                 tag.put("size", image.size());
                 tag.put("cachedBytes", image.cachedBytes());
                 tag.put("lastResolved", image.lastResolved().toString());
+                tag.put("pulls", image.pulls().map(PullStore.Pulls::count).orElse(0L));
+                tag.put("lastPulled", image.pulls().map(pulls -> pulls.last().toString()).orElse(null));
             }
         }
         return body;

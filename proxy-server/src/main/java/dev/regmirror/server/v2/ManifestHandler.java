@@ -1,5 +1,7 @@
 package dev.regmirror.server.v2;
 
+import dev.regmirror.core.cache.PullStore;
+import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.manifest.AcceptNegotiation;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.manifest.ManifestBytes;
@@ -20,16 +22,19 @@ import io.netty.handler.codec.http.HttpVersion;
 /**
  * {@code GET|HEAD /v2/<name>/manifests/<reference>}: the manifest as stored, with its media type,
  * length, digest and ETag; HEAD carries the same headers as GET; a matching If-None-Match is 304. A
- * manifest served stale carries {@code Warning: 299} saying why.
+ * manifest served stale carries {@code Warning: 299} saying why. An answered request by tag counts as
+ * a pull of that tag in the {@link PullStore}.
  */
 @Sharable
 public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request.Manifest> {
 
     private final PullThroughManifests manifests;
+    private final PullStore pulls;
     private final ErrorResponder errors;
 
-    public ManifestHandler(PullThroughManifests manifests, ErrorResponder errors) {
+    public ManifestHandler(PullThroughManifests manifests, PullStore pulls, ErrorResponder errors) {
         this.manifests = manifests;
+        this.pulls = pulls;
         this.errors = errors;
     }
 
@@ -40,6 +45,9 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
                     if (failure != null) {
                         errors.send(ctx, request.method(), request.keepAlive(), failure);
                     } else {
+                        if (request.reference() instanceof Tag tag) {
+                            pulls.record(request.route(), tag);
+                        }
                         respond(ctx, request, answer);
                     }
                 }));

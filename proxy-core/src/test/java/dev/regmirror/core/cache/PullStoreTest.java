@@ -1,0 +1,64 @@
+package dev.regmirror.core.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pull counts: counted in memory, kept across a flush and a reopen, forgotten on purge. */
+class PullStoreTest {
+
+    private static final Route APP = new Route("docker.io", new RepositoryName("library/app"));
+    private static final Route OTHER = new Route("ghcr.io", new RepositoryName("org/app"));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void countsSurviveAFlushAndAReopen() throws Exception {
+        Instant first = Instant.parse("2026-11-22T10:00:00Z");
+        PullStore store = PullStore.open(dir, Clock.fixed(first, ZoneOffset.UTC));
+        store.record(APP, new Tag("1.0"));
+        store.record(APP, new Tag("1.0"));
+        store.record(OTHER, new Tag("1.0"));
+        assertEquals(Optional.of(new PullStore.Pulls(2, first)), store.get(APP, new Tag("1.0")));
+        assertEquals(Optional.empty(), store.get(APP, new Tag("2.0")));
+        store.flush();
+
+        Instant later = first.plusSeconds(60);
+        PullStore reopened = PullStore.open(dir, Clock.fixed(later, ZoneOffset.UTC));
+        assertEquals(Optional.of(new PullStore.Pulls(2, first)), reopened.get(APP, new Tag("1.0")));
+        reopened.record(APP, new Tag("1.0"));
+        assertEquals(Optional.of(new PullStore.Pulls(3, later)), reopened.get(APP, new Tag("1.0")));
+        assertEquals(Optional.of(new PullStore.Pulls(1, first)), reopened.get(OTHER, new Tag("1.0")));
+
+        reopened.forget(OTHER, new Tag("1.0"));
+        reopened.flush();
+        PullStore third = PullStore.open(dir, Clock.systemUTC());
+        assertEquals(Optional.empty(), third.get(OTHER, new Tag("1.0")));
+        assertEquals(3, third.get(APP, new Tag("1.0")).orElseThrow().count());
+        try (var leftovers = Files.list(dir.resolve("ingest"))) {
+            assertEquals(0, leftovers.count(), "no scratch file left behind");
+        }
+    }
+
+    @Test
+    void aDamagedFileStartsTheCountsAfresh() throws Exception {
+        Files.writeString(dir.resolve("pulls.json"), "{ not json");
+        PullStore store = PullStore.open(dir, Clock.systemUTC());
+        assertTrue(store.get(APP, new Tag("1.0")).isEmpty());
+        store.record(APP, new Tag("1.0"));
+        store.flush();
+        assertEquals(1, PullStore.open(dir, Clock.systemUTC()).get(APP, new Tag("1.0")).orElseThrow().count());
+    }
+}
