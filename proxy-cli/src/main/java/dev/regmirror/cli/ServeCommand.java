@@ -33,7 +33,10 @@ final class ServeCommand implements Callable<Integer> {
         } catch (SettingsException e) {
             System.err.println("regmirror: " + e.getMessage());
             return 2;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            System.err.println("regmirror: cannot start: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        } catch (RuntimeException e) {
             System.err.println("regmirror: cannot start: " + e);
             return 1;
         }

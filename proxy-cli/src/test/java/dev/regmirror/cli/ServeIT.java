@@ -8,6 +8,8 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.RegistryProcess;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -115,6 +117,19 @@ class ServeIT {
         RegmirrorProcess.Finished missing = RegmirrorProcess.run(work, List.of(), "serve", "--config", "nope.conf");
         assertEquals(2, missing.exitCode(), missing.output());
         assertTrue(missing.output().contains("nope.conf"), missing.output());
+    }
+
+    @Test
+    void aTakenPortStopsStartUpNamingTheListener() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = work.resolve("taken.conf");
+            Files.writeString(config, "regmirror.server.host = \"127.0.0.1\"\nregmirror.server.port = " + taken.getLocalPort()
+                    + "\nregmirror.admin.port = 0\nregmirror.cache.directory = \"" + work.resolve("cache-taken") + "\"\n");
+            RegmirrorProcess.Finished run = RegmirrorProcess.run(work, List.of(), "serve", "--config", config.toString());
+            assertEquals(1, run.exitCode(), run.output());
+            assertTrue(run.output().contains("regmirror: cannot start: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + " for the registry API (regmirror.server.host/port): "), run.output());
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -10,6 +11,7 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -32,9 +34,12 @@ public final class ProxyServer implements AutoCloseable {
         this.components = components;
     }
 
-    /** Binds the registry API's listener and the admin API's; fails if either address cannot be bound. */
+    /**
+     * Binds the registry API's listener and the admin API's; fails if either address cannot be
+     * bound, with an {@link IOException} naming the listener, its address and the setting.
+     */
     public static ProxyServer start(ServerSettings settings, AdminSettings admin, ProxyComponents components)
-            throws InterruptedException {
+            throws IOException, InterruptedException {
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup boss = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         EventLoopGroup workers = epoll
@@ -43,25 +48,21 @@ public final class ProxyServer implements AutoCloseable {
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Channel channel = null;
         try {
-            channel = new ServerBootstrap()
+            channel = bind(new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(components.channelInitializer())
-                    .bind(settings.host(), settings.port())
-                    .sync()
-                    .channel();
-            Channel adminChannel = new ServerBootstrap()
+                    .childHandler(components.channelInitializer()),
+                    settings.host(), settings.port(), "registry API (regmirror.server.host/port)");
+            Channel adminChannel = bind(new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(components.adminChannelInitializer())
-                    .bind(admin.host(), admin.port())
-                    .sync()
-                    .channel();
+                    .childHandler(components.adminChannelInitializer()),
+                    admin.host(), admin.port(), "admin API (regmirror.admin.host/port)");
             return new ProxyServer(boss, workers, channel, adminChannel, components);
-        } catch (Throwable e) { // a failed bind is a checked BindException Netty throws unchecked
+        } catch (IOException | InterruptedException | RuntimeException e) {
             if (channel != null) {
                 channel.close().awaitUninterruptibly();
             }
@@ -69,6 +70,17 @@ public final class ProxyServer implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    private static Channel bind(ServerBootstrap bootstrap, String host, int port, String listener)
+            throws IOException, InterruptedException {
+        ChannelFuture bound = bootstrap.bind(host, port).await();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            throw new IOException("cannot listen on " + host + ":" + port + " for the " + listener + ": "
+                    + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
+        }
+        return bound.channel();
     }
 
     /** The port actually bound (useful when configured as 0). */
