@@ -2,6 +2,7 @@ package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.manifest.AcceptNegotiation;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
 
@@ -36,15 +38,21 @@ public final class Prefetch {
 
     private final PullThroughManifests manifests;
     private final PullThroughBlobs blobs;
+    private final RegistryClients clients;
     private final int parallelBlobs;
 
-    /** @param parallelBlobs how many blobs of one image are fetched at once */
-    public Prefetch(PullThroughManifests manifests, PullThroughBlobs blobs, int parallelBlobs) {
+    /**
+     * @param clients       asked again, with a GET, only when the image turned out not to exist, for
+     *                      the error body a HEAD cannot carry
+     * @param parallelBlobs how many blobs of one image are fetched at once
+     */
+    public Prefetch(PullThroughManifests manifests, PullThroughBlobs blobs, RegistryClients clients, int parallelBlobs) {
         if (parallelBlobs < 1) {
             throw new IllegalArgumentException("parallelBlobs must be at least 1");
         }
         this.manifests = manifests;
         this.blobs = blobs;
+        this.clients = clients;
         this.parallelBlobs = parallelBlobs;
     }
 
@@ -55,7 +63,7 @@ public final class Prefetch {
      */
     public CompletableFuture<PulledImage> pull(Route route, Reference reference, PlatformFilter platforms,
                                                PrefetchProgress progress) {
-        return manifests.get(route, reference, ANY).thenCompose(answer -> {
+        return top(route, reference).thenCompose(answer -> {
             ManifestBytes top = answer.manifest();
             progress.resolved(top.digest());
             return images(route, top, platforms, 0).thenCompose(images -> {
@@ -65,6 +73,28 @@ public final class Prefetch {
                         .thenApply(done -> new PulledImage(route, reference, top, images, planned));
             });
         });
+    }
+
+    /**
+     * The manifest the reference names. A tag is checked with a HEAD, whose 404 has no body; then one
+     * GET learns the upstream's own error (NAME_UNKNOWN for a missing repository, MANIFEST_UNKNOWN
+     * with its message for a missing tag), which is what a prefetch reports.
+     */
+    private CompletableFuture<ManifestAnswer> top(Route route, Reference reference) {
+        return manifests.get(route, reference, ANY).handle((answer, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(answer);
+            }
+            Throwable cause = Futures.unwrap(failure);
+            if (!(cause instanceof UpstreamErrorException missing && missing.isNotFound())) {
+                return CompletableFuture.<ManifestAnswer>failedFuture(cause);
+            }
+            return clients.forRegistry(route.registry()).getManifest(route.name(), reference).<ManifestAnswer>handle((found, again) -> {
+                Throwable better = again == null ? null : Futures.unwrap(again);
+                throw new CompletionException(better instanceof UpstreamErrorException error && error.isNotFound()
+                        ? error : cause);
+            });
+        }).thenCompose(answer -> answer);
     }
 
     /** The image manifests of {@code manifest}: itself, or the chosen entries of an index, fetched. */
@@ -155,7 +185,7 @@ public final class Prefetch {
                 return fill.done().handle((stored, failure) -> {
                     if (failure != null) {
                         progress.stopFollowing(fill);
-                        throw new java.util.concurrent.CompletionException(Futures.unwrap(failure));
+                        throw new CompletionException(Futures.unwrap(failure));
                     }
                     progress.blobDone(fill, stored.size(), false);
                     return null;
