@@ -123,8 +123,11 @@ public final class PrefetchJob {
     /** The job now; the state is read first, so a finished job's figures are final. */
     public Status status() {
         State now = state;
+        boolean finished = now == State.succeeded || now == State.failed;
         return new Status(id, route, reference, progress.digest(), platforms.names(), now, progress.bytesDone(),
                 progress.bytesTotal(), progress.blobsDone(), progress.blobsTotal(), progress.blobsAlreadyCached(),
-                created, Optional.ofNullable(started), Optional.ofNullable(finished), Optional.ofNullable(failure));
+                created, now == State.queued ? Optional.empty() : Optional.ofNullable(started),
+                finished ? Optional.ofNullable(this.finished) : Optional.empty(),
+                now == State.failed ? Optional.ofNullable(failure) : Optional.empty());
     }
 }
