@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Talks to regmirror's admin API (JDK {@code HttpClient}): GETs a path with the bearer token and
- * returns the JSON, or fails with a {@link Failure} whose message is one line saying what went
+ * Talks to regmirror's admin API (JDK {@code HttpClient}): GETs a path (or POSTs JSON to it) with
+ * the bearer token and returns the JSON, or fails with a {@link Failure} whose message is one line saying what went
  * wrong (the server is down, the token was refused, the answer was not JSON).
  */
 final class AdminClient {
@@ -45,12 +45,26 @@ final class AdminClient {
     }
 
     Answer get(String pathAndQuery) throws Failure, InterruptedException {
+        return send(pathAndQuery, HttpRequest.BodyPublishers.noBody(), "GET");
+    }
+
+    /** POSTs a JSON body; any 2xx answer with a JSON object is a success. */
+    Answer post(String path, JsonNode body) throws Failure, InterruptedException {
+        return send(path, HttpRequest.BodyPublishers.ofString(body.toString()), "POST");
+    }
+
+    private Answer send(String pathAndQuery, HttpRequest.BodyPublisher content, String method)
+            throws Failure, InterruptedException {
         String base = server.toString().replaceAll("/+$", "");
         HttpRequest.Builder request;
         try {
-            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2)).GET();
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2))
+                    .method(method, content);
         } catch (IllegalArgumentException e) {
             throw new Failure("not a usable admin API URL: " + server);
+        }
+        if (method.equals("POST")) {
+            request.header("Content-Type", "application/json");
         }
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
@@ -74,7 +88,7 @@ final class AdminClient {
         } catch (IOException e) {
             body = null;
         }
-        if (response.statusCode() != 200) {
+        if (response.statusCode() / 100 != 2) {
             String why = errorMessage(body).orElse("");
             if (response.statusCode() == 401) {
                 throw new Failure("the admin API at " + server + " refused the request (401): "

@@ -10,6 +10,8 @@ import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.MirrorSettings;
+import dev.regmirror.core.mirror.Prefetch;
+import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughTags;
@@ -22,6 +24,8 @@ import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminChannelInitializer;
 import dev.regmirror.server.admin.AdminRequestDecoder;
 import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.JobsHandler;
+import dev.regmirror.server.admin.PrefetchHandler;
 import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
@@ -43,9 +47,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedTransferQueue;
@@ -64,6 +71,12 @@ public final class ProxyComponents implements AutoCloseable {
 
     /** How often changed pull counts are written to the cache directory. */
     private static final long PULLS_FLUSH_SECONDS = 30;
+    /** Blobs of one image a prefetch fetches at once. */
+    private static final int PREFETCH_PARALLEL_BLOBS = 3;
+    /** Prefetch jobs that run at once; more wait, queued. */
+    private static final int PREFETCH_JOBS_RUNNING = 2;
+    /** Prefetch jobs remembered for {@code GET /admin/jobs}. */
+    private static final int PREFETCH_JOBS_KEPT = 1000;
 
     private final ExecutorService diskExecutor;
     private final ExecutorService upstreamExecutor;
@@ -126,10 +139,16 @@ public final class ProxyComponents implements AutoCloseable {
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper)), metrics);
+        // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
+        SplittableRandom jobIds = new SplittableRandom(new SecureRandom().nextLong());
+        PrefetchJobs prefetchJobs = new PrefetchJobs(router,
+                new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
+                () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
                 new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors));
+                new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
+                new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {

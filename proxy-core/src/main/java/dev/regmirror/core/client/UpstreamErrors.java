@@ -29,7 +29,8 @@ final class UpstreamErrors {
     private static final List<String> PASSED_HEADERS = List.of("Retry-After", "RateLimit-Limit", "RateLimit-Remaining");
     /** Codes only regmirror itself answers with; an upstream sending one is sending an unknown code. */
     private static final Set<RegistryErrorCode> MIRROR_OWN = Set.of(RegistryErrorCode.UPSTREAM_ERROR,
-            RegistryErrorCode.UNAVAILABLE, RegistryErrorCode.NOT_FOUND);
+            RegistryErrorCode.UNAVAILABLE, RegistryErrorCode.NOT_FOUND, RegistryErrorCode.BODY_INVALID,
+            RegistryErrorCode.PLATFORM_INVALID, RegistryErrorCode.JOB_UNKNOWN);
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final EndpointSettings settings;

@@ -7,7 +7,8 @@ package dev.regmirror.core.error;
  *
  * <p>{@link #NOT_FOUND} (no such endpoint), {@link #UNAVAILABLE} and {@link #UPSTREAM_ERROR} are a
  * mirror's own: the path is not part of the API, the upstream could not be
- * reached, or answered with something that cannot be passed on as it is.
+ * reached, or answered with something that cannot be passed on as it is. So are the admin API's
+ * {@link #BODY_INVALID}, {@link #PLATFORM_INVALID} and {@link #JOB_UNKNOWN}.
  */
 public enum RegistryErrorCode {
     BLOB_UNKNOWN(404, "blob unknown to registry"),
@@ -27,6 +28,9 @@ public enum RegistryErrorCode {
     PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
     RANGE_INVALID(416, "requested range not satisfiable"),
     UPSTREAM_ERROR(502, "the upstream registry failed to answer properly"),
+    BODY_INVALID(400, "the request body is not what the endpoint takes"),
+    PLATFORM_INVALID(400, "invalid platform"),
+    JOB_UNKNOWN(404, "job unknown"),
     UNAVAILABLE(503, "service unavailable");
 
     private final int status;

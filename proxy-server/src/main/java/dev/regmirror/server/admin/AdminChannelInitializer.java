@@ -18,14 +18,19 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final AdminRequestDecoder decoder;
     private final UsageHandler usage;
     private final ImagesHandler images;
+    private final PrefetchHandler prefetch;
+    private final JobsHandler jobs;
 
     public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
-                                   UsageHandler usage, ImagesHandler images) {
+                                   UsageHandler usage, ImagesHandler images, PrefetchHandler prefetch,
+                                   JobsHandler jobs) {
         this.idleTimeout = idleTimeout;
         this.auth = auth;
         this.decoder = decoder;
         this.usage = usage;
         this.images = images;
+        this.prefetch = prefetch;
+        this.jobs = jobs;
     }
 
     @Override
@@ -36,5 +41,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         pipeline.addLast("decoder", decoder);
         pipeline.addLast("usage", usage);
         pipeline.addLast("images", images);
+        pipeline.addLast("prefetch", prefetch);
+        pipeline.addLast("jobs", jobs);
     }
 }

@@ -1,5 +1,7 @@
 package dev.regmirror.server.admin;
 
+import dev.regmirror.core.manifest.PlatformFilter;
+import dev.regmirror.core.reference.ImageReference;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.Optional;
 
@@ -24,5 +26,14 @@ public sealed interface AdminRequest {
      */
     record Images(HttpMethod method, boolean keepAlive, Optional<String> upstream, Optional<String> prefix, int n,
                   Optional<String> last) implements AdminRequest {
+    }
+
+    /** {@code POST /admin/prefetch}: pull the image (the platforms of it, all if none are named) into the cache. */
+    record Prefetch(HttpMethod method, boolean keepAlive, ImageReference image, PlatformFilter platforms)
+            implements AdminRequest {
+    }
+
+    /** {@code GET /admin/jobs} (every job kept, {@code id} empty) or {@code GET /admin/jobs/<id>}. */
+    record Jobs(HttpMethod method, boolean keepAlive, Optional<String> id) implements AdminRequest {
     }
 }

@@ -12,12 +12,13 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Turns an authorized admin HTTP request into an {@link AdminRequest}, or answers it with an error:
- * unknown path 404 NOT_FOUND, a method other than GET or HEAD 405 UNSUPPORTED, a bad {@code n}
- * 400 PAGINATION_NUMBER_INVALID.
+ * unknown path 404 NOT_FOUND, a method the path does not take 405 UNSUPPORTED, a bad {@code n}
+ * 400 PAGINATION_NUMBER_INVALID, a bad prefetch body 400 (see {@link PrefetchBody}).
  */
 @Sharable
 public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -49,9 +50,20 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         String path = uri.path();
         HttpMethod method = request.method();
+        if (path.equals("/admin/prefetch")) {
+            only(method, path, HttpMethod.POST);
+            PrefetchBody body = PrefetchBody.parse(request.content());
+            return new AdminRequest.Prefetch(method, keepAlive, body.image(), body.platforms());
+        }
+        if (path.equals("/admin/jobs") || path.startsWith("/admin/jobs/")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            String id = path.substring("/admin/jobs".length());
+            return new AdminRequest.Jobs(method, keepAlive, id.length() <= 1 ? Optional.empty()
+                    : Optional.of(id.substring(1)));
+        }
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
-            throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND,
-                    "no such endpoint: " + path + " (the admin API has /admin/usage and /admin/images)");
+            throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
+                    + " (the admin API has /admin/usage, /admin/images, /admin/prefetch and /admin/jobs)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
@@ -62,6 +74,18 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         }
         return new AdminRequest.Images(method, keepAlive, parameter(uri, "upstream"), parameter(uri, "prefix"),
                 pageSize(uri), parameter(uri, "last"));
+    }
+
+    /** 405 UNSUPPORTED, with the methods the path takes in {@code Allow}, for any other method. */
+    private static void only(HttpMethod method, String path, HttpMethod... allowed) {
+        for (HttpMethod ok : allowed) {
+            if (ok.equals(method)) {
+                return;
+            }
+        }
+        throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
+                + " is not supported", null, Map.of("Allow", String.join(", ",
+                java.util.Arrays.stream(allowed).map(HttpMethod::name).toList())));
     }
 
     private static Optional<String> parameter(QueryStringDecoder uri, String name) {
