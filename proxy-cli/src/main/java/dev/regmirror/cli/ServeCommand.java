@@ -20,11 +20,21 @@ final class ServeCommand implements Callable<Integer> {
 
     static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
+    /**
+     * The JDK HTTP client reads upstream bodies in buffers of this size (its default, 16 KiB, made
+     * a cold blob download several times slower than the upstream could send). The client reads
+     * the property once, so it is set here, before any client exists, unless given with -D.
+     */
+    private static final String UPSTREAM_READ_BUFFER = "262144";
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;
 
     @Override
     public Integer call() throws InterruptedException {
+        if (System.getProperty("jdk.httpclient.bufsize") == null) {
+            System.setProperty("jdk.httpclient.bufsize", UPSTREAM_READ_BUFFER);
+        }
         Config loaded;
         ProxyServer server;
         try {

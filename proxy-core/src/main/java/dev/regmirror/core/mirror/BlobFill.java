@@ -185,15 +185,22 @@ public final class BlobFill {
         progressed();
     }
 
-    /** Writes the upstream body into the ingest, one chunk at a time. */
+    /**
+     * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
+     * and not yet on disk: enough that the upstream connection does not idle while a chunk is
+     * written, few enough that memory per fill stays bounded (the JDK client's chunks are
+     * {@code jdk.httpclient.bufsize} bytes).
+     */
     private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+
+        private static final int WINDOW = 8;
 
         private volatile Flow.Subscription subscription;
 
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             this.subscription = subscription;
-            subscription.request(1);
+            subscription.request(WINDOW);
         }
 
         /**
@@ -228,7 +235,7 @@ public final class BlobFill {
             inOrder(() -> write(buffers));
         }
 
-        /** Writes on a disk thread and asks for the next chunk only once this one is on disk. */
+        /** Writes on a disk thread and asks for one more chunk only once this one is on disk. */
         private void write(List<ByteBuffer> buffers) {
             if (done.isDone()) {
                 return;
