@@ -19,6 +19,9 @@ import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminChannelInitializer;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.server.admin.CacheCleaner;
+import dev.regmirror.server.admin.PruneHandler;
+import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
@@ -111,10 +114,13 @@ public final class ProxyComponents implements AutoCloseable {
                 new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper)));
+        CacheCleaner cleaner = new CacheCleaner(repositories, tags, blobStore);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
-                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
+                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors));
+                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors),
+                new PurgeHandler(cleaner, diskExecutor, mapper, errors),
+                new PruneHandler(cleaner, diskExecutor, mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {

@@ -18,14 +18,18 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final AdminRequestDecoder decoder;
     private final UsageHandler usage;
     private final ImagesHandler images;
+    private final PurgeHandler purge;
+    private final PruneHandler prune;
 
     public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
-                                   UsageHandler usage, ImagesHandler images) {
+                                   UsageHandler usage, ImagesHandler images, PurgeHandler purge, PruneHandler prune) {
         this.idleTimeout = idleTimeout;
         this.auth = auth;
         this.decoder = decoder;
         this.usage = usage;
         this.images = images;
+        this.purge = purge;
+        this.prune = prune;
     }
 
     @Override
@@ -36,5 +40,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         pipeline.addLast("decoder", decoder);
         pipeline.addLast("usage", usage);
         pipeline.addLast("images", images);
+        pipeline.addLast("purge", purge);
+        pipeline.addLast("prune", prune);
     }
 }

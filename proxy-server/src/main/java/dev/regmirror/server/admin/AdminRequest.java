@@ -25,4 +25,12 @@ public sealed interface AdminRequest {
     record Images(HttpMethod method, boolean keepAlive, Optional<String> upstream, Optional<String> prefix, int n,
                   Optional<String> last) implements AdminRequest {
     }
+
+    /** {@code DELETE /admin/cache}: purge what the selection names, or with {@code dryRun} only say what. */
+    record Purge(HttpMethod method, boolean keepAlive, PurgeSelection selection, boolean dryRun) implements AdminRequest {
+    }
+
+    /** {@code POST /admin/prune}: remove untagged manifests and unreferenced blobs, or with {@code dryRun} only say what. */
+    record Prune(HttpMethod method, boolean keepAlive, boolean dryRun) implements AdminRequest {
+    }
 }

@@ -72,7 +72,7 @@ public final class ErrorResponder {
         DefaultHttpResponse template =
                 new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code.status()));
         headers.forEach(template.headers()::set);
-        if (code == RegistryErrorCode.UNSUPPORTED) {
+        if (code == RegistryErrorCode.UNSUPPORTED && !template.headers().contains("Allow")) {
             template.headers().set("Allow", "GET, HEAD");
         }
         Responses.sendFull(ctx, template.status(), "application/json; charset=utf-8", Unpooled.wrappedBuffer(json),
