@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Talks to regmirror's admin API (JDK {@code HttpClient}): GETs a path with the bearer token and
+ * Talks to regmirror's admin API (JDK {@code HttpClient}): sends a request with the bearer token and
  * returns the JSON, or fails with a {@link Failure} whose message is one line saying what went
  * wrong (the server is down, the token was refused, the answer was not JSON).
  */
@@ -45,10 +45,16 @@ final class AdminClient {
     }
 
     Answer get(String pathAndQuery) throws Failure, InterruptedException {
+        return send("GET", pathAndQuery);
+    }
+
+    /** Sends a request with no body ({@code DELETE}, {@code POST}) and returns its JSON answer. */
+    Answer send(String method, String pathAndQuery) throws Failure, InterruptedException {
         String base = server.toString().replaceAll("/+$", "");
         HttpRequest.Builder request;
         try {
-            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2)).GET();
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2))
+                    .method(method, HttpRequest.BodyPublishers.noBody());
         } catch (IllegalArgumentException e) {
             throw new Failure("not a usable admin API URL: " + server);
         }

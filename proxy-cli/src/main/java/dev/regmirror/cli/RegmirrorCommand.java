@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code regmirror} command: dispatches to its subcommands and exits with their code. */
 @Command(name = "regmirror", mixinStandardHelpOptions = true, version = "regmirror 0.1.0",
         description = "A pull-through caching mirror for container registries.",
-        subcommands = {ServeCommand.class, ImagesCommand.class, UsageCommand.class,
+        subcommands = {ServeCommand.class, ImagesCommand.class, UsageCommand.class, PurgeCommand.class, PruneCommand.class,
                 CommandLine.HelpCommand.class})
 public final class RegmirrorCommand implements Runnable {
 
