@@ -14,8 +14,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Talks to regmirror's admin API (JDK {@code HttpClient}): GETs a path (or POSTs JSON to it) with
- * the bearer token and returns the JSON, or fails with a {@link Failure} whose message is one line saying what went
+ * Talks to regmirror's admin API (JDK {@code HttpClient}): sends a request (a GET, a DELETE, a POST
+ * of JSON or of nothing) with the bearer token and returns the JSON, or fails with a {@link Failure}
+ * whose message is one line saying what went
  * wrong (the server is down, the token was refused, the answer was not JSON).
  */
 final class AdminClient {
@@ -45,15 +46,20 @@ final class AdminClient {
     }
 
     Answer get(String pathAndQuery) throws Failure, InterruptedException {
-        return send(pathAndQuery, HttpRequest.BodyPublishers.noBody(), "GET");
+        return exchange(pathAndQuery, HttpRequest.BodyPublishers.noBody(), "GET");
     }
 
     /** POSTs a JSON body; any 2xx answer with a JSON object is a success. */
     Answer post(String path, JsonNode body) throws Failure, InterruptedException {
-        return send(path, HttpRequest.BodyPublishers.ofString(body.toString()), "POST");
+        return exchange(path, HttpRequest.BodyPublishers.ofString(body.toString()), "POST");
     }
 
-    private Answer send(String pathAndQuery, HttpRequest.BodyPublisher content, String method)
+    /** Sends a request with no body ({@code DELETE}, {@code POST}) and returns its JSON answer. */
+    Answer send(String method, String pathAndQuery) throws Failure, InterruptedException {
+        return exchange(pathAndQuery, HttpRequest.BodyPublishers.noBody(), method);
+    }
+
+    private Answer exchange(String pathAndQuery, HttpRequest.BodyPublisher content, String method)
             throws Failure, InterruptedException {
         String base = server.toString().replaceAll("/+$", "");
         HttpRequest.Builder request;

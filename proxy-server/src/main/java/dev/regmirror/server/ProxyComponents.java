@@ -23,6 +23,9 @@ import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminChannelInitializer;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.server.admin.CacheCleaner;
+import dev.regmirror.server.admin.PruneHandler;
+import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.JobsHandler;
 import dev.regmirror.server.admin.PrefetchHandler;
@@ -144,11 +147,14 @@ public final class ProxyComponents implements AutoCloseable {
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
+        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, blobStore);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
-                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
+                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
-                new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors));
+                new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
+                new PurgeHandler(cleaner, diskExecutor, mapper, errors),
+                new PruneHandler(cleaner, diskExecutor, mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {

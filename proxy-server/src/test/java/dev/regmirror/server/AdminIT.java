@@ -220,7 +220,7 @@ class AdminIT {
     }
 
     /** Pushes one blob to the registry with a monolithic upload (POST, then PUT with the digest). */
-    private static void upload(URI registry, String name, byte[] bytes) throws IOException, InterruptedException {
+    static void upload(URI registry, String name, byte[] bytes) throws IOException, InterruptedException {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         HttpResponse<Void> started = http.send(HttpRequest.newBuilder(registry.resolve("/v2/" + name + "/blobs/uploads/"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());

@@ -190,6 +190,25 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         return new StoredBlob(digest, target, size);
     }
 
+    /**
+     * Removes a committed blob: out of the index, then its file. Channels already open on it keep
+     * reading the unlinked file to the end (POSIX), so a response in progress completes; a fill of
+     * the same digest that commits later simply caches it again. Returns the size removed, or empty
+     * if the blob was not there.
+     */
+    public Optional<Long> delete(Digest digest) throws IOException {
+        Path path = pathOf(digest);
+        long size;
+        try {
+            size = Files.size(path);
+        } catch (NoSuchFileException e) {
+            index.remove(digest);
+            return Optional.empty();
+        }
+        index.remove(digest);
+        return Files.deleteIfExists(path) ? Optional.of(size) : Optional.empty();
+    }
+
     /** Deletes what the index picks past the cap. */
     private void evict() {
         for (CacheIndex.Entry entry : index.evictOverCap()) {

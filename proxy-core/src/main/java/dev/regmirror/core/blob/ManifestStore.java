@@ -61,6 +61,14 @@ public final class ManifestStore {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * Forgets the media type, so the manifest no longer counts as cached; its bytes are a blob the
+     * caller removes from the blob store. Returns whether there was one.
+     */
+    public boolean forget(Digest digest) throws IOException {
+        return Files.deleteIfExists(typePath(digest));
+    }
+
     private Path typePath(Digest digest) {
         Path path = types.resolve(digest.algorithm()).resolve(digest.hex());
         if (!path.normalize().startsWith(types)) {

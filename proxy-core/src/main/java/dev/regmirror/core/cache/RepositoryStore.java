@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * ({@code docker.io/library/nginx}), for {@code /v2/_catalog}. Each is a marker file
  * {@code repositories/<registry>/<name>/_cached} (a repository component cannot start with
  * {@code _}, so markers never collide with nested names), read once at start and kept in memory.
- * Disk I/O: call {@link #open} and {@link #add} from a disk executor.
+ * Disk I/O: call {@link #open}, {@link #add} and {@link #remove} from a disk executor.
  */
 public final class RepositoryStore {
 
@@ -55,6 +55,16 @@ public final class RepositoryStore {
             Files.createFile(marker);
         }
         names.add(name);
+    }
+
+    /** Takes the repository out of the list (a purge left it nothing); its marker file goes too. */
+    public void remove(Route route) throws IOException {
+        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
+        if (!directory.startsWith(root)) {
+            throw new IllegalArgumentException("repository " + route + " escapes the store");
+        }
+        Files.deleteIfExists(directory.resolve(MARKER));
+        names.remove(route.toString());
     }
 
     /** At most {@code n} names after {@code last} (exclusive) in lexical order, as the catalog pages them. */

@@ -143,6 +143,28 @@ class FileBlobStoreTest {
     }
 
     @Test
+    void deleteTakesTheBlobOutOfIndexAndDiskWhileAnOpenReaderFinishes() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(8192, 9);
+        Digest digest = Digest.sha256Of(bytes);
+        store.put(digest, bytes);
+        try (OpenBlob open = store.open(digest).orElseThrow()) {
+            assertEquals(java.util.Optional.of(8192L), store.delete(digest));
+            assertFalse(Files.exists(store.pathOf(digest)));
+            assertFalse(store.index().contains(digest));
+            assertEquals(0, store.index().totalBytes());
+            ByteBuffer buffer = ByteBuffer.allocate(bytes.length);
+            while (buffer.hasRemaining() && open.channel().read(buffer, buffer.position()) > 0) {
+                // read all
+            }
+            assertArrayEquals(bytes, buffer.array());
+        }
+        assertTrue(store.delete(digest).isEmpty(), "a second delete finds nothing");
+        store.put(digest, bytes);
+        assertEquals(8192, store.index().totalBytes(), "cached again after a new commit");
+    }
+
+    @Test
     void manifestsKeepTheirMediaTypeAndShareTheBlobFile() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
         ManifestStore manifests = new ManifestStore(store, dir);

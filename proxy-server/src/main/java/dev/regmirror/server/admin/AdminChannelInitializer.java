@@ -20,10 +20,12 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final ImagesHandler images;
     private final PrefetchHandler prefetch;
     private final JobsHandler jobs;
+    private final PurgeHandler purge;
+    private final PruneHandler prune;
 
     public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
                                    UsageHandler usage, ImagesHandler images, PrefetchHandler prefetch,
-                                   JobsHandler jobs) {
+                                   JobsHandler jobs, PurgeHandler purge, PruneHandler prune) {
         this.idleTimeout = idleTimeout;
         this.auth = auth;
         this.decoder = decoder;
@@ -31,6 +33,8 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         this.images = images;
         this.prefetch = prefetch;
         this.jobs = jobs;
+        this.purge = purge;
+        this.prune = prune;
     }
 
     @Override
@@ -43,5 +47,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         pipeline.addLast("images", images);
         pipeline.addLast("prefetch", prefetch);
         pipeline.addLast("jobs", jobs);
+        pipeline.addLast("purge", purge);
+        pipeline.addLast("prune", prune);
     }
 }

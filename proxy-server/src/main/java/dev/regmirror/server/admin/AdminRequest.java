@@ -36,4 +36,12 @@ public sealed interface AdminRequest {
     /** {@code GET /admin/jobs} (every job kept, {@code id} empty) or {@code GET /admin/jobs/<id>}. */
     record Jobs(HttpMethod method, boolean keepAlive, Optional<String> id) implements AdminRequest {
     }
+
+    /** {@code DELETE /admin/cache}: purge what the selection names, or with {@code dryRun} only say what. */
+    record Purge(HttpMethod method, boolean keepAlive, PurgeSelection selection, boolean dryRun) implements AdminRequest {
+    }
+
+    /** {@code POST /admin/prune}: remove untagged manifests and unreferenced blobs, or with {@code dryRun} only say what. */
+    record Prune(HttpMethod method, boolean keepAlive, boolean dryRun) implements AdminRequest {
+    }
 }

@@ -3,6 +3,7 @@ package dev.regmirror.server.admin;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,7 +19,8 @@ import java.util.Optional;
 /**
  * Turns an authorized admin HTTP request into an {@link AdminRequest}, or answers it with an error:
  * unknown path 404 NOT_FOUND, a method the path does not take 405 UNSUPPORTED, a bad {@code n}
- * 400 PAGINATION_NUMBER_INVALID, a bad prefetch body 400 (see {@link PrefetchBody}).
+ * 400 PAGINATION_NUMBER_INVALID, a bad prefetch body 400 (see {@link PrefetchBody}); purge and
+ * prune are decoded by {@link CleanupRequests}.
  */
 @Sharable
 public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -27,9 +29,12 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
     private static final int MAX_PAGE = 10_000;
 
     private final ErrorResponder errors;
+    private final UpstreamRouter router;
 
-    public AdminRequestDecoder(ErrorResponder errors) {
+    /** @param router resolves image names in purge selections as the registry API routes pulls */
+    public AdminRequestDecoder(ErrorResponder errors, UpstreamRouter router) {
         this.errors = errors;
+        this.router = router;
     }
 
     @Override
@@ -46,7 +51,7 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         }
     }
 
-    private static AdminRequest decode(FullHttpRequest request, boolean keepAlive) {
+    private AdminRequest decode(FullHttpRequest request, boolean keepAlive) {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         String path = uri.path();
         HttpMethod method = request.method();
@@ -61,9 +66,13 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
             return new AdminRequest.Jobs(method, keepAlive, id.length() <= 1 ? Optional.empty()
                     : Optional.of(id.substring(1)));
         }
+        if (path.equals("/admin/cache") || path.equals("/admin/prune")) {
+            return CleanupRequests.decode(path, method, keepAlive, uri.parameters(), router);
+        }
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
-                    + " (the admin API has /admin/usage, /admin/images, /admin/prefetch and /admin/jobs)");
+                    + " (the admin API has /admin/usage, /admin/images, /admin/prefetch, /admin/jobs,"
+                    + " /admin/cache and /admin/prune)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path

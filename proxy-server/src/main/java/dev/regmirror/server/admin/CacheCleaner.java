@@ -1,0 +1,91 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.PullStore;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out purges and prunes, one at a time: reads a {@link CacheSnapshot}, plans with
+ * {@link RemovalPlan}, then forgets the tags (through {@link TagStore}, so its memory forgets too,
+ * and their pull counts),
+ * the manifests' media types, the manifests' and blobs' files and index entries, and the emptied
+ * repositories, in that order, so a crash half-way leaves only what a prune removes. Disk I/O:
+ * call from the disk executor.
+ */
+public final class CacheCleaner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CacheCleaner.class);
+
+    private final RepositoryStore repositories;
+    private final TagStore tags;
+    private final PullStore pulls;
+    private final ManifestStore manifestTypes;
+    private final FileBlobStore blobs;
+    private final CachedManifests cached;
+
+    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore blobs)
+            throws IOException {
+        this.repositories = repositories;
+        this.tags = tags;
+        this.pulls = pulls;
+        this.manifestTypes = new ManifestStore(blobs, blobs.root());
+        this.blobs = blobs;
+        this.cached = new CachedManifests(blobs);
+    }
+
+    /**
+     * Purges the selection, or with {@code dryRun} only says what would go. An image, digest or
+     * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
+     */
+    synchronized RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+        RemovalPlan plan = RemovalPlan.purge(snapshot(), selection).orElseThrow(() -> new InvalidRequestException(
+                selection instanceof PurgeSelection.Repository ? RegistryErrorCode.NAME_UNKNOWN
+                        : RegistryErrorCode.MANIFEST_UNKNOWN, "nothing cached matches " + selection));
+        if (!dryRun) {
+            apply(plan);
+            LOG.info("purged {}: {} tags, {} manifests, {} blobs, {} bytes", selection, plan.tags().size(),
+                    plan.manifests().size(), plan.blobs().size(), plan.bytesFreed());
+        }
+        return plan;
+    }
+
+    /** Removes manifests no tag reaches and blobs no remaining manifest references; {@code dryRun} only says which. */
+    synchronized RemovalPlan prune(boolean dryRun) throws IOException {
+        RemovalPlan plan = RemovalPlan.prune(snapshot());
+        if (!dryRun) {
+            apply(plan);
+            LOG.info("pruned {} manifests, {} blobs, {} bytes", plan.manifests().size(), plan.blobs().size(),
+                    plan.bytesFreed());
+        }
+        return plan;
+    }
+
+    private CacheSnapshot snapshot() throws IOException {
+        return CacheSnapshot.read(repositories, tags, cached, blobs.index());
+    }
+
+    private void apply(RemovalPlan plan) throws IOException {
+        for (RemovalPlan.TagRef tag : plan.tags()) {
+            tags.forget(tag.route(), tag.tag());
+            pulls.forget(tag.route(), tag.tag());
+        }
+        for (RemovalPlan.Item manifest : plan.manifests()) {
+            manifestTypes.forget(manifest.digest());
+            blobs.delete(manifest.digest());
+        }
+        for (RemovalPlan.Item blob : plan.blobs()) {
+            blobs.delete(blob.digest());
+        }
+        for (Route route : plan.repositories()) {
+            repositories.remove(route);
+        }
+    }
+}

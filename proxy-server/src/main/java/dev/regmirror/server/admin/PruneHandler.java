@@ -1,0 +1,32 @@
+package dev.regmirror.server.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.server.http.ErrorResponder;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import java.util.concurrent.Executor;
+
+/** {@code POST /admin/prune[?dryRun=true]}: a {@link CacheCleaner} prune on the disk executor. */
+@Sharable
+public final class PruneHandler extends SimpleChannelInboundHandler<AdminRequest.Prune> {
+
+    private final CacheCleaner cleaner;
+    private final Executor diskExecutor;
+    private final ObjectMapper mapper;
+    private final ErrorResponder errors;
+
+    public PruneHandler(CacheCleaner cleaner, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+        this.cleaner = cleaner;
+        this.diskExecutor = diskExecutor;
+        this.mapper = mapper;
+        this.errors = errors;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Prune request) {
+        Futures.supplyOn(diskExecutor, () -> cleaner.prune(request.dryRun()).toJson(mapper, request.dryRun()))
+                .whenComplete((body, failure) -> AdminJson.send(ctx, request, mapper, body, null, failure, errors));
+    }
+}

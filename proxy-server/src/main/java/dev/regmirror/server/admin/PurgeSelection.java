@@ -1,0 +1,138 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import dev.regmirror.core.upstream.UpstreamRouter;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What {@code DELETE /admin/cache} removes, parsed from exactly one of {@code ?image=},
+ * {@code ?upstream=} or {@code ?all=true}. Image names are routed as a client's pull is
+ * ({@code alpine:3} is {@code docker.io/library/alpine:3}), so what an admin types matches what
+ * clients pulled.
+ */
+sealed interface PurgeSelection {
+
+    /** {@code ?image=ghcr.io/org/app:1.2}: one tag. */
+    record OneTag(Route route, Tag tag) implements PurgeSelection {
+        public OneTag {
+            Objects.requireNonNull(route);
+            Objects.requireNonNull(tag);
+        }
+
+        @Override
+        public String toString() {
+            return route + ":" + tag;
+        }
+    }
+
+    /** {@code ?image=ghcr.io/org/app@sha256:…}: one manifest, and the repository's tags pointing to it. */
+    record OneManifest(Route route, Digest digest) implements PurgeSelection {
+        public OneManifest {
+            Objects.requireNonNull(route);
+            Objects.requireNonNull(digest);
+        }
+
+        @Override
+        public String toString() {
+            return route + "@" + digest;
+        }
+    }
+
+    /** {@code ?image=ghcr.io/org/app}: every tag of the repository. */
+    record Repository(Route route) implements PurgeSelection {
+        public Repository {
+            Objects.requireNonNull(route);
+        }
+
+        @Override
+        public String toString() {
+            return route.toString();
+        }
+    }
+
+    /** {@code ?upstream=ghcr.io}: every cached repository of that registry. */
+    record Upstream(String registry) implements PurgeSelection {
+        public Upstream {
+            Objects.requireNonNull(registry);
+        }
+
+        @Override
+        public String toString() {
+            return "everything of " + registry;
+        }
+    }
+
+    /** {@code ?all=true}: the whole cache, loose blobs and untagged manifests too. */
+    record Everything() implements PurgeSelection {
+        @Override
+        public String toString() {
+            return "everything";
+        }
+    }
+
+    /**
+     * Parses the query: exactly one selector (else 400 NAME_INVALID), a valid name (400
+     * NAME_INVALID), tag (400 TAG_INVALID) or digest (400 DIGEST_INVALID), a configured registry
+     * (404 NAME_UNKNOWN).
+     */
+    static PurgeSelection parse(Map<String, List<String>> query, UpstreamRouter router) {
+        List<String> image = query.getOrDefault("image", List.of());
+        List<String> upstream = query.getOrDefault("upstream", List.of());
+        List<String> all = query.getOrDefault("all", List.of());
+        int given = (image.isEmpty() ? 0 : 1) + (upstream.isEmpty() ? 0 : 1) + (all.isEmpty() ? 0 : 1);
+        if (given != 1 || image.size() + upstream.size() + all.size() != 1) {
+            throw invalid("DELETE /admin/cache needs exactly one of ?image=<name>[:<tag>|@<digest>], "
+                    + "?upstream=<registry> or ?all=true");
+        }
+        if (!all.isEmpty()) {
+            if (!all.get(0).equals("true")) {
+                throw invalid("all must be true (to purge everything), not \"" + Printable.of(all.get(0)) + "\"");
+            }
+            return new Everything();
+        }
+        if (!upstream.isEmpty()) {
+            String registry = upstream.get(0);
+            return new Upstream(router.upstreamNamed(registry).orElseThrow(() -> new InvalidRequestException(
+                    RegistryErrorCode.NAME_UNKNOWN, "no upstream is configured for registry \""
+                    + Printable.of(registry) + "\"")).registry());
+        }
+        return image(image.get(0), router);
+    }
+
+    private static PurgeSelection image(String reference, UpstreamRouter router) {
+        int at = reference.indexOf('@');
+        if (at >= 0) {
+            Digest digest = Digest.parse(reference.substring(at + 1));
+            return new OneManifest(router.route(withoutTag(reference.substring(0, at))), digest);
+        }
+        int colon = reference.lastIndexOf(':');
+        if (colon > reference.lastIndexOf('/')) {
+            String tag = reference.substring(colon + 1);
+            Route route = router.route(reference.substring(0, colon));
+            try {
+                return new OneTag(route, new Tag(tag));
+            } catch (InvalidRequestException e) {
+                throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID, "invalid tag \"" + Printable.of(tag)
+                        + "\" in \"" + Printable.of(reference) + "\"");
+            }
+        }
+        return new Repository(router.route(reference));
+    }
+
+    /** {@code app:1.2@sha256:…} names the digest; the tag is only a hint, as Docker treats it. */
+    private static String withoutTag(String name) {
+        int colon = name.lastIndexOf(':');
+        return colon > name.lastIndexOf('/') ? name.substring(0, colon) : name;
+    }
+
+    private static InvalidRequestException invalid(String message) {
+        return new InvalidRequestException(RegistryErrorCode.NAME_INVALID, message);
+    }
+}
