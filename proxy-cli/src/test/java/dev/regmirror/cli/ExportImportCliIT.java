@@ -80,6 +80,59 @@ class ExportImportCliIT {
     }
 
     @Test
+    void anAirGappedMirrorServesAnImportedExport() throws Exception {
+        try (RegistryProcess upstream = RegistryProcess.start(); Skopeo skopeo = new Skopeo()) {
+            BuiltImage image = TestImages.singleArch(work.resolve("image"), "1.0", 2, 30_000, 47);
+            skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/app:1.0");
+            Path tar = work.resolve("app.tar");
+            int port = RegmirrorProcess.freePort();
+            try (RegmirrorProcess online = RegmirrorProcess.serve(work, config("online", port,
+                    RegmirrorProcess.freePort(), upstream.url().toString()), port, List.of())) {
+                RegmirrorProcess.Finished export = RegmirrorProcess.run(work, List.of(), "export", "app:1.0",
+                        "-o", tar.toString(), "--registry", "http://127.0.0.1:" + port);
+                assertEquals(0, export.exitCode(), export.output());
+            }
+            upstream.reset();
+
+            int airPort = RegmirrorProcess.freePort();
+            int airAdmin = RegmirrorProcess.freePort();
+            String dead = "http://127.0.0.1:" + RegmirrorProcess.freePort();
+            try (RegmirrorProcess airGapped = RegmirrorProcess.serve(work, config("airgap", airPort, airAdmin, dead),
+                    airPort, List.of())) {
+                awaitListening(airAdmin);
+                RegmirrorProcess.Finished imported = RegmirrorProcess.run(work, List.of(), "import", tar.toString(),
+                        "--server", "http://127.0.0.1:" + airAdmin);
+                assertEquals(0, imported.exitCode(), imported.output() + airGapped.output());
+                assertTrue(imported.output().startsWith("REPOSITORY"), imported.output());
+                assertTrue(imported.output().contains("docker.io/library/app  1.0  " + image.digest()), imported.output());
+
+                Path pulled = work.resolve("pulled");
+                skopeo.copyToDir("docker://127.0.0.1:" + airPort + "/app:1.0", pulled);
+                assertEquals(image.digest(), Digest.sha256Of(Files.readAllBytes(pulled.resolve("manifest.json"))));
+                for (Descriptor blob : image.blobs()) {
+                    assertEquals(blob.digest(), Digest.sha256Of(Files.readAllBytes(pulled.resolve(blob.digest().hex()))));
+                }
+
+                RegmirrorProcess.Finished json = RegmirrorProcess.run(work, List.of(), "images", "--server",
+                        "http://127.0.0.1:" + airAdmin, "--output", "json");
+                JsonNode app = JSON.readTree(json.output()).path("repositories").path(0);
+                assertEquals("docker.io/library/app", app.path("name").asText(), json.output());
+                assertEquals(image.digest().toString(), app.path("tags").path(0).path("digest").asText());
+
+                Path notATar = Files.write(work.resolve("not.tar"), "hello".repeat(300).getBytes());
+                RegmirrorProcess.Finished refused = RegmirrorProcess.run(work, List.of(), "import", notATar.toString(),
+                        "--server", "http://127.0.0.1:" + airAdmin);
+                assertEquals(1, refused.exitCode(), refused.output());
+                assertEquals(1, refused.output().lines().count(), refused.output());
+                assertTrue(refused.output().startsWith("regmirror: the admin API at http://127.0.0.1:" + airAdmin
+                        + " answered 400 to POST /admin/import: MANIFEST_INVALID "), refused.output());
+            }
+            assertTrue(upstream.requests().isEmpty(), "the air-gapped mirror never reached the registry: "
+                    + upstream.requests());
+        }
+    }
+
+    @Test
     void anOciLayoutOfAnIndexKeepsEveryPlatformWithAll() throws Exception {
         try (RegistryProcess upstream = RegistryProcess.start(); Skopeo skopeo = new Skopeo()) {
             BuiltImage image = TestImages.multiArch(work.resolve("image"), "2.0", List.of("linux/amd64", "linux/arm64/v8"),
@@ -121,6 +174,21 @@ class ExportImportCliIT {
                 assertTrue(export.output().startsWith("regmirror: the mirror at http://127.0.0.1:" + port
                         + " answered 404 to GET /v2/nothing/manifests/9.9: MANIFEST_UNKNOWN"), export.output());
                 assertFalse(Files.exists(tar));
+            }
+        }
+    }
+
+    /** RegmirrorProcess.serve waits for the registry port; the admin listener is bound just after it. */
+    private static void awaitListening(int port) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (java.io.IOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                Thread.sleep(50);
             }
         }
     }

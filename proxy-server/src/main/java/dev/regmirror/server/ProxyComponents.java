@@ -20,6 +20,7 @@ import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminChannelInitializer;
 import dev.regmirror.server.admin.AdminRequestDecoder;
 import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
@@ -111,10 +112,13 @@ public final class ProxyComponents implements AutoCloseable {
                 new BlobHandler(blobs, new BlobResponder(diskExecutor), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper)));
+        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
-                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors),
+                adminAuth, new AdminRequestDecoder(errors),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors));
+                new ImagesHandler(repositories, tags, blobStore, diskExecutor, mapper, errors),
+                ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
+                        diskExecutor, blobStore.root().resolve("ingest"), server.idleTimeout(), mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {

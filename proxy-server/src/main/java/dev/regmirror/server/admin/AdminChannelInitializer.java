@@ -5,10 +5,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
- * The admin API pipeline: HTTP codec, keep-alive, a small aggregator, an idle timeout, the access
- * log, the token check, the request decoder, then one handler per resource.
+ * The admin API pipeline: HTTP codec, keep-alive, the streaming import (with its own token check), a
+ * small aggregator, an idle timeout, the access log, the token check, the request decoder, then one
+ * handler per resource.
  */
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -18,20 +20,24 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final AdminRequestDecoder decoder;
     private final UsageHandler usage;
     private final ImagesHandler images;
+    private final Supplier<ImportHandler> imports;
 
     public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
-                                   UsageHandler usage, ImagesHandler images) {
+                                   UsageHandler usage, ImagesHandler images, Supplier<ImportHandler> imports) {
         this.idleTimeout = idleTimeout;
         this.auth = auth;
         this.decoder = decoder;
         this.usage = usage;
         this.images = images;
+        this.imports = imports;
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         HttpBasics.addTo(pipeline, idleTimeout);
+        // POST /admin/import streams its body (an image archive): it goes before the aggregator.
+        pipeline.addBefore("aggregator", "import", imports.get());
         pipeline.addLast("auth", auth);
         pipeline.addLast("decoder", decoder);
         pipeline.addLast("usage", usage);
