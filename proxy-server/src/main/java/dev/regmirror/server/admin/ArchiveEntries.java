@@ -22,7 +22,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 /**
  * The regular files of an image archive (a tar), read once: each file's digest, size and
  * compression, and the bytes of small JSON files (manifests, configs, {@code index.json}). Refuses,
- * as 400, what is not a tar, names that could escape ({@code ..}, absolute), links and devices,
+ * as 400, what is not a tar, names that could escape ({@code ..}, absolute), links to anything but
+ * another file of the archive, devices,
  * duplicate names, and a {@code blobs/<alg>/<hex>} file whose content is not that digest. Disk I/O
  * and hashing: call from the disk executor.
  */
@@ -49,11 +50,16 @@ final class ArchiveEntries {
     static ArchiveEntries read(Path file) throws IOException {
         ArchiveEntries entries = new ArchiveEntries();
         long kept = 0;
+        Map<String, String> links = new LinkedHashMap<>();
         try (TarArchiveInputStream tar = open(file)) {
             TarArchiveEntry entry;
             while ((entry = next(tar)) != null) {
                 String name = checkedName(entry);
                 if (name == null) {
+                    continue;
+                }
+                if (entry.isSymbolicLink() || entry.isLink()) {
+                    links.put(name, linkTarget(name, entry));
                     continue;
                 }
                 boolean keep = entry.getSize() <= KEEP_LIMIT && kept + entry.getSize() <= KEEP_TOTAL;
@@ -63,6 +69,16 @@ final class ArchiveEntries {
                     throw bad("the archive holds " + Printable.of(name) + " twice");
                 }
                 entries.byDigest.putIfAbsent(read.digest(), read);
+            }
+        }
+        for (Map.Entry<String, String> link : links.entrySet()) {
+            Entry target = entries.byName.get(link.getValue());
+            if (target == null) {
+                throw bad("archive entry " + Printable.of(link.getKey()) + " links to "
+                        + Printable.of(link.getValue()) + ", which is not a file in the archive");
+            }
+            if (entries.byName.putIfAbsent(link.getKey(), target) != null) {
+                throw bad("the archive holds " + Printable.of(link.getKey()) + " twice");
             }
         }
         if (entries.byName.isEmpty()) {
@@ -103,12 +119,42 @@ final class ArchiveEntries {
             return null;
         }
         if (entry.isSymbolicLink() || entry.isLink()) {
-            throw bad("archive entry " + Printable.of(entry.getName()) + " is a link; image archives hold plain files");
+            return name;
         }
         if (!entry.isFile()) {
             throw bad("archive entry " + Printable.of(entry.getName()) + " is not a plain file");
         }
         return name;
+    }
+
+    /**
+     * The archive file a link stands for: a hard link names it from the archive's top, a symbolic
+     * link relative to its own directory (docker save links a repeated layer to its first copy).
+     * A target outside the archive is refused.
+     */
+    private static String linkTarget(String name, TarArchiveEntry entry) {
+        String target = entry.getLinkName();
+        if (target == null || target.isEmpty() || target.startsWith("/") || target.indexOf('\\') >= 0) {
+            throw bad("archive entry " + Printable.of(name) + " links to " + Printable.of(target)
+                    + ", outside the archive");
+        }
+        String base = entry.isSymbolicLink() && name.contains("/") ? name.substring(0, name.lastIndexOf('/') + 1) : "";
+        java.util.Deque<String> parts = new java.util.ArrayDeque<>();
+        for (String part : (base + target).split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                if (parts.isEmpty()) {
+                    throw bad("archive entry " + Printable.of(name) + " links to " + Printable.of(target)
+                            + ", outside the archive");
+                }
+                parts.removeLast();
+            } else {
+                parts.addLast(part);
+            }
+        }
+        return String.join("/", parts);
     }
 
     private static String normalize(String name) {

@@ -243,7 +243,7 @@ final class ArchiveImport {
         try (TarArchiveInputStream tar = ArchiveEntries.open(file)) {
             TarArchiveEntry entry;
             while (!left.isEmpty() && (entry = ArchiveEntries.next(tar)) != null) {
-                String name = ArchiveEntries.checkedName(entry);
+                String name = entry.isSymbolicLink() || entry.isLink() ? null : ArchiveEntries.checkedName(entry);
                 Digest digest = name == null ? null : left.remove(name);
                 if (digest == null || blobs.find(digest).isPresent() || left.containsValue(digest)) {
                     continue;

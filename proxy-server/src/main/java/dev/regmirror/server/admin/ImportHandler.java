@@ -68,6 +68,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     private State state = State.PASSING;
     private HttpMethod method;
     private Throwable refusal;
+    /** Written and read on the disk executor only, in the order of the write chain. */
     private Path file;
     private FileChannel channel;
     private volatile IOException writeFailure;
@@ -134,7 +135,6 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.RECEIVING;
-        file = ingest.resolve("import-" + UUID.randomUUID() + ".tar");
         // The shared idle handler sits after this one and would not see the body arrive; watch reads here
         // while it does, and nothing while the archive is imported (the connection closes after the answer).
         if (ctx.pipeline().get("idle") != null) {
@@ -189,6 +189,8 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (channel == null) {
+                // UUID.randomUUID reads the system's random source: not on an event loop.
+                file = ingest.resolve("import-" + UUID.randomUUID() + ".tar");
                 channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             }
             var buffer = bytes.nioBuffer();
@@ -214,7 +216,9 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
                 }
                 return imports.run(file);
             } finally {
-                Files.deleteIfExists(file);
+                if (file != null) {
+                    Files.deleteIfExists(file);
+                }
             }
         })).whenComplete((imported, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
@@ -239,7 +243,9 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             writes.thenRunAsync(() -> {
                 try {
                     closeFile();
-                    Files.deleteIfExists(file);
+                    if (file != null) {
+                        Files.deleteIfExists(file);
+                    }
                 } catch (IOException ignored) {
                     // the start-up sweep of ingest/ removes it
                 }
