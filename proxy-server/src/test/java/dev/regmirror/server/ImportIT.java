@@ -121,6 +121,34 @@ class ImportIT {
         }
     }
 
+    /**
+     * After its tag TTL an imported tag is revalidated like any other: an unreachable upstream means
+     * it is served stale, but an upstream that answers "not found" makes the tag a 404 (its digest
+     * is still served). Air-gapped mirrors should point at an unreachable upstream.
+     */
+    @Test
+    void afterTheTagTtlAnImportedTagNeedsAnUnreachableUpstreamNotOneWithoutIt() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("ttl"), "1.0", 1, 10_000, 63);
+        Path tar = work.resolve("ttl.tar");
+        skopeo.copy(image.source(), "docker-archive:" + tar + ":app:1.0");
+        Map<String, Object> noTtl = Map.of("regmirror.upstream-defaults.tag-ttl", "0s");
+        String dead;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            dead = "http://127.0.0.1:" + closed.getLocalPort();
+        }
+        try (MirrorFixture unreachable = MirrorFixture.start(java.net.URI.create(dead), work.resolve("cache-dead"), noTtl)) {
+            assertEquals(200, post(unreachable, tar).statusCode());
+            assertEquals(200, unreachable.get("/v2/library/app/manifests/1.0").statusCode(), "served stale");
+        }
+        try (MirrorFixture denying = MirrorFixture.start(upstream.url(), work.resolve("cache-denying"), noTtl)) {
+            HttpResponse<byte[]> imported = post(denying, tar);
+            assertEquals(200, imported.statusCode());
+            String digest = JSON.readTree(imported.body()).path("images").path(0).path("digest").asText();
+            assertEquals(404, denying.get("/v2/library/app/manifests/1.0").statusCode(), "the upstream said not found");
+            assertEquals(200, denying.get("/v2/library/app/manifests/" + digest).statusCode());
+        }
+    }
+
     @Test
     void badArchivesAreRefusedAndLeaveNothingInTheCache() throws Exception {
         Path cache = work.resolve("cache-bad");
