@@ -14,7 +14,7 @@ record ImageReference(String name, Optional<Tag> tag, Optional<Digest> digest) {
 
     /** Lower-case path components with separators, an optional registry host with port in front. */
     private static final Pattern NAME = Pattern.compile(
-            "([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*");
+            "([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*");
 
     ImageReference {
         if (!NAME.matcher(name).matches()) {

@@ -3,9 +3,14 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
 import io.netty.buffer.ByteBuf;
@@ -30,6 +35,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -37,12 +43,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.time.Clock;
-import dev.regmirror.core.blob.BlobStore;
-import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.TagStore;
-import dev.regmirror.core.upstream.UpstreamRouter;
 
 /**
  * {@code POST /admin/import}: streams the body, an image archive, into a file in the cache's
