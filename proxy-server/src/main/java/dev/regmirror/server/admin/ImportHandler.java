@@ -43,6 +43,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /admin/import}: streams the body, an image archive, into a file in the cache's
@@ -54,6 +56,7 @@ import java.util.function.Supplier;
 public final class ImportHandler extends ChannelInboundHandlerAdapter {
 
     static final String PATH = "/admin/import";
+    private static final Logger LOG = LoggerFactory.getLogger(ImportHandler.class);
 
     private enum State { PASSING, RECEIVING, DISCARDING }
 
@@ -225,6 +228,8 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
                 errors.send(ctx, method, false, failure);
                 return;
             }
+            imported.forEach(image -> LOG.info("imported {}:{} {} ({} bytes)", image.name(), image.tag(), image.digest(),
+                    image.bytes()));
             Responses.sendFull(ctx, HttpResponseStatus.OK, "application/json; charset=utf-8",
                     Unpooled.wrappedBuffer(Responses.json(mapper, toJson(imported))), false, false, null);
         }));
