@@ -151,6 +151,12 @@ class ExportImportCliIT {
                 skopeo.copy("oci:" + layout + ":2.0", "dir:" + out, "--all");
                 assertEquals(image.digest(), Digest.sha256Of(Files.readAllBytes(out.resolve("manifest.json"))));
 
+                Path ociArchive = work.resolve("multi.tar");
+                RegmirrorProcess.Finished archived = RegmirrorProcess.run(work, List.of(), "export", "org/multi:2.0",
+                        "--format", "oci", "--all", "-o", ociArchive.toString(), "--registry", registry);
+                assertEquals(0, archived.exitCode(), archived.output());
+                assertEquals(image.digest(), skopeo.inspectDigest("oci-archive:" + ociArchive));
+
                 Path arm = work.resolve("arm.tar");
                 RegmirrorProcess.Finished one = RegmirrorProcess.run(work, List.of(), "export", "org/multi:2.0",
                         "--platform", "linux/arm64/v8", "-o", arm.toString(), "--registry", registry);
