@@ -115,6 +115,7 @@ class ExportImportCliIT {
 
                 RegmirrorProcess.Finished json = RegmirrorProcess.run(work, List.of(), "images", "--server",
                         "http://127.0.0.1:" + airAdmin, "--output", "json");
+                assertEquals(0, json.exitCode(), json.output() + airGapped.output());
                 JsonNode app = JSON.readTree(json.output()).path("repositories").path(0);
                 assertEquals("docker.io/library/app", app.path("name").asText(), json.output());
                 assertEquals(image.digest().toString(), app.path("tags").path(0).path("digest").asText());
