@@ -133,6 +133,12 @@ final class ExportCommand implements Callable<Integer> {
                         + ", which export does not write (only OCI and Docker schema 2 images)");
             }
             for (Descriptor blob : Manifests.blobsOf(manifest.bytes())) {
+                if (archive.has(blob.digest())) {
+                    continue; // a layer the platforms share
+                }
+                if (blob.size() < 0) {
+                    throw new AdminClient.Failure("manifest " + manifest.digest() + " gives no size for " + blob.digest());
+                }
                 archive.blob(blob.digest(), blob.size(), mirror.blob(reference.name(), blob.digest()));
                 bytes += blob.size();
             }

@@ -41,6 +41,11 @@ abstract class ImageArchive implements java.io.Closeable {
         return "blobs/" + digest.algorithm() + "/" + digest.hex();
     }
 
+    /** Whether the blob was written already. */
+    final boolean has(Digest digest) {
+        return written.contains(digest);
+    }
+
     /** Writes a blob from a stream of {@code size} bytes; a wrong size or digest fails. */
     final void blob(Digest digest, long size, InputStream in) throws IOException {
         try (in) {
