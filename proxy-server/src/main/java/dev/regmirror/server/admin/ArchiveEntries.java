@@ -121,7 +121,8 @@ final class ArchiveEntries {
         if (entry.isSymbolicLink() || entry.isLink()) {
             return name;
         }
-        if (!entry.isFile()) {
+        // commons-compress counts any type but a directory as a file: devices and FIFOs are refused here.
+        if (!entry.isFile() || entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice()) {
             throw bad("archive entry " + Printable.of(entry.getName()) + " is not a plain file");
         }
         return name;
