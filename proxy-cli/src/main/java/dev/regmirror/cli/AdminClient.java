@@ -10,6 +10,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -109,6 +110,52 @@ final class AdminClient {
                     + " a JSON object");
         }
         return new Answer(body, response.headers().firstValue("Link").flatMap(AdminClient::nextPath));
+    }
+
+    /**
+     * POSTs a file as the body, streamed from disk ({@code regmirror import}); no timeout on the
+     * answer, which comes once the server has read and imported the whole file.
+     */
+    Answer postFile(String pathAndQuery, Path file, String contentType) throws Failure, InterruptedException {
+        String base = server.toString().replaceAll("/+$", "");
+        HttpRequest.Builder request;
+        try {
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).header("Content-Type", contentType)
+                    .POST(HttpRequest.BodyPublishers.ofFile(file));
+        } catch (IllegalArgumentException e) {
+            throw new Failure("not a usable admin API URL: " + server);
+        } catch (java.io.FileNotFoundException e) {
+            throw new Failure("cannot read " + file + ": no such file");
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (ConnectException e) {
+            throw new Failure("cannot reach the admin API at " + server + ": connection refused");
+        } catch (IOException e) {
+            throw new Failure("POST " + pathAndQuery + " to the admin API at " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(response.body());
+        } catch (IOException e) {
+            body = null;
+        }
+        if (response.statusCode() != 200) {
+            String why = errorMessage(body).orElse("");
+            throw new Failure("the admin API at " + server + " answered " + response.statusCode() + " to POST "
+                    + pathAndQuery + (why.isEmpty() ? "" : ": " + why)
+                    + (response.statusCode() == 401 && token == null ? "; pass --token or set REGMIRROR_ADMIN_TOKEN" : ""));
+        }
+        if (body == null || !body.isObject()) {
+            throw new Failure("the admin API at " + server + " answered POST " + pathAndQuery
+                    + " with something that is not a JSON object");
+        }
+        return new Answer(body, Optional.empty());
     }
 
     private static Optional<String> errorMessage(JsonNode body) {

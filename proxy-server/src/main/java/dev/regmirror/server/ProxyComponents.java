@@ -27,6 +27,7 @@ import dev.regmirror.server.admin.CacheCleaner;
 import dev.regmirror.server.admin.PruneHandler;
 import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;
 import dev.regmirror.server.admin.PrefetchHandler;
 import dev.regmirror.server.admin.UsageHandler;
@@ -148,13 +149,16 @@ public final class ProxyComponents implements AutoCloseable {
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, blobStore);
+        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
-                new AdminAuthHandler(admin.token(), errors), new AdminRequestDecoder(errors, router),
+                adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
                 new PurgeHandler(cleaner, diskExecutor, mapper, errors),
-                new PruneHandler(cleaner, diskExecutor, mapper, errors));
+                new PruneHandler(cleaner, diskExecutor, mapper, errors),
+                ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
+                        diskExecutor, blobStore.root().resolve("ingest"), server.idleTimeout(), mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {

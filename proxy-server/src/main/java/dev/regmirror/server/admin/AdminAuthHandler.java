@@ -50,7 +50,7 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Why the request may not pass, or null if it may. */
-    private String refusal(ChannelHandlerContext ctx, String authorization) {
+    String refusal(ChannelHandlerContext ctx, String authorization) {
         if (expected.isEmpty()) {
             return ctx.channel().remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null
                     && inet.getAddress().isLoopbackAddress()

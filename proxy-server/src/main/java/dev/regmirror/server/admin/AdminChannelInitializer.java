@@ -5,10 +5,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
- * The admin API pipeline: HTTP codec, keep-alive, a small aggregator, an idle timeout, the access
- * log, the token check, the request decoder, then one handler per resource.
+ * The admin API pipeline: HTTP codec, keep-alive, the streaming import (with its own token check), a
+ * small aggregator, an idle timeout, the access log, the token check, the request decoder, then one
+ * handler per resource.
  */
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -22,10 +24,12 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final JobsHandler jobs;
     private final PurgeHandler purge;
     private final PruneHandler prune;
+    private final Supplier<ImportHandler> imports;
 
     public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
                                    UsageHandler usage, ImagesHandler images, PrefetchHandler prefetch,
-                                   JobsHandler jobs, PurgeHandler purge, PruneHandler prune) {
+                                   JobsHandler jobs, PurgeHandler purge, PruneHandler prune,
+                                   Supplier<ImportHandler> imports) {
         this.idleTimeout = idleTimeout;
         this.auth = auth;
         this.decoder = decoder;
@@ -35,12 +39,15 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         this.jobs = jobs;
         this.purge = purge;
         this.prune = prune;
+        this.imports = imports;
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         HttpBasics.addTo(pipeline, idleTimeout);
+        // POST /admin/import streams its body (an image archive): it goes before the aggregator.
+        pipeline.addBefore("aggregator", "import", imports.get());
         pipeline.addLast("auth", auth);
         pipeline.addLast("decoder", decoder);
         pipeline.addLast("usage", usage);

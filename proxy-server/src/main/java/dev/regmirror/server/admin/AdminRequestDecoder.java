@@ -72,7 +72,7 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
                     + " (the admin API has /admin/usage, /admin/images, /admin/prefetch, /admin/jobs,"
-                    + " /admin/cache and /admin/prune)");
+                    + " /admin/cache, /admin/prune and /admin/import)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path

@@ -1,0 +1,304 @@
+package dev.regmirror.server.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.blob.BlobIngest;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.manifest.Manifests;
+import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import dev.regmirror.core.upstream.UpstreamRouter;
+import dev.regmirror.server.admin.ArchiveEntries.Compression;
+import dev.regmirror.server.admin.ArchiveEntries.Entry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Puts the images of an archive into the cache, as {@code regmirror export} or {@code docker save}
+ * write them: from {@code index.json} (an OCI layout, also Docker 25's docker-archive) with the
+ * original manifest bytes, else from {@code manifest.json} (an older docker-archive) with a Docker
+ * schema 2 manifest made from the config and layers. Everything is checked before anything is
+ * written: names route to a configured upstream, every referenced blob is in the archive with its
+ * digest. Then the blobs go through the store's ingest and commit, the manifests through the
+ * {@link ManifestStore}, and the tags are recorded as resolved now. Disk I/O: call from the disk executor.
+ */
+final class ArchiveImport {
+
+    /** One imported image: its repository, tag (null if it came by digest only), digest and bytes. */
+    record Imported(String name, String tag, Digest digest, long bytes) {
+    }
+
+    /** An image to import: where, under which tag, its top manifest and the manifests under it. */
+    private record Image(Route route, Optional<Tag> tag, ManifestBytes top, List<ManifestBytes> children, long bytes) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String IMAGE_NAME = "io.containerd.image.name";
+    private static final String REF_NAME = "org.opencontainers.image.ref.name";
+
+    private final BlobStore blobs;
+    private final ManifestStore manifests;
+    private final TagStore tags;
+    private final RepositoryStore repositories;
+    private final UpstreamRouter router;
+    private final Clock clock;
+
+    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
+                  UpstreamRouter router, Clock clock) {
+        this.blobs = blobs;
+        this.manifests = manifests;
+        this.tags = tags;
+        this.repositories = repositories;
+        this.router = router;
+        this.clock = clock;
+    }
+
+    /** Imports the tar at {@code file}; a bad archive is an {@link InvalidRequestException} and changes nothing. */
+    List<Imported> run(Path file) throws IOException {
+        ArchiveEntries entries = ArchiveEntries.read(file);
+        Map<String, Digest> needed = new HashMap<>();
+        List<Image> images = entries.named("index.json").isPresent()
+                ? fromIndex(entries, needed) : fromDockerManifest(entries, needed);
+        writeBlobs(file, needed);
+        List<Imported> imported = new ArrayList<>();
+        for (Image image : images) {
+            for (ManifestBytes child : image.children()) {
+                manifests.put(child);
+            }
+            manifests.put(image.top());
+            repositories.add(image.route());
+            if (image.tag().isPresent()) {
+                tags.put(image.route(), image.tag().get(), new TagStore.Resolution(image.top().digest(), clock.instant()));
+            }
+            imported.add(new Imported(image.route().toString(), image.tag().map(Tag::value).orElse(null),
+                    image.top().digest(), image.bytes()));
+        }
+        return imported;
+    }
+
+    private List<Image> fromIndex(ArchiveEntries entries, Map<String, Digest> needed) {
+        JsonNode index = json(entries, "index.json");
+        List<Image> images = new ArrayList<>();
+        for (JsonNode entry : index.path("manifests")) {
+            Digest digest = digest(entry.path("digest").asText(), "index.json");
+            JsonNode annotations = entry.path("annotations");
+            String name = annotations.path(IMAGE_NAME).asText("");
+            String refName = annotations.path(REF_NAME).asText("");
+            if (name.isEmpty() && (refName.contains("/") || refName.contains(":"))) {
+                name = refName;
+            }
+            if (name.isEmpty()) {
+                throw ArchiveEntries.bad("index.json names " + digest + " without an image name (annotation "
+                        + IMAGE_NAME + "), so there is no repository to import it into");
+            }
+            ManifestBytes top = manifest(entries, digest, entry.path("mediaType").asText(""));
+            long bytes = top.size();
+            List<ManifestBytes> children = new ArrayList<>();
+            if (MediaTypes.isIndex(top.mediaType())) {
+                for (Descriptor child : Manifests.indexEntries(top.bytes())) {
+                    if (entries.withDigest(child.digest()).isPresent()) {
+                        ManifestBytes manifest = manifest(entries, child.digest(), child.mediaType());
+                        children.add(manifest);
+                        bytes += manifest.size() + blobsOf(entries, manifest, needed);
+                    }
+                }
+                if (children.isEmpty()) {
+                    throw ArchiveEntries.bad("the archive holds none of the manifests of index " + digest);
+                }
+            } else {
+                bytes += blobsOf(entries, top, needed);
+            }
+            images.add(image(name, top, children, bytes));
+        }
+        if (images.isEmpty()) {
+            throw ArchiveEntries.bad("index.json lists no images");
+        }
+        return images;
+    }
+
+    private List<Image> fromDockerManifest(ArchiveEntries entries, Map<String, Digest> needed) {
+        if (entries.named("manifest.json").isEmpty()) {
+            throw ArchiveEntries.bad("the archive has neither index.json nor manifest.json: not an image archive");
+        }
+        List<Image> images = new ArrayList<>();
+        for (JsonNode item : json(entries, "manifest.json")) {
+            Entry config = file(entries, item.path("Config").asText(""));
+            List<Entry> layers = new ArrayList<>();
+            for (JsonNode layer : item.path("Layers")) {
+                layers.add(file(entries, layer.asText("")));
+            }
+            boolean zstd = layers.stream().anyMatch(layer -> layer.compression() == Compression.ZSTD);
+            ObjectNode manifest = JSON.createObjectNode();
+            manifest.put("schemaVersion", 2);
+            manifest.put("mediaType", zstd ? MediaTypes.OCI_MANIFEST : MediaTypes.DOCKER_MANIFEST);
+            descriptor(manifest.putObject("config"), zstd ? "application/vnd.oci.image.config.v1+json"
+                    : "application/vnd.docker.container.image.v1+json", config);
+            long bytes = config.size();
+            needed.put(config.name(), config.digest());
+            for (Entry layer : layers) {
+                descriptor(manifest.withArray("layers").addObject(), layerType(layer.compression(), zstd), layer);
+                needed.put(layer.name(), layer.digest());
+                bytes += layer.size();
+            }
+            byte[] manifestBytes;
+            try {
+                manifestBytes = JSON.writeValueAsBytes(manifest);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot serialize a manifest", e);
+            }
+            ManifestBytes top = new ManifestBytes(manifest.path("mediaType").asText(), Digest.sha256Of(manifestBytes),
+                    manifestBytes);
+            if (item.path("RepoTags").isEmpty()) {
+                throw ArchiveEntries.bad("manifest.json lists an image without RepoTags, so there is no repository"
+                        + " to import it into");
+            }
+            for (JsonNode repoTag : item.path("RepoTags")) {
+                images.add(image(repoTag.asText(""), top, List.of(), bytes + top.size()));
+            }
+        }
+        if (images.isEmpty()) {
+            throw ArchiveEntries.bad("manifest.json lists no images");
+        }
+        return images;
+    }
+
+    /** Routes {@code name[:tag][@digest]} as a client's pull would be. */
+    private Image image(String reference, ManifestBytes top, List<ManifestBytes> children, long bytes) {
+        String name = reference;
+        int at = name.indexOf('@');
+        if (at >= 0) {
+            name = name.substring(0, at);
+        }
+        Optional<Tag> tag = Optional.empty();
+        int colon = name.lastIndexOf(':');
+        if (colon > name.lastIndexOf('/')) {
+            try {
+                tag = Optional.of(new Tag(name.substring(colon + 1)));
+            } catch (InvalidRequestException e) {
+                throw ArchiveEntries.bad("the archive names an image " + Printable.of(reference) + " with an invalid tag");
+            }
+            name = name.substring(0, colon);
+        } else if (at < 0) {
+            tag = Optional.of(new Tag("latest"));
+        }
+        return new Image(router.route(name), tag, top, children, bytes);
+    }
+
+    private static ManifestBytes manifest(ArchiveEntries entries, Digest digest, String declaredType) {
+        Entry entry = entries.withDigest(digest).orElseThrow(() ->
+                ArchiveEntries.bad("the archive lacks manifest " + digest));
+        if (entry.bytes() == null) {
+            throw ArchiveEntries.bad("manifest " + digest + " is larger than " + ArchiveEntries.KEEP_LIMIT + " bytes");
+        }
+        String mediaType = declaredType.isEmpty() ? Manifests.detectMediaType(entry.bytes()).orElse("") : declaredType;
+        if (!MediaTypes.isIndex(mediaType) && !MediaTypes.OCI_MANIFEST.equals(mediaType)
+                && !MediaTypes.DOCKER_MANIFEST.equals(mediaType)) {
+            throw ArchiveEntries.bad("manifest " + digest + " is of type \"" + Printable.of(mediaType)
+                    + "\"; import takes OCI and Docker schema 2 manifests and indexes");
+        }
+        return new ManifestBytes(mediaType, digest, entry.bytes());
+    }
+
+    /** Adds the image manifest's blobs to {@code needed}, each checked to be in the archive; returns their bytes. */
+    private static long blobsOf(ArchiveEntries entries, ManifestBytes manifest, Map<String, Digest> needed) {
+        long bytes = 0;
+        for (Descriptor blob : Manifests.blobsOf(manifest.bytes())) {
+            Entry entry = entries.withDigest(blob.digest()).orElseThrow(() -> ArchiveEntries.bad(
+                    "the archive lacks blob " + blob.digest() + " of manifest " + manifest.digest()));
+            if (blob.size() >= 0 && blob.size() != entry.size()) {
+                throw ArchiveEntries.bad("blob " + blob.digest() + " has " + entry.size() + " bytes in the archive where"
+                        + " manifest " + manifest.digest() + " says " + blob.size());
+            }
+            needed.put(entry.name(), blob.digest());
+            bytes += entry.size();
+        }
+        return bytes;
+    }
+
+    /** Streams each needed blob from the tar through the store's verifying ingest. */
+    private void writeBlobs(Path file, Map<String, Digest> needed) throws IOException {
+        Map<String, Digest> left = new LinkedHashMap<>(needed);
+        byte[] buffer = new byte[256 * 1024];
+        try (TarArchiveInputStream tar = ArchiveEntries.open(file)) {
+            TarArchiveEntry entry;
+            while (!left.isEmpty() && (entry = ArchiveEntries.next(tar)) != null) {
+                String name = entry.isSymbolicLink() || entry.isLink() ? null : ArchiveEntries.checkedName(entry);
+                Digest digest = name == null ? null : left.remove(name);
+                if (digest == null || blobs.find(digest).isPresent() || left.containsValue(digest)) {
+                    continue;
+                }
+                write(tar, digest, entry.getSize(), buffer);
+            }
+        }
+    }
+
+    private void write(InputStream in, Digest digest, long size, byte[] buffer) throws IOException {
+        try (BlobIngest ingest = blobs.begin(digest, size)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                ingest.write(ByteBuffer.wrap(buffer, 0, n));
+            }
+            ingest.commit();
+        }
+    }
+
+    private static void descriptor(ObjectNode node, String mediaType, Entry entry) {
+        node.put("mediaType", mediaType);
+        node.put("size", entry.size());
+        node.put("digest", entry.digest().toString());
+    }
+
+    private static String layerType(Compression compression, boolean oci) {
+        return switch (compression) {
+            case GZIP -> oci ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.docker.image.rootfs.diff.tar.gzip";
+            case ZSTD -> "application/vnd.oci.image.layer.v1.tar+zstd";
+            case NONE -> oci ? "application/vnd.oci.image.layer.v1.tar" : "application/vnd.docker.image.rootfs.diff.tar";
+        };
+    }
+
+    private static Entry file(ArchiveEntries entries, String name) {
+        return entries.named(name).orElseThrow(() -> ArchiveEntries.bad("manifest.json names "
+                + Printable.of(name) + ", which the archive lacks"));
+    }
+
+    private static JsonNode json(ArchiveEntries entries, String name) {
+        Entry entry = file(entries, name);
+        try {
+            if (entry.bytes() == null) {
+                throw new IOException("too large");
+            }
+            return JSON.readTree(entry.bytes());
+        } catch (IOException e) {
+            throw ArchiveEntries.bad(name + " in the archive is not JSON: " + e.getMessage());
+        }
+    }
+
+    private static Digest digest(String value, String where) {
+        try {
+            return Digest.parse(value);
+        } catch (InvalidRequestException e) {
+            throw ArchiveEntries.bad(where + " names an invalid digest \"" + Printable.of(value) + "\"");
+        }
+    }
+}

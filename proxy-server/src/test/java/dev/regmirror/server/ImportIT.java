@@ -1,0 +1,230 @@
+package dev.regmirror.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.BuiltManifest;
+import dev.regmirror.core.testing.RegistryProcess;
+import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestImages;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code POST /admin/import} against a real server whose docker.io is a real, empty registry:
+ * archives skopeo and TestImages write are imported and served through the v2 API with their
+ * digests and no upstream request; bad archives are a 400 (or 404 for an unknown registry) and
+ * leave nothing in the cache.
+ */
+class ImportIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path work;
+
+    private static RegistryProcess upstream;
+    private static Skopeo skopeo;
+
+    @BeforeAll
+    static void start() {
+        upstream = RegistryProcess.start();
+        skopeo = new Skopeo();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (skopeo != null) {
+            skopeo.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void aClassicDockerSaveArchiveIsServedUnderItsName() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("classic"), "1.0", 2, 30_000, 61);
+        Path tar = work.resolve("classic.tar");
+        skopeo.copy(image.source(), "docker-archive:" + tar + ":app:1.0");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-classic"), Map.of())) {
+            upstream.reset();
+            HttpResponse<byte[]> response = post(mirror, tar);
+            assertEquals(200, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+            JsonNode imported = JSON.readTree(response.body()).path("images").path(0);
+            assertEquals("docker.io/library/app", imported.path("name").asText());
+            assertEquals("1.0", imported.path("tag").asText());
+
+            HttpResponse<byte[]> manifest = mirror.get("/v2/library/app/manifests/1.0",
+                    "Accept", "application/vnd.docker.distribution.manifest.v2+json");
+            assertEquals(200, manifest.statusCode());
+            assertEquals(imported.path("digest").asText(), Digest.sha256Of(manifest.body()).toString());
+            BuiltManifest built = image.manifest();
+            assertEquals(built.config().digest().toString(),
+                    JSON.readTree(manifest.body()).path("config").path("digest").asText());
+            Path pulled = work.resolve("pulled-classic");
+            skopeo.copyToDir("docker://" + mirror.hostPort() + "/app:1.0", pulled);
+            assertEquals(built.config().digest(), Digest.sha256Of(Files.readAllBytes(pulled.resolve(built.config().digest().hex()))));
+            assertEquals(List.of(), upstream.requests(), "nothing was asked upstream");
+        }
+    }
+
+    @Test
+    void anOciArchiveOfAnIndexKeepsItsDigestAndEveryPlatform() throws Exception {
+        Path layout = work.resolve("multi");
+        BuiltImage image = TestImages.multiArch(layout, "2.0", List.of("linux/amd64", "linux/arm64/v8"), 2, 20_000, 62);
+        ObjectNode index = (ObjectNode) JSON.readTree(layout.resolve("index.json").toFile());
+        ((ObjectNode) index.path("manifests").path(0).path("annotations"))
+                .put("io.containerd.image.name", "docker.io/team/multi:2.0");
+        Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index));
+        Path tar = work.resolve("multi.tar");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (Stream<Path> paths = Files.walk(layout)) {
+            for (Path file : paths.filter(Files::isRegularFile).toList()) {
+                files.put(layout.relativize(file).toString(), Files.readAllBytes(file));
+            }
+        }
+        tar(tar, files);
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-multi"), Map.of())) {
+            upstream.reset();
+            HttpResponse<byte[]> response = post(mirror, tar);
+            assertEquals(200, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+            assertEquals(image.digest().toString(), JSON.readTree(response.body()).path("images").path(0).path("digest").asText());
+            assertEquals(image.digest(), skopeo.inspectDigest("docker://" + mirror.hostPort() + "/team/multi:2.0"));
+            Path pulled = work.resolve("pulled-multi");
+            skopeo.copyToOci("docker://" + mirror.hostPort() + "/team/multi:2.0", pulled, "2.0", "--all");
+            for (Descriptor blob : image.blobs()) {
+                assertTrue(Files.isRegularFile(pulled.resolve("blobs/sha256/" + blob.digest().hex())), blob.toString());
+            }
+            assertEquals(List.of(), upstream.requests(), "nothing was asked upstream");
+        }
+    }
+
+    /**
+     * After its tag TTL an imported tag is revalidated like any other: an unreachable upstream means
+     * it is served stale, but an upstream that answers "not found" makes the tag a 404 (its digest
+     * is still served). Air-gapped mirrors should point at an unreachable upstream.
+     */
+    @Test
+    void afterTheTagTtlAnImportedTagNeedsAnUnreachableUpstreamNotOneWithoutIt() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("ttl"), "1.0", 1, 10_000, 63);
+        Path tar = work.resolve("ttl.tar");
+        skopeo.copy(image.source(), "docker-archive:" + tar + ":app:1.0");
+        Map<String, Object> noTtl = Map.of("regmirror.upstream-defaults.tag-ttl", "0s");
+        String dead;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            dead = "http://127.0.0.1:" + closed.getLocalPort();
+        }
+        try (MirrorFixture unreachable = MirrorFixture.start(java.net.URI.create(dead), work.resolve("cache-dead"), noTtl)) {
+            assertEquals(200, post(unreachable, tar).statusCode());
+            assertEquals(200, unreachable.get("/v2/library/app/manifests/1.0").statusCode(), "served stale");
+        }
+        try (MirrorFixture denying = MirrorFixture.start(upstream.url(), work.resolve("cache-denying"), noTtl)) {
+            HttpResponse<byte[]> imported = post(denying, tar);
+            assertEquals(200, imported.statusCode());
+            String digest = JSON.readTree(imported.body()).path("images").path(0).path("digest").asText();
+            assertEquals(404, denying.get("/v2/library/app/manifests/1.0").statusCode(), "the upstream said not found");
+            assertEquals(200, denying.get("/v2/library/app/manifests/" + digest).statusCode());
+        }
+    }
+
+    @Test
+    void badArchivesAreRefusedAndLeaveNothingInTheCache() throws Exception {
+        Path cache = work.resolve("cache-bad");
+        byte[] config = "{\"rootfs\":{\"diff_ids\":[]}}".getBytes(StandardCharsets.UTF_8);
+        String configPath = "blobs/sha256/" + Digest.sha256Of(config).hex();
+        String manifestJson = "[{\"Config\":\"" + configPath + "\",\"RepoTags\":[\"app:1.0\"],\"Layers\":[]}]";
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of())) {
+            assertRefused(mirror, Files.write(work.resolve("text.tar"), "not a tar at all\n".repeat(100).getBytes()),
+                    400, "MANIFEST_INVALID", "not a readable tar");
+            assertRefused(mirror, tar(work.resolve("mismatch.tar"), Map.of(
+                    "blobs/sha256/" + Digest.sha256Of("other".getBytes()).hex(), config,
+                    "manifest.json", manifestJson.getBytes())), 400, "DIGEST_INVALID", "does not match its digest");
+            assertRefused(mirror, tar(work.resolve("escape.tar"), Map.of(configPath, config,
+                    "../../escaped", "x".getBytes(), "manifest.json", manifestJson.getBytes())),
+                    400, "MANIFEST_INVALID", "would land outside the archive");
+            Path link = work.resolve("link.tar");
+            try (TarArchiveOutputStream out = new TarArchiveOutputStream(Files.newOutputStream(link))) {
+                TarArchiveEntry entry = new TarArchiveEntry("manifest.json", TarArchiveEntry.LF_SYMLINK);
+                entry.setLinkName("/etc/passwd");
+                out.putArchiveEntry(entry);
+                out.closeArchiveEntry();
+            }
+            assertRefused(mirror, link, 400, "MANIFEST_INVALID", "links to /etc/passwd, outside the archive");
+            assertRefused(mirror, tar(work.resolve("lacking.tar"), Map.of(
+                    "manifest.json", manifestJson.getBytes())), 400, "MANIFEST_INVALID", "which the archive lacks");
+            assertRefused(mirror, tar(work.resolve("unknown.tar"), Map.of(configPath, config,
+                    "manifest.json", manifestJson.replace("app:1.0", "registry.example.com/org/app:1.0").getBytes())),
+                    404, "NAME_UNKNOWN", "no upstream is configured for registry \"registry.example.com\"");
+
+            HttpResponse<byte[]> get = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/import")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(405, get.statusCode());
+        }
+        try (Stream<Path> files = Files.walk(cache)) {
+            List<Path> left = files.filter(Files::isRegularFile)
+                    .filter(file -> !cache.relativize(file).toString().equals(".lock")).toList();
+            assertEquals(List.of(), left, "nothing is left in the cache");
+        }
+    }
+
+    @Test
+    void importNeedsTheTokenWhereOneIsSet() throws Exception {
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-token"),
+                Map.of("regmirror.admin.token", "s3cret"))) {
+            HttpResponse<byte[]> refused = post(mirror, tar(work.resolve("empty.tar"), Map.of("a", new byte[100_000])));
+            assertEquals(401, refused.statusCode());
+            assertEquals("UNAUTHORIZED", JSON.readTree(refused.body()).path("errors").path(0).path("code").asText());
+        }
+    }
+
+    private static void assertRefused(MirrorFixture mirror, Path archive, int status, String code, String message)
+            throws Exception {
+        HttpResponse<byte[]> response = post(mirror, archive);
+        String body = new String(response.body(), StandardCharsets.UTF_8);
+        assertEquals(status, response.statusCode(), body);
+        JsonNode error = JSON.readTree(response.body()).path("errors").path(0);
+        assertEquals(code, error.path("code").asText(), body);
+        assertTrue(error.path("message").asText().contains(message), body);
+    }
+
+    private static HttpResponse<byte[]> post(MirrorFixture mirror, Path archive) throws IOException, InterruptedException {
+        return mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/import"))
+                .POST(HttpRequest.BodyPublishers.ofFile(archive)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static Path tar(Path file, Map<String, byte[]> files) throws IOException {
+        try (OutputStream stream = Files.newOutputStream(file); TarArchiveOutputStream out = new TarArchiveOutputStream(stream)) {
+            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Map.Entry<String, byte[]> entry : files.entrySet()) {
+                TarArchiveEntry tarEntry = new TarArchiveEntry(entry.getKey(), true);
+                tarEntry.setSize(entry.getValue().length);
+                out.putArchiveEntry(tarEntry);
+                out.write(entry.getValue());
+                out.closeArchiveEntry();
+            }
+        }
+        return file;
+    }
+}
