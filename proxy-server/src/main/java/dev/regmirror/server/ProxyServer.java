@@ -46,25 +46,26 @@ public final class ProxyServer implements AutoCloseable {
                 ? new EpollEventLoopGroup(settings.eventLoopThreads())
                 : new NioEventLoopGroup(settings.eventLoopThreads());
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        Channel channel = null;
+        Channel adminChannel = null;
         try {
-            channel = bind(new ServerBootstrap()
+            // The admin API first: once the registry port answers, so does the admin API.
+            adminChannel = bind(new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(channelType)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(components.adminChannelInitializer()),
+                    admin.host(), admin.port(), "admin API (regmirror.admin.host/port)");
+            Channel channel = bind(new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(components.channelInitializer()),
                     settings.host(), settings.port(), "registry API (regmirror.server.host/port)");
-            Channel adminChannel = bind(new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(channelType)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(components.adminChannelInitializer()),
-                    admin.host(), admin.port(), "admin API (regmirror.admin.host/port)");
             return new ProxyServer(boss, workers, channel, adminChannel, components);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            if (channel != null) {
-                channel.close().awaitUninterruptibly();
+            if (adminChannel != null) {
+                adminChannel.close().awaitUninterruptibly();
             }
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
