@@ -28,17 +28,7 @@ class AdminCliIT {
     Path work;
 
     private Path config(int port, int adminPort, String upstream, String adminLines) throws Exception {
-        Path config = work.resolve("application.conf");
-        Files.writeString(config, """
-                regmirror.server.host = "127.0.0.1"
-                regmirror.server.port = %d
-                regmirror.admin.port = %d
-                regmirror.cache.directory = "cache"
-                regmirror.upstreams.dockerhub.url = "%s"
-                regmirror.upstreams.dockerhub.token-realm = ""
-                %s
-                """.formatted(port, adminPort, upstream, adminLines));
-        return config;
+        return RegmirrorProcess.config(work, "application", port, adminPort, "cache", upstream, adminLines);
     }
 
     @Test

@@ -33,16 +33,7 @@ class ExportImportCliIT {
     Path work;
 
     private Path config(String dir, int port, int adminPort, String upstream) throws Exception {
-        Path config = work.resolve(dir + ".conf");
-        Files.writeString(config, """
-                regmirror.server.host = "127.0.0.1"
-                regmirror.server.port = %d
-                regmirror.admin.port = %d
-                regmirror.cache.directory = "%s"
-                regmirror.upstreams.dockerhub.url = "%s"
-                regmirror.upstreams.dockerhub.token-realm = ""
-                """.formatted(port, adminPort, dir, upstream));
-        return config;
+        return RegmirrorProcess.config(work, dir, port, adminPort, dir, upstream);
     }
 
     @Test

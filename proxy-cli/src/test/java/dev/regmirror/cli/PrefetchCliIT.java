@@ -10,7 +10,6 @@ import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestImages;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -36,16 +35,8 @@ class PrefetchCliIT {
             int port = RegmirrorProcess.freePort();
             int adminPort = RegmirrorProcess.freePort();
             String server = "http://127.0.0.1:" + adminPort;
-            Path config = work.resolve("application.conf");
-            Files.writeString(config, """
-                    regmirror.server.host = "127.0.0.1"
-                    regmirror.server.port = %d
-                    regmirror.admin.port = %d
-                    regmirror.admin.token = "s3cret"
-                    regmirror.cache.directory = "cache"
-                    regmirror.upstreams.dockerhub.url = "%s"
-                    regmirror.upstreams.dockerhub.token-realm = ""
-                    """.formatted(port, adminPort, upstream.url()));
+            Path config = RegmirrorProcess.config(work, "application", port, adminPort, "cache",
+                    upstream.url().toString(), "regmirror.admin.token = \"s3cret\"");
             try (RegmirrorProcess mirror = RegmirrorProcess.serve(work, config, port, List.of())) {
                 RegmirrorProcess.Finished waited = cli("prefetch", "app:1.0", "--wait", "--server", server,
                         "--token", "s3cret");

@@ -44,16 +44,8 @@ class PurgeCliIT {
             int port = RegmirrorProcess.freePort();
             int adminPort = RegmirrorProcess.freePort();
             String server = "http://127.0.0.1:" + adminPort;
-            Path config = work.resolve("application.conf");
-            Files.writeString(config, """
-                    regmirror.server.host = "127.0.0.1"
-                    regmirror.server.port = %d
-                    regmirror.admin.port = %d
-                    regmirror.admin.token = "s3cret"
-                    regmirror.cache.directory = "cache"
-                    regmirror.upstreams.dockerhub.url = "%s"
-                    regmirror.upstreams.dockerhub.token-realm = ""
-                    """.formatted(port, adminPort, upstream.url()));
+            Path config = RegmirrorProcess.config(work, "application", port, adminPort, "cache",
+                    upstream.url().toString(), "regmirror.admin.token = \"s3cret\"");
             try (RegmirrorProcess mirror = RegmirrorProcess.serve(work, config, port, List.of())) {
                 skopeo.copyToDir("docker://127.0.0.1:" + port + "/app:1.0", work.resolve("pulled-app"));
                 skopeo.copyToDir("docker://127.0.0.1:" + port + "/team/web:2.0", work.resolve("pulled-web"));

@@ -35,6 +35,26 @@ final class RegmirrorProcess implements AutoCloseable {
         return jar;
     }
 
+    /**
+     * Writes {@code <workDir>/<name>.conf}: the registry API on 127.0.0.1:{@code port}, the admin API
+     * on {@code adminPort} (0: any), the cache in {@code <workDir>/<cacheDir>}, docker.io served by
+     * {@code upstream} without token auth, then {@code extraLines}.
+     */
+    static Path config(Path workDir, String name, int port, int adminPort, String cacheDir, String upstream,
+                       String... extraLines) throws IOException {
+        Path config = workDir.resolve(name + ".conf");
+        Files.writeString(config, """
+                regmirror.server.host = "127.0.0.1"
+                regmirror.server.port = %d
+                regmirror.admin.port = %d
+                regmirror.cache.directory = "%s"
+                regmirror.upstreams.dockerhub.url = "%s"
+                regmirror.upstreams.dockerhub.token-realm = ""
+                %s
+                """.formatted(port, adminPort, cacheDir, upstream, String.join("\n", extraLines)));
+        return config;
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

@@ -28,16 +28,7 @@ class ServeIT {
     Path work;
 
     private Path config(int port, String upstream) throws Exception {
-        Path config = work.resolve("application.conf");
-        Files.writeString(config, """
-                regmirror.server.host = "127.0.0.1"
-                regmirror.server.port = %d
-                regmirror.admin.port = 0
-                regmirror.cache.directory = "cache"
-                regmirror.upstreams.dockerhub.url = "%s"
-                regmirror.upstreams.dockerhub.token-realm = ""
-                """.formatted(port, upstream));
-        return config;
+        return RegmirrorProcess.config(work, "application", port, 0, "cache", upstream);
     }
 
     @Test
