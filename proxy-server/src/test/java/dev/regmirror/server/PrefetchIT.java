@@ -185,7 +185,7 @@ class PrefetchIT {
         assertError(post("[\"alpine\"]"), 400, "BODY_INVALID");
         assertError(post("{}"), 400, "NAME_INVALID");
         assertError(post("{\"image\":\"Upper/Case\"}"), 400, "NAME_INVALID");
-        assertError(post("{\"image\":\"alpine:bad!tag\"}"), 400, "DIGEST_INVALID");
+        assertError(post("{\"image\":\"alpine:bad!tag\"}"), 400, "TAG_INVALID");
         assertError(post("{\"image\":\"alpine\",\"platforms\":\"linux/amd64\"}"), 400, "BODY_INVALID");
         assertError(post("{\"image\":\"alpine\",\"platforms\":[\"linux\"]}"), 400, "PLATFORM_INVALID");
         assertError(post("{\"image\":\"unknown.example/org/app:1\"}"), 404, "NAME_UNKNOWN");

@@ -21,7 +21,7 @@ public record ImageReference(String name, Reference reference) {
         }
     }
 
-    /** Parses {@code name[:tag][@digest]}; a bad tag or digest is DIGEST_INVALID, no name NAME_INVALID. */
+    /** Parses {@code name[:tag][@digest]}; a bad tag is TAG_INVALID, a bad digest DIGEST_INVALID, no name NAME_INVALID. */
     public static ImageReference parse(String image) {
         if (image == null || image.isBlank()) {
             throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "no image named");
@@ -41,7 +41,7 @@ public record ImageReference(String name, Reference reference) {
             name = rest.substring(0, colon);
             String value = rest.substring(colon + 1);
             if (!Tag.isValid(value)) {
-                throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID,
+                throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID,
                         "invalid tag \"" + Printable.of(value) + "\" in \"" + Printable.of(image) + "\"");
             }
             tag = new Tag(value);

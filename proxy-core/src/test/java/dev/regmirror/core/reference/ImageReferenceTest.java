@@ -35,7 +35,7 @@ class ImageReferenceTest {
     void badInputIsAClearRegistryError() {
         assertEquals(RegistryErrorCode.NAME_INVALID, code(""));
         assertEquals(RegistryErrorCode.NAME_INVALID, code(":1.0"));
-        assertEquals(RegistryErrorCode.DIGEST_INVALID, code("alpine:bad!tag"));
+        assertEquals(RegistryErrorCode.TAG_INVALID, code("alpine:bad!tag"));
         assertEquals(RegistryErrorCode.DIGEST_INVALID, code("alpine@sha256:short"));
     }
 
