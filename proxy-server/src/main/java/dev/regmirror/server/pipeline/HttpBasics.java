@@ -11,8 +11,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The front of every regmirror listener's pipeline: HTTP codec, keep-alive, a small request
- * aggregator (requests have no bodies worth streaming), closing idle connections, the access log.
+ * The front of every regmirror listener's pipeline: HTTP codec, keep-alive, the access log, a small
+ * request aggregator (requests have no bodies worth streaming), closing idle connections.
  */
 public final class HttpBasics {
 
@@ -25,6 +25,9 @@ public final class HttpBasics {
     public static void addTo(ChannelPipeline pipeline, Duration idleTimeout) {
         pipeline.addLast("codec", new HttpServerCodec());
         pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        // Before the aggregator, so requests handled ahead of it (a streamed import) and answers the
+        // aggregator gives itself (413) are logged too.
+        pipeline.addLast("access-log", new AccessLogHandler());
         pipeline.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
         pipeline.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS) {
             @Override
@@ -32,6 +35,5 @@ public final class HttpBasics {
                 ctx.close();
             }
         });
-        pipeline.addLast("access-log", new AccessLogHandler());
     }
 }
