@@ -1,5 +1,6 @@
 package dev.regmirror.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** The built regmirror jar running in its own JVM, started the way the README starts it. */
 final class RegmirrorProcess implements AutoCloseable {
@@ -72,6 +74,32 @@ final class RegmirrorProcess implements AutoCloseable {
         return new Finished(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
     }
 
+    /**
+     * Runs {@code regmirror <args>} as {@link #run} does, but on a pseudo-terminal made by util-linux
+     * {@code script}, so that {@code System.console()} is there, as when a user types the command; the
+     * output is what the terminal received ({@code \r\n} line ends).
+     */
+    static Finished runOnTerminal(Path workDir, String... args) throws IOException, InterruptedException {
+        String command = String.join(" ", command(List.of(), args).stream()
+                .map(word -> "'" + word.replace("'", "'\\''") + "'").toList());
+        Path out = Files.createTempFile(workDir, "regmirror-", ".log");
+        ProcessBuilder builder = new ProcessBuilder("script", "-qfec", command, "/dev/null").directory(workDir.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        cleanEnvironment(builder);
+        Process process = builder.start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("regmirror did not exit: " + Files.readString(out));
+        }
+        return new Finished(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    }
+
+    /** Whether util-linux {@code script}, which {@link #runOnTerminal} needs, is on the PATH. */
+    static boolean scriptAvailable() {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, "script")));
+    }
+
     /** Starts {@code regmirror serve --config <config>} and waits until {@code /v2/} answers on the port. */
     static RegmirrorProcess serve(Path workDir, Path config, int port, List<String> jvmArgs)
             throws IOException, InterruptedException {
@@ -100,16 +128,24 @@ final class RegmirrorProcess implements AutoCloseable {
     }
 
     private static ProcessBuilder builder(Path workDir, Path out, List<String> jvmArgs, String... args) {
+        ProcessBuilder builder = new ProcessBuilder(command(jvmArgs, args)).directory(workDir.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        cleanEnvironment(builder);
+        return builder;
+    }
+
+    private static void cleanEnvironment(ProcessBuilder builder) {
+        builder.environment().keySet().removeIf(name -> name.startsWith("REGMIRROR_") || name.startsWith("CONFIG_FORCE_"));
+    }
+
+    private static List<String> command(List<String> jvmArgs, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.add("-jar");
         command.add(jar().toAbsolutePath().toString());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectErrorStream(true).redirectOutput(out.toFile());
-        builder.environment().keySet().removeIf(name -> name.startsWith("REGMIRROR_") || name.startsWith("CONFIG_FORCE_"));
-        return builder;
+        return command;
     }
 
     URI uri(String path) {
