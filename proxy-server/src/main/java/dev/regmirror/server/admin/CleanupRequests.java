@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * Decodes {@code DELETE /admin/cache} into {@link AdminRequest.Purge} and {@code POST /admin/prune}
  * into {@link AdminRequest.Prune}: another method is 405 UNSUPPORTED (with the right
- * {@code Allow}), a {@code dryRun} other than {@code true} or {@code false} 400 NAME_INVALID.
+ * {@code Allow}), a {@code dryRun} other than one {@code true} or {@code false} 400 NAME_INVALID.
  */
 final class CleanupRequests {
 
@@ -33,11 +33,11 @@ final class CleanupRequests {
 
     private static boolean dryRun(Map<String, List<String>> query) {
         List<String> values = query.getOrDefault("dryRun", List.of());
-        if (values.isEmpty() || values.get(0).equals("false")) {
+        if (values.isEmpty()) {
             return false;
         }
-        if (values.size() == 1 && values.get(0).equals("true")) {
-            return true;
+        if (values.size() == 1 && (values.get(0).equals("true") || values.get(0).equals("false"))) {
+            return values.get(0).equals("true");
         }
         throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "dryRun must be true or false, not \""
                 + Printable.of(String.join(",", values)) + "\"");

@@ -13,6 +13,7 @@ import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
+import io.netty.handler.codec.http.HttpMethod;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.net.URI;
 import java.time.Duration;
@@ -185,6 +186,21 @@ class RemovalPlanTest {
         assertEquals(RegistryErrorCode.DIGEST_INVALID, code(() -> parse(router, "image", "app@sha256:xyz")));
         assertEquals(RegistryErrorCode.NAME_UNKNOWN, code(() -> parse(router, "image", "quay.io/org/app:1")));
         assertEquals(RegistryErrorCode.NAME_UNKNOWN, code(() -> parse(router, "upstream", "quay.io")));
+    }
+
+    @Test
+    void dryRunIsOneTrueOrFalse() {
+        UpstreamRouter router = router();
+        Map<String, List<String>> all = Map.of("all", List.of("true"));
+        assertEquals(false, ((AdminRequest.Purge) CleanupRequests.decode("/admin/cache", HttpMethod.DELETE, true, all,
+                router)).dryRun());
+        assertEquals(true, ((AdminRequest.Prune) CleanupRequests.decode("/admin/prune", HttpMethod.POST, true,
+                Map.of("dryRun", List.of("true")), router)).dryRun());
+        for (List<String> values : List.of(List.of("yes"), List.of("false", "true"), List.of("true", "false"))) {
+            Map<String, List<String>> query = Map.of("all", List.of("true"), "dryRun", values);
+            assertEquals(RegistryErrorCode.NAME_INVALID, code(() -> CleanupRequests.decode("/admin/cache",
+                    HttpMethod.DELETE, true, query, router)), "dryRun=" + values);
+        }
     }
 
     private static PurgeSelection parse(UpstreamRouter router, String name, String value) {
