@@ -44,6 +44,12 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     private final FileLock lock;
     private CacheIndex index;
     private final AtomicLong evictions = new AtomicLong();
+    /**
+     * Held while a blob's file and its index entry change together (commit, delete, eviction), so
+     * a delete racing a commit of the same digest cannot leave an entry without its file or a file
+     * without its entry. Held only for a rename or an unlink.
+     */
+    private final Object files = new Object();
 
     private FileBlobStore(Path root, FileLock lock) {
         this.root = root;
@@ -179,13 +185,15 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     StoredBlob commitIngest(Path ingestFile, Digest digest, long size) throws IOException {
         Path target = pathOf(digest);
         Files.createDirectories(target.getParent());
-        try {
-            Files.move(ingestFile, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("the cache directory " + root + " does not support atomic rename", e);
+        synchronized (files) {
+            try {
+                Files.move(ingestFile, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the cache directory " + root + " does not support atomic rename", e);
+            }
+            index.add(digest, size);
         }
         syncDirectory(target.getParent());
-        index.add(digest, size);
         evict();
         return new StoredBlob(digest, target, size);
     }
@@ -198,22 +206,28 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      */
     public Optional<Long> delete(Digest digest) throws IOException {
         Path path = pathOf(digest);
-        long size;
-        try {
-            size = Files.size(path);
-        } catch (NoSuchFileException e) {
+        synchronized (files) {
+            long size;
+            try {
+                size = Files.size(path);
+            } catch (NoSuchFileException e) {
+                index.remove(digest);
+                return Optional.empty();
+            }
             index.remove(digest);
-            return Optional.empty();
+            return Files.deleteIfExists(path) ? Optional.of(size) : Optional.empty();
         }
-        index.remove(digest);
-        return Files.deleteIfExists(path) ? Optional.of(size) : Optional.empty();
     }
 
     /** Deletes what the index picks past the cap. */
     private void evict() {
         for (CacheIndex.Entry entry : index.evictOverCap()) {
             try {
-                Files.deleteIfExists(pathOf(entry.digest()));
+                synchronized (files) {
+                    if (!index.contains(entry.digest())) {
+                        Files.deleteIfExists(pathOf(entry.digest()));
+                    }
+                }
                 evictions.incrementAndGet();
                 LOG.debug("evicted {} ({} bytes)", entry.digest().shortForm(), entry.size());
             } catch (IOException e) {
