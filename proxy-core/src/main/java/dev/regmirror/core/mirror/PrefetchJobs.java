@@ -1,5 +1,7 @@
 package dev.regmirror.core.mirror;
 
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.manifest.PlatformFilter;
 import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Reference;
@@ -73,13 +75,18 @@ public final class PrefetchJobs {
      * Queues a prefetch of the image, routed as a client's pull of it would be.
      *
      * @throws dev.regmirror.core.error.InvalidRequestException NAME_INVALID or DIGEST_INVALID for a bad
-     *         image, NAME_UNKNOWN for a registry no upstream is configured for
+     *         image, NAME_UNKNOWN for a registry no upstream is configured for, TOOMANYREQUESTS (429)
+     *         when as many jobs as are kept already wait queued
      */
     public PrefetchJob.Status submit(ImageReference image, PlatformFilter platforms) {
         Route route = router.route(image.name());
         PrefetchJob job;
         boolean start;
         synchronized (jobs) {
+            if (running >= maxRunning && waiting.size() >= maxKept) {
+                throw new InvalidRequestException(RegistryErrorCode.TOOMANYREQUESTS, waiting.size()
+                        + " prefetch jobs are already queued; submit more when some have finished");
+            }
             String id = ids.get();
             while (jobs.containsKey(id)) {
                 id = ids.get();

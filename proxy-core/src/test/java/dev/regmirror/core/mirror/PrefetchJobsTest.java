@@ -130,6 +130,20 @@ class PrefetchJobsTest {
     }
 
     @Test
+    void theQueueIsBoundedByHowManyJobsAreKept() {
+        PrefetchJobs jobs = jobs(1, 2);
+        jobs.submit(ImageReference.parse("a"), PlatformFilter.ALL);
+        jobs.submit(ImageReference.parse("b"), PlatformFilter.ALL);
+        jobs.submit(ImageReference.parse("c"), PlatformFilter.ALL);
+        InvalidRequestException full = assertThrows(InvalidRequestException.class,
+                () -> jobs.submit(ImageReference.parse("d"), PlatformFilter.ALL));
+        assertEquals(RegistryErrorCode.TOOMANYREQUESTS, full.code());
+        assertEquals(3, jobs.list().size(), "the refused job was not kept");
+        pulls.get(0).complete(null);
+        jobs.submit(ImageReference.parse("d"), PlatformFilter.ALL);
+    }
+
+    @Test
     void anIdInUseIsNeverHandedOutTwice() {
         AtomicInteger calls = new AtomicInteger();
         PrefetchJobs jobs = new PrefetchJobs(router, (route, reference, platforms, progress) -> new CompletableFuture<>(),
