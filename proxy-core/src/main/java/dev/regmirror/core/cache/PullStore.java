@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * How often each cached tag was pulled through regmirror and when last: counted in memory on
  * every answered manifest request by tag (lock-free, callable from an event loop), kept across
  * restarts in {@code pulls.json} under the cache directory, which {@link #flush} rewrites
- * atomically when something changed. Counts since the last flush are lost in a crash.
+ * atomically when something changed. Counts since the last flush are lost in a crash. At most
+ * {@value #MAX_TAGS} tags are kept: a flush forgets the least recently pulled beyond that.
  */
 public final class PullStore {
 
@@ -35,6 +36,8 @@ public final class PullStore {
     /** The file's entries: {@code <registry>/<name>:<tag>} to its pulls. */
     private record Entry(long count, long lastEpochMillis) {
     }
+
+    static final int MAX_TAGS = 100_000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -92,6 +95,7 @@ public final class PullStore {
         if (!dirty.getAndSet(false)) {
             return;
         }
+        forgetBeyond(MAX_TAGS);
         Map<String, Entry> snapshot = new TreeMap<>();
         pulls.forEach((key, value) -> snapshot.put(key, new Entry(value.count(), value.last().toEpochMilli())));
         Path temp = scratch.resolve("pulls-" + UUID.randomUUID());
@@ -106,6 +110,16 @@ public final class PullStore {
             Files.deleteIfExists(temp);
             throw e;
         }
+    }
+
+    /** Forgets the least recently pulled tags beyond {@code max}. */
+    void forgetBeyond(int max) {
+        int excess = pulls.size() - max;
+        if (excess <= 0) {
+            return;
+        }
+        pulls.entrySet().stream().sorted(Map.Entry.comparingByValue(java.util.Comparator.comparing(Pulls::last)))
+                .limit(excess).map(Map.Entry::getKey).toList().forEach(pulls::remove);
     }
 
     private static String key(Route route, Tag tag) {

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Route;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Optional;
@@ -50,6 +52,23 @@ class PullStoreTest {
         try (var leftovers = Files.list(dir.resolve("ingest"))) {
             assertEquals(0, leftovers.count(), "no scratch file left behind");
         }
+    }
+
+    @Test
+    void theLeastRecentlyPulledGoBeyondTheLimit() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+        PullStore store = PullStore.open(dir, clock);
+        for (int i = 0; i < 5; i++) {
+            store.record(APP, new Tag("v" + i));
+            clock.advance(Duration.ofMinutes(1));
+        }
+        store.record(APP, new Tag("v0"));
+        store.forgetBeyond(3);
+        assertTrue(store.get(APP, new Tag("v0")).isPresent(), "pulled last");
+        assertTrue(store.get(APP, new Tag("v1")).isEmpty());
+        assertTrue(store.get(APP, new Tag("v2")).isEmpty());
+        assertTrue(store.get(APP, new Tag("v3")).isPresent());
+        assertTrue(store.get(APP, new Tag("v4")).isPresent());
     }
 
     @Test

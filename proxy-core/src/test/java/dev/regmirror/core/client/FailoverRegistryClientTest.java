@@ -31,6 +31,7 @@ import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Endpoint;
 import java.util.List;
 import java.util.Optional;

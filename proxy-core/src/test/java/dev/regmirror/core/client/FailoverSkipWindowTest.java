@@ -19,6 +19,7 @@ import ch.qos.logback.classic.Logger;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.UpstreamErrorException;
+import dev.regmirror.core.testing.MutableClock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

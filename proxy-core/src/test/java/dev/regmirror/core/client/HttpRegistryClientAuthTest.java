@@ -27,6 +27,7 @@ import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.testing.MutableClock;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;

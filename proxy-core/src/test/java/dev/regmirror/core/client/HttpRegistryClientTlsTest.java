@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.nio.file.Files;

@@ -10,6 +10,7 @@ import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.manifest.PlatformFilter;
 import dev.regmirror.core.reference.ImageReference;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.UpstreamRouter;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /** Job bookkeeping: routing, queueing behind the running limit, states and times, failures, the bound. */
 class PrefetchJobsTest {
 
-    private final PullThroughManifestsTest.MovableClock clock = new PullThroughManifestsTest.MovableClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
     private final List<CompletableFuture<PulledImage>> pulls = new ArrayList<>();
     private final List<String> pulled = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();

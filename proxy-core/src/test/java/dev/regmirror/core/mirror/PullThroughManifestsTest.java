@@ -19,6 +19,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -51,34 +52,10 @@ class PullThroughManifestsTest {
     @TempDir
     Path dir;
 
-    private final MovableClock clock = new MovableClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
     private final ScriptedUpstream upstream = new ScriptedUpstream();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private PullThroughManifests manifests;
-
-    /** A clock the test moves by hand. */
-    static final class MovableClock extends Clock {
-        private Instant now = Instant.parse("2026-11-22T12:00:00Z");
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
 
     /** An upstream whose answers the test scripts, counting what it is asked. */
     static final class ScriptedUpstream extends UnscriptedRegistryClient {

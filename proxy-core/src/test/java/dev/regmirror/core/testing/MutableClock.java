@@ -1,4 +1,4 @@
-package dev.regmirror.core.client;
+package dev.regmirror.core.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,11 +7,19 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock that moves only when a test moves it. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
 
-    private volatile Instant now = Instant.parse("2024-05-01T10:00:00Z");
+    private volatile Instant now;
 
-    void advance(Duration duration) {
+    public MutableClock() {
+        this(Instant.parse("2024-05-01T10:00:00Z"));
+    }
+
+    public MutableClock(Instant start) {
+        this.now = start;
+    }
+
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 
