@@ -3,6 +3,7 @@ package dev.regmirror.server.http;
 import dev.regmirror.core.mirror.BlobSource;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,19 +45,19 @@ public final class BlobResponder {
      * Sends the headers for the blob, then its body: all of it when {@code part} is empty, else
      * that part, which the caller has checked lies within a cached or filling blob of known size.
      */
-    public void send(ChannelHandlerContext ctx, String upstream, Digest digest, BlobSource source,
+    public void send(ChannelHandlerContext ctx, Route route, Digest digest, BlobSource source,
                      Optional<ContentRange> part, boolean keepAlive) {
         ctx.write(headers(digest, source.size(), part, keepAlive));
         long start = part.map(ContentRange::first).orElse(0L);
         if (source instanceof BlobSource.Cached cached) {
             long count = part.map(ContentRange::length).orElse(cached.size());
-            Counter fromCache = served(upstream, "cache");
+            Counter fromCache = served(route.registry(), "cache");
             PinnedFileRegion region = new PinnedFileRegion(cached.blob(), start, count);
             ctx.write(region).addListener(written -> fromCache.increment(written.isSuccess() ? count : region.transferred()));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
-        Counter fromUpstream = served(upstream, "upstream");
+        Counter fromUpstream = served(route.registry(), "upstream");
         if (source instanceof BlobSource.Direct direct) {
             ctx.flush();
             direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), fromUpstream::increment));

@@ -71,7 +71,7 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
                 errors.send(ctx, request.method(), request.keepAlive(), e);
                 return;
             }
-            responder.send(ctx, request.route().registry(), request.digest(), source, part, request.keepAlive());
+            responder.send(ctx, request.route(), request.digest(), source, part, request.keepAlive());
         }));
     }
 
