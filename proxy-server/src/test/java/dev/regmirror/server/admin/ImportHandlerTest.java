@@ -32,7 +32,7 @@ class ImportHandlerTest {
         Runnable never = () -> {
             throw new AssertionError("no disk work for a request that is not imported");
         };
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, errors), null, task -> never.run(),
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, errors), null, task -> never.run(), task -> never.run(),
                 Path.of("unused"), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
