@@ -257,10 +257,11 @@ class ImportIT {
 
     /**
      * With a single disk thread, a pull's disk work is still served while an import is being
-     * processed: the import runs on the maintenance executor, not on the shared disk threads.
+     * processed: the import runs on the maintenance executor, not on the shared disk threads. A purge
+     * sent meanwhile runs on that executor too, so it is answered only after the import.
      */
     @Test
-    void aPullIsServedWhileAnImportIsProcessed() throws Exception {
+    void whileAnImportIsProcessedPullsAreServedAndPurgesWait() throws Exception {
         BuiltImage small = TestImages.singleArch(work.resolve("small"), "1.0", 1, 10_000, 66);
         Path smallTar = work.resolve("small.tar");
         skopeo.copy(small.source(), "docker-archive:" + smallTar + ":small:1.0");
@@ -281,6 +282,11 @@ class ImportIT {
             }
             assertEquals(200, mirror.get(config).statusCode());
             assertTrue(!importing.isDone(), "the pull was answered while the import was still running");
+            HttpResponse<byte[]> purge = mirror.http().send(HttpRequest.newBuilder(
+                    mirror.adminUri("/admin/cache?image=small:1.0&dryRun=true")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, purge.statusCode(), new String(purge.body(), StandardCharsets.UTF_8));
+            assertTrue(importing.isDone(), "the purge waited for the import");
             assertEquals(200, importing.get().statusCode());
         }
     }
