@@ -286,7 +286,9 @@ class ImportIT {
                     mirror.adminUri("/admin/cache?image=small:1.0&dryRun=true")).DELETE().build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, purge.statusCode(), new String(purge.body(), StandardCharsets.UTF_8));
-            assertTrue(importing.isDone(), "the purge waited for the import");
+            // The import's own answer may still be on its way; what it wrote is there before the purge ran.
+            assertEquals(200, mirror.get("/v2/library/big/manifests/1.0", "Accept",
+                    "application/vnd.docker.distribution.manifest.v2+json").statusCode(), "the purge waited for the import");
             assertEquals(200, importing.get().statusCode());
         }
     }
