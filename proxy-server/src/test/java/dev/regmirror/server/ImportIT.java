@@ -265,7 +265,7 @@ class ImportIT {
         BuiltImage small = TestImages.singleArch(work.resolve("small"), "1.0", 1, 10_000, 66);
         Path smallTar = work.resolve("small.tar");
         skopeo.copy(small.source(), "docker-archive:" + smallTar + ":small:1.0");
-        BuiltImage big = TestImages.singleArch(work.resolve("big"), "1.0", 8, 4_000_000, 67);
+        BuiltImage big = TestImages.singleArch(work.resolve("big"), "1.0", 16, 4_000_000, 67);
         Path bigTar = work.resolve("big.tar");
         skopeo.copy(big.source(), "docker-archive:" + bigTar + ":big:1.0");
         Path cache = work.resolve("cache-busy");
