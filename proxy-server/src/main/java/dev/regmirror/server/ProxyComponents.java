@@ -83,6 +83,11 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_KEPT = 1000;
 
     private final ExecutorService diskExecutor;
+    /**
+     * Cache maintenance: purges, prunes and the processing of imports, one at a time, so a prune
+     * never sees an import half-done and admin work never holds the disk threads pulls need.
+     */
+    private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
     private final ScheduledExecutorService scheduler;
     private final ProxyChannelInitializer channelInitializer;
@@ -98,6 +103,8 @@ public final class ProxyComponents implements AutoCloseable {
         // offers without locking.
         this.diskExecutor = new ThreadPoolExecutor(server.diskThreads(), server.diskThreads(), 0, TimeUnit.MILLISECONDS,
                 new LinkedTransferQueue<>(), named("regmirror-disk"));
+        this.maintenanceExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
+                named("regmirror-maintenance"));
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
@@ -155,10 +162,11 @@ public final class ProxyComponents implements AutoCloseable {
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
-                new PurgeHandler(cleaner, diskExecutor, mapper, errors),
-                new PruneHandler(cleaner, diskExecutor, mapper, errors),
+                new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
+                new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
-                        diskExecutor, blobStore.root().resolve("ingest"), server.idleTimeout(), mapper, errors));
+                        blobStore.index(), diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
+                        server.idleTimeout(), mapper, errors));
     }
 
     public AdminChannelInitializer adminChannelInitializer() {
@@ -181,8 +189,10 @@ public final class ProxyComponents implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
+        maintenanceExecutor.shutdown();
         diskExecutor.shutdown();
         try {
+            maintenanceExecutor.awaitTermination(5, TimeUnit.SECONDS);
             diskExecutor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -181,6 +181,9 @@ class ImportIT {
             HttpResponse<byte[]> get = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/import")).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(405, get.statusCode());
+            assertEquals("POST", get.headers().firstValue("Allow").orElse(null));
+            assertRefused(mirror, Files.write(work.resolve("empty.body"), new byte[0]), 400, "BODY_INVALID",
+                    "the request has no body");
         }
         try (Stream<Path> files = Files.walk(cache)) {
             List<Path> left = files.filter(Files::isRegularFile)
@@ -196,6 +199,124 @@ class ImportIT {
             HttpResponse<byte[]> refused = post(mirror, tar(work.resolve("empty.tar"), Map.of("a", new byte[100_000])));
             assertEquals(401, refused.statusCode());
             assertEquals("UNAUTHORIZED", JSON.readTree(refused.body()).path("errors").path(0).path("code").asText());
+        }
+    }
+
+    /** An archive whose images alone exceed cache.max-size would lose layers to eviction: it is refused up front. */
+    @Test
+    void anArchiveLargerThanTheCacheCapIsRefused() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("capped"), "1.0", 2, 40_000, 64);
+        Path tar = work.resolve("capped.tar");
+        skopeo.copy(image.source(), "docker-archive:" + tar + ":app:1.0");
+        Path cache = work.resolve("cache-capped");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache,
+                Map.of("regmirror.cache.max-size", 60_000))) {
+            assertRefused(mirror, tar, 400, "BODY_INVALID", "cache.max-size is 60000 bytes");
+            assertEquals(404, mirror.get("/v2/library/app/manifests/1.0").statusCode());
+        }
+        try (Stream<Path> files = Files.walk(cache.resolve("blobs"))) {
+            assertEquals(List.of(), files.filter(Files::isRegularFile).toList(), "no blob was written");
+        }
+    }
+
+    /**
+     * Prunes sent over and over while a large import commits its blobs wait for it (imports, purges
+     * and prunes run one at a time), so none sees the new blobs before their manifest and tag: every
+     * layer of the imported image is served afterwards, with no upstream request.
+     */
+    @Test
+    void prunesDuringAnImportWaitAndTheImageKeepsItsLayers() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("raced"), "1.0", 6, 4_000_000, 65);
+        Path tar = work.resolve("raced.tar");
+        skopeo.copy(image.source(), "docker-archive:" + tar + ":raced:1.0");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-raced"), Map.of())) {
+            upstream.reset();
+            var importing = mirror.http().sendAsync(HttpRequest.newBuilder(mirror.adminUri("/admin/import"))
+                    .POST(HttpRequest.BodyPublishers.ofFile(tar)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            int prunes = 0;
+            while (!importing.isDone()) {
+                HttpResponse<byte[]> prune = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/prune"))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertEquals(200, prune.statusCode(), new String(prune.body(), StandardCharsets.UTF_8));
+                prunes++;
+            }
+            assertEquals(200, importing.get().statusCode(), new String(importing.get().body(), StandardCharsets.UTF_8));
+            assertTrue(prunes > 0);
+            HttpResponse<byte[]> manifest = mirror.get("/v2/library/raced/manifests/1.0",
+                    "Accept", "application/vnd.docker.distribution.manifest.v2+json");
+            assertEquals(200, manifest.statusCode());
+            JsonNode layers = JSON.readTree(manifest.body()).path("layers");
+            assertEquals(6, layers.size());
+            for (JsonNode layer : layers) {
+                HttpResponse<byte[]> blob = mirror.get("/v2/library/raced/blobs/" + layer.path("digest").asText());
+                assertEquals(200, blob.statusCode(), "layer " + layer.path("digest").asText() + " is cached");
+            }
+            assertEquals(List.of(), upstream.requests(), "nothing was asked upstream");
+        }
+    }
+
+    /**
+     * With a single disk thread, a pull's disk work is still served while an import is being
+     * processed: the import runs on the maintenance executor, not on the shared disk threads. A purge
+     * sent meanwhile runs on that executor too, so it is answered only after the import.
+     */
+    @Test
+    void whileAnImportIsProcessedPullsAreServedAndPurgesWait() throws Exception {
+        BuiltImage small = TestImages.singleArch(work.resolve("small"), "1.0", 1, 10_000, 66);
+        Path smallTar = work.resolve("small.tar");
+        skopeo.copy(small.source(), "docker-archive:" + smallTar + ":small:1.0");
+        BuiltImage big = TestImages.singleArch(work.resolve("big"), "1.0", 16, 4_000_000, 67);
+        Path bigTar = work.resolve("big.tar");
+        skopeo.copy(big.source(), "docker-archive:" + bigTar + ":big:1.0");
+        Path cache = work.resolve("cache-busy");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache,
+                Map.of("regmirror.server.disk-threads", 1))) {
+            assertEquals(200, post(mirror, smallTar).statusCode());
+            String config = "/v2/library/small/blobs/" + small.manifest().config().digest();
+            long before = blobFiles(cache);
+            var importing = mirror.http().sendAsync(HttpRequest.newBuilder(mirror.adminUri("/admin/import"))
+                    .POST(HttpRequest.BodyPublishers.ofFile(bigTar)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            while (blobFiles(cache) == before) { // the import has begun committing its blobs
+                assertTrue(!importing.isDone(), "the import ended before committing a blob");
+                Thread.sleep(2);
+            }
+            assertEquals(200, mirror.get(config).statusCode());
+            assertTrue(!importing.isDone(), "the pull was answered while the import was still running");
+            HttpResponse<byte[]> purge = mirror.http().send(HttpRequest.newBuilder(
+                    mirror.adminUri("/admin/cache?image=small:1.0&dryRun=true")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, purge.statusCode(), new String(purge.body(), StandardCharsets.UTF_8));
+            // The import's own answer may still be on its way; what it wrote is there before the purge ran.
+            assertEquals(200, mirror.get("/v2/library/big/manifests/1.0", "Accept",
+                    "application/vnd.docker.distribution.manifest.v2+json").statusCode(), "the purge waited for the import");
+            assertEquals(200, importing.get().statusCode());
+        }
+    }
+
+    /** A chunked body with a broken chunk size is not imported as whatever arrived before it. */
+    @Test
+    void aMalformedChunkedBodyIsRefusedAndNothingIsLeft() throws Exception {
+        Path cache = work.resolve("cache-chunked");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of());
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", mirror.adminPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /admin/import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz-not-a-size\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+            assertTrue(answer.contains("\"code\":\"BODY_INVALID\""), answer);
+        }
+        try (Stream<Path> files = Files.walk(cache)) {
+            List<Path> left = files.filter(Files::isRegularFile)
+                    .filter(file -> !cache.relativize(file).toString().equals(".lock")).toList();
+            assertEquals(List.of(), left, "nothing is left in the cache, not even in ingest/");
+        }
+    }
+
+    private static long blobFiles(Path cache) throws IOException {
+        try (Stream<Path> files = Files.walk(cache.resolve("blobs"))) {
+            return files.filter(Files::isRegularFile).count();
         }
     }
 

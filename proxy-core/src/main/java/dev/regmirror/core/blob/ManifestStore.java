@@ -48,6 +48,23 @@ public final class ManifestStore {
     /** Caches a manifest whose digest was already verified. */
     public void put(ManifestBytes manifest) throws IOException {
         blobs.put(manifest.digest(), manifest.bytes());
+        writeType(manifest);
+    }
+
+    /**
+     * Caches a manifest whose digest was already verified, keeping the media type of one already
+     * cached under that digest: an import does not relabel what a pull stored. A race with a
+     * concurrent {@link #put} of the same digest leaves one of the two complete type files.
+     */
+    public void add(ManifestBytes manifest) throws IOException {
+        blobs.put(manifest.digest(), manifest.bytes());
+        if (!Files.exists(typePath(manifest.digest()))) {
+            writeType(manifest);
+        }
+    }
+
+    /** Writes the media type beside the bytes: synced to a scratch file, then renamed into place. */
+    private void writeType(ManifestBytes manifest) throws IOException {
         Path target = typePath(manifest.digest());
         Files.createDirectories(target.getParent());
         Path temp = scratch.resolve("type-" + UUID.randomUUID());

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
+import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
@@ -41,7 +43,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * schema 2 manifest made from the config and layers. Everything is checked before anything is
  * written: names route to a configured upstream, every referenced blob is in the archive with its
  * digest. Then the blobs go through the store's ingest and commit, the manifests through the
- * {@link ManifestStore}, and the tags are recorded as resolved now. Disk I/O: call from the disk executor.
+ * {@link ManifestStore} (a manifest already cached keeps its media type), and the tags are recorded
+ * as resolved now. Every blob and manifest of the import is pinned in the {@link CacheIndex} from
+ * before the first commit until the tags are recorded, so eviction past the cap cannot take them
+ * meanwhile, and an import larger than the cap is refused up front. Disk I/O: call from the
+ * maintenance executor, which runs imports, purges and prunes one at a time, so a prune never sees
+ * the new blobs before their manifests and tags.
  */
 final class ArchiveImport {
 
@@ -63,9 +70,11 @@ final class ArchiveImport {
     private final RepositoryStore repositories;
     private final UpstreamRouter router;
     private final Clock clock;
+    private final CacheIndex index;
 
     ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                  UpstreamRouter router, Clock clock) {
+                  UpstreamRouter router, Clock clock, CacheIndex index) {
+        this.index = index;
         this.blobs = blobs;
         this.manifests = manifests;
         this.tags = tags;
@@ -80,21 +89,53 @@ final class ArchiveImport {
         Map<String, Digest> needed = new HashMap<>();
         List<Image> images = entries.named("index.json").isPresent()
                 ? fromIndex(entries, needed) : fromDockerManifest(entries, needed);
-        writeBlobs(file, needed);
-        List<Imported> imported = new ArrayList<>();
-        for (Image image : images) {
-            for (ManifestBytes child : image.children()) {
-                manifests.put(child);
+        Map<Digest, Long> content = content(entries, images, needed);
+        checkFits(content);
+        content.keySet().forEach(index::pin);
+        try {
+            writeBlobs(file, needed);
+            List<Imported> imported = new ArrayList<>();
+            for (Image image : images) {
+                for (ManifestBytes child : image.children()) {
+                    manifests.add(child);
+                }
+                manifests.add(image.top());
+                repositories.add(image.route());
+                if (image.tag().isPresent()) {
+                    tags.put(image.route(), image.tag().get(),
+                            new TagStore.Resolution(image.top().digest(), clock.instant()));
+                }
+                imported.add(new Imported(image.route().toString(), image.tag().map(Tag::value).orElse(null),
+                        image.top().digest(), image.bytes()));
             }
-            manifests.put(image.top());
-            repositories.add(image.route());
-            if (image.tag().isPresent()) {
-                tags.put(image.route(), image.tag().get(), new TagStore.Resolution(image.top().digest(), clock.instant()));
-            }
-            imported.add(new Imported(image.route().toString(), image.tag().map(Tag::value).orElse(null),
-                    image.top().digest(), image.bytes()));
+            return imported;
+        } finally {
+            content.keySet().forEach(index::unpin);
         }
-        return imported;
+    }
+
+    /** Every distinct blob and manifest the import puts in the cache, with its size. */
+    private static Map<Digest, Long> content(ArchiveEntries entries, List<Image> images, Map<String, Digest> needed) {
+        Map<Digest, Long> content = new LinkedHashMap<>();
+        needed.forEach((name, digest) -> content.put(digest, entries.named(name).orElseThrow().size()));
+        for (Image image : images) {
+            content.put(image.top().digest(), (long) image.top().size());
+            image.children().forEach(child -> content.put(child.digest(), (long) child.size()));
+        }
+        return content;
+    }
+
+    /**
+     * Refuses, as 400 BODY_INVALID, an import whose content alone exceeds {@code cache.max-size}:
+     * its blobs are pinned until its tags are recorded, and unpinned they would be evicted again.
+     */
+    private void checkFits(Map<Digest, Long> content) {
+        long total = content.values().stream().mapToLong(Long::longValue).sum();
+        if (index.maxBytes() > 0 && total > index.maxBytes()) {
+            throw new InvalidRequestException(RegistryErrorCode.BODY_INVALID, "the archive's images hold " + total
+                    + " bytes, more than the cache may hold (cache.max-size is " + index.maxBytes()
+                    + " bytes): raise regmirror.cache.max-size or import fewer images at once");
+        }
     }
 
     private List<Image> fromIndex(ArchiveEntries entries, Map<String, Digest> needed) {
@@ -211,7 +252,13 @@ final class ArchiveImport {
         if (entry.bytes() == null) {
             throw ArchiveEntries.bad("manifest " + digest + " is larger than " + ArchiveEntries.KEEP_LIMIT + " bytes");
         }
-        String mediaType = declaredType.isEmpty() ? Manifests.detectMediaType(entry.bytes()).orElse("") : declaredType;
+        Optional<String> detected = Manifests.detectMediaType(entry.bytes());
+        if (!declaredType.isEmpty() && !detected.equals(Optional.of(declaredType))) {
+            throw ArchiveEntries.bad("manifest " + digest + " is declared as \"" + Printable.of(declaredType)
+                    + "\" but its content is " + detected.map(type -> "\"" + Printable.of(type) + "\"")
+                    .orElse("not a manifest"));
+        }
+        String mediaType = detected.orElse("");
         if (!MediaTypes.isIndex(mediaType) && !MediaTypes.OCI_MANIFEST.equals(mediaType)
                 && !MediaTypes.DOCKER_MANIFEST.equals(mediaType)) {
             throw ArchiveEntries.bad("manifest " + digest + " is of type \"" + Printable.of(mediaType)

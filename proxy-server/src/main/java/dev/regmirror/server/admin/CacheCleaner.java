@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * and their pull counts),
  * the manifests' media types, the manifests' and blobs' files and index entries, and the emptied
  * repositories, in that order, so a crash half-way leaves only what a prune removes. Disk I/O:
- * call from the disk executor.
+ * call from the maintenance executor only. It is not synchronized itself: that single-thread
+ * executor runs purges, prunes and the processing of imports one at a time, which also keeps a
+ * prune from seeing an import's blobs before its manifests and tags.
  */
 public final class CacheCleaner {
 
@@ -45,7 +47,7 @@ public final class CacheCleaner {
      * Purges the selection, or with {@code dryRun} only says what would go. An image, digest or
      * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
      */
-    synchronized RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+    RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
         RemovalPlan plan = RemovalPlan.purge(snapshot(), selection).orElseThrow(() -> new InvalidRequestException(
                 selection instanceof PurgeSelection.Repository ? RegistryErrorCode.NAME_UNKNOWN
                         : RegistryErrorCode.MANIFEST_UNKNOWN, "nothing cached matches " + selection));
@@ -58,7 +60,7 @@ public final class CacheCleaner {
     }
 
     /** Removes manifests no tag reaches and blobs no remaining manifest references; {@code dryRun} only says which. */
-    synchronized RemovalPlan prune(boolean dryRun) throws IOException {
+    RemovalPlan prune(boolean dryRun) throws IOException {
         RemovalPlan plan = RemovalPlan.prune(snapshot());
         if (!dryRun) {
             apply(plan);

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.upstream.UpstreamRouter;
@@ -38,6 +40,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -49,8 +52,10 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /admin/import}: streams the body, an image archive, into a file in the cache's
  * {@code ingest/} area on the disk executor (reading from the socket again only once a chunk is
- * written), then has {@link ArchiveImport} put its images into the cache and answers what it
- * imported. It sits before the admin pipeline's small aggregator, so it checks the token itself.
+ * written), then has {@link ArchiveImport} put its images into the cache on the maintenance executor
+ * (one import, purge or prune at a time, never on a shared disk thread) and answers what it
+ * imported. A body the HTTP decoder could not read (a broken chunk) is 400 BODY_INVALID and its
+ * file is deleted. It sits before the admin pipeline's small aggregator, so it checks the token itself.
  * One per channel; the connection closes after the answer.
  */
 public final class ImportHandler extends ChannelInboundHandlerAdapter {
@@ -63,6 +68,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     private final AdminAuthHandler auth;
     private final ArchiveImport imports;
     private final Executor diskExecutor;
+    private final Executor maintenance;
     private final Path ingest;
     private final Duration idleTimeout;
     private final ObjectMapper mapper;
@@ -81,17 +87,19 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     /** A new handler per admin channel, all importing into these stores. */
     public static Supplier<ImportHandler> factory(AdminAuthHandler auth, BlobStore blobs, ManifestStore manifests,
                                                   TagStore tags, RepositoryStore repositories, UpstreamRouter router,
-                                                  Clock clock, Executor diskExecutor, Path ingest, Duration idleTimeout,
+                                                  Clock clock, CacheIndex index, Executor diskExecutor,
+                                                  Executor maintenance, Path ingest, Duration idleTimeout,
                                                   ObjectMapper mapper, ErrorResponder errors) {
-        ArchiveImport imports = new ArchiveImport(blobs, manifests, tags, repositories, router, clock);
-        return () -> new ImportHandler(auth, imports, diskExecutor, ingest, idleTimeout, mapper, errors);
+        ArchiveImport imports = new ArchiveImport(blobs, manifests, tags, repositories, router, clock, index);
+        return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, ingest, idleTimeout, mapper, errors);
     }
 
-    ImportHandler(AdminAuthHandler auth, ArchiveImport imports, Executor diskExecutor, Path ingest,
-                  Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
+    ImportHandler(AdminAuthHandler auth, ArchiveImport imports, Executor diskExecutor, Executor maintenance,
+                  Path ingest, Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
         this.auth = auth;
         this.imports = imports;
         this.diskExecutor = diskExecutor;
+        this.maintenance = maintenance;
         this.ingest = ingest;
         this.idleTimeout = idleTimeout;
         this.mapper = mapper;
@@ -127,7 +135,9 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             refusal = new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused);
         } else if (!HttpMethod.POST.equals(method)) {
             refusal = new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + PATH
-                    + " is not supported; POST an image archive to it");
+                    + " is not supported; POST an image archive to it", null, Map.of("Allow", "POST"));
+        } else if (request.decoderResult().isFailure()) {
+            refusal = malformed(request.decoderResult().cause());
         }
         if (refusal != null) {
             state = State.DISCARDING;
@@ -165,6 +175,18 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            state = State.DISCARDING;
+            if (ctx.pipeline().get("import-idle") != null) {
+                ctx.pipeline().remove("import-idle");
+            }
+            InvalidRequestException failure = malformed(content.decoderResult().cause());
+            writes.thenRunAsync(this::discardFile, diskExecutor)
+                    .whenComplete((ignored, error) -> ctx.executor().execute(() -> errors.send(ctx, method, false,
+                            failure)));
+            return;
+        }
         ByteBuf bytes = content.content();
         pending++;
         ctx.channel().config().setAutoRead(false);
@@ -188,7 +210,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     /** On the disk executor, in order: appends a chunk unless an earlier one failed. */
     private void write(ByteBuf bytes) {
         try {
-            if (writeFailure != null) {
+            if (writeFailure != null || (channel == null && !bytes.isReadable())) {
                 return;
             }
             if (channel == null) {
@@ -208,14 +230,15 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void finish(ChannelHandlerContext ctx) {
-        writes.thenCompose(ignored -> Futures.supplyOn(diskExecutor, () -> {
+        writes.thenCompose(ignored -> Futures.supplyOn(maintenance, () -> {
             try {
                 closeFile();
                 if (writeFailure != null) {
                     throw new IOException("receive the archive into " + file, writeFailure);
                 }
                 if (channel == null) {
-                    throw ArchiveEntries.bad("the request has no body: POST an image archive (a tar)");
+                    throw new InvalidRequestException(RegistryErrorCode.BODY_INVALID,
+                            "the request has no body: POST an image archive (a tar)");
                 }
                 return imports.run(file);
             } finally {
@@ -241,20 +264,28 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** On the disk executor, after the writes: closes and deletes the ingest file of a body that is not imported. */
+    private void discardFile() {
+        try {
+            closeFile();
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException ignored) {
+            // the start-up sweep of ingest/ removes it
+        }
+    }
+
+    private static InvalidRequestException malformed(Throwable cause) {
+        return new InvalidRequestException(RegistryErrorCode.BODY_INVALID, "the request could not be read as HTTP: "
+                + (cause == null ? "malformed" : Printable.of(String.valueOf(cause.getMessage()))));
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (state == State.RECEIVING) {
             state = State.DISCARDING;
-            writes.thenRunAsync(() -> {
-                try {
-                    closeFile();
-                    if (file != null) {
-                        Files.deleteIfExists(file);
-                    }
-                } catch (IOException ignored) {
-                    // the start-up sweep of ingest/ removes it
-                }
-            }, diskExecutor);
+            writes.thenRunAsync(this::discardFile, diskExecutor);
         }
         ctx.fireChannelInactive();
     }

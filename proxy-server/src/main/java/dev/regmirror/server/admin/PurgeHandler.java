@@ -8,25 +8,28 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import java.util.concurrent.Executor;
 
-/** {@code DELETE /admin/cache?image=|upstream=|all=true[&dryRun=true]}: a {@link CacheCleaner} purge on the disk executor. */
+/**
+ * {@code DELETE /admin/cache?image=|upstream=|all=true[&dryRun=true]}: a {@link CacheCleaner} purge on the
+ * maintenance executor (one purge, prune or import at a time, never on a shared disk thread).
+ */
 @Sharable
 public final class PurgeHandler extends SimpleChannelInboundHandler<AdminRequest.Purge> {
 
     private final CacheCleaner cleaner;
-    private final Executor diskExecutor;
+    private final Executor maintenance;
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    public PurgeHandler(CacheCleaner cleaner, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+    public PurgeHandler(CacheCleaner cleaner, Executor maintenance, ObjectMapper mapper, ErrorResponder errors) {
         this.cleaner = cleaner;
-        this.diskExecutor = diskExecutor;
+        this.maintenance = maintenance;
         this.mapper = mapper;
         this.errors = errors;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Purge request) {
-        Futures.supplyOn(diskExecutor, () -> cleaner.purge(request.selection(), request.dryRun()).toJson(mapper,
+        Futures.supplyOn(maintenance, () -> cleaner.purge(request.selection(), request.dryRun()).toJson(mapper,
                 request.dryRun())).whenComplete((body, failure) -> AdminJson.send(ctx, request, mapper, body, null,
                 failure, errors));
     }

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -19,12 +22,18 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The parts of {@link ImportHandler} that decide before any disk work: what passes, what is refused. */
+/** {@link ImportHandler} on an EmbeddedChannel: what passes, what is refused, and which executor does what. */
 class ImportHandlerTest {
 
     private static EmbeddedChannel channel(Optional<String> token) {
@@ -32,7 +41,7 @@ class ImportHandlerTest {
         Runnable never = () -> {
             throw new AssertionError("no disk work for a request that is not imported");
         };
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, errors), null, task -> never.run(),
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, errors), null, task -> never.run(), task -> never.run(),
                 Path.of("unused"), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
@@ -82,7 +91,11 @@ class ImportHandlerTest {
     void onlyPostImportsAndNotFromAfarWithoutAToken() {
         EmbeddedChannel withToken = channel(Optional.of("s3cret"));
         withToken.writeInbound(request(HttpMethod.GET, "/admin/import", "Bearer s3cret"), LastHttpContent.EMPTY_LAST_CONTENT);
-        String body = refusal(withToken, 405);
+        FullHttpResponse response = withToken.readOutbound();
+        assertEquals(405, response.status().code());
+        assertEquals("POST", response.headers().get("Allow"));
+        String body = response.content().toString(StandardCharsets.UTF_8);
+        response.release();
         assertTrue(body.contains("UNSUPPORTED") && body.contains("GET /admin/import is not supported"), body);
         assertFalse(withToken.finishAndReleaseAll());
 
@@ -91,5 +104,91 @@ class ImportHandlerTest {
         body = refusal(noToken, 401);
         assertTrue(body.contains("loopback clients only"), body);
         assertFalse(noToken.finishAndReleaseAll());
+    }
+
+    /** Runs the disk and maintenance work at once, recording which executor got how much of it. */
+    private static final class Recording implements Executor {
+        final List<Runnable> tasks = new ArrayList<>();
+        final boolean run;
+
+        Recording(boolean run) {
+            this.run = run;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            tasks.add(task);
+            if (run) {
+                task.run();
+            }
+        }
+    }
+
+    private static EmbeddedChannel importing(Executor disk, Executor maintenance, Path ingest) {
+        ErrorResponder errors = new ErrorResponder(new ObjectMapper());
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), errors), null, disk,
+                maintenance, ingest, Duration.ofSeconds(30), new ObjectMapper(), errors));
+    }
+
+    private static JsonNode error(EmbeddedChannel channel, int status) throws Exception {
+        channel.runPendingTasks();
+        FullHttpResponse response = channel.readOutbound();
+        assertEquals(status, response.status().code());
+        JsonNode body = new ObjectMapper().readTree(response.content().toString(StandardCharsets.UTF_8));
+        response.release();
+        return body.path("errors").path(0);
+    }
+
+    @Test
+    void anEmptyBodyIsBodyInvalid(@TempDir Path ingest) throws Exception {
+        EmbeddedChannel channel = importing(Runnable::run, Runnable::run, ingest);
+        channel.writeInbound(request(HttpMethod.POST, "/admin/import", "Bearer s3cret"), LastHttpContent.EMPTY_LAST_CONTENT);
+        JsonNode error = error(channel, 400);
+        assertEquals("BODY_INVALID", error.path("code").asText());
+        assertTrue(error.path("message").asText().contains("the request has no body"), error.toString());
+        try (Stream<Path> left = Files.list(ingest)) {
+            assertEquals(List.of(), left.toList(), "no ingest file is left");
+        }
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    /** Netty's decoder ends a body it cannot read (a broken chunk) with a failed LastHttpContent: not an archive. */
+    @Test
+    void aBodyTheDecoderCouldNotReadIsRefusedAndItsFileDeleted(@TempDir Path ingest) throws Exception {
+        Recording maintenance = new Recording(false);
+        EmbeddedChannel channel = importing(Runnable::run, maintenance, ingest);
+        channel.writeInbound(request(HttpMethod.POST, "/admin/import", "Bearer s3cret"),
+                new DefaultHttpContent(Unpooled.copiedBuffer("the start of a tar", StandardCharsets.UTF_8)));
+        try (Stream<Path> written = Files.list(ingest)) {
+            assertEquals(1, written.count(), "the first chunk was written to an ingest file");
+        }
+        LastHttpContent broken = new DefaultLastHttpContent();
+        broken.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("invalid chunk size")));
+        channel.writeInbound(broken);
+        JsonNode error = error(channel, 400);
+        assertEquals("BODY_INVALID", error.path("code").asText());
+        assertTrue(error.path("message").asText().contains("invalid chunk size"), error.toString());
+        assertEquals(List.of(), maintenance.tasks, "nothing was imported");
+        try (Stream<Path> left = Files.list(ingest)) {
+            assertEquals(List.of(), left.toList(), "the ingest file is deleted");
+        }
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    /** Only the per-chunk writes use the shared disk threads; reading and importing the archive is maintenance work. */
+    @Test
+    void theImportItselfRunsOnTheMaintenanceExecutor(@TempDir Path ingest) {
+        Recording disk = new Recording(true);
+        Recording maintenance = new Recording(false);
+        EmbeddedChannel channel = importing(disk, maintenance, ingest);
+        channel.writeInbound(request(HttpMethod.POST, "/admin/import", "Bearer s3cret"),
+                new DefaultHttpContent(Unpooled.copiedBuffer("one", StandardCharsets.UTF_8)),
+                new DefaultLastHttpContent(Unpooled.copiedBuffer("two", StandardCharsets.UTF_8)));
+        channel.runPendingTasks();
+        assertEquals(2, disk.tasks.size(), "one write per chunk on the disk executor, nothing else");
+        assertEquals(1, maintenance.tasks.size(), "the import waits on the maintenance executor");
+        assertNull(channel.readOutbound(), "no answer before the import ran");
+        channel.close();
+        assertFalse(channel.finishAndReleaseAll());
     }
 }

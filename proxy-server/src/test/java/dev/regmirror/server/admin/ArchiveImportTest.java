@@ -1,0 +1,282 @@
+package dev.regmirror.server.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.blob.BlobIngest;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.blob.StoredBlob;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.upstream.Endpoint;
+import dev.regmirror.core.upstream.EndpointSettings;
+import dev.regmirror.core.upstream.UpstreamRouter;
+import dev.regmirror.core.upstream.UpstreamSettings;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link ArchiveImport} on a real cache directory: pins against eviction, the cap, and manifest media types. */
+class ArchiveImportTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path work;
+
+    private FileBlobStore store;
+
+    @AfterEach
+    void close() throws IOException {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** A cache of {@code cap} bytes and an import over {@code blobs} (the store itself unless a test wraps it). */
+    private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
+        store = FileBlobStore.open(work.resolve("cache"), cap);
+        return new ArchiveImport(blobs == null ? store : blobs, manifests(), new TagStore(store.root()),
+                RepositoryStore.open(store.root()), router(), Clock.systemUTC(), store.index());
+    }
+
+    private ManifestStore manifests() throws IOException {
+        return new ManifestStore(store, store.root());
+    }
+
+    /**
+     * Pulls committing other blobs while an import runs push the cache past its cap; without pins the
+     * least recently used of the import's own blobs (committed first) would be evicted before its
+     * manifest and tag are recorded, leaving a tagged image without them.
+     */
+    @Test
+    void blobsCommittedDuringAnImportAreNotEvictedBeforeItsTagIsRecorded() throws Exception {
+        List<byte[]> layers = layers(3, 10_000);
+        Path tar = dockerArchive(layers);
+        Random random = new Random(7);
+        List<Digest> others = new ArrayList<>();
+        // Every blob the import begins is preceded by a 10 kB blob of a concurrent pull.
+        BlobStore pulling = new Delegating(() -> store) {
+            @Override
+            public BlobIngest begin(Digest expected, long expectedSize) throws IOException {
+                byte[] other = new byte[10_000];
+                random.nextBytes(other);
+                others.add(store.put(Digest.sha256Of(other), other).digest());
+                return store.begin(expected, expectedSize);
+            }
+        };
+        ArchiveImport imports = imports(35_000, pulling);
+
+        List<ArchiveImport.Imported> imported = imports.run(tar);
+
+        assertEquals(1, imported.size());
+        for (byte[] layer : layers) {
+            assertTrue(store.find(Digest.sha256Of(layer)).isPresent(), "every layer of the imported image is cached");
+        }
+        assertTrue(store.find(Digest.sha256Of(CONFIG)).isPresent(), "its config is cached");
+        assertTrue(manifests().get(imported.get(0).digest()).isPresent(), "its manifest is cached");
+        assertTrue(others.stream().anyMatch(digest -> !store.index().contains(digest)),
+                "the cap was enforced on the other blobs instead");
+        assertTrue(store.index().totalBytes() <= 35_000, "and is kept once the import is done");
+    }
+
+    @Test
+    void anImportLargerThanTheCapIsRefusedAndWritesNothing() throws Exception {
+        Path tar = dockerArchive(layers(3, 10_000));
+        ArchiveImport imports = imports(20_000, null);
+
+        InvalidRequestException refused = assertThrows(InvalidRequestException.class, () -> imports.run(tar));
+
+        assertEquals(RegistryErrorCode.BODY_INVALID, refused.code());
+        assertTrue(refused.getMessage().contains("cache.max-size is 20000 bytes"), refused.getMessage());
+        assertEquals(0, store.index().size(), "nothing was written");
+    }
+
+    @Test
+    void aDeclaredMediaTypeThatDisagreesWithTheManifestIsRefused() throws Exception {
+        byte[] manifest = ociManifest(layers(1, 1_000));
+        Path tar = ociArchive(manifest, MediaTypes.DOCKER_MANIFEST);
+        ArchiveImport imports = imports(0, null);
+
+        InvalidRequestException refused = assertThrows(InvalidRequestException.class, () -> imports.run(tar));
+
+        assertEquals(RegistryErrorCode.MANIFEST_INVALID, refused.code());
+        assertTrue(refused.getMessage().contains("is declared as \"" + MediaTypes.DOCKER_MANIFEST
+                + "\" but its content is \"" + MediaTypes.OCI_MANIFEST + "\""), refused.getMessage());
+        assertEquals(0, store.index().size(), "nothing was written");
+    }
+
+    @Test
+    void anAlreadyCachedManifestKeepsItsMediaType() throws Exception {
+        List<byte[]> layers = layers(1, 1_000);
+        byte[] manifest = ociManifest(layers);
+        // Without a mediaType field, as OCI allows: cached by a pull that was told it is OCI.
+        ObjectNode untyped = (ObjectNode) JSON.readTree(manifest);
+        untyped.remove("mediaType");
+        byte[] bytes = JSON.writeValueAsBytes(untyped);
+        Path tar = ociArchive(bytes, MediaTypes.OCI_MANIFEST);
+        ArchiveImport imports = imports(0, null);
+        Digest digest = Digest.sha256Of(bytes);
+        manifests().put(new ManifestBytes("application/vnd.example.cached+json", digest, bytes));
+
+        imports.run(tar);
+
+        assertEquals("application/vnd.example.cached+json", manifests().get(digest).orElseThrow().mediaType());
+    }
+
+    @Test
+    void aNewManifestGetsItsDeclaredMediaType() throws Exception {
+        byte[] manifest = ociManifest(layers(1, 1_000));
+        ArchiveImport imports = imports(0, null);
+
+        imports.run(ociArchive(manifest, MediaTypes.OCI_MANIFEST));
+
+        assertEquals(MediaTypes.OCI_MANIFEST, manifests().get(Digest.sha256Of(manifest)).orElseThrow().mediaType());
+    }
+
+    private static final byte[] CONFIG = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".getBytes(StandardCharsets.UTF_8);
+
+    private static List<byte[]> layers(int count, int size) {
+        Random random = new Random(count * 31L + size);
+        List<byte[]> layers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] layer = new byte[size];
+            random.nextBytes(layer);
+            layers.add(layer);
+        }
+        return layers;
+    }
+
+    private Path dockerArchive(List<byte[]> layers) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(blobPath(CONFIG), CONFIG);
+        StringBuilder names = new StringBuilder();
+        for (byte[] layer : layers) {
+            files.put(blobPath(layer), layer);
+            names.append(names.isEmpty() ? "" : ",").append('"').append(blobPath(layer)).append('"');
+        }
+        files.put("manifest.json", ("[{\"Config\":\"" + blobPath(CONFIG) + "\",\"RepoTags\":[\"app:1.0\"],\"Layers\":["
+                + names + "]}]").getBytes(StandardCharsets.UTF_8));
+        return tar(work.resolve("docker.tar"), files);
+    }
+
+    private static byte[] ociManifest(List<byte[]> layers) throws IOException {
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("schemaVersion", 2);
+        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
+        descriptor(manifest.putObject("config"), "application/vnd.oci.image.config.v1+json", CONFIG);
+        for (byte[] layer : layers) {
+            descriptor(manifest.withArray("layers").addObject(), "application/vnd.oci.image.layer.v1.tar", layer);
+        }
+        return JSON.writeValueAsBytes(manifest);
+    }
+
+    /** An OCI layout holding the manifest (OCI, one layer of {@code layers(1, 1_000)}), declared in index.json as {@code declared}. */
+    private Path ociArchive(byte[] manifest, String declared) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(blobPath(CONFIG), CONFIG);
+        for (byte[] layer : layers(1, 1_000)) {
+            files.put(blobPath(layer), layer);
+        }
+        files.put(blobPath(manifest), manifest);
+        ObjectNode index = JSON.createObjectNode();
+        index.put("schemaVersion", 2);
+        ObjectNode entry = index.withArray("manifests").addObject();
+        descriptor(entry, declared, manifest);
+        entry.putObject("annotations").put("io.containerd.image.name", "docker.io/library/app:1.0");
+        files.put("index.json", JSON.writeValueAsBytes(index));
+        files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        return tar(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + ".tar"), files);
+    }
+
+    private static void descriptor(ObjectNode node, String mediaType, byte[] content) {
+        node.put("mediaType", mediaType);
+        node.put("size", content.length);
+        node.put("digest", Digest.sha256Of(content).toString());
+    }
+
+    private static String blobPath(byte[] content) {
+        return "blobs/sha256/" + Digest.sha256Of(content).hex();
+    }
+
+    private static Path tar(Path file, Map<String, byte[]> files) throws IOException {
+        try (OutputStream stream = Files.newOutputStream(file); TarArchiveOutputStream out = new TarArchiveOutputStream(stream)) {
+            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Map.Entry<String, byte[]> entry : files.entrySet()) {
+                TarArchiveEntry tarEntry = new TarArchiveEntry(entry.getKey(), true);
+                tarEntry.setSize(entry.getValue().length);
+                out.putArchiveEntry(tarEntry);
+                out.write(entry.getValue());
+                out.closeArchiveEntry();
+            }
+        }
+        return file;
+    }
+
+    private static UpstreamRouter router() {
+        return new UpstreamRouter(List.of(new UpstreamSettings("docker.io", List.of(), List.of(), "library",
+                List.of(Endpoint.of(EndpointSettings.anonymous("docker.io", URI.create("http://127.0.0.1:1"),
+                        Duration.ofSeconds(1), Duration.ofSeconds(1)))), Duration.ofSeconds(30))), "docker.io");
+    }
+
+    /** A {@link BlobStore} passing everything to the store a test opened. */
+    private static class Delegating implements BlobStore {
+        private final java.util.function.Supplier<BlobStore> target;
+
+        Delegating(java.util.function.Supplier<BlobStore> target) {
+            this.target = target;
+        }
+
+        @Override
+        public Optional<StoredBlob> find(Digest digest) throws IOException {
+            return target.get().find(digest);
+        }
+
+        @Override
+        public Optional<OpenBlob> open(Digest digest) throws IOException {
+            return target.get().open(digest);
+        }
+
+        @Override
+        public BlobIngest begin(Digest expected, long expectedSize) throws IOException {
+            return target.get().begin(expected, expectedSize);
+        }
+
+        @Override
+        public Optional<byte[]> readAll(Digest digest) throws IOException {
+            return target.get().readAll(digest);
+        }
+
+        @Override
+        public StoredBlob put(Digest digest, byte[] bytes) throws IOException {
+            return target.get().put(digest, bytes);
+        }
+    }
+}
