@@ -40,6 +40,36 @@ class EvictionIT {
     }
 
     @Test
+    void aBlobLargerThanTheCapIsStreamedThroughAndEvictsNothing() throws Exception {
+        byte[] small = blob(2 * MIB, 65);
+        byte[] huge = blob(6 * MIB, 66);
+        byte[] later = blob(1 * MIB, 67);
+        WireMockServer upstream = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+        upstream.start();
+        try (MirrorFixture mirror = MirrorFixture.start(URI.create(upstream.baseUrl()), work.resolve("cache"),
+                Map.of("regmirror.cache.max-size", String.valueOf(4 * MIB)))) {
+            for (byte[] bytes : new byte[][] {small, huge, later}) {
+                // Registries declare a blob's length; the cap is checked against it before caching.
+                upstream.stubFor(get(urlEqualTo("/v2/library/x/blobs/" + Digest.sha256Of(bytes)))
+                        .willReturn(aResponse().withHeader("Content-Length", String.valueOf(bytes.length)).withBody(bytes)));
+            }
+            assertArrayEquals(small, mirror.get("/v2/x/blobs/" + Digest.sha256Of(small)).body());
+            HttpResponse<byte[]> through = mirror.get("/v2/x/blobs/" + Digest.sha256Of(huge));
+            assertEquals(200, through.statusCode());
+            assertArrayEquals(huge, through.body(), "served whole, verified");
+            assertFalse(Files.exists(cached(Digest.sha256Of(huge))), "not cached");
+            assertTrue(Files.exists(cached(Digest.sha256Of(small))), "and nothing else was evicted for it");
+            assertArrayEquals(later, mirror.get("/v2/x/blobs/" + Digest.sha256Of(later)).body());
+            assertTrue(Files.exists(cached(Digest.sha256Of(later))), "the cache is not put off caching the next blob");
+            String metrics = new String(mirror.get("/metrics").body());
+            assertTrue(metrics.contains("regmirror_cache_evictions_total 0.0"), metrics);
+            assertTrue(metrics.contains("regmirror_cache_write_failures_total 0.0"), "not a storage failure: " + metrics);
+        } finally {
+            upstream.stop();
+        }
+    }
+
+    @Test
     void aBlobBeingReadOutlivesTheCapUntilItsTransferEnds() throws Exception {
         byte[] a = blob(8 * MIB, 61);
         byte[] b = blob(4 * MIB, 62);

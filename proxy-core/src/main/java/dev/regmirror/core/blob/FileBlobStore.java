@@ -155,8 +155,16 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         }));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws BlobTooLargeException when a cap is set and the declared size exceeds it
+     */
     @Override
     public BlobIngest begin(Digest expected, long expectedSize) throws IOException {
+        if (index.maxBytes() > 0 && expectedSize > index.maxBytes()) {
+            throw new BlobTooLargeException(expected, expectedSize, index.maxBytes());
+        }
         Path path = ingest.resolve(expected.hex() + "-" + UUID.randomUUID());
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         return new BlobIngest(this, expected, expectedSize, path, channel);

@@ -15,12 +15,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers blob requests: from the cache when the blob is there, else by joining or starting the one
  * download of that digest, which every requester follows as it fills.
  */
 public final class PullThroughBlobs {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PullThroughBlobs.class);
 
     private final RegistryClients clients;
     private final BlobStore store;
@@ -130,7 +134,11 @@ public final class PullThroughBlobs {
         created.done().whenComplete((blob, failure) -> {
             inFlight.remove(key, created);
             if (failure != null && Futures.unwrap(failure) instanceof StorageFailure storage) {
-                health.failed(storage);
+                if (storage.troublesTheCache()) {
+                    health.failed(storage);
+                } else {
+                    LOG.info("{}; streaming it through uncached", storage.getCause().getMessage());
+                }
             }
         });
         created.start(clients.forRegistry(route.registry()), store, diskExecutor, scheduler, fillTimeout);

@@ -1,5 +1,6 @@
 package dev.regmirror.core.mirror;
 
+import dev.regmirror.core.blob.BlobTooLargeException;
 import dev.regmirror.core.client.BlobBody;
 import java.io.IOException;
 import java.util.Optional;
@@ -17,6 +18,14 @@ public final class StorageFailure extends RuntimeException {
     StorageFailure(IOException cause, BlobBody unread) {
         super("cannot store the blob: " + cause.getMessage(), cause);
         this.unread = new AtomicReference<>(unread);
+    }
+
+    /**
+     * Whether the cache as a whole is in trouble (disk full, write errors), as opposed to this one
+     * blob being larger than the cache's cap, which says nothing about the next blob.
+     */
+    boolean troublesTheCache() {
+        return !(getCause() instanceof BlobTooLargeException);
     }
 
     /** The upstream body nobody has read yet; the first caller gets it, later callers nothing. */

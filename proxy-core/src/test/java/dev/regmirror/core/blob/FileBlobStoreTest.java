@@ -55,6 +55,21 @@ class FileBlobStoreTest {
     }
 
     @Test
+    void aBlobDeclaredLargerThanTheCapIsRefusedBeforeAnythingIsWritten() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir, 10_000);
+        byte[] bytes = random(10_001, 7);
+        BlobTooLargeException refused = assertThrows(BlobTooLargeException.class,
+                () -> store.begin(Digest.sha256Of(bytes), bytes.length));
+        assertTrue(refused.getMessage().contains("10001 bytes is larger than cache.max-size (10000 bytes)"),
+                refused.getMessage());
+        try (Stream<Path> ingest = Files.list(dir.resolve("ingest"))) {
+            assertEquals(0, ingest.count());
+        }
+        byte[] fits = random(10_000, 8);
+        assertEquals(fits.length, store.put(Digest.sha256Of(fits), fits).size(), "a blob the size of the cap is stored");
+    }
+
+    @Test
     void digestMismatchCommitsNothing() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
         byte[] bytes = random(1000, 2);
