@@ -189,11 +189,11 @@ public final class BlobFill {
      * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
      * and not yet on disk: enough that the upstream connection does not idle while a chunk is
      * written, few enough that memory per fill stays bounded (the JDK client's chunks are
-     * {@code jdk.httpclient.bufsize} bytes).
+     * {@code jdk.httpclient.bufsize} bytes, 1 MiB as {@code regmirror serve} sets it: 4 MiB per fill).
      */
     private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
 
-        private static final int WINDOW = 8;
+        private static final int WINDOW = 4;
 
         private static final long FLUSH_SPAN = 16L * 1024 * 1024;
 
