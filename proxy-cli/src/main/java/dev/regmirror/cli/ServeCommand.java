@@ -22,10 +22,11 @@ final class ServeCommand implements Callable<Integer> {
 
     /**
      * The JDK HTTP client reads upstream bodies in buffers of this size (its default, 16 KiB, made
-     * a cold blob download several times slower than the upstream could send). The client reads
+     * a cold blob download several times slower than the upstream could send; 1 MiB takes a
+     * quarter less time per cold 256 MiB blob than 256 KiB, fewer hand-offs per byte). The client reads
      * the property once, so it is set here, before any client exists, unless given with -D.
      */
-    private static final String UPSTREAM_READ_BUFFER = "262144";
+    private static final String UPSTREAM_READ_BUFFER = "1048576";
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;

@@ -67,6 +67,19 @@ public final class BlobIngest implements AutoCloseable {
     }
 
     /**
+     * Starts writing what was written so far to the disk, so that the sync in {@link #commit()}
+     * has little left to do; may run on another thread beside {@link #write}. A channel already
+     * closed by commit or abort makes this a no-op.
+     */
+    public void flush() throws IOException {
+        try {
+            channel.force(false);
+        } catch (java.nio.channels.ClosedChannelException finished) {
+            // committed or aborted meanwhile: nothing left to flush
+        }
+    }
+
+    /**
      * Verifies size and digest, syncs and moves the file under its digest. A blob that another
      * writer committed first counts as success. On failure the ingest is removed.
      */

@@ -189,13 +189,17 @@ public final class BlobFill {
      * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
      * and not yet on disk: enough that the upstream connection does not idle while a chunk is
      * written, few enough that memory per fill stays bounded (the JDK client's chunks are
-     * {@code jdk.httpclient.bufsize} bytes).
+     * {@code jdk.httpclient.bufsize} bytes, 1 MiB as {@code regmirror serve} sets it: 4 MiB per fill).
      */
     private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
 
-        private static final int WINDOW = 8;
+        private static final int WINDOW = 4;
+
+        private static final long FLUSH_SPAN = 16L * 1024 * 1024;
 
         private volatile Flow.Subscription subscription;
+        private volatile boolean flushing;
+        private long flushedUpTo;
 
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
@@ -259,8 +263,32 @@ public final class BlobFill {
                 return;
             }
             written = ingest.written();
+            flushAhead();
             progressed();
             subscription.request(1);
+        }
+
+        /**
+         * Every {@link #FLUSH_SPAN} bytes, syncs what is written so far beside the writes (one
+         * sync at a time), so the disk works while the download goes on and the commit's sync,
+         * which holds back the last byte, has only the tail left.
+         */
+        private void flushAhead() {
+            if (flushing || written - flushedUpTo < FLUSH_SPAN) {
+                return;
+            }
+            flushing = true;
+            flushedUpTo = written;
+            BlobIngest current = ingest;
+            diskExecutor.execute(() -> {
+                try {
+                    current.flush();
+                } catch (IOException e) {
+                    LOG.debug("syncing ingest of {} ahead of commit: {}", digest.shortForm(), e.toString());
+                } finally {
+                    flushing = false;
+                }
+            });
         }
 
         @Override

@@ -73,7 +73,7 @@ public final class BlobResponder {
                         ctx.close();
                         return;
                     }
-                    new FillFollower(ctx, filling.fill(), reader, diskExecutor, start, end, fromUpstream::increment).step();
+                    new FillFollower(ctx, filling.fill(), reader, start, end, fromUpstream::increment).step();
                 }));
     }
 

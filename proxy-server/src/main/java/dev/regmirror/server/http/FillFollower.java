@@ -1,21 +1,19 @@
 package dev.regmirror.server.http;
 
 import dev.regmirror.core.mirror.BlobFill;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams one response from a blob that is still filling: reads what the fill has made readable
- * on the disk executor, writes it, and reads on only after the write completed, so a slow client
- * holds one chunk at most. When the fill fails, the connection is closed before the declared
+ * Streams one response from a blob that is still filling: sends what the fill has made readable
+ * as a zero-copy file region of the ingest file (the bytes go from the page cache to the socket,
+ * like a cached blob's), and sends on only after that write completed, so a slow client holds no
+ * buffer at all. When the fill fails, the connection is closed before the declared
  * length, so the client sees an error and never a short body that looks complete. The client
  * going away stops this response only, never the fill.
  *
@@ -26,12 +24,12 @@ import org.slf4j.LoggerFactory;
 final class FillFollower {
 
     private static final Logger LOG = LoggerFactory.getLogger(FillFollower.class);
-    private static final int CHUNK = 256 * 1024;
+    /** The most one region covers, so that a fast client's bytes are counted as they go. */
+    private static final long SPAN = 8L * 1024 * 1024;
 
     private final ChannelHandlerContext ctx;
     private final BlobFill fill;
     private final FileChannel reader;
-    private final Executor diskExecutor;
     private final long end;
     private final LongConsumer served;
     private long position;
@@ -41,13 +39,12 @@ final class FillFollower {
      * for a blob of unknown size, sent until the fill is done); {@code served} is told the size of
      * each chunk the client was sent.
      */
-    FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, Executor diskExecutor, long start,
+    FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, long start,
                  long end, LongConsumer served) {
         this.ctx = ctx;
         this.served = served;
         this.fill = fill;
         this.reader = reader;
-        this.diskExecutor = diskExecutor;
         this.position = start;
         this.end = end;
     }
@@ -67,8 +64,16 @@ final class FillFollower {
         }
         long readable = Math.min(fill.readable(), end);
         if (position < readable) {
-            int length = (int) Math.min(CHUNK, readable - position);
-            diskExecutor.execute(() -> read(length));
+            long length = Math.min(SPAN, readable - position);
+            ctx.writeAndFlush(new FollowedFileRegion(reader, position, length)).addListener(written -> {
+                if (written.isSuccess()) {
+                    served.accept(length);
+                    position += length;
+                    step();
+                } else {
+                    finish();
+                }
+            });
             return;
         }
         if (position >= end || fill.done().isDone()) {
@@ -77,35 +82,6 @@ final class FillFollower {
             return;
         }
         fill.whenReadableBeyond(position, () -> ctx.executor().execute(this::step));
-    }
-
-    private void read(int length) {
-        ByteBuf chunk = ctx.alloc().directBuffer(length);
-        try {
-            while (chunk.readableBytes() < length) {
-                int n = chunk.writeBytes(reader, position + chunk.readableBytes(), length - chunk.readableBytes());
-                if (n < 0) {
-                    throw new IOException("unexpected end of ingest file");
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            chunk.release();
-            LOG.warn("reading blob {} while it fills: {}", fill.digest().shortForm(), e.toString());
-            ctx.executor().execute(() -> {
-                finish();
-                ctx.close();
-            });
-            return;
-        }
-        ctx.executor().execute(() -> ctx.writeAndFlush(new DefaultHttpContent(chunk)).addListener(written -> {
-            if (written.isSuccess()) {
-                served.accept(length);
-                position += length;
-                step();
-            } else {
-                finish();
-            }
-        }));
     }
 
     private void finish() {

@@ -20,13 +20,20 @@ import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ByteRange;
 import dev.regmirror.server.http.ErrorResponder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,7 +84,7 @@ class BlobHandlerFillTest {
                 FileBlobStore.open(dir), Runnable::run, scheduler, Duration.ofMinutes(1),
                 new StorageHealth(Clock.systemUTC(), Duration.ofMinutes(1), new SimpleMeterRegistry()),
                 new SimpleMeterRegistry());
-        channel = new EmbeddedChannel(
+        channel = new EmbeddedChannel(new RegionCopier(),
                 new BlobHandler(blobs, new BlobResponder(Runnable::run, new SimpleMeterRegistry()), new ErrorResponder(new ObjectMapper())));
         channel.writeInbound(new V2Request.Blob(HttpMethod.GET, true, ROUTE, digest, ByteRange.parse(range)));
         channel.runPendingTasks();
@@ -88,6 +95,29 @@ class BlobHandlerFillTest {
     private void upstreamSends(int from, int to) {
         upstreamBody.submit(List.of(ByteBuffer.wrap(bytes, from, to - from)));
         drain();
+    }
+
+    /**
+     * Copies each zero-copy file region into a buffer as it is written, as a socket would send it
+     * before completing the write: the follower may close its file right after.
+     */
+    private static final class RegionCopier extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (msg instanceof FileRegion region) {
+                ByteArrayOutputStream copy = new ByteArrayOutputStream();
+                try {
+                    while (region.transferred() < region.count()) {
+                        region.transferTo(Channels.newChannel(copy), region.transferred());
+                    }
+                } finally {
+                    region.release();
+                }
+                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(copy.toByteArray())), promise);
+                return;
+            }
+            ctx.write(msg, promise);
+        }
     }
 
     private void upstreamEnds() {
