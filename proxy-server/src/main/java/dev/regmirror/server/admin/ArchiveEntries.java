@@ -171,6 +171,7 @@ final class ArchiveEntries {
         ByteArrayOutputStream kept = keep ? new ByteArrayOutputStream((int) Math.min(size, 64 * 1024)) : null;
         byte[] head = new byte[4];
         int headLength = 0;
+        int firstSignificant = -1;
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
         try {
@@ -183,7 +184,10 @@ final class ArchiveEntries {
                 for (int i = 0; i < n && headLength < head.length; i++) {
                     head[headLength++] = buffer[i];
                 }
-                if (kept != null && head[0] != '{' && head[0] != '[') {
+                for (int i = 0; i < n && firstSignificant < 0; i++) {
+                    firstSignificant = significant(buffer[i]);
+                }
+                if (kept != null && firstSignificant >= 0 && firstSignificant != '{' && firstSignificant != '[') {
                     kept = null; // not JSON: only manifests, configs and the index files are read whole
                 }
                 total += n;
@@ -201,6 +205,13 @@ final class ArchiveEntries {
                     + " does not match its digest: its content is " + digest);
         }
         return new Entry(name, digest, size, compression(head, headLength), kept == null ? null : kept.toByteArray());
+    }
+
+    /** The byte, or -1 for JSON's leading whitespace and a UTF-8 byte order mark's bytes. */
+    private static int significant(byte b) {
+        int value = b & 0xff;
+        return value == ' ' || value == '\t' || value == '\r' || value == '\n' || value == 0xef || value == 0xbb
+                || value == 0xbf ? -1 : value;
     }
 
     private static Compression compression(byte[] head, int length) {

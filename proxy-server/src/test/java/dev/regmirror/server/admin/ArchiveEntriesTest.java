@@ -1,5 +1,6 @@
 package dev.regmirror.server.admin;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,6 +61,25 @@ class ArchiveEntriesTest {
         ArchiveEntries.Entry layer = entries.withDigest(Digest.sha256Of(GZIP)).orElseThrow();
         assertEquals(ArchiveEntries.Compression.GZIP, layer.compression());
         assertNull(layer.bytes(), "not JSON: not kept");
+    }
+
+    @Test
+    void jsonWithLeadingWhitespaceOrAByteOrderMarkIsKept() throws IOException {
+        byte[] pretty = "\n  {\"b\": 2}\n".getBytes(StandardCharsets.UTF_8);
+        byte[] bom = "\uFEFF[1]".getBytes(StandardCharsets.UTF_8);
+        Path file = dir.resolve("pretty.tar");
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(Files.newOutputStream(file))) {
+            for (Object[] item : new Object[][] {{"index.json", pretty}, {"other.json", bom}}) {
+                TarArchiveEntry entry = new TarArchiveEntry((String) item[0]);
+                entry.setSize(((byte[]) item[1]).length);
+                out.putArchiveEntry(entry);
+                out.write((byte[]) item[1]);
+                out.closeArchiveEntry();
+            }
+        }
+        ArchiveEntries entries = ArchiveEntries.read(file);
+        assertArrayEquals(pretty, entries.named("index.json").orElseThrow().bytes());
+        assertArrayEquals(bom, entries.named("other.json").orElseThrow().bytes());
     }
 
     @Test
