@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** How {@code regmirror export} reads an image argument, as Docker parses it. */
 class ImageReferenceTest {
 
     private static final String DIGEST = "sha256:" + "ab".repeat(32);

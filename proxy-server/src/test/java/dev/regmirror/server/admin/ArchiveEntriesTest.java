@@ -17,6 +17,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Reading an archive: every file hashed, JSON kept, links resolved inside it, escapes refused. */
 class ArchiveEntriesTest {
 
     private static final byte[] JSON = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
