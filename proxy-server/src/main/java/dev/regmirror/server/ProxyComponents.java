@@ -155,7 +155,7 @@ public final class ProxyComponents implements AutoCloseable {
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
-        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, blobStore);
+        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore);
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
         this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
                 adminAuth, new AdminRequestDecoder(errors, router),

@@ -33,12 +33,12 @@ public final class CacheCleaner {
     private final FileBlobStore blobs;
     private final CachedManifests cached;
 
-    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore blobs)
-            throws IOException {
+    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
+                        FileBlobStore blobs) {
         this.repositories = repositories;
         this.tags = tags;
         this.pulls = pulls;
-        this.manifestTypes = new ManifestStore(blobs, blobs.root());
+        this.manifestTypes = manifests;
         this.blobs = blobs;
         this.cached = new CachedManifests(blobs);
     }
