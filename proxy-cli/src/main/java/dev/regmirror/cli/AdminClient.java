@@ -34,6 +34,8 @@ final class AdminClient {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long an ordinary admin request may take; an import's upload has no limit. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(2);
 
     private final URI server;
     private final String token;
@@ -47,31 +49,55 @@ final class AdminClient {
     }
 
     Answer get(String pathAndQuery) throws Failure, InterruptedException {
-        return exchange(pathAndQuery, HttpRequest.BodyPublishers.noBody(), "GET");
+        return exchange("GET", pathAndQuery, HttpRequest.BodyPublishers.noBody(), null, REQUEST_TIMEOUT, pathAndQuery);
     }
 
     /** POSTs a JSON body; any 2xx answer with a JSON object is a success. */
     Answer post(String path, JsonNode body) throws Failure, InterruptedException {
-        return exchange(path, HttpRequest.BodyPublishers.ofString(body.toString()), "POST");
+        return exchange("POST", path, HttpRequest.BodyPublishers.ofString(body.toString()), "application/json",
+                REQUEST_TIMEOUT, path);
     }
 
     /** Sends a request with no body ({@code DELETE}, {@code POST}) and returns its JSON answer. */
     Answer send(String method, String pathAndQuery) throws Failure, InterruptedException {
-        return exchange(pathAndQuery, HttpRequest.BodyPublishers.noBody(), method);
+        return exchange(method, pathAndQuery, HttpRequest.BodyPublishers.noBody(), null, REQUEST_TIMEOUT, pathAndQuery);
     }
 
-    private Answer exchange(String pathAndQuery, HttpRequest.BodyPublisher content, String method)
-            throws Failure, InterruptedException {
+    /**
+     * POSTs a file as the body, streamed from disk ({@code regmirror import}); no timeout on the
+     * answer, which comes once the server has read and imported the whole file.
+     */
+    Answer postFile(String pathAndQuery, Path file, String contentType) throws Failure, InterruptedException {
+        HttpRequest.BodyPublisher content;
+        try {
+            content = HttpRequest.BodyPublishers.ofFile(file);
+        } catch (java.io.FileNotFoundException e) {
+            throw new Failure("cannot read " + file + ": no such file");
+        }
+        return exchange("POST", pathAndQuery, content, contentType, null, "POST " + pathAndQuery);
+    }
+
+    /**
+     * Sends one request and returns its JSON object, or fails with one line naming the server and
+     * {@code what} was asked.
+     *
+     * @param contentType null for none
+     * @param timeout     null for none
+     */
+    private Answer exchange(String method, String pathAndQuery, HttpRequest.BodyPublisher content, String contentType,
+                            Duration timeout, String what) throws Failure, InterruptedException {
         String base = server.toString().replaceAll("/+$", "");
         HttpRequest.Builder request;
         try {
-            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofMinutes(2))
-                    .method(method, content);
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).method(method, content);
         } catch (IllegalArgumentException e) {
             throw new Failure("not a usable admin API URL: " + server);
         }
-        if (method.equals("POST")) {
-            request.header("Content-Type", "application/json");
+        if (timeout != null) {
+            request.timeout(timeout);
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
         }
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
@@ -84,7 +110,7 @@ final class AdminClient {
         } catch (HttpConnectTimeoutException e) {
             throw new Failure("cannot reach the admin API at " + server + ": timed out connecting");
         } catch (HttpTimeoutException e) {
-            throw new Failure("the admin API at " + server + " did not answer " + pathAndQuery + " in time");
+            throw new Failure("the admin API at " + server + " did not answer " + what + " in time");
         } catch (IOException e) {
             throw new Failure("cannot reach the admin API at " + server + ": "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
@@ -102,60 +128,14 @@ final class AdminClient {
                         + (why.isEmpty() ? "unauthorized" : why)
                         + (token == null ? "; pass --token or set REGMIRROR_ADMIN_TOKEN" : ""));
             }
-            throw new Failure("the admin API at " + server + " answered " + response.statusCode() + " to " + pathAndQuery
+            throw new Failure("the admin API at " + server + " answered " + response.statusCode() + " to " + what
                     + (why.isEmpty() ? "" : ": " + why));
         }
         if (body == null || !body.isObject()) {
-            throw new Failure("the admin API at " + server + " answered " + pathAndQuery + " with something that is not"
+            throw new Failure("the admin API at " + server + " answered " + what + " with something that is not"
                     + " a JSON object");
         }
         return new Answer(body, response.headers().firstValue("Link").flatMap(AdminClient::nextPath));
-    }
-
-    /**
-     * POSTs a file as the body, streamed from disk ({@code regmirror import}); no timeout on the
-     * answer, which comes once the server has read and imported the whole file.
-     */
-    Answer postFile(String pathAndQuery, Path file, String contentType) throws Failure, InterruptedException {
-        String base = server.toString().replaceAll("/+$", "");
-        HttpRequest.Builder request;
-        try {
-            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).header("Content-Type", contentType)
-                    .POST(HttpRequest.BodyPublishers.ofFile(file));
-        } catch (IllegalArgumentException e) {
-            throw new Failure("not a usable admin API URL: " + server);
-        } catch (java.io.FileNotFoundException e) {
-            throw new Failure("cannot read " + file + ": no such file");
-        }
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<byte[]> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (ConnectException e) {
-            throw new Failure("cannot reach the admin API at " + server + ": connection refused");
-        } catch (IOException e) {
-            throw new Failure("POST " + pathAndQuery + " to the admin API at " + server + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-        }
-        JsonNode body;
-        try {
-            body = JSON.readTree(response.body());
-        } catch (IOException e) {
-            body = null;
-        }
-        if (response.statusCode() != 200) {
-            String why = errorMessage(body).orElse("");
-            throw new Failure("the admin API at " + server + " answered " + response.statusCode() + " to POST "
-                    + pathAndQuery + (why.isEmpty() ? "" : ": " + why)
-                    + (response.statusCode() == 401 && token == null ? "; pass --token or set REGMIRROR_ADMIN_TOKEN" : ""));
-        }
-        if (body == null || !body.isObject()) {
-            throw new Failure("the admin API at " + server + " answered POST " + pathAndQuery
-                    + " with something that is not a JSON object");
-        }
-        return new Answer(body, Optional.empty());
     }
 
     private static Optional<String> errorMessage(JsonNode body) {
