@@ -72,6 +72,25 @@ public final class BlobFill {
         return done;
     }
 
+    /**
+     * What a reader may do at one moment: send the first {@code readable} bytes, and, once
+     * {@code ended}, nothing more ({@code failed}: end the response in error).
+     */
+    public record Progress(long readable, boolean ended, boolean failed) {
+    }
+
+    /**
+     * One consistent view of the fill for a reader deciding whether to send, end or wait. The end
+     * is read before the readable count: a fill that commits between the two reads is seen as
+     * still running with all its bytes readable, never as ended short of its last bytes (which
+     * would end a response early and leave its client waiting for the rest).
+     */
+    public Progress progress() {
+        boolean ended = done.isDone();
+        boolean failed = done.isCompletedExceptionally();
+        return new Progress(readable(), ended, failed);
+    }
+
     /** How many bytes from the start a reader may send now. */
     public long readable() {
         if (done.isDone() && !done.isCompletedExceptionally()) {

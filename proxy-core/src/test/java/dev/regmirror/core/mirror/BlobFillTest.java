@@ -260,6 +260,38 @@ class BlobFillTest {
         assertEquals(2.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "uncached").count());
     }
 
+    /**
+     * A follower looks at the fill on its own thread while the commit runs on a disk thread. Seen
+     * from there, a fill that has ended without failing has all its bytes readable: otherwise the
+     * follower ends its response short of the last byte and the client waits for it forever (an
+     * export that never ended, issue 9). The poller spins across each commit, so a view that reads
+     * the count before the end is caught within a few of these blobs.
+     */
+    @Test
+    void aFollowerNeverSeesAFillEndedShortOfItsLastByte() throws Exception {
+        java.util.concurrent.ExecutorService disk = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            FileBlobStore store = FileBlobStore.open(dir);
+            for (int i = 0; i < 300; i++) {
+                byte[] bytes = ByteBuffer.allocate(64).putInt(i).array();
+                ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+                BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
+                fill.start(upstream, store, disk, SCHEDULER, Duration.ofMinutes(5));
+                fill.started().get(5, TimeUnit.SECONDS);
+                upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+                upstream.body.close();
+                BlobFill.Progress progress;
+                do {
+                    progress = fill.progress();
+                } while (!progress.ended());
+                assertTrue(!progress.failed(), "blob " + i + " failed: " + fill.done());
+                assertEquals(bytes.length, progress.readable(), "blob " + i + " ended with bytes still held back");
+            }
+        } finally {
+            disk.shutdownNow();
+        }
+    }
+
     @Test
     void concurrentRequestsShareOneUpstreamFetch() throws Exception {
         byte[] bytes = random(2048);

@@ -55,14 +55,15 @@ final class FillFollower {
             finish();
             return;
         }
-        if (fill.done().isCompletedExceptionally()) {
+        BlobFill.Progress progress = fill.progress();
+        if (progress.failed()) {
             LOG.debug("blob {} failed with a response at byte {}; closing the response", fill.digest().shortForm(),
                     position);
             finish();
             ctx.close();
             return;
         }
-        long readable = Math.min(fill.readable(), end);
+        long readable = Math.min(progress.readable(), end);
         if (position < readable) {
             long length = Math.min(SPAN, readable - position);
             ctx.writeAndFlush(new FollowedFileRegion(reader, position, length)).addListener(written -> {
@@ -76,7 +77,7 @@ final class FillFollower {
             });
             return;
         }
-        if (position >= end || fill.done().isDone()) {
+        if (position >= end || progress.ended()) {
             finish();
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
