@@ -13,11 +13,23 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** The built regmirror jar running in its own JVM, started the way the README starts it. */
+/**
+ * The built regmirror jar running in its own JVM, started the way the README starts it. A command that
+ * overruns its time is not just killed: the failure carries a thread dump of it and of every mirror
+ * still serving, with the mirrors' logs, so that a hang says where it waited.
+ */
 final class RegmirrorProcess implements AutoCloseable {
+
+    /** How long a one-shot command may take; an export of a few MB takes a second or two. */
+    static final Duration COMMAND_LIMIT = Duration.ofSeconds(60);
+
+    /** Mirrors started by {@link #serve} and not closed yet, for the dumps of an overrun. */
+    private static final Set<RegmirrorProcess> SERVING = ConcurrentHashMap.newKeySet();
 
     private final Process process;
     private final Path output;
@@ -67,11 +79,50 @@ final class RegmirrorProcess implements AutoCloseable {
     static Finished run(Path workDir, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile(workDir, "regmirror-", ".log");
         Process process = builder(workDir, out, jvmArgs, args).start();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("regmirror did not exit: " + Files.readString(out));
+        return finish(process, out, String.join(" ", args));
+    }
+
+    /** Waits for a one-shot command; past {@link #COMMAND_LIMIT} fails with the dumps of what hung. */
+    private static Finished finish(Process process, Path out, String what) throws IOException, InterruptedException {
+        if (!process.waitFor(COMMAND_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+            StringBuilder report = new StringBuilder("regmirror " + what + " did not exit within "
+                    + COMMAND_LIMIT.toSeconds() + " s\n--- its output:\n" + Files.readString(out));
+            report.append(threadDump("the command", process));
+            for (RegmirrorProcess server : SERVING) {
+                report.append(threadDump("the mirror serving on port " + server.port, server.process));
+                report.append("\n--- the mirror's log:\n").append(server.output());
+            }
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new IllegalStateException(report.toString());
         }
         return new Finished(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code jcmd <pid> Thread.print} of a live process (of its JVM: under {@code script}, the shell's
+     * java child), or why there is none.
+     */
+    static String threadDump(String whose, Process process) {
+        StringBuilder dump = new StringBuilder();
+        List<ProcessHandle> jvms = new ArrayList<>();
+        jvms.add(process.toHandle());
+        process.toHandle().descendants().forEach(jvms::add);
+        for (ProcessHandle jvm : jvms) {
+            if (!jvm.isAlive() || jvm.info().command().filter(c -> c.endsWith("java")).isEmpty()) {
+                continue;
+            }
+            dump.append("\n--- thread dump of ").append(whose).append(" (pid ").append(jvm.pid()).append("):\n");
+            try {
+                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(jvm.pid()), "Thread.print").redirectErrorStream(true).start();
+                byte[] text = jcmd.getInputStream().readAllBytes();
+                jcmd.waitFor(30, TimeUnit.SECONDS);
+                dump.append(new String(text, StandardCharsets.UTF_8));
+            } catch (IOException | InterruptedException e) {
+                dump.append("jcmd failed: ").append(e);
+            }
+        }
+        return dump.length() == 0 ? "\n--- no live JVM of " + whose + " to dump" : dump.toString();
     }
 
     /**
@@ -87,11 +138,7 @@ final class RegmirrorProcess implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(out.toFile());
         cleanEnvironment(builder);
         Process process = builder.start();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("regmirror did not exit: " + Files.readString(out));
-        }
-        return new Finished(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        return finish(process, out, String.join(" ", args) + " (on a terminal)");
     }
 
     /** Whether util-linux {@code script}, which {@link #runOnTerminal} needs, is on the PATH. */
@@ -116,6 +163,7 @@ final class RegmirrorProcess implements AutoCloseable {
                 HttpResponse<Void> response = http.send(HttpRequest.newBuilder(started.uri("/v2/"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 200) {
+                    SERVING.add(started);
                     return started;
                 }
             } catch (IOException notYet) {
@@ -154,6 +202,7 @@ final class RegmirrorProcess implements AutoCloseable {
 
     /** Kills the process at once (SIGKILL), as a crash or an OOM killer would. */
     void kill() throws InterruptedException {
+        SERVING.remove(this);
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
@@ -167,6 +216,7 @@ final class RegmirrorProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        SERVING.remove(this);
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
