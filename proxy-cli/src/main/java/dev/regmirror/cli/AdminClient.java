@@ -3,6 +3,7 @@ package dev.regmirror.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,9 +11,15 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Talks to regmirror's admin API (JDK {@code HttpClient}): sends a request (a GET, a DELETE, a POST
@@ -34,67 +41,72 @@ final class AdminClient {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** How long an ordinary admin request may take; an import's upload has no limit. */
-    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(2);
 
     private final URI server;
     private final String token;
+    private final StallLimit stall;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    /** @param token null for none */
-    AdminClient(URI server, String token) {
+    /**
+     * @param token null for none
+     * @param stall how long the admin API may stay quiet: before an answer (for an import, from
+     *              the end of its upload) and within a body
+     */
+    AdminClient(URI server, String token, StallLimit stall) {
         this.server = server;
         this.token = token;
+        this.stall = stall;
     }
 
     Answer get(String pathAndQuery) throws Failure, InterruptedException {
-        return exchange("GET", pathAndQuery, HttpRequest.BodyPublishers.noBody(), null, REQUEST_TIMEOUT, pathAndQuery);
+        return exchange("GET", pathAndQuery, null, null, pathAndQuery);
     }
 
     /** POSTs a JSON body; any 2xx answer with a JSON object is a success. */
     Answer post(String path, JsonNode body) throws Failure, InterruptedException {
-        return exchange("POST", path, HttpRequest.BodyPublishers.ofString(body.toString()), "application/json",
-                REQUEST_TIMEOUT, path);
+        return exchange("POST", path, HttpRequest.BodyPublishers.ofString(body.toString()), "application/json", path);
     }
 
     /** Sends a request with no body ({@code DELETE}, {@code POST}) and returns its JSON answer. */
     Answer send(String method, String pathAndQuery) throws Failure, InterruptedException {
-        return exchange(method, pathAndQuery, HttpRequest.BodyPublishers.noBody(), null, REQUEST_TIMEOUT, pathAndQuery);
+        return exchange(method, pathAndQuery, null, null, pathAndQuery);
     }
 
     /**
-     * POSTs a file as the body, streamed from disk ({@code regmirror import}); no timeout on the
-     * answer, which comes once the server has read and imported the whole file.
+     * POSTs a file as the body, streamed from disk ({@code regmirror import}). The upload may take
+     * as long as it needs while the server keeps reading it; the answer, which comes once the
+     * server has read and imported the whole file, may take the stall limit from the upload's end.
      */
     Answer postFile(String pathAndQuery, Path file, String contentType) throws Failure, InterruptedException {
-        HttpRequest.BodyPublisher content;
+        Upload upload;
         try {
-            content = HttpRequest.BodyPublishers.ofFile(file);
+            upload = new Upload(HttpRequest.BodyPublishers.ofFile(file));
         } catch (java.io.FileNotFoundException e) {
             throw new Failure("cannot read " + file + ": no such file");
         }
-        return exchange("POST", pathAndQuery, content, contentType, null, "POST " + pathAndQuery);
+        return exchange("POST", pathAndQuery, upload, contentType, "POST " + pathAndQuery);
     }
 
     /**
      * Sends one request and returns its JSON object, or fails with one line naming the server and
      * {@code what} was asked.
      *
+     * @param content     null for none
      * @param contentType null for none
-     * @param timeout     null for none
      */
     private Answer exchange(String method, String pathAndQuery, HttpRequest.BodyPublisher content, String contentType,
-                            Duration timeout, String what) throws Failure, InterruptedException {
+                            String what) throws Failure, InterruptedException {
         String base = server.toString().replaceAll("/+$", "");
         HttpRequest.Builder request;
         try {
-            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).method(method, content);
+            request = HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+                    .method(method, content == null ? HttpRequest.BodyPublishers.noBody() : content);
         } catch (IllegalArgumentException e) {
             throw new Failure("not a usable admin API URL: " + server);
         }
-        if (timeout != null) {
-            request.timeout(timeout);
+        if (!(content instanceof Upload)) {
+            request.timeout(stall.limit());
         }
         if (contentType != null) {
             request.header("Content-Type", contentType);
@@ -102,22 +114,31 @@ final class AdminClient {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
-        HttpResponse<byte[]> response;
+        HttpResponse<InputStream> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            response = content instanceof Upload upload ? await(http.sendAsync(request.build(),
+                    HttpResponse.BodyHandlers.ofInputStream()), upload, what)
+                    : http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (ConnectException e) {
             throw new Failure("cannot reach the admin API at " + server + ": connection refused");
         } catch (HttpConnectTimeoutException e) {
             throw new Failure("cannot reach the admin API at " + server + ": timed out connecting");
         } catch (HttpTimeoutException e) {
-            throw new Failure("the admin API at " + server + " did not answer " + what + " in time");
+            throw new Failure("the admin API at " + server + " did not answer " + what + " within " + stall.text());
         } catch (IOException e) {
             throw new Failure("cannot reach the admin API at " + server + ": "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         }
+        byte[] bytes;
+        try (InputStream in = stall.guard(response.body(), "the admin API at " + server, "its answer to " + what)) {
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new Failure(e instanceof StallLimit.StalledException ? e.getMessage()
+                    : "reading the answer to " + what + " from the admin API at " + server + ": " + e.getMessage());
+        }
         JsonNode body;
         try {
-            body = JSON.readTree(response.body());
+            body = JSON.readTree(bytes);
         } catch (IOException e) {
             body = null;
         }
@@ -136,6 +157,89 @@ final class AdminClient {
                     + " a JSON object");
         }
         return new Answer(body, response.headers().firstValue("Link").flatMap(AdminClient::nextPath));
+    }
+
+    /**
+     * Waits for the answer to an upload: without limit while the server takes the body, failing
+     * when it takes nothing for the stall limit, and for the stall limit once the body is sent.
+     */
+    private HttpResponse<InputStream> await(CompletableFuture<HttpResponse<InputStream>> pending, Upload upload,
+                                            String what) throws Failure, IOException, InterruptedException {
+        while (true) {
+            try {
+                return pending.get(Math.min(1000, stall.limit().toMillis()), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException notYet) {
+                long quiet = System.nanoTime() - upload.lastProgressNanos();
+                if (quiet >= stall.limit().toNanos()) {
+                    pending.cancel(true);
+                    throw new Failure(upload.sent()
+                            ? "the admin API at " + server + " did not answer " + what + " within " + stall.text()
+                                    + " of the end of the upload"
+                            : "the admin API at " + server + " took nothing more of the upload for " + what
+                                    + " for " + stall.text());
+                }
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IOException(e.getCause());
+            } catch (InterruptedException e) {
+                pending.cancel(true);
+                throw e;
+            }
+        }
+    }
+
+    /** A request body that notes when it last handed bytes to the connection, and when it ended. */
+    private static final class Upload implements HttpRequest.BodyPublisher {
+        private final HttpRequest.BodyPublisher body;
+        private volatile long lastProgressNanos = System.nanoTime();
+        private volatile boolean sent;
+
+        Upload(HttpRequest.BodyPublisher body) {
+            this.body = body;
+        }
+
+        long lastProgressNanos() {
+            return lastProgressNanos;
+        }
+
+        boolean sent() {
+            return sent;
+        }
+
+        @Override
+        public long contentLength() {
+            return body.contentLength();
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            body.subscribe(new Flow.Subscriber<ByteBuffer>() {
+                @Override
+                public void onSubscribe(Flow.Subscription subscription) {
+                    subscriber.onSubscribe(subscription);
+                }
+
+                @Override
+                public void onNext(ByteBuffer item) {
+                    lastProgressNanos = System.nanoTime();
+                    subscriber.onNext(item);
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    subscriber.onError(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    lastProgressNanos = System.nanoTime();
+                    sent = true;
+                    subscriber.onComplete();
+                }
+            });
+        }
     }
 
     private static Optional<String> errorMessage(JsonNode body) {

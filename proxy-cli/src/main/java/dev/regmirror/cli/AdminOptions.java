@@ -1,6 +1,7 @@
 package dev.regmirror.cli;
 
 import java.net.URI;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** The options every admin subcommand shares: where the admin API is, its token, the output format. */
@@ -21,7 +22,18 @@ final class AdminOptions {
             description = "table (for people) or json (for scripts); default: ${DEFAULT-VALUE}.")
     Output output;
 
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = StallLimit.Converter.class,
+            description = "Give up when the admin API sends nothing for this long, before its answer or within it "
+                    + "(30s, 2m, 1h); default: 2m, and for import 30m from the end of the upload.")
+    Duration timeout;
+
     AdminClient client() {
-        return new AdminClient(server, token == null || token.isEmpty() ? null : token);
+        return client(StallLimit.DEFAULT);
+    }
+
+    /** A client whose stall limit is {@code --timeout}, or {@code fallback} when it was not given. */
+    AdminClient client(Duration fallback) {
+        return new AdminClient(server, token == null || token.isEmpty() ? null : token,
+                new StallLimit(timeout == null ? fallback : timeout));
     }
 }

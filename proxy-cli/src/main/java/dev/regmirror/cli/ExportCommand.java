@@ -10,6 +10,7 @@ import dev.regmirror.core.manifest.MediaTypes;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -59,6 +60,11 @@ final class ExportCommand implements Callable<Integer> {
             description = "The mirror's registry API (default: $REGMIRROR_REGISTRY or http://127.0.0.1:5000).")
     private URI registry;
 
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2m", converter = StallLimit.Converter.class,
+            description = "Give up when the mirror sends nothing for this long, before an answer or within a body "
+                    + "(30s, 2m, 1h); default: ${DEFAULT-VALUE}.")
+    private Duration timeout;
+
     @Override
     public Integer call() throws InterruptedException {
         ImageReference reference;
@@ -72,7 +78,12 @@ final class ExportCommand implements Callable<Integer> {
             System.err.println("regmirror: --all needs --format oci (docker load takes one platform)");
             return 2;
         }
-        MirrorClient mirror = new MirrorClient(registry);
+        try (StallLimit stall = new StallLimit(timeout)) {
+            return export(reference, new MirrorClient(registry, stall));
+        }
+    }
+
+    private int export(ImageReference reference, MirrorClient mirror) throws InterruptedException {
         boolean tar = format == Format.docker || file.getFileName().toString().endsWith(".tar");
         ImageArchive archive;
         try {

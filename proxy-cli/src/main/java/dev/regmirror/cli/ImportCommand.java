@@ -3,6 +3,7 @@ package dev.regmirror.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,6 +19,9 @@ import picocli.CommandLine.Parameters;
                 + "cache of a running mirror, through the admin API, so that it serves them under their names.")
 final class ImportCommand implements Callable<Integer> {
 
+    /** How long the answer may take after the upload, unless {@code --timeout} says: the server reads the archive twice. */
+    static final Duration ANSWER_LIMIT = Duration.ofMinutes(30);
+
     @Mixin
     private AdminOptions admin;
 
@@ -32,7 +36,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         JsonNode answer;
         try {
-            answer = admin.client().postFile("/admin/import", file, "application/x-tar").body();
+            answer = admin.client(ANSWER_LIMIT).postFile("/admin/import", file, "application/x-tar").body();
         } catch (AdminClient.Failure e) {
             System.err.println("regmirror: " + e.getMessage());
             return 1;
