@@ -105,7 +105,9 @@ public final class Skopeo implements AutoCloseable {
                 throw new IllegalStateException(String.join(" ", command)
                         + (finished ? " exited with " + result.exitCode() : " timed out after " + timeout)
                         + "\nstdout:\n" + new String(result.stdout(), StandardCharsets.UTF_8)
-                        + "\nstderr:\n" + result.stderr());
+                        + "\nstderr:\n" + result.stderr()
+                        + (finished ? "" : "\nthreads of the test JVM, where an in-process mirror runs:\n"
+                                + ThreadDump.ofThisJvm()));
             }
             return result;
         } catch (IOException e) {
