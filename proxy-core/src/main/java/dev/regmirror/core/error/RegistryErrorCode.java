@@ -27,6 +27,7 @@ public enum RegistryErrorCode {
     UNKNOWN(500, "unknown error"),
     NOT_FOUND(404, "no such endpoint"),
     PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
+    PARAMETER_INVALID(400, "invalid query parameter"),
     RANGE_INVALID(416, "requested range not satisfiable"),
     UPSTREAM_ERROR(502, "the upstream registry failed to answer properly"),
     BODY_INVALID(400, "the request body is not what the endpoint takes"),

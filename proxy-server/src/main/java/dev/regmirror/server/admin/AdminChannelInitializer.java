@@ -56,5 +56,6 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         pipeline.addLast("jobs", jobs);
         pipeline.addLast("purge", purge);
         pipeline.addLast("prune", prune);
+        HttpBasics.addTail(pipeline);
     }
 }

@@ -11,7 +11,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.QueryStringDecoder;
+import dev.regmirror.server.pipeline.RequestTarget;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,8 +52,8 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
     }
 
     private AdminRequest decode(FullHttpRequest request, boolean keepAlive) {
-        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        String path = uri.path();
+        RequestTarget uri = RequestTarget.parse(request.uri());
+        String path = uri.rawPath();
         HttpMethod method = request.method();
         if (path.equals("/admin/prefetch")) {
             only(method, path, HttpMethod.POST);
@@ -81,8 +81,8 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (path.equals("/admin/usage")) {
             return new AdminRequest.Usage(method, keepAlive);
         }
-        return new AdminRequest.Images(method, keepAlive, parameter(uri, "upstream"), parameter(uri, "prefix"),
-                pageSize(uri), parameter(uri, "last"));
+        return new AdminRequest.Images(method, keepAlive, uri.parameter("upstream"), uri.parameter("prefix"),
+                uri.pageSize(MAX_PAGE).orElse(DEFAULT_PAGE), uri.parameter("last"));
     }
 
     /** 405 UNSUPPORTED, with the methods the path takes in {@code Allow}, for any other method. */
@@ -95,28 +95,5 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
                 + " is not supported", null, Map.of("Allow", String.join(", ",
                 java.util.Arrays.stream(allowed).map(HttpMethod::name).toList())));
-    }
-
-    private static Optional<String> parameter(QueryStringDecoder uri, String name) {
-        List<String> values = uri.parameters().get(name);
-        return values == null || values.isEmpty() || values.get(0).isEmpty() ? Optional.empty()
-                : Optional.of(values.get(0));
-    }
-
-    private static int pageSize(QueryStringDecoder uri) {
-        Optional<String> n = parameter(uri, "n");
-        if (n.isEmpty()) {
-            return DEFAULT_PAGE;
-        }
-        try {
-            int value = Integer.parseInt(n.get());
-            if (value < 0 || value > MAX_PAGE) {
-                throw new NumberFormatException();
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new InvalidRequestException(RegistryErrorCode.PAGINATION_NUMBER_INVALID,
-                    "n must be a whole number from 0 to " + MAX_PAGE);
-        }
     }
 }

@@ -15,6 +15,7 @@ import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
+import dev.regmirror.server.pipeline.RequestTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,7 +29,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -109,7 +109,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (state == State.PASSING) {
-            if (msg instanceof HttpRequest request && PATH.equals(new QueryStringDecoder(request.uri()).path())) {
+            if (msg instanceof HttpRequest request && PATH.equals(RequestTarget.rawPathOf(request.uri()))) {
                 start(ctx, request);
                 if (msg instanceof HttpContent content) {
                     body(ctx, content);

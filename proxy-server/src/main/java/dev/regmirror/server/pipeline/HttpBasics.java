@@ -21,6 +21,13 @@ public final class HttpBasics {
     private HttpBasics() {
     }
 
+    private static final UnhandledErrorHandler UNHANDLED = new UnhandledErrorHandler();
+
+    /** Adds the handler that closes a connection whose request failed unanswered, after the listener's own. */
+    public static void addTail(ChannelPipeline pipeline) {
+        pipeline.addLast("unhandled", UNHANDLED);
+    }
+
     /** Adds the common handlers to a new channel's pipeline, before the listener's own. */
     public static void addTo(ChannelPipeline pipeline, Duration idleTimeout) {
         pipeline.addLast("codec", new HttpServerCodec());

@@ -45,5 +45,6 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
         for (ChannelHandler resource : resources) {
             pipeline.addLast(resource);
         }
+        HttpBasics.addTail(pipeline);
     }
 }

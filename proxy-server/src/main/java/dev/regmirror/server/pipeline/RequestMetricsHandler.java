@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +45,7 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            pending.add(new Exchange(route(new QueryStringDecoder(request.uri()).path()), method(request.method())));
+            pending.add(new Exchange(route(RequestTarget.rawPathOf(request.uri())), method(request.method())));
         }
         ctx.fireChannelRead(msg);
     }

@@ -17,10 +17,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,13 +63,13 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
     }
 
     private V2Request decode(FullHttpRequest request, HttpMethod method, boolean keepAlive) {
-        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        String fullPath = uri.rawPath();
+        String fullPath = RequestTarget.rawPathOf(request.uri());
         if (fullPath.indexOf('%') >= 0) {
             throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
                     "percent-encoded characters are not allowed in registry API paths");
         }
-        Optional<String> namespace = parameter(uri, "ns");
+        RequestTarget uri = RequestTarget.parse(request.uri());
+        Optional<String> namespace = uri.parameter("ns");
         String path = fullPath;
         if (!isApiPath(path)) {
             Matcher prefixed = REGISTRY_PREFIXED.matcher(path);
@@ -90,7 +88,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
             return new V2Request.Base(method, keepAlive);
         }
         if (path.equals("/v2/_catalog")) {
-            return new V2Request.Catalog(method, keepAlive, pageSize(uri), parameter(uri, "last"));
+            return new V2Request.Catalog(method, keepAlive, uri.pageSize(MAX_PAGE), uri.parameter("last"));
         }
         Optional<String> host = Optional.ofNullable(request.headers().get(HttpHeaderNames.HOST))
                 .map(value -> value.replaceAll(":[0-9]+$", ""));
@@ -109,7 +107,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
         Matcher tags = TAGS.matcher(path);
         if (tags.matches()) {
             return new V2Request.Tags(method, keepAlive, router.route(new RouteRequest(tags.group(1), namespace, host)),
-                    tags.group(1), fullPath, parameter(uri, "ns"), pageSize(uri), parameter(uri, "last"));
+                    tags.group(1), fullPath, uri.parameter("ns"), uri.pageSize(MAX_PAGE), uri.parameter("last"));
         }
         throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + fullPath);
     }
@@ -130,28 +128,5 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
 
     private static boolean isApiPath(String path) {
         return path.equals("/v2") || path.startsWith("/v2/");
-    }
-
-    private static Optional<String> parameter(QueryStringDecoder uri, String name) {
-        List<String> values = uri.parameters().get(name);
-        return values == null || values.isEmpty() || values.get(0).isEmpty() ? Optional.empty()
-                : Optional.of(values.get(0));
-    }
-
-    private static OptionalInt pageSize(QueryStringDecoder uri) {
-        Optional<String> n = parameter(uri, "n");
-        if (n.isEmpty()) {
-            return OptionalInt.empty();
-        }
-        try {
-            int value = Integer.parseInt(n.get());
-            if (value < 0 || value > MAX_PAGE) {
-                throw new NumberFormatException();
-            }
-            return OptionalInt.of(value);
-        } catch (NumberFormatException e) {
-            throw new InvalidRequestException(RegistryErrorCode.PAGINATION_NUMBER_INVALID,
-                    "n must be a whole number from 0 to " + MAX_PAGE);
-        }
     }
 }

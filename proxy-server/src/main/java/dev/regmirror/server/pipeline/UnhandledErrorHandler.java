@@ -1,0 +1,24 @@
+package dev.regmirror.server.pipeline;
+
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of every listener: an exception no handler answered closes the connection at
+ * once, so its client sees the failure now rather than waiting for the idle timeout on a response
+ * that will never come. Logged once, with the client's address.
+ */
+@Sharable
+public final class UnhandledErrorHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnhandledErrorHandler.class);
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.warn("closing the connection from {}: a request failed unanswered", ctx.channel().remoteAddress(), cause);
+        ctx.close();
+    }
+}
