@@ -141,33 +141,50 @@ public final class BlobFill {
         } catch (IOException e) {
             fail(new StorageFailure(e, null));
             return;
+        } catch (RuntimeException e) {
+            fail(e);
+            return;
         }
         this.diskExecutor = diskExecutor;
-        client.getBlob(route.name(), digest).whenComplete((body, failure) -> {
-            if (failure != null) {
-                fail(Futures.unwrap(failure));
-                return;
-            }
-            try {
-                BlobIngest newIngest = store.begin(digest, body.contentLength());
-                synchronized (this) {
-                    ingest = newIngest;
-                    readablePath = newIngest.path();
+        try {
+            client.getBlob(route.name(), digest).whenComplete((body, failure) -> {
+                if (failure != null) {
+                    fail(Futures.unwrap(failure));
+                    return;
                 }
-            } catch (IOException e) {
-                fail(new StorageFailure(e, body));
-                return;
-            } catch (RuntimeException e) {
-                fail(e);
-                return;
+                try {
+                    begin(body, store);
+                } catch (RuntimeException | Error e) {
+                    fail(e);
+                }
+            });
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    /**
+     * Opens the ingest, arms the fill timeout, and only then says the fill started and subscribes
+     * to the body: whatever fails before that fails the fill, never leaving it started with
+     * nothing to end it.
+     */
+    private void begin(BlobBody body, BlobStore store) {
+        try {
+            BlobIngest newIngest = store.begin(digest, body.contentLength());
+            synchronized (this) {
+                ingest = newIngest;
+                readablePath = newIngest.path();
             }
-            started.complete(body.contentLength());
-            IngestSubscriber subscriber = new IngestSubscriber();
-            ScheduledFuture<?> deadline = scheduler.schedule(subscriber::timedOut, fillTimeout.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            done.whenComplete((blob, ended) -> deadline.cancel(false));
-            body.publisher().subscribe(subscriber);
-        });
+        } catch (IOException e) {
+            fail(new StorageFailure(e, body));
+            return;
+        }
+        IngestSubscriber subscriber = new IngestSubscriber();
+        ScheduledFuture<?> deadline = scheduler.schedule(subscriber::timedOut, fillTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+        done.whenComplete((blob, ended) -> deadline.cancel(false));
+        started.complete(body.contentLength());
+        body.publisher().subscribe(subscriber);
     }
 
     private void progressed() {
@@ -177,7 +194,12 @@ public final class BlobFill {
             waiters.clear();
         }
         for (Runnable waiter : ready) {
-            waiter.run();
+            try {
+                waiter.run();
+            } catch (RuntimeException e) {
+                // One reader gone wrong (its event loop shut down) must not keep the others waiting.
+                LOG.debug("waking a reader of blob {}: {}", digest.shortForm(), e.toString());
+            }
         }
     }
 
@@ -235,7 +257,31 @@ public final class BlobFill {
         private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
         private synchronized void inOrder(Runnable work) {
-            tail = tail.thenRunAsync(work, diskExecutor);
+            tail = tail.thenRunAsync(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException | Error e) {
+                    failUnlessDone(e);
+                }
+            }, diskExecutor).exceptionally(rejected -> {
+                failUnlessDone(Futures.unwrap(rejected));
+                return null;
+            });
+        }
+
+        /**
+         * Ends the fill after a step failed unexpectedly (or the disk executor refused it), so
+         * that its readers and the next requester of the digest see an error, never a fill that
+         * hangs because the steps queued behind the failed one were skipped.
+         */
+        private void failUnlessDone(Throwable cause) {
+            if (!done.isDone()) {
+                Flow.Subscription current = subscription;
+                if (current != null) {
+                    current.cancel();
+                }
+                fail(cause);
+            }
         }
 
         /** The fill ran past fill-timeout: the upstream trickles too slowly to be worth keeping. */

@@ -2,6 +2,7 @@ package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
@@ -124,6 +125,7 @@ public final class PullThroughBlobs {
     /** The running fill of this digest, started if there is none; runs on a disk thread. */
     private BlobFill fillFor(Route route, Digest digest) {
         FillKey key = new FillKey(route.registry(), digest);
+        RegistryClient client = clients.forRegistry(route.registry()); // before the fill is there to join
         BlobFill created = new BlobFill(route, digest);
         BlobFill existing = inFlight.putIfAbsent(key, created);
         if (existing != null) {
@@ -141,7 +143,7 @@ public final class PullThroughBlobs {
                 }
             }
         });
-        created.start(clients.forRegistry(route.registry()), store, diskExecutor, scheduler, fillTimeout);
+        created.start(client, store, diskExecutor, scheduler, fillTimeout);
         return created;
     }
 }

@@ -292,6 +292,67 @@ class BlobFillTest {
         }
     }
 
+    /**
+     * A reader whose wake-up throws (its event loop shut down) neither keeps the other readers
+     * waiting nor stops the fill: before, the exception failed the chain of disk steps, the commit
+     * queued behind it was skipped, and the digest's fill never ended for anyone.
+     */
+    @Test
+    void aReaderWhoseWakeUpThrowsStopsNeitherTheOthersNorTheCommit() throws Exception {
+        byte[] bytes = random(1000);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
+        fill.started().get(5, TimeUnit.SECONDS);
+        fill.whenReadableBeyond(0, () -> {
+            throw new java.util.concurrent.RejectedExecutionException("event loop shut down");
+        });
+        CompletableFuture<Void> other = new CompletableFuture<>();
+        fill.whenReadableBeyond(0, () -> other.complete(null));
+
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        assertTrue(other.isDone(), "the other reader was woken");
+        upstream.body.close();
+        assertEquals(bytes.length, fill.done().get(5, TimeUnit.SECONDS).size());
+        assertArrayEquals(bytes, store.readAll(Digest.sha256Of(bytes)).orElseThrow());
+    }
+
+    /** A disk executor that refuses work (shut down) fails the fill; it does not leave it hanging. */
+    @Test
+    void aDiskExecutorThatRefusesWorkFailsTheFill() throws Exception {
+        byte[] bytes = random(1000);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
+        fill.start(upstream, FileBlobStore.open(dir), work -> {
+            throw new java.util.concurrent.RejectedExecutionException("disk executor shut down");
+        }, SCHEDULER, Duration.ofMinutes(5));
+        fill.started().get(5, TimeUnit.SECONDS);
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> fill.done().get(5, TimeUnit.SECONDS));
+        assertTrue(failed.getCause() instanceof java.util.concurrent.RejectedExecutionException, failed.toString());
+        assertTrue(upstream.body.isClosed() || upstream.body.getNumberOfSubscribers() == 0,
+                "the upstream body is let go");
+    }
+
+    /** A fill whose timeout cannot be armed fails at once instead of running with nothing to end it. */
+    @Test
+    void aFillWhoseTimeoutCannotBeArmedFailsBeforeItStarts() throws Exception {
+        java.util.concurrent.ScheduledExecutorService stopped = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        stopped.shutdown();
+        ScriptedUpstream upstream = new ScriptedUpstream(10);
+        BlobFill fill = new BlobFill(route, Digest.sha256Of(new byte[10]));
+        fill.start(upstream, FileBlobStore.open(dir), Runnable::run, stopped, Duration.ofMinutes(5));
+        org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> fill.started().get(5, TimeUnit.SECONDS));
+        assertTrue(fill.done().isCompletedExceptionally());
+        try (java.util.stream.Stream<Path> left = java.nio.file.Files.walk(dir)) {
+            assertEquals(List.of(), left.filter(java.nio.file.Files::isRegularFile)
+                    .filter(file -> !file.getFileName().toString().equals(".lock")).toList(), "no ingest left behind");
+        }
+    }
+
     @Test
     void concurrentRequestsShareOneUpstreamFetch() throws Exception {
         byte[] bytes = random(2048);
