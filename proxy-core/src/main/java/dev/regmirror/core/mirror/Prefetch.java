@@ -148,6 +148,8 @@ public final class Prefetch {
         CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
             if (failure == null) {
                 result.complete(null);
+            } else {
+                result.completeExceptionally(Futures.unwrap(failure)); // a no-op when a worker already failed it
             }
         });
         return result;

@@ -102,7 +102,7 @@ public final class PrefetchJobs {
             }
         }
         if (start) {
-            executor.execute(() -> run(job));
+            launch(job);
         }
         return job.status();
     }
@@ -123,23 +123,40 @@ public final class PrefetchJobs {
         return all.stream().map(PrefetchJob::status).toList();
     }
 
+    /**
+     * Runs the job in the slot it was given. An executor that refuses it (shutting down) fails the
+     * job and frees the slot, so no job waits queued forever behind one that never ran.
+     */
+    private void launch(PrefetchJob job) {
+        try {
+            executor.execute(() -> run(job));
+        } catch (RuntimeException e) {
+            ended(job, null, e);
+        }
+    }
+
     private void run(PrefetchJob job) {
         job.started(clock.instant());
         LOG.info("prefetch {} of {} {} started", job.id(), job.route(), job.reference());
-        pull(job)
-                .whenComplete((image, failure) -> {
-                    if (failure == null) {
-                        job.succeeded(clock.instant());
-                        LOG.info("prefetch {} of {} {} done: {} blobs, {} bytes", job.id(), job.route(),
-                                job.reference(), job.progress().blobsDone(), job.progress().bytesDone());
-                    } else {
-                        PrefetchJob.Failure why = PrefetchJob.Failure.of(failure);
-                        job.failed(clock.instant(), why);
-                        LOG.warn("prefetch {} of {} {} failed: {} {}", job.id(), job.route(), job.reference(),
-                                why.code(), why.message());
-                    }
-                    next();
-                });
+        pull(job).whenComplete((image, failure) -> ended(job, image, failure));
+    }
+
+    /** Records how the job ended and hands its slot on, whatever happens while recording. */
+    private void ended(PrefetchJob job, PulledImage image, Throwable failure) {
+        try {
+            if (failure == null) {
+                job.succeeded(clock.instant());
+                LOG.info("prefetch {} of {} {} done: {} blobs, {} bytes", job.id(), job.route(),
+                        job.reference(), job.progress().blobsDone(), job.progress().bytesDone());
+            } else {
+                PrefetchJob.Failure why = PrefetchJob.Failure.of(failure);
+                job.failed(clock.instant(), why);
+                LOG.warn("prefetch {} of {} {} failed: {} {}", job.id(), job.route(), job.reference(),
+                        why.code(), why.message());
+            }
+        } finally {
+            next();
+        }
     }
 
     /** Starts the next waiting job, if any, in the slot a finished one left. */
@@ -152,7 +169,7 @@ public final class PrefetchJobs {
                 return;
             }
         }
-        executor.execute(() -> run(job));
+        launch(job);
     }
 
     /** Forgets the oldest finished jobs beyond {@code maxKept}; holds the lock. */

@@ -75,6 +75,34 @@ class PrefetchJobsTest {
         assertEquals(2, pulls.size());
     }
 
+    /**
+     * An executor that refuses jobs (the mirror shutting down) fails them and frees their slot:
+     * before, a refused job stayed queued forever and kept its slot, and with two slots gone no
+     * prefetch ever ran again.
+     */
+    @Test
+    void aJobTheExecutorRefusesFailsAndFreesItsSlot() {
+        AtomicInteger refusals = new AtomicInteger(2);
+        PrefetchJobs jobs = new PrefetchJobs(router, (route, reference, platforms, progress) -> {
+            CompletableFuture<PulledImage> pull = new CompletableFuture<>();
+            pulls.add(pull);
+            return pull;
+        }, work -> {
+            if (refusals.getAndDecrement() > 0) {
+                throw new java.util.concurrent.RejectedExecutionException("shutting down");
+            }
+            work.run();
+        }, clock, () -> "job" + ids.incrementAndGet(), 1, 10);
+        PrefetchJob.Status first = jobs.submit(ImageReference.parse("a"), PlatformFilter.ALL);
+        PrefetchJob.Status second = jobs.submit(ImageReference.parse("b"), PlatformFilter.ALL);
+        assertEquals(PrefetchJob.State.failed, jobs.get(first.id()).orElseThrow().state());
+        assertEquals(PrefetchJob.State.failed, jobs.get(second.id()).orElseThrow().state());
+        assertEquals("shutting down", jobs.get(first.id()).orElseThrow().failure().orElseThrow().message());
+
+        PrefetchJob.Status third = jobs.submit(ImageReference.parse("c"), PlatformFilter.ALL);
+        assertEquals(PrefetchJob.State.running, jobs.get(third.id()).orElseThrow().state(), "the slot is free again");
+    }
+
     @Test
     void aFailedJobKeepsTheUpstreamsErrorAsItWasGiven() {
         PrefetchJobs jobs = jobs(2, 10);
