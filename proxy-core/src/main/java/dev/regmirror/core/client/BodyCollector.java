@@ -2,13 +2,18 @@ package dev.regmirror.core.client;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Reads a small body (a manifest, an error, a token) into bytes, cancelling once it passes a limit:
- * the result then fails with {@link TooLarge}.
+ * Reads a small body (a manifest, an error, a token) into bytes, cancelling once it passes a limit
+ * (the result then fails with {@link TooLarge}) or takes longer than its deadline in all ({@link
+ * TooSlow}): a body trickled a byte at a time stays under the read timeout between reads, and would
+ * otherwise hold every request waiting on it for as long as the upstream liked.
  */
 final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
 
@@ -17,6 +22,14 @@ final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
 
         TooLarge(int limit) {
             super("larger than " + limit + " bytes", null, false, false);
+        }
+    }
+
+    /** The body did not arrive whole within its deadline; nothing more was read. */
+    static final class TooSlow extends RuntimeException {
+
+        TooSlow() {
+            super("not whole within the deadline", null, false, false);
         }
     }
 
@@ -29,21 +42,44 @@ final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
         this.limit = limit;
     }
 
-    /** The whole body, or a failure with {@link TooLarge} past {@code limit} bytes. */
-    static CompletableFuture<byte[]> collect(Flow.Publisher<List<ByteBuffer>> body, int limit) {
+    /**
+     * The whole body, or a failure with {@link TooLarge} past {@code limit} bytes or with {@link
+     * TooSlow} when it is not all there within {@code deadline}.
+     */
+    static CompletableFuture<byte[]> collect(Flow.Publisher<List<ByteBuffer>> body, int limit, Duration deadline) {
         BodyCollector collector = new BodyCollector(limit);
         body.subscribe(collector);
+        // A copy carries the timer, which is cancelled as soon as the body is whole.
+        collector.result.copy().orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS).whenComplete((bytes, failure) -> {
+            if (failure instanceof TimeoutException) {
+                collector.tooSlow();
+            }
+        });
         return collector.result;
     }
 
     /** Reads and drops a body we do not need (a redirect's, a 401's), so the connection can be reused. */
     static void discard(Flow.Publisher<List<ByteBuffer>> body) {
-        collect(body, UpstreamErrors.MAX_BODY);
+        BodyCollector collector = new BodyCollector(UpstreamErrors.MAX_BODY);
+        body.subscribe(collector);
+    }
+
+    private void tooSlow() {
+        Flow.Subscription current;
+        synchronized (this) {
+            current = subscription;
+        }
+        if (current != null) {
+            current.cancel();
+        }
+        result.completeExceptionally(new TooSlow());
     }
 
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
-        this.subscription = subscription;
+        synchronized (this) {
+            this.subscription = subscription;
+        }
         subscription.request(Long.MAX_VALUE);
     }
 

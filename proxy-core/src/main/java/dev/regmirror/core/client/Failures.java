@@ -45,6 +45,10 @@ final class Failures {
         if (cause instanceof BodyCollector.TooLarge tooLarge) {
             return protocol(what, "answer " + tooLarge.getMessage(), 200);
         }
+        if (cause instanceof BodyCollector.TooSlow) {
+            return unavailable(what, "answer not whole within " + seconds(settings.readTimeout())
+                    + " (the read timeout)", cause);
+        }
         return unavailable(what, problem(cause), cause);
     }
 

@@ -122,7 +122,7 @@ public final class HttpRegistryClient implements RegistryClient {
                 throw failures.protocol(fetch.what(), "manifest of " + response.contentLength()
                         + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
             }
-            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST)
+            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST, settings.readTimeout())
                     .thenApply(bytes -> manifests.check(fetch, reference, response.headers(), bytes));
         }));
     }
@@ -154,7 +154,7 @@ public final class HttpRegistryClient implements RegistryClient {
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
-            return BodyCollector.collect(response.body(), TagLists.MAX_BODY)
+            return BodyCollector.collect(response.body(), TagLists.MAX_BODY, settings.readTimeout())
                     .thenApply(bytes -> TagLists.parse(bytes, response.headers(),
                             problem -> failures.protocol(fetch.what(), problem, 200)));
         }));
@@ -162,7 +162,7 @@ public final class HttpRegistryClient implements RegistryClient {
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */
     private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse response) {
-        return BodyCollector.collect(response.body(), UpstreamErrors.MAX_BODY)
+        return BodyCollector.collect(response.body(), UpstreamErrors.MAX_BODY, settings.readTimeout())
                 .handle((bytes, unreadable) -> Optional.ofNullable(bytes))
                 .thenApply(body -> {
                     throw errors.from(fetch, response.status(), response.headers(), body);

@@ -75,7 +75,7 @@ final class TokenFetcher {
                         BodyCollector.discard(body);
                         throw errors.fromRealm(tokenWhat, response.statusCode(), response.headers());
                     }
-                    return BodyCollector.collect(body, UpstreamErrors.MAX_BODY).thenApply(bytes ->
+                    return BodyCollector.collect(body, UpstreamErrors.MAX_BODY, settings.readTimeout()).thenApply(bytes ->
                             BearerToken.fromJson(bytes).orElseThrow(() ->
                                     failures.protocol(tokenWhat, "the token realm answered without a token", 200)));
                 }));

@@ -173,6 +173,23 @@ class HttpRegistryClientErrorsTest {
         assertTrue(e.getMessage().endsWith("no response within 0.7s"), e.getMessage());
     }
 
+    /**
+     * A manifest trickled with pauses shorter than the read timeout still ends at the read timeout
+     * in all: it would otherwise hold every pull of the tag waiting on the shared fetch.
+     */
+    @Test
+    void aManifestTrickledPastTheReadTimeoutInAllIsUnavailable() throws Exception {
+        upstream.stubFor(get(MANIFEST_PATH).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .withBody("{\"schemaVersion\":2,\"padding\":\"" + "x".repeat(2000) + "\"}")
+                .withChunkedDribbleDelay(20, 4_000)));
+
+        UpstreamUnavailableException e = failure(fixture.client(fixture.impatient(fixture.url()))
+                .getManifest(ALPINE, LATEST), UpstreamUnavailableException.class);
+
+        assertTrue(e.getMessage().endsWith("answer not whole within 0.7s (the read timeout)"), e.getMessage());
+    }
+
     @Test
     void errorWithoutDetailHasNullDetail() throws Exception {
         UpstreamErrorException e = manifestError(aResponse().withStatus(403)
