@@ -80,7 +80,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     /** Written and read on the disk executor only, in the order of the write chain. */
     private Path file;
     private FileChannel channel;
-    private volatile IOException writeFailure;
+    private volatile Exception writeFailure;
     private CompletableFuture<Void> writes = CompletableFuture.completedFuture(null);
     private int pending;
 
@@ -222,7 +222,9 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // Recorded, never thrown: a step that threw would skip the later ones, leaking their
+            // buffers and the ingest file.
             writeFailure = e;
         } finally {
             bytes.release();
