@@ -24,16 +24,22 @@ final class AdminOptions {
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = StallLimit.Converter.class,
             description = "Give up when the admin API sends nothing for this long, before its answer or within it "
-                    + "(30s, 2m, 1h); default: 2m, and for import 30m from the end of the upload.")
+                    + "(30s, 2m, 1h); default: 2m, and for import 30m from the end of the upload; "
+                    + "prefetch --wait gives up on a running job that shows no progress for this long.")
     Duration timeout;
 
     AdminClient client() {
         return client(StallLimit.DEFAULT);
     }
 
-    /** A client whose stall limit is {@code --timeout}, or {@code fallback} when it was not given. */
+    /** A client whose stall limit is {@link #stallLimit}. */
     AdminClient client(Duration fallback) {
         return new AdminClient(server, token == null || token.isEmpty() ? null : token,
-                new StallLimit(timeout == null ? fallback : timeout));
+                new StallLimit(stallLimit(fallback)));
+    }
+
+    /** {@code --timeout}, or {@code fallback} when it was not given. */
+    Duration stallLimit(Duration fallback) {
+        return timeout == null ? fallback : timeout;
     }
 }

@@ -9,7 +9,8 @@ import java.util.Locale;
  * Follows a job by polling {@code GET /admin/jobs/<id>} until it ends: on a terminal a progress bar
  * redrawn in place (bytes done and total, blobs, rate), otherwise a plain line each time a blob is
  * done or every few seconds (nothing before the image's blobs are known); then one line saying how it ended. Exit code 0 if it succeeded, 1 if
- * it failed (the upstream's error on stderr) or could not be followed.
+ * it failed (the upstream's error on stderr), could not be followed, or ran without progress for the
+ * stall limit (the job itself goes on in the mirror).
  */
 final class JobWatcher {
 
@@ -18,13 +19,17 @@ final class JobWatcher {
     private static final int BAR = 30;
 
     private final AdminClient client;
+    private final Duration stallLimit;
     private final boolean json;
     private final boolean terminal;
     private final PrintStream out;
     private final PrintStream err;
 
-    JobWatcher(AdminClient client, boolean json, boolean terminal, PrintStream out, PrintStream err) {
+    /** @param stallLimit how long a running job may show no progress before the watch gives up on it */
+    JobWatcher(AdminClient client, Duration stallLimit, boolean json, boolean terminal, PrintStream out,
+               PrintStream err) {
         this.client = client;
+        this.stallLimit = stallLimit;
         this.json = json;
         this.terminal = terminal;
         this.out = out;
@@ -38,6 +43,8 @@ final class JobWatcher {
         long lastPlain = startNanos;
         int lastBlobs = -1;
         boolean drawn = false;
+        String lastSeen = progressOf(job);
+        long lastChange = startNanos;
         while (!ended(job)) {
             Thread.sleep(POLL.toMillis());
             try {
@@ -49,10 +56,22 @@ final class JobWatcher {
                 err.println("regmirror: " + e.getMessage());
                 return 1;
             }
+            long now = System.nanoTime();
+            if (!progressOf(job).equals(lastSeen)) {
+                lastSeen = progressOf(job);
+                lastChange = now;
+            } else if ("running".equals(job.path("state").asText()) && now - lastChange >= stallLimit.toNanos()) {
+                if (drawn) {
+                    out.println();
+                }
+                err.println("regmirror: prefetch job " + id + " of " + job.path("image").asText()
+                        + " made no progress for " + StallLimit.format(stallLimit)
+                        + "; it goes on in the mirror (regmirror jobs " + id + " shows it)");
+                return 1;
+            }
             if (json || ended(job) || job.path("blobsTotal").asInt() == 0) {
                 continue;
             }
-            long now = System.nanoTime();
             String line = line(job, rate(job.path("bytesDone").asLong() - startBytes, now - startNanos));
             if (terminal) {
                 out.print("\r" + line + "\033[K");
@@ -87,6 +106,11 @@ final class JobWatcher {
             return 1;
         }
         return 0;
+    }
+
+    /** What changes while a job makes progress: its state, bytes and blobs. */
+    private static String progressOf(JsonNode job) {
+        return job.path("state").asText() + " " + job.path("bytesDone").asLong() + " " + job.path("blobsDone").asInt();
     }
 
     private static boolean ended(JsonNode job) {

@@ -56,7 +56,7 @@ final class PrefetchCommand implements Callable<Integer> {
             }
             return 0;
         }
-        return new JobWatcher(client, admin.output == AdminOptions.Output.json, System.console() != null, System.out,
+        return new JobWatcher(client, admin.stallLimit(StallLimit.DEFAULT), admin.output == AdminOptions.Output.json, System.console() != null, System.out,
                 System.err).follow(job);
     }
 }

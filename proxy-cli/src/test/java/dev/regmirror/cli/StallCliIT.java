@@ -108,4 +108,22 @@ class StallCliIT {
                     + " of the end of the upload", oneLine(imported));
         }
     }
+
+    @Test
+    void prefetchWaitGivesUpOnARunningJobWithoutProgress() throws Exception {
+        byte[] job = ("{\"id\":\"j1\",\"image\":\"docker.io/library/app:1.0\",\"state\":\"running\",\"bytesDone\":1000,"
+                + "\"bytesTotal\":5000,\"blobsDone\":1,\"blobsTotal\":3}").getBytes(StandardCharsets.UTF_8);
+        try (StallingServer admin = new StallingServer()
+                .answer("/admin/prefetch", "application/json", job)
+                .answer("/admin/jobs/j1", "application/json", job)) {
+            RegmirrorProcess.Finished prefetch = RegmirrorProcess.run(work, List.of(), "prefetch", "app:1.0", "--wait",
+                    "--server", admin.uri().toString(), "--timeout", "2s");
+            assertEquals(1, prefetch.exitCode(), prefetch.output());
+            List<String> lines = prefetch.output().lines().toList();
+            assertEquals("docker.io/library/app:1.0 [######........................] 1.00 kB / 5.00 kB  1/3 blobs  0 B/s",
+                    lines.get(0), "the progress it saw");
+            assertEquals("regmirror: prefetch job j1 of docker.io/library/app:1.0 made no progress for 2s; it goes on"
+                    + " in the mirror (regmirror jobs j1 shows it)", lines.get(lines.size() - 1));
+        }
+    }
 }
