@@ -41,6 +41,7 @@ public final class ConfigLoader {
                 }
                 fromFile = ConfigFactory.parseFile(file.get().toFile(),
                         ConfigParseOptions.defaults().setAllowMissing(false));
+                UnknownSettings.checkFile(fromFile, file.get().toString());
             }
             Config reference = ConfigFactory.defaultReferenceUnresolved();
             Config merged = fromFile.withFallback(reference);

@@ -8,14 +8,29 @@ import java.util.TreeSet;
 
 /**
  * Refuses settings under {@code regmirror} that no module knows, so that a misspelt key
- * ({@code server.prot}) stops start-up instead of being silently ignored. Known are the paths of
- * the {@code reference.conf} files, and inside an upstream the upstream-defaults keys plus its own.
+ * ({@code server.prot}) stops start-up instead of being silently ignored, and a configuration file
+ * with settings outside the {@code regmirror} block ({@code server { port = 5443 }}, which would
+ * otherwise leave the mirror running on its defaults: open, where the file meant it locked). Known
+ * are the paths of the {@code reference.conf} files, and inside an upstream the upstream-defaults
+ * keys plus its own.
  */
 final class UnknownSettings {
 
     private static final Set<String> UPSTREAM_ONLY = Set.of("registry", "url", "username", "password", "token-realm");
 
     private UnknownSettings() {
+    }
+
+    /** Refuses a file whose top level holds anything but the {@code regmirror} block. */
+    static void checkFile(Config fromFile, String file) {
+        Set<String> outside = new TreeSet<>(fromFile.root().keySet());
+        outside.remove("regmirror");
+        if (!outside.isEmpty()) {
+            String first = outside.iterator().next();
+            throw new SettingsException("configuration file " + file + ": setting" + (outside.size() > 1 ? "s " : " ")
+                    + String.join(", ", outside) + " outside the regmirror block; every setting goes under regmirror"
+                    + " (" + first + " ... is regmirror." + first + " ...)");
+        }
     }
 
     static void check(Config loaded, Config reference) {

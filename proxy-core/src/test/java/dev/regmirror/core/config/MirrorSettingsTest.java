@@ -180,4 +180,18 @@ class MirrorSettingsTest {
         SettingsException e = assertThrows(SettingsException.class, () -> load("regmirror { cache = ", Map.of()));
         assertTrue(e.getMessage().contains("application.conf"), e.getMessage());
     }
+
+    /**
+     * A file whose settings sit outside the regmirror block would otherwise be ignored whole, and
+     * the mirror would start on its defaults: open where the file meant it locked.
+     */
+    @Test
+    void settingsOutsideTheRegmirrorBlockStopStartUp() throws IOException {
+        SettingsException e = assertThrows(SettingsException.class,
+                () -> load("server { port = 5443 }\nadmin.token = s3cret\nregmirror.cache.max-size = 1G", Map.of()));
+        assertEquals("configuration file " + dir.resolve("application.conf") + ": settings admin, server outside the"
+                + " regmirror block; every setting goes under regmirror (admin ... is regmirror.admin ...)", e.getMessage());
+        assertTrue(!e.getMessage().contains("s3cret"), "values are not repeated");
+        assertEquals(1L << 30, load("regmirror.cache.max-size = 1G", Map.of()).cache().maxBytes());
+    }
 }
