@@ -58,7 +58,7 @@ public final class TlsMaterialLoader {
         ASN1ObjectIdentifier algorithm = info.getPrivateKeyAlgorithm().getAlgorithm();
         if (!algorithm.equals(PKCSObjectIdentifiers.rsaEncryption) && !algorithm.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
             throw PemContent.failure(source, "holds a key of type " + new DefaultAlgorithmNameFinder().getAlgorithmName(algorithm)
-                    + " key; regmirror takes RSA and EC keys", null);
+                    + "; regmirror takes RSA and EC keys", null);
         }
         try {
             return new JcaPEMKeyConverter().getPrivateKey(info);
