@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "A pull-through caching mirror for container registries.",
         subcommands = {ServeCommand.class, ImagesCommand.class, UsageCommand.class, PrefetchCommand.class,
                 JobsCommand.class, PurgeCommand.class, PruneCommand.class, ExportCommand.class, ImportCommand.class,
-                CommandLine.HelpCommand.class})
+                TlsCommand.class, CommandLine.HelpCommand.class})
 public final class RegmirrorCommand implements Runnable {
 
     @CommandLine.Spec
