@@ -1,0 +1,52 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.server.pipeline.ApiPipeline;
+import dev.regmirror.server.pipeline.HttpBasics;
+import io.netty.channel.ChannelPipeline;
+import java.util.function.Supplier;
+
+/**
+ * The admin API behind the HTTP front: the streaming import (before the aggregator, with its own
+ * token check), the token check, the request decoder, then one handler per resource.
+ */
+public final class AdminApi implements ApiPipeline {
+
+    private final AdminAuthHandler auth;
+    private final AdminRequestDecoder decoder;
+    private final UsageHandler usage;
+    private final ImagesHandler images;
+    private final PrefetchHandler prefetch;
+    private final JobsHandler jobs;
+    private final PurgeHandler purge;
+    private final PruneHandler prune;
+    private final Supplier<ImportHandler> imports;
+
+    public AdminApi(AdminAuthHandler auth, AdminRequestDecoder decoder, UsageHandler usage, ImagesHandler images,
+                    PrefetchHandler prefetch, JobsHandler jobs, PurgeHandler purge, PruneHandler prune,
+                    Supplier<ImportHandler> imports) {
+        this.auth = auth;
+        this.decoder = decoder;
+        this.usage = usage;
+        this.images = images;
+        this.prefetch = prefetch;
+        this.jobs = jobs;
+        this.purge = purge;
+        this.prune = prune;
+        this.imports = imports;
+    }
+
+    @Override
+    public void addTo(ChannelPipeline pipeline) {
+        // POST /admin/import streams its body (an image archive): it goes before the aggregator.
+        pipeline.addBefore("aggregator", "import", imports.get());
+        pipeline.addLast("auth", auth);
+        pipeline.addLast("decoder", decoder);
+        pipeline.addLast("usage", usage);
+        pipeline.addLast("images", images);
+        pipeline.addLast("prefetch", prefetch);
+        pipeline.addLast("jobs", jobs);
+        pipeline.addLast("purge", purge);
+        pipeline.addLast("prune", prune);
+        HttpBasics.addTail(pipeline);
+    }
+}
