@@ -16,6 +16,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -24,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends a blob body, whole (200) or one {@link ContentRange} of it (206): a cached blob as a
- * zero-copy {@link DefaultFileRegion} ({@link PinnedFileRegion}), a blob still filling by following
- * its ingest file as it grows ({@link FillFollower}), one the cache cannot store straight through,
- * whole ({@link DirectRelay}). Called on the channel's event loop once the source is open.
+ * zero-copy {@link DefaultFileRegion} ({@link PinnedFileRegion}) on plain HTTP/1.1, as buffers read
+ * on the disk executor under TLS and HTTP/2 ({@link BufferedFileSender}); a blob still filling by
+ * following its ingest file as it grows ({@link FillFollower}); one the cache cannot store straight
+ * through, whole ({@link DirectRelay}). Called on the channel's event loop once the source is open.
  */
 public final class BlobResponder {
 
@@ -49,12 +52,28 @@ public final class BlobResponder {
                      Optional<ContentRange> part, boolean keepAlive) {
         ctx.write(headers(digest, source.size(), part, keepAlive));
         long start = part.map(ContentRange::first).orElse(0L);
+        boolean zeroCopy = zeroCopy(ctx);
         if (source instanceof BlobSource.Cached cached) {
             long count = part.map(ContentRange::length).orElse(cached.size());
             Counter fromCache = served(route.registry(), "cache");
-            PinnedFileRegion region = new PinnedFileRegion(cached.blob(), start, count);
-            ctx.write(region).addListener(written -> fromCache.increment(written.isSuccess() ? count : region.transferred()));
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (zeroCopy) {
+                PinnedFileRegion region = new PinnedFileRegion(cached.blob(), start, count);
+                ctx.write(region).addListener(written -> fromCache.increment(written.isSuccess() ? count : region.transferred()));
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                return;
+            }
+            ctx.flush();
+            BufferedFileSender.send(ctx, cached.blob().channel(), start, count, diskExecutor, fromCache::increment)
+                    .whenComplete((sent, failure) -> {
+                        discard(source);
+                        ctx.executor().execute(() -> {
+                            if (failure == null) {
+                                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                            } else {
+                                ctx.close();
+                            }
+                        });
+                    });
             return;
         }
         Counter fromUpstream = served(route.registry(), "upstream");
@@ -73,8 +92,17 @@ public final class BlobResponder {
                         ctx.close();
                         return;
                     }
-                    new FillFollower(ctx, filling.fill(), reader, start, end, fromUpstream::increment).step();
+                    new FillFollower(ctx, filling.fill(), reader, start, end, fromUpstream::increment,
+                            zeroCopy ? null : diskExecutor).step();
                 }));
+    }
+
+    /**
+     * Whether the connection takes zero-copy file regions: plain HTTP/1.1 does; TLS (which
+     * encrypts in user space) and an HTTP/2 stream (which sends frames) take buffers.
+     */
+    static boolean zeroCopy(ChannelHandlerContext ctx) {
+        return !(ctx.channel() instanceof Http2StreamChannel) && ctx.pipeline().get(SslHandler.class) == null;
     }
 
     /**

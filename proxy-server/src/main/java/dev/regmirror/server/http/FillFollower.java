@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,16 +33,20 @@ final class FillFollower {
     private final FileChannel reader;
     private final long end;
     private final LongConsumer served;
+    /** Null for zero-copy regions; else where chunks are read for a connection that takes buffers. */
+    private final Executor bufferedReads;
     private long position;
 
     /**
      * Follows bytes {@code start} (inclusive) to {@code end} (exclusive; {@link Long#MAX_VALUE}
      * for a blob of unknown size, sent until the fill is done); {@code served} is told the size of
-     * each chunk the client was sent.
+     * each chunk the client was sent. With {@code bufferedReads} (TLS, HTTP/2), what is readable
+     * goes out as buffers read on that executor ({@link BufferedFileSender}) instead of regions.
      */
     FillFollower(ChannelHandlerContext ctx, BlobFill fill, FileChannel reader, long start,
-                 long end, LongConsumer served) {
+                 long end, LongConsumer served, Executor bufferedReads) {
         this.ctx = ctx;
+        this.bufferedReads = bufferedReads;
         this.served = served;
         this.fill = fill;
         this.reader = reader;
@@ -66,6 +71,19 @@ final class FillFollower {
         long readable = Math.min(progress.readable(), end);
         if (position < readable) {
             long length = Math.min(SPAN, readable - position);
+            if (bufferedReads != null) {
+                BufferedFileSender.send(ctx, reader, position, length, bufferedReads, served)
+                        .whenComplete((sent, failure) -> ctx.executor().execute(() -> {
+                            if (failure == null) {
+                                position += length;
+                                step();
+                            } else {
+                                finish();
+                                ctx.close();
+                            }
+                        }));
+                return;
+            }
             ctx.writeAndFlush(new FollowedFileRegion(reader, position, length)).addListener(written -> {
                 if (written.isSuccess()) {
                     served.accept(length);
