@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.RegistryProcess;
+import dev.regmirror.core.tls.LocalCa;
+import dev.regmirror.core.tls.PemFiles;
+import dev.regmirror.core.tls.ServerNames;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,7 +18,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Clock;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +57,52 @@ class ServeIT {
                 }
                 Path cached = work.resolve("cache/blobs/sha256").resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
                 assertEquals(blob.size(), Files.size(cached));
+                assertEquals(1, upstream.blobGets().size(), "fetched once, then served from disk");
+                assertTrue(mirror.isAlive());
+                assertFalse(mirror.output().contains("OutOfMemoryError"), mirror.output());
+            }
+        }
+    }
+
+    /**
+     * A 1 GiB blob over HTTP/2 on a TLS listener, cold (followed as it fills) and then cached,
+     * through a 64 MiB heap: TLS and HTTP/2 take buffers, not zero-copy regions, and a response
+     * holds at most two chunks of them whatever the blob's size.
+     */
+    @Test
+    void aGibibyteOverHttp2KeepsTheHeapFlat() throws Exception {
+        GeneratedBlob blob = new GeneratedBlob(1024L * 1024 * 1024, 8);
+        LocalCa ca = LocalCa.create("regmirror ServeIT CA", Clock.systemUTC());
+        Path chain = work.resolve("server.crt");
+        Path key = work.resolve("server.key");
+        PemFiles.write(ca.issueServer(new ServerNames(List.of("localhost"), List.of(InetAddress.getByName("127.0.0.1")))),
+                chain, key, false);
+        try (RegistryProcess upstream = RegistryProcess.start()) {
+            Digest digest = blob.uploadTo(upstream.url(), "library/huge");
+            int port = RegmirrorProcess.freePort();
+            int tlsPort = RegmirrorProcess.freePort();
+            Path config = RegmirrorProcess.config(work, "application", port, 0, "cache", upstream.url().toString(),
+                    "regmirror.server.listeners.https.port = " + tlsPort,
+                    "regmirror.server.listeners.https.tls.certificate = \"" + chain + "\"",
+                    "regmirror.server.listeners.https.tls.private-key = \"" + key + "\"");
+            try (RegmirrorProcess mirror = RegmirrorProcess.serve(work, config, port, List.of("-Xmx" + HEAP_MIB + "m"))) {
+                upstream.reset();
+                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+                trust.load(null, null);
+                trust.setCertificateEntry("ca", ca.certificate());
+                TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                trustManagers.init(trust);
+                SSLContext tls = SSLContext.getInstance("TLS");
+                tls.init(null, trustManagers.getTrustManagers(), null);
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(tls).build();
+                for (String pull : List.of("cold", "cached")) {
+                    HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(java.net.URI.create(
+                            "https://127.0.0.1:" + tlsPort + "/v2/huge/blobs/" + digest)).build(),
+                            HttpResponse.BodyHandlers.ofInputStream());
+                    assertEquals(HttpClient.Version.HTTP_2, response.version());
+                    assertEquals(200, response.statusCode());
+                    assertEquals(digest, GeneratedBlob.digestOf(response.body()), pull);
+                }
                 assertEquals(1, upstream.blobGets().size(), "fetched once, then served from disk");
                 assertTrue(mirror.isAlive());
                 assertFalse(mirror.output().contains("OutOfMemoryError"), mirror.output());

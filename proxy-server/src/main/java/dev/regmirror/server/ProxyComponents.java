@@ -10,6 +10,7 @@ import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.MirrorSettings;
+import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
@@ -18,24 +19,30 @@ import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
+import dev.regmirror.core.tls.TlsMaterialException;
+import dev.regmirror.core.tls.TlsMaterialLoader;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
-import dev.regmirror.server.admin.AdminChannelInitializer;
 import dev.regmirror.server.admin.AdminRequestDecoder;
 import dev.regmirror.server.admin.CacheCleaner;
-import dev.regmirror.server.admin.PruneHandler;
-import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;
 import dev.regmirror.server.admin.PrefetchHandler;
+import dev.regmirror.server.admin.PruneHandler;
+import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.AllowedClientsHandler;
+import dev.regmirror.server.pipeline.ApiPipeline;
+import dev.regmirror.server.pipeline.ListenerChannelInitializer;
 import dev.regmirror.server.pipeline.OperationsHandler;
-import dev.regmirror.server.pipeline.ProxyChannelInitializer;
+import dev.regmirror.server.pipeline.RegistryApi;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
+import dev.regmirror.server.tls.ReloadingSslContext;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
@@ -48,14 +55,17 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +75,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -90,8 +101,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
     private final ScheduledExecutorService scheduler;
-    private final ProxyChannelInitializer channelInitializer;
-    private final AdminChannelInitializer adminChannelInitializer;
+    private final List<Listener> listeners;
     private final FileBlobStore blobStore;
     private final PullStore pulls;
     private final PrometheusMeterRegistry metrics;
@@ -143,7 +153,7 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
-        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor,
+        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, pulls, errors),
@@ -157,8 +167,7 @@ public final class ProxyComponents implements AutoCloseable {
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore);
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
-        this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
-                adminAuth, new AdminRequestDecoder(errors, router),
+        AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
@@ -167,14 +176,47 @@ public final class ProxyComponents implements AutoCloseable {
                 ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
                         blobStore.index(), diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
                         server.idleTimeout(), mapper, errors));
+
+        TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
+        SslProvider tlsProvider = server.tlsProvider().resolve();
+        List<Listener> built = new ArrayList<>();
+        for (ListenerSettings listener : server.listeners()) {
+            built.add(listener(listener, registryApi, server, tlsLoader, tlsProvider, errors, clock));
+        }
+        built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
+        this.listeners = List.copyOf(built);
     }
 
-    public AdminChannelInitializer adminChannelInitializer() {
-        return adminChannelInitializer;
+    /** A listener's settings, its channel initializer, and its TLS context if it has one. */
+    public record Listener(ListenerSettings settings, ListenerChannelInitializer initializer,
+                           Optional<ReloadingSslContext> tls) {
     }
 
-    public ProxyChannelInitializer channelInitializer() {
-        return channelInitializer;
+    /** Builds a listener; a TLS listener's files are loaded now, and checked for a change on the timer. */
+    private Listener listener(ListenerSettings settings, ApiPipeline api, ServerSettings server,
+                              TlsMaterialLoader tlsLoader, SslProvider tlsProvider, ErrorResponder errors, Clock clock) {
+        Optional<ReloadingSslContext> tls = Optional.empty();
+        if (settings.tls().isPresent()) {
+            TlsSettings files = settings.tls().get();
+            try {
+                ReloadingSslContext context = new ReloadingSslContext(settings.name(), files.certificate(),
+                        files.privateKey(), tlsLoader, tlsProvider);
+                scheduler.scheduleWithFixedDelay(context::reloadIfChanged, server.tlsReloadInterval().toMillis(),
+                        server.tlsReloadInterval().toMillis(), TimeUnit.MILLISECONDS);
+                tls = Optional.of(context);
+            } catch (TlsMaterialException e) {
+                throw new SettingsException(e.getMessage(), e);
+            }
+        }
+        AllowedClientsHandler allowed = settings.allowed().any() ? null
+                : new AllowedClientsHandler(settings.name(), settings.allowed(), errors, clock);
+        return new Listener(settings, new ListenerChannelInitializer(server.idleTimeout(), api,
+                tls.<Supplier<SslContext>>map(context -> context::current).orElse(null), allowed), tls);
+    }
+
+    /** The registry API's listeners, the main one first, then the admin API's. */
+    public List<Listener> listeners() {
+        return listeners;
     }
 
     public PrometheusMeterRegistry metrics() {

@@ -22,11 +22,17 @@ public final class ProxyMain {
         AdminSettings admin = AdminSettings.from(config);
         ProxyComponents components = new ProxyComponents(mirror, server, admin, Clock.systemUTC());
         try {
-            ProxyServer running = ProxyServer.start(server, admin, components);
-            LOG.info("regmirror listening on {}:{}, cache in {}, default upstream {}", server.host(), running.port(),
-                    components.blobStore().root(), mirror.defaultRegistry());
-            LOG.info("admin API listening on {}:{} ({})", admin.host(), running.adminPort(),
-                    admin.token().isPresent() ? "bearer token required" : "no token: loopback clients only");
+            ProxyServer running = ProxyServer.start(server, components);
+            for (ProxyComponents.Listener listener : components.listeners()) {
+                ListenerSettings at = listener.settings();
+                String api = at.name().equals("admin") ? "admin API" : "registry API";
+                LOG.info("{} listening on {} ({}{}{})", api, at.describe(running.port(at.name())),
+                        at.allowed().any() ? "any client address" : "clients in " + at.allowed(),
+                        listener.tls().map(tls -> "; " + tls.description()).orElse(""),
+                        at.name().equals("admin") ? (admin.token().isPresent() ? "; bearer token required"
+                                : "; no token: loopback clients only") : "");
+            }
+            LOG.info("cache in {}, default upstream {}", components.blobStore().root(), mirror.defaultRegistry());
             return running;
         } catch (Throwable e) { // a failed bind is a checked BindException Netty throws unchecked
             components.close();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.core.net.AllowedClients;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,8 @@ class AdminSettingsTest {
     @Test
     void defaultsToLoopbackPort5050WithoutAToken() {
         AdminSettings settings = AdminSettings.from(config(Map.of()));
-        assertEquals(new AdminSettings("127.0.0.1", 5050, Optional.empty()), settings);
+        assertEquals(new AdminSettings(new ListenerSettings("admin", "127.0.0.1", 5050, Optional.empty(),
+                AllowedClients.ANY), Optional.empty()), settings);
     }
 
     @Test

@@ -57,6 +57,11 @@ public final class MirrorFixture implements AutoCloseable {
         return "127.0.0.1:" + server.port();
     }
 
+    /** The port of a listener by its name: {@code registry}, {@code admin}, or its key under server.listeners. */
+    public int port(String listener) {
+        return server.port(listener);
+    }
+
     /** The admin API's port (a free one, unless the overrides say otherwise). */
     public int adminPort() {
         return server.adminPort();

@@ -21,6 +21,8 @@ public final class ConfigLoader {
     private static final Map<String, String> NAMED = Map.of(
             "REGMIRROR_LISTEN_HOST", "regmirror.server.host",
             "REGMIRROR_LISTEN_PORT", "regmirror.server.port",
+            "REGMIRROR_TLS_CERTIFICATE", "regmirror.server.tls.certificate",
+            "REGMIRROR_TLS_PRIVATE_KEY", "regmirror.server.tls.private-key",
             "REGMIRROR_CACHE_DIR", "regmirror.cache.directory",
             "REGMIRROR_CACHE_MAX_SIZE", "regmirror.cache.max-size",
             "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream",

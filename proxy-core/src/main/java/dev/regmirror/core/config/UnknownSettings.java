@@ -17,6 +17,7 @@ import java.util.TreeSet;
 final class UnknownSettings {
 
     private static final Set<String> UPSTREAM_ONLY = Set.of("registry", "url", "username", "password", "token-realm");
+    private static final Set<String> LISTENER_KEYS = Set.of("host", "port", "allow", "tls.certificate", "tls.private-key");
 
     private UnknownSettings() {
     }
@@ -44,6 +45,13 @@ final class UnknownSettings {
             String path = "regmirror." + entry.getKey();
             List<String> parts = ConfigUtil.splitPath(path);
             if (parts.size() >= 2 && parts.get(1).equals("local-aliases")) {
+                return;
+            }
+            if (parts.size() >= 5 && parts.get(1).equals("server") && parts.get(2).equals("listeners")) {
+                String key = String.join(".", parts.subList(4, parts.size()));
+                if (!LISTENER_KEYS.contains(key)) {
+                    unknown.add(path);
+                }
                 return;
             }
             if (parts.size() == 4 && parts.get(1).equals("upstreams")) {
