@@ -3,10 +3,15 @@ package dev.regmirror.server;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.server.pipeline.LimitSettings;
 import java.time.Duration;
 
-/** Settings of the HTTP listener and its threads, from {@code regmirror.server}. */
-public record ServerSettings(String host, int port, Duration idleTimeout, int diskThreads, int eventLoopThreads) {
+/**
+ * Settings of the HTTP listener and its threads, from {@code regmirror.server}, with the limits every
+ * client of both listeners is held to.
+ */
+public record ServerSettings(String host, int port, Duration idleTimeout, int diskThreads, int eventLoopThreads,
+                             LimitSettings limits) {
 
     /** Reads and validates the settings from a resolved configuration. */
     public static ServerSettings from(Config config) {
@@ -28,7 +33,8 @@ public record ServerSettings(String host, int port, Duration idleTimeout, int di
             if (loops < 0) {
                 throw new SettingsException(at + "event-loop-threads: must be 0 or more, was " + loops);
             }
-            return new ServerSettings(config.getString(at + "host"), port, idle, diskThreads, loops);
+            return new ServerSettings(config.getString(at + "host"), port, idle, diskThreads, loops,
+                    LimitSettings.from(config));
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }
