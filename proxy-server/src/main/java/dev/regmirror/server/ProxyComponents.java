@@ -1,6 +1,7 @@
 package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.PullStore;
@@ -33,8 +34,10 @@ import dev.regmirror.server.admin.PrefetchHandler;
 import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.HttpBasics;
 import dev.regmirror.server.pipeline.OperationsHandler;
 import dev.regmirror.server.pipeline.ProxyChannelInitializer;
+import dev.regmirror.server.pipeline.RefusalLog;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
@@ -143,7 +146,9 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
-        this.channelInitializer = new ProxyChannelInitializer(server.idleTimeout(), new OperationsHandler(metrics, diskExecutor,
+        // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
+        this.channelInitializer = new ProxyChannelInitializer(new HttpBasics(server.idleTimeout(), server.limits(), errors,
+                new RefusalLog("registry", Ticker.systemTicker(), metrics), Ticker.systemTicker()), new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
                 new ManifestHandler(manifests, pulls, errors),
@@ -157,7 +162,8 @@ public final class ProxyComponents implements AutoCloseable {
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore);
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
-        this.adminChannelInitializer = new AdminChannelInitializer(server.idleTimeout(),
+        this.adminChannelInitializer = new AdminChannelInitializer(new HttpBasics(server.idleTimeout(), server.limits(),
+                errors, new RefusalLog("admin", Ticker.systemTicker(), metrics), Ticker.systemTicker()),
                 adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),

@@ -4,18 +4,16 @@ import dev.regmirror.server.pipeline.HttpBasics;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
- * The admin API pipeline: HTTP codec, keep-alive, the streaming import (with its own token check), a
- * small aggregator, an idle timeout, the access log, the token check, the request decoder, then one
- * handler per resource.
+ * The admin API pipeline: the common front ({@link HttpBasics}: client limits, HTTP codec,
+ * keep-alive, the access log, then the streaming import with its own token check, a small
+ * aggregator, an idle timeout), the token check, the request decoder, then one handler per resource.
  */
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
 
-
-    private final Duration idleTimeout;
+    private final HttpBasics basics;
     private final AdminAuthHandler auth;
     private final AdminRequestDecoder decoder;
     private final UsageHandler usage;
@@ -26,11 +24,12 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     private final PruneHandler prune;
     private final Supplier<ImportHandler> imports;
 
-    public AdminChannelInitializer(Duration idleTimeout, AdminAuthHandler auth, AdminRequestDecoder decoder,
+    /** @param basics the admin listener's own front */
+    public AdminChannelInitializer(HttpBasics basics, AdminAuthHandler auth, AdminRequestDecoder decoder,
                                    UsageHandler usage, ImagesHandler images, PrefetchHandler prefetch,
                                    JobsHandler jobs, PurgeHandler purge, PruneHandler prune,
                                    Supplier<ImportHandler> imports) {
-        this.idleTimeout = idleTimeout;
+        this.basics = basics;
         this.auth = auth;
         this.decoder = decoder;
         this.usage = usage;
@@ -45,7 +44,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
-        HttpBasics.addTo(pipeline, idleTimeout);
+        basics.addTo(pipeline);
         // POST /admin/import streams its body (an image archive): it goes before the aggregator.
         pipeline.addBefore("aggregator", "import", imports.get());
         pipeline.addLast("auth", auth);
@@ -56,6 +55,6 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         pipeline.addLast("jobs", jobs);
         pipeline.addLast("purge", purge);
         pipeline.addLast("prune", prune);
-        HttpBasics.addTail(pipeline);
+        basics.addTail(pipeline);
     }
 }

@@ -5,31 +5,30 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import java.time.Duration;
 import java.util.List;
 
 /**
- * The registry API pipeline: HTTP codec, keep-alive, a small request aggregator (requests have no
- * bodies worth streaming), an idle timeout, the access log, request metrics, the operator's
- * endpoints, the request decoder, then one handler per resource.
+ * The registry API pipeline: the common front ({@link HttpBasics}: client limits, HTTP codec,
+ * keep-alive, the access log, a small request aggregator, an idle timeout), request metrics, the
+ * operator's endpoints, the request decoder, then one handler per resource.
  */
 public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
-
-    private final Duration idleTimeout;
+    private final HttpBasics basics;
     private final OperationsHandler operations;
     private final V2RequestDecoder decoder;
     private final List<ChannelHandler> resources;
     private final MeterRegistry meters;
 
     /**
+     * @param basics    the registry API listener's own front
      * @param resources one shareable handler per resource, each taking its own {@code V2Request} type
      * @param meters    where each connection's {@link RequestMetricsHandler} records
      */
-    public ProxyChannelInitializer(Duration idleTimeout, OperationsHandler operations, V2RequestDecoder decoder,
+    public ProxyChannelInitializer(HttpBasics basics, OperationsHandler operations, V2RequestDecoder decoder,
                                    List<ChannelHandler> resources, MeterRegistry meters) {
         this.meters = meters;
-        this.idleTimeout = idleTimeout;
+        this.basics = basics;
         this.operations = operations;
         this.decoder = decoder;
         this.resources = List.copyOf(resources);
@@ -38,13 +37,13 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
-        HttpBasics.addTo(pipeline, idleTimeout);
+        basics.addTo(pipeline);
         pipeline.addLast("metrics", new RequestMetricsHandler(meters));
         pipeline.addLast("operations", operations);
         pipeline.addLast("decoder", decoder);
         for (ChannelHandler resource : resources) {
             pipeline.addLast(resource);
         }
-        HttpBasics.addTail(pipeline);
+        basics.addTail(pipeline);
     }
 }
