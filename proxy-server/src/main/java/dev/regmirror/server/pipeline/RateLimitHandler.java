@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Takes a token from the client address's bucket for every request; a request without one is
- * answered 429 TOOMANYREQUESTS with {@code Retry-After} (whole seconds) and its body, if any, is
- * dropped (the connection closes after such an answer). One instance per connection.
+ * answered 429 TOOMANYREQUESTS with {@code Retry-After} (whole seconds) and goes no further. A
+ * refused request with a body closes its connection rather than have the body read only to be
+ * dropped. One instance per connection.
  */
 public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
 

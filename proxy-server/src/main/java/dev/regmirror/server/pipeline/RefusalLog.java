@@ -50,7 +50,8 @@ public final class RefusalLog {
      * Counts a refusal and logs it unless one of its kind from the same address was logged within
      * the interval.
      *
-     * @param what what was done and why, with SLF4J placeholders for {@code args}, following "from &lt;address&gt;: "
+     * @param what what was done and why, with SLF4J placeholders for {@code args}; the line starts
+     *             "client &lt;address&gt; of the &lt;listener&gt; listener: "
      */
     void refused(Kind kind, Channel channel, String what, Object... args) {
         counters.get(kind).increment();
