@@ -1,6 +1,7 @@
 package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.PullStore;
@@ -38,8 +39,10 @@ import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
 import dev.regmirror.server.pipeline.ApiPipeline;
+import dev.regmirror.server.pipeline.HttpBasics;
 import dev.regmirror.server.pipeline.ListenerChannelInitializer;
 import dev.regmirror.server.pipeline.OperationsHandler;
+import dev.regmirror.server.pipeline.RefusalLog;
 import dev.regmirror.server.pipeline.RegistryApi;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import dev.regmirror.server.tls.ReloadingSslContext;
@@ -115,6 +118,10 @@ public final class ProxyComponents implements AutoCloseable {
                 new LinkedTransferQueue<>(), named("regmirror-disk"));
         this.maintenanceExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
                 named("regmirror-maintenance"));
+        // With every thread started, execute() only offers to the queue: a pool short of its core
+        // threads starts one under its main lock, which an event loop would wait for.
+        ((ThreadPoolExecutor) diskExecutor).prestartAllCoreThreads();
+        ((ThreadPoolExecutor) maintenanceExecutor).prestartAllCoreThreads();
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
@@ -210,8 +217,11 @@ public final class ProxyComponents implements AutoCloseable {
         }
         AllowedClientsHandler allowed = settings.allowed().any() ? null
                 : new AllowedClientsHandler(settings.name(), settings.allowed(), errors, clock);
-        return new Listener(settings, new ListenerChannelInitializer(server.idleTimeout(), api,
-                tls.<Supplier<SslContext>>map(context -> context::current).orElse(null), allowed), tls);
+        // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
+        HttpBasics basics = new HttpBasics(server.idleTimeout(), server.limits(), errors,
+                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), Ticker.systemTicker(), allowed);
+        return new Listener(settings, new ListenerChannelInitializer(basics, api,
+                tls.<Supplier<SslContext>>map(context -> context::current).orElse(null)), tls);
     }
 
     /** The registry API's listeners, the main one first, then the admin API's. */

@@ -6,6 +6,7 @@ import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.net.AllowedClients;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
+import dev.regmirror.server.pipeline.LimitSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +19,11 @@ import java.util.TreeSet;
  *
  * @param listeners         the main listener first
  * @param tlsReloadInterval how often certificate and key files are checked for a change
+ * @param limits            what every client of every listener is held to
  */
 public record ServerSettings(List<ListenerSettings> listeners, Duration idleTimeout, int diskThreads,
-                             int eventLoopThreads, Duration tlsReloadInterval, TlsProvider tlsProvider) {
+                             int eventLoopThreads, Duration tlsReloadInterval, TlsProvider tlsProvider,
+                             LimitSettings limits) {
 
     /** Which TLS implementation serves the TLS listeners. */
     public enum TlsProvider {
@@ -77,7 +80,7 @@ public record ServerSettings(List<ListenerSettings> listeners, Duration idleTime
                         AllowedClients.ANY));
             }
             return new ServerSettings(listeners, idle, diskThreads, loops, positive(config, at + "tls-reload-interval"),
-                    config.getEnum(TlsProvider.class, at + "tls-provider"));
+                    config.getEnum(TlsProvider.class, at + "tls-provider"), LimitSettings.from(config));
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }

@@ -30,7 +30,8 @@ final class UpstreamErrors {
     /** Codes only regmirror itself answers with; an upstream sending one is sending an unknown code. */
     private static final Set<RegistryErrorCode> MIRROR_OWN = Set.of(RegistryErrorCode.UPSTREAM_ERROR,
             RegistryErrorCode.UNAVAILABLE, RegistryErrorCode.NOT_FOUND, RegistryErrorCode.BODY_INVALID,
-            RegistryErrorCode.PLATFORM_INVALID, RegistryErrorCode.JOB_UNKNOWN);
+            RegistryErrorCode.PLATFORM_INVALID, RegistryErrorCode.JOB_UNKNOWN, RegistryErrorCode.REQUEST_TIMEOUT,
+            RegistryErrorCode.URI_TOO_LONG, RegistryErrorCode.HEADERS_TOO_LARGE);
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final EndpointSettings settings;

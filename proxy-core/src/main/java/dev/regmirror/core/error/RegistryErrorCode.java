@@ -8,7 +8,9 @@ package dev.regmirror.core.error;
  * <p>{@link #NOT_FOUND} (no such endpoint), {@link #UNAVAILABLE} and {@link #UPSTREAM_ERROR} are a
  * mirror's own: the path is not part of the API, the upstream could not be
  * reached, or answered with something that cannot be passed on as it is. So are the admin API's
- * {@link #BODY_INVALID}, {@link #PLATFORM_INVALID} and {@link #JOB_UNKNOWN}.
+ * {@link #BODY_INVALID}, {@link #PLATFORM_INVALID} and {@link #JOB_UNKNOWN}, and the refusals of a
+ * request head that came too slowly or too big: {@link #REQUEST_TIMEOUT}, {@link #URI_TOO_LONG} and
+ * {@link #HEADERS_TOO_LARGE}.
  */
 public enum RegistryErrorCode {
     BLOB_UNKNOWN(404, "blob unknown to registry"),
@@ -33,6 +35,9 @@ public enum RegistryErrorCode {
     BODY_INVALID(400, "the request body is not what the endpoint takes"),
     PLATFORM_INVALID(400, "invalid platform"),
     JOB_UNKNOWN(404, "job unknown"),
+    REQUEST_TIMEOUT(408, "the request head did not arrive in time"),
+    URI_TOO_LONG(414, "request line too long"),
+    HEADERS_TOO_LARGE(431, "request header fields too large"),
     UNAVAILABLE(503, "service unavailable");
 
     private final int status;

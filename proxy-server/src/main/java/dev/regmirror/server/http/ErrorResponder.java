@@ -7,6 +7,7 @@ import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
@@ -33,8 +34,11 @@ public final class ErrorResponder {
         this.mapper = mapper;
     }
 
-    /** Answers with the error; anything that is not a {@link ProxyException} becomes 500 UNKNOWN. */
-    public void send(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive, Throwable failure) {
+    /**
+     * Answers with the error; anything that is not a {@link ProxyException} becomes 500 UNKNOWN. The
+     * future completes when the answer was written.
+     */
+    public ChannelFuture send(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive, Throwable failure) {
         Throwable cause = Futures.unwrap(failure);
         RegistryErrorCode code;
         String message;
@@ -75,7 +79,7 @@ public final class ErrorResponder {
         if (code == RegistryErrorCode.UNSUPPORTED && !template.headers().contains("Allow")) {
             template.headers().set("Allow", "GET, HEAD");
         }
-        Responses.sendFull(ctx, template.status(), "application/json; charset=utf-8", Unpooled.wrappedBuffer(json),
+        return Responses.sendFull(ctx, template.status(), "application/json; charset=utf-8", Unpooled.wrappedBuffer(json),
                 HttpMethod.HEAD.equals(method), keepAlive, template);
     }
 }

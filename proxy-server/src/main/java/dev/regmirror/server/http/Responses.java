@@ -2,6 +2,7 @@ package dev.regmirror.server.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -39,9 +40,9 @@ public final class Responses {
 
     /**
      * Sends a whole response; for HEAD the body is dropped but Content-Length still says what GET
-     * would send.
+     * would send. The future completes when it was written.
      */
-    public static void sendFull(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType,
+    public static ChannelFuture sendFull(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType,
                                 ByteBuf body, boolean head, boolean keepAlive, HttpResponse headersFrom) {
         int length = body.readableBytes();
         ByteBuf content = body;
@@ -57,6 +58,6 @@ public final class Responses {
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-        ctx.writeAndFlush(withApiHeaders(response, keepAlive));
+        return ctx.writeAndFlush(withApiHeaders(response, keepAlive));
     }
 }

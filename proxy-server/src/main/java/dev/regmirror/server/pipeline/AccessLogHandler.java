@@ -9,6 +9,7 @@ import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * status, body bytes and duration, once the last byte was handed to the network, so a large blob's
  * time is its real transfer time. A response cut short (the client left, or the upstream broke off
  * and the connection was closed) is logged with {@code aborted} and the bytes that went out, and a
- * request whose client left before any answer with status {@code -}. One instance per connection.
+ * request whose client left before any answer with status {@code -}; a request line too long to be
+ * read is logged as {@code "- -"}. One instance per connection.
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
 
@@ -49,7 +51,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            pending.add(new Exchange(client(ctx.channel().remoteAddress()), request.method().name(), request.uri()));
+            // A request line over the limit was never read: the codec stands in "GET /bad-request" for it.
+            boolean unread = request.decoderResult().cause() instanceof TooLongHttpLineException;
+            pending.add(new Exchange(client(ctx.channel().remoteAddress()), unread ? "-" : request.method().name(),
+                    unread ? "-" : request.uri()));
         }
         ctx.fireChannelRead(msg);
     }

@@ -1,6 +1,5 @@
 package dev.regmirror.server.pipeline;
 
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -9,7 +8,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslContext;
-import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
@@ -21,29 +19,25 @@ public final class ListenerChannelInitializer extends ChannelInitializer<SocketC
 
     /** Streams one HTTP/2 connection may run at once. */
     static final int MAX_CONCURRENT_STREAMS = 256;
-    /** The largest header block an HTTP/2 client may send, as for HTTP/1.1 heads. */
-    static final int MAX_HEADER_LIST_SIZE = 16 * 1024;
 
-    private final Duration idleTimeout;
+    private final HttpBasics basics;
     private final ApiPipeline api;
     private final Supplier<SslContext> tls;
-    private final ChannelHandler allowedClients;
 
     /**
-     * @param tls            the TLS context for each new connection, or null for plain HTTP
-     * @param allowedClients the listener's network rule, or null when it serves every address
+     * @param basics the listener's front
+     * @param tls    the TLS context for each new connection, or null for plain HTTP
      */
-    public ListenerChannelInitializer(Duration idleTimeout, ApiPipeline api, Supplier<SslContext> tls,
-                                      ChannelHandler allowedClients) {
-        this.idleTimeout = idleTimeout;
+    public ListenerChannelInitializer(HttpBasics basics, ApiPipeline api, Supplier<SslContext> tls) {
+        this.basics = basics;
         this.api = api;
         this.tls = tls;
-        this.allowedClients = allowedClients;
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
+        basics.addConnectionTo(pipeline);
         if (tls == null) {
             http1(pipeline);
             return;
@@ -53,20 +47,20 @@ public final class ListenerChannelInitializer extends ChannelInitializer<SocketC
     }
 
     private void http1(ChannelPipeline pipeline) {
-        HttpBasics.addTo(pipeline, idleTimeout, allowedClients);
+        basics.addTo(pipeline);
         api.addTo(pipeline);
     }
 
     private void http2(ChannelPipeline pipeline) {
         pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-                        .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+                        .maxHeaderListSize(basics.maxHeaderSize()))
                 .build());
-        pipeline.addLast("h2-idle", HttpBasics.idleCloser(idleTimeout));
+        pipeline.addLast("h2-idle", HttpBasics.idleCloser(basics.idleTimeout()));
         pipeline.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
-                HttpBasics.addStreamTo(stream.pipeline(), idleTimeout, allowedClients);
+                basics.addStreamTo(stream.pipeline());
                 api.addTo(stream.pipeline());
             }
         }));

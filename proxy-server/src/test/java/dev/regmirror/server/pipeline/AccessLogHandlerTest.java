@@ -1,6 +1,7 @@
 package dev.regmirror.server.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
@@ -9,13 +10,16 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -90,5 +94,19 @@ class AccessLogHandlerTest {
         assertEquals(1, messages().size(), messages().toString());
         assertTrue(messages().get(0).matches("embedded \"GET /v2/x/manifests/1\" - 0 \\d+ms aborted"), messages().get(0));
         channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aRequestLineTooLongToReadIsNotLoggedAsTheCodecsStandIn() {
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        DefaultFullHttpRequest standIn = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
+        standIn.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("An HTTP line is larger than 8192 bytes.")));
+        channel.writeInbound(standIn);
+        ReferenceCountUtil.release(channel.readInbound());
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_URI_TOO_LONG));
+        ReferenceCountUtil.release(channel.readOutbound());
+        assertEquals(1, messages().size(), messages().toString());
+        assertTrue(messages().get(0).matches("embedded \"- -\" 414 0 \\d+ms"), messages().get(0));
+        assertFalse(channel.finishAndReleaseAll());
     }
 }
