@@ -7,6 +7,7 @@ import dev.regmirror.core.auth.AccessDecision;
 import dev.regmirror.core.auth.AccessPolicy;
 import dev.regmirror.core.auth.Account;
 import dev.regmirror.core.auth.Action;
+import dev.regmirror.core.auth.BearerCheck;
 import dev.regmirror.core.auth.Caller;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.ProxyException;
@@ -35,7 +36,7 @@ import java.util.Set;
  * Clients present the same token with every request until it expires, so a token found valid is
  * remembered until then and checked again in microseconds.
  */
-public final class TokenService {
+public final class TokenService implements BearerCheck {
 
     /** The most valid tokens remembered at once. */
     static final long REMEMBERED_MAX = 10_000;
@@ -142,6 +143,7 @@ public final class TokenService {
      * allowed, the client is sent for a new token (401 with {@link #challenge}). An invalid token
      * also needs a new one.
      */
+    @Override
     public AccessDecision authorize(String token, Route route, Action action) {
         TokenCheck check = verify(token);
         if (check instanceof TokenCheck.Invalid invalid) {
