@@ -4,9 +4,8 @@ import dev.regmirror.core.upstream.Route;
 import java.util.Objects;
 
 /**
- * What the server asks per request: who the caller is, from the {@code Authorization} header, and
- * whether it may do an action on the image the request was routed to. It verifies passwords
- * (bcrypt) and tokens (ECDSA): call it on a worker thread, never on an event loop.
+ * What the server asks per request, on a worker thread since it verifies passwords and tokens: who
+ * the caller is, from the {@code Authorization} header, and whether it may do an action on an image.
  */
 public final class AccessControl {
 
@@ -24,6 +23,7 @@ public final class AccessControl {
      * Decides a registry API request. No credentials: the rules decide for an anonymous caller.
      * Basic credentials: verified, then the rules decide for the account; wrong ones need a
      * sign-in (401). A bearer token: the token service decides. A malformed header needs a sign-in.
+     * Slow (bcrypt, ECDSA) when not remembered: call it on a worker thread, never an event loop.
      */
     public AccessDecision decide(Authorization authorization, Route route, Action action) {
         Objects.requireNonNull(authorization, "authorization");

@@ -5,13 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
-/**
- * Decides whether a caller may do an action on an image, before any upstream is contacted. First,
- * an upstream that takes signed-in accounts only ({@code require-account}) turns anonymous callers
- * away; then the first rule that covers the image and action decides; when rules are configured and
- * none covers it, it is denied. With no rules everyone may pull everything configured, and nothing
- * else.
- */
+/** Decides whether a caller may do an action on an image, before any upstream is contacted. */
 public final class AccessPolicy {
 
     private final List<AccessRule> rules;
@@ -31,6 +25,12 @@ public final class AccessPolicy {
         return new AccessPolicy(List.of(), Set.of());
     }
 
+    /**
+     * First, an upstream that takes signed-in accounts only ({@code require-account}) turns
+     * anonymous callers away; then the first rule that covers the image and action decides; when
+     * rules are configured and none covers it, it is denied. With no rules everyone may pull
+     * everything configured, and nothing else.
+     */
     public AccessDecision decide(Caller caller, Route route, Action action) {
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(route, "route");

@@ -8,8 +8,7 @@ import java.util.Set;
 /**
  * One entry of {@code regmirror.auth.rules}: for the images it matches and the actions it covers,
  * it refuses the callers in {@code deny}, then allows those in {@code allow} (everyone else when
- * {@code allow} is not given). An account may do what anonymous callers may, unless {@code deny}
- * names it: signing in never takes access away.
+ * {@code allow} is not given).
  *
  * @param images  the images the rule is about; at least one pattern
  * @param actions the actions it covers; at least one ({@code pull} when the settings say nothing)
@@ -37,7 +36,10 @@ public record AccessRule(List<ImagePattern> images, Set<Action> actions, Optiona
         return actions.contains(action) && images.stream().anyMatch(pattern -> pattern.matches(route));
     }
 
-    /** Whether the caller is allowed by this rule. */
+    /**
+     * Whether the caller is allowed by this rule. An account may do what anonymous callers may,
+     * unless {@code deny} names it: signing in never takes access away.
+     */
     boolean allows(Caller caller) {
         if (deny.stream().anyMatch(principal -> principal.includes(caller))) {
             return false;

@@ -23,10 +23,7 @@ import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 
 /**
  * The accounts that can sign in: those of an htpasswd file (bcrypt only), re-read when the file
- * changes, with administrators named by the settings rather than the file. A successful check is
- * remembered for a while, since Docker sends Basic credentials with every request to a mirror that
- * asks for them; what is remembered is a keyed SHA-256 (HMAC) of user and password, never the
- * password, and it is forgotten when the file is re-read.
+ * changes, with administrators named by the settings rather than the file.
  */
 public final class Accounts {
 
@@ -100,7 +97,11 @@ public final class Accounts {
 
     /**
      * Checks a user name and password. Slow by design when not remembered (bcrypt, 50-100 ms at
-     * cost 10): call it on a worker thread, never on an event loop.
+     * cost 10): call it on a worker thread, never on an event loop. A success is remembered for a
+     * while, since Docker sends Basic credentials with every request to a mirror that asks for
+     * them; what is remembered is a keyed SHA-256 (HMAC) of user and password, never the password,
+     * and it is forgotten when the file is read again. An unknown account is checked against a
+     * decoy hash, so that it takes as long as a wrong password.
      */
     public Verification verify(BasicCredentials credentials) {
         Loaded current = loaded;

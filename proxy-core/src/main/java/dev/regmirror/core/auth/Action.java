@@ -6,8 +6,7 @@ import java.util.Optional;
 /**
  * What a caller wants to do with an image, as the actions of a
  * <a href="https://distribution.github.io/distribution/spec/auth/scope/#resource-scope-grammar">token
- * scope</a> name it. A pull-through mirror serves only pulls; push and delete are for hosted
- * repositories.
+ * scope</a> name it: pull, and push and delete for hosted repositories.
  */
 public enum Action {
     PULL, PUSH, DELETE;

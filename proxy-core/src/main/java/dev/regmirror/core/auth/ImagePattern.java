@@ -8,11 +8,13 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * A pattern of images, {@code <registry>/<repository>} as a {@link Route} writes them
- * ({@code docker.io/library/*}, {@code ghcr.io/myorg/**}): {@code *} matches within one path
- * segment, {@code **} (a whole segment) any number of segments, even none; {@code **} alone matches
- * every image. The registry is the canonical name ({@code docker.io}, not an alias), the repository
- * the upstream's name ({@code library/alpine} for {@code alpine} on Docker Hub).
+ * A pattern of images, {@code <registry>/<repository>} as a {@link Route} writes them, such as
+ * {@code docker.io/library/*} or {@code ghcr.io/myorg/**}.
+ *
+ * @param value {@code *} matches within one path segment, {@code **} (a whole segment) any number of
+ *              segments, even none; {@code **} alone matches every image. The registry is the
+ *              canonical name ({@code docker.io}, not an alias), the repository the upstream's name
+ *              ({@code library/alpine} for {@code alpine} on Docker Hub).
  */
 public record ImagePattern(String value) {
 

@@ -5,14 +5,14 @@ import java.util.Objects;
 
 /**
  * Whom an access rule names: {@code anonymous} (callers that did not sign in), {@code authenticated}
- * (every account) or one account by name. The two words win over accounts of the same name.
+ * (every account) or one account by name.
  */
 public sealed interface Principal {
 
     Principal ANONYMOUS = new Anonymous();
     Principal AUTHENTICATED = new Authenticated();
 
-    /** Reads a principal as the settings write it. */
+    /** Reads a principal as the settings write it; the two words win over accounts of the same name. */
     static Principal parse(String value) {
         return switch (value) {
             case "anonymous" -> ANONYMOUS;

@@ -26,8 +26,7 @@ import java.util.Optional;
 /**
  * Signs and checks the JWTs of the <a href="https://distribution.github.io/distribution/spec/auth/jwt/">token
  * implementation spec</a>: ES256 with regmirror's key id, {@code iss}, {@code sub}, {@code aud},
- * {@code exp}, {@code nbf}, {@code iat}, {@code jti} and the {@code access} claim. Checking accepts
- * nothing else: no other algorithm, key id or audience, and never throws.
+ * {@code exp}, {@code nbf}, {@code iat}, {@code jti} and the {@code access} claim.
  */
 final class Jwts {
 
@@ -85,7 +84,7 @@ final class Jwts {
         return jwt.serialize();
     }
 
-    /** Checks a token at {@code now}. */
+    /** Checks a token at {@code now}, accepting nothing else than what {@link #sign} makes; never throws. */
     TokenCheck check(String token, Instant now) {
         try {
             return checked(token, now);

@@ -30,11 +30,7 @@ import java.util.Set;
 /**
  * regmirror's side of the <a href="https://distribution.github.io/distribution/spec/auth/token/">token
  * authentication spec</a>: issues short-lived signed tokens granting what the access rules allow of
- * the scopes asked for, and checks the tokens clients then present. Signing a token and the first
- * check of one each cost an ECDSA operation (around a millisecond, more on a busy core): call
- * {@link #issue}, {@link #verify} and {@link #authorize} on a worker thread, not an event loop.
- * Clients present the same token with every request until it expires, so a token found valid is
- * remembered until then and checked again in microseconds.
+ * the scopes asked for, and checks the tokens clients then present.
  */
 public final class TokenService implements BearerCheck {
 
@@ -73,6 +69,9 @@ public final class TokenService implements BearerCheck {
      * granted under the route it reaches ({@code alpine} as {@code docker.io/library/alpine}).
      * What is not allowed, not a repository or names no configured upstream is left out: the client
      * learns of it when the registry API refuses the request.
+     *
+     * Signing costs an ECDSA operation (around a millisecond, more on a busy core): call it on a
+     * worker thread, not an event loop.
      *
      * @param host the Host header of the token request, without its port, if any
      */
@@ -120,7 +119,12 @@ public final class TokenService implements BearerCheck {
         return routes;
     }
 
-    /** Checks a bearer token: regmirror's signature and key, its issuer and audience, its lifetime (with a small leeway). */
+    /**
+     * Checks a bearer token: regmirror's signature and key, its issuer and audience, its lifetime
+     * (with a small leeway). A first check costs an ECDSA verification: call it on a worker thread.
+     * Clients present the same token with every request until it expires, so a token found valid
+     * is remembered until then and checked again in microseconds.
+     */
     public TokenCheck verify(String token) {
         Objects.requireNonNull(token, "token");
         Instant now = clock.instant();
@@ -141,7 +145,7 @@ public final class TokenService implements BearerCheck {
      * on the route. Otherwise the access rules decide for the token's subject: denied stays
      * denied (403, naming image and account); when they would allow it, or an account could be
      * allowed, the client is sent for a new token (401 with {@link #challenge}). An invalid token
-     * also needs a new one.
+     * also needs a new one. Checks the token as {@link #verify} does: on a worker thread.
      */
     @Override
     public AccessDecision authorize(String token, Route route, Action action) {
