@@ -77,16 +77,17 @@ public final class Accounts {
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         this.cacheKey = new SecretKeySpec(key, "HmacSHA256");
-        this.loaded = new Loaded(0, FileStamp.NONE, Htpasswd.EMPTY);
-        if (file.isPresent()) {
-            FileStamp stamp;
-            try {
-                stamp = FileStamp.of(file.get());
-            } catch (IOException e) {
-                throw new IOException(Htpasswd.cannotRead(file.get(), e), e);
-            }
-            this.loaded = new Loaded(0, stamp, Htpasswd.read(file.get()));
+        this.loaded = file.isEmpty() ? new Loaded(0, FileStamp.NONE, Htpasswd.EMPTY) : first(file.get());
+    }
+
+    private static Loaded first(Path file) throws IOException {
+        FileStamp stamp;
+        try {
+            stamp = FileStamp.of(file);
+        } catch (IOException e) {
+            throw new IOException(Htpasswd.cannotRead(file, e), e);
         }
+        return new Loaded(0, stamp, Htpasswd.read(file));
     }
 
     /** Checks a bcrypt hash; package-private so tests can count the checks. */
