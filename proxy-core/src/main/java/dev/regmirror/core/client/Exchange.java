@@ -1,9 +1,9 @@
 package dev.regmirror.core.client;
 
+import dev.regmirror.core.auth.token.Scope;
 import dev.regmirror.core.client.auth.BearerToken;
 import dev.regmirror.core.client.auth.Challenge;
 import dev.regmirror.core.client.auth.Origin;
-import dev.regmirror.core.client.auth.Scope;
 import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.upstream.EndpointSettings;

@@ -1,9 +1,9 @@
 package dev.regmirror.core.client;
 
+import dev.regmirror.core.auth.token.Scope;
 import dev.regmirror.core.client.auth.BearerToken;
 import dev.regmirror.core.client.auth.Challenge;
 import dev.regmirror.core.client.auth.RealmPolicy;
-import dev.regmirror.core.client.auth.Scope;
 import dev.regmirror.core.upstream.Credentials;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
@@ -90,7 +90,7 @@ final class TokenFetcher {
     private static URI tokenUri(URI realm, Challenge challenge, Scope fallback) {
         StringBuilder query = new StringBuilder(realm.getRawQuery() == null ? "" : realm.getRawQuery());
         challenge.param("service").ifPresent(service -> append(query, "service", service));
-        String scopes = challenge.param("scope").orElse(fallback.value());
+        String scopes = challenge.param("scope").orElse(fallback.toString());
         for (String scope : scopes.trim().split("\\s+")) {
             append(query, "scope", scope);
         }

@@ -11,20 +11,24 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The domain's settings, built once from the {@code regmirror} block of the configuration, with a
  * {@link SettingsException} naming the setting for anything invalid.
  */
 public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
-                             Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies) {
+                             Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies, AuthSettings auth) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
         localAliases = Map.copyOf(localAliases);
         tagPolicies = Map.copyOf(tagPolicies);
+        Objects.requireNonNull(auth, "auth");
     }
 
     /** Reads and validates the settings from a resolved configuration. */
@@ -47,10 +51,14 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             List<UpstreamSettings> upstreams = new ArrayList<>();
             Map<String, TagPolicy> policies = new HashMap<>();
             Map<String, String> claimed = new HashMap<>();
+            Map<String, String> accountOnly = new LinkedHashMap<>();
             for (String id : ids.keySet()) {
                 Config block = root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults);
                 UpstreamSettings upstream = UpstreamParser.parse(id, block);
                 policies.put(upstream.registry(), UpstreamParser.tagPolicy(id, block));
+                if (UpstreamParser.requiresAccount(id, block)) {
+                    accountOnly.put(upstream.registry(), id);
+                }
                 claim(claimed, upstream.registry(), id);
                 upstream.aliases().forEach(alias -> claim(claimed, alias, id));
                 upstream.hosts().forEach(host -> claim(claimed, "host " + host, id));
@@ -67,7 +75,9 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             for (String from : root.getObject("local-aliases").keySet()) {
                 aliases.put(from, localAliases.getString("\"" + from + "\""));
             }
-            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies);
+            AuthSettings auth = AuthParser.parse(root, accountOnly,
+                    upstreams.stream().map(UpstreamSettings::registry).collect(Collectors.toSet()));
+            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, auth);
             settings.router();
             return settings;
         } catch (ConfigException e) {

@@ -53,6 +53,15 @@ final class UpstreamParser {
         }
     }
 
+    /** Whether the upstream takes signed-in accounts only ({@code require-account}). */
+    static boolean requiresAccount(String id, Config c) {
+        try {
+            return c.getBoolean("require-account");
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new SettingsException("regmirror.upstreams." + id + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Duration notNegative(String setting, Duration value) {
         if (value.isNegative()) {
             throw new SettingsException(setting + ": must not be negative, was " + value);

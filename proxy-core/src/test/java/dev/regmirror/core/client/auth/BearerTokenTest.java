@@ -2,15 +2,13 @@ package dev.regmirror.core.client.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.regmirror.core.reference.RepositoryName;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Token responses as realms send them, and scopes. */
+/** Token responses as realms send them. */
 class BearerTokenTest {
 
     private static Optional<BearerToken> parse(String json) {
@@ -37,11 +35,5 @@ class BearerTokenTest {
     @Test
     void tokenIsNeverPrinted() {
         assertFalse(new BearerToken("secret-value", Duration.ofSeconds(60)).toString().contains("secret-value"));
-    }
-
-    @Test
-    void scopeIsThePullScopeOfARepository() {
-        assertEquals("repository:library/alpine:pull", Scope.pull(new RepositoryName("library/alpine")).toString());
-        assertThrows(IllegalArgumentException.class, () -> new Scope("repository:a b:pull"));
     }
 }

@@ -2,6 +2,7 @@ package dev.regmirror.core.client.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.regmirror.core.auth.token.Scope;
 import dev.regmirror.core.reference.RepositoryName;
 import java.time.Duration;
 import java.util.Optional;
