@@ -2,6 +2,10 @@ package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.regmirror.core.auth.AccessControl;
+import dev.regmirror.core.auth.Accounts;
+import dev.regmirror.core.auth.token.SigningKey;
+import dev.regmirror.core.auth.token.TokenService;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.PullStore;
@@ -10,6 +14,7 @@ import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.mirror.Prefetch;
@@ -46,11 +51,13 @@ import dev.regmirror.server.pipeline.RefusalLog;
 import dev.regmirror.server.pipeline.RegistryApi;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import dev.regmirror.server.tls.ReloadingSslContext;
+import dev.regmirror.server.v2.AccessHandler;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
+import dev.regmirror.server.v2.TokenHandler;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -58,6 +65,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
@@ -95,6 +103,7 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_RUNNING = 2;
     /** Prefetch jobs remembered for {@code GET /admin/jobs}. */
     private static final int PREFETCH_JOBS_KEPT = 1000;
+    private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorService diskExecutor;
     /**
@@ -103,6 +112,8 @@ public final class ProxyComponents implements AutoCloseable {
      */
     private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
+    private final ExecutorService authExecutor;
+    private final Accounts accounts;
     private final ScheduledExecutorService scheduler;
     private final List<Listener> listeners;
     private final FileBlobStore blobStore;
@@ -123,6 +134,11 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) diskExecutor).prestartAllCoreThreads();
         ((ThreadPoolExecutor) maintenanceExecutor).prestartAllCoreThreads();
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
+        // Password (bcrypt) and token (ECDSA) checks: slow by design, never on an event loop; as
+        // many threads as cores, so a flood of wrong passwords cannot take more than the CPU.
+        this.authExecutor = new ThreadPoolExecutor(AUTH_THREADS, AUTH_THREADS, 0, TimeUnit.MILLISECONDS,
+                new LinkedTransferQueue<>(), named("regmirror-auth"));
+        ((ThreadPoolExecutor) authExecutor).prestartAllCoreThreads();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
         this.blobStore = FileBlobStore.open(mirror.cache().directory(), mirror.cache().maxBytes());
@@ -160,20 +176,37 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
+        Optional<AccessControl> access = Optional.empty();
+        Optional<TokenService> tokens = Optional.empty();
+        AuthSettings auth = mirror.auth();
+        if (auth.enabled()) {
+            this.accounts = accounts(auth);
+            TokenService tokenService = new TokenService(auth.token(), signingKey(auth), auth.policy(), router, clock,
+                    Ticker.systemTicker());
+            access = Optional.of(new AccessControl(accounts, auth.policy(), tokenService));
+            tokens = Optional.of(tokenService);
+        } else {
+            this.accounts = Accounts.none();
+        }
+        List<ChannelHandler> resources = new ArrayList<>();
+        if (access.isPresent()) {
+            resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
+        }
+        resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
-                new V2RequestDecoder(router, errors), List.of(new BaseHandler(),
+                new V2RequestDecoder(router, errors), concat(resources, List.of(new BaseHandler(),
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
-                new CatalogHandler(repositories, mapper)), metrics);
+                new CatalogHandler(repositories, mapper))), metrics);
         // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
         SplittableRandom jobIds = new SplittableRandom(new SecureRandom().nextLong());
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore);
-        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), errors);
+        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
         AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
@@ -192,6 +225,48 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /** The accounts of the htpasswd file, checked for changes on the timer; a bad file stops start-up. */
+    private Accounts accounts(AuthSettings auth) {
+        if (auth.htpasswd().isEmpty()) {
+            return Accounts.none();
+        }
+        Accounts loaded;
+        try {
+            loaded = Accounts.open(auth.htpasswd().get(), auth.admins(), Ticker.systemTicker());
+        } catch (IOException e) {
+            throw new SettingsException("regmirror.auth.htpasswd: " + e.getMessage(), e);
+        }
+        long every = auth.htpasswdReload().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            Accounts.Reload reload = loaded.reloadIfChanged();
+            if (reload instanceof Accounts.Reload.Failed failed) {
+                LoggerFactory.getLogger(ProxyComponents.class).error("keeping the accounts read before: {}",
+                        failed.message());
+            } else if (reload instanceof Accounts.Reload.Reloaded reloaded) {
+                LoggerFactory.getLogger(ProxyComponents.class).info("accounts read again from {}: {} accounts",
+                        auth.htpasswd().get(), reloaded.accounts());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+        return loaded;
+    }
+
+    private static SigningKey signingKey(AuthSettings auth) {
+        if (auth.token().signingKey().isEmpty()) {
+            return SigningKey.generate();
+        }
+        try {
+            return SigningKey.read(auth.token().signingKey().get());
+        } catch (IOException | RuntimeException e) {
+            throw new SettingsException("regmirror.auth.token.signing-key: " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> List<T> concat(List<T> first, List<T> second) {
+        List<T> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
     }
 
     /** A listener's settings, its channel initializer, and its TLS context if it has one. */
@@ -241,6 +316,7 @@ public final class ProxyComponents implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
+        authExecutor.shutdownNow();
         maintenanceExecutor.shutdown();
         diskExecutor.shutdown();
         try {

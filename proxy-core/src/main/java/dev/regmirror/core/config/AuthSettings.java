@@ -40,6 +40,14 @@ public record AuthSettings(Optional<Path> htpasswd, Duration htpasswdReload, Set
                 TokenSettings.defaults());
     }
 
+    /**
+     * Whether anything is asked of clients: accounts, rules, or a registry for accounts only.
+     * Without, the registry API answers everyone as an open mirror does, with no token endpoint.
+     */
+    public boolean enabled() {
+        return htpasswd.isPresent() || !rules.isEmpty() || !accountOnlyRegistries.isEmpty();
+    }
+
     /** The access policy these settings describe. */
     public AccessPolicy policy() {
         return new AccessPolicy(rules, accountOnlyRegistries);

@@ -1,5 +1,6 @@
 package dev.regmirror.server.pipeline;
 
+import dev.regmirror.core.auth.Authorization;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -17,7 +18,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,6 +41,8 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
     private static final Pattern BLOB = Pattern.compile("/v2/(.+)/blobs/([^/]+)");
     private static final Pattern TAGS = Pattern.compile("/v2/(.+)/tags/list");
     private static final int MAX_PAGE = 10_000;
+    /** The token endpoint of the Docker token flow, served on the registry listeners themselves. */
+    public static final String TOKEN_PATH = "/token";
 
     private final UpstreamRouter router;
     private final ErrorResponder errors;
@@ -69,6 +74,13 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
                     "percent-encoded characters are not allowed in registry API paths");
         }
         RequestTarget uri = RequestTarget.parse(request.uri());
+        V2Request.Origin origin = new V2Request.Origin(
+                Authorization.parse(request.headers().get(HttpHeaderNames.AUTHORIZATION)),
+                Optional.ofNullable(request.headers().get(HttpHeaderNames.HOST)));
+        Optional<String> host = origin.hostName();
+        if (fullPath.equals(TOKEN_PATH)) {
+            return token(request, method, keepAlive, uri, origin);
+        }
         Optional<String> namespace = uri.parameter("ns");
         String path = fullPath;
         if (!isApiPath(path)) {
@@ -85,31 +97,48 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<FullHttp
                     "regmirror is a read-only mirror: " + method.name() + " is not supported");
         }
         if (path.equals("/v2") || path.equals("/v2/")) {
-            return new V2Request.Base(method, keepAlive);
+            return new V2Request.Base(method, keepAlive, origin);
         }
         if (path.equals("/v2/_catalog")) {
-            return new V2Request.Catalog(method, keepAlive, uri.pageSize(MAX_PAGE), uri.parameter("last"));
+            return new V2Request.Catalog(method, keepAlive, uri.pageSize(MAX_PAGE), uri.parameter("last"),
+                    origin);
         }
-        Optional<String> host = Optional.ofNullable(request.headers().get(HttpHeaderNames.HOST))
-                .map(value -> value.replaceAll(":[0-9]+$", ""));
         Matcher manifest = MANIFEST.matcher(path);
         if (manifest.matches()) {
             return new V2Request.Manifest(method, keepAlive, router.route(new RouteRequest(manifest.group(1), namespace, host)),
                     Reference.parse(manifest.group(2)), request.headers().getAll(HttpHeaderNames.ACCEPT),
-                    request.headers().get(HttpHeaderNames.IF_NONE_MATCH));
+                    request.headers().get(HttpHeaderNames.IF_NONE_MATCH), origin);
         }
         Matcher blob = BLOB.matcher(path);
         if (blob.matches()) {
             Digest digest = Digest.parse(blob.group(2));
             return new V2Request.Blob(method, keepAlive, router.route(new RouteRequest(blob.group(1), namespace, host)),
-                    digest, range(request, digest));
+                    digest, range(request, digest), origin);
         }
         Matcher tags = TAGS.matcher(path);
         if (tags.matches()) {
             return new V2Request.Tags(method, keepAlive, router.route(new RouteRequest(tags.group(1), namespace, host)),
-                    tags.group(1), fullPath, uri.parameter("ns"), uri.pageSize(MAX_PAGE), uri.parameter("last"));
+                    tags.group(1), fullPath, uri.parameter("ns"), uri.pageSize(MAX_PAGE), uri.parameter("last"),
+                    origin);
         }
         throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + fullPath);
+    }
+
+    /**
+     * {@code GET /token?...}, or {@code POST /token} with an OAuth2 form ({@code
+     * application/x-www-form-urlencoded}, as containerd sends with credentials).
+     */
+    private static V2Request token(FullHttpRequest request, HttpMethod method, boolean keepAlive, RequestTarget uri,
+                                   V2Request.Origin origin) {
+        if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {
+            return new V2Request.Token(method, keepAlive, uri.parameters(), origin);
+        }
+        if (!HttpMethod.POST.equals(method)) {
+            throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + TOKEN_PATH
+                    + " is not supported", null, Map.of("Allow", "GET, HEAD, POST"));
+        }
+        String form = request.content().toString(StandardCharsets.UTF_8);
+        return new V2Request.Token(method, keepAlive, RequestTarget.parse("?" + form).parameters(), origin);
     }
 
     /**

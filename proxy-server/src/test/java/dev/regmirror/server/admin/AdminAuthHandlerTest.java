@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class AdminAuthHandlerTest {
 
     private static EmbeddedChannel channel(Optional<String> token) {
-        return new EmbeddedChannel(new AdminAuthHandler(token, new ErrorResponder(new ObjectMapper())));
+        return new EmbeddedChannel(new AdminAuthHandler(token, Accounts.none(), Runnable::run, new ErrorResponder(new ObjectMapper())));
     }
 
     private static FullHttpRequest request(String authorization) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -41,7 +42,7 @@ class ImportHandlerTest {
         Runnable never = () -> {
             throw new AssertionError("no disk work for a request that is not imported");
         };
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, errors), null, task -> never.run(), task -> never.run(),
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors), null, task -> never.run(), task -> never.run(),
                 Path.of("unused"), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
@@ -126,7 +127,7 @@ class ImportHandlerTest {
 
     private static EmbeddedChannel importing(Executor disk, Executor maintenance, Path ingest) {
         ErrorResponder errors = new ErrorResponder(new ObjectMapper());
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), errors), null, disk,
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors), null, disk,
                 maintenance, ingest, Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 

@@ -86,7 +86,7 @@ class BlobHandlerFillTest {
                 new SimpleMeterRegistry());
         channel = new EmbeddedChannel(new RegionCopier(),
                 new BlobHandler(blobs, new BlobResponder(Runnable::run, new SimpleMeterRegistry()), new ErrorResponder(new ObjectMapper())));
-        channel.writeInbound(new V2Request.Blob(HttpMethod.GET, true, ROUTE, digest, ByteRange.parse(range)));
+        channel.writeInbound(new V2Request.Blob(HttpMethod.GET, true, ROUTE, digest, ByteRange.parse(range), V2Request.Origin.NONE));
         channel.runPendingTasks();
         return assertInstanceOf(HttpResponse.class, channel.readOutbound());
     }

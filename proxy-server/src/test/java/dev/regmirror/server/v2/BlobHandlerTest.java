@@ -80,7 +80,7 @@ class BlobHandlerTest {
     }
 
     private void request(HttpMethod method, String range) {
-        channel.writeInbound(new V2Request.Blob(method, true, ROUTE, digest, ByteRange.parse(range)));
+        channel.writeInbound(new V2Request.Blob(method, true, ROUTE, digest, ByteRange.parse(range), V2Request.Origin.NONE));
         channel.runPendingTasks();
     }
 
