@@ -162,7 +162,7 @@ final class RegmirrorProcess implements AutoCloseable {
             try {
                 HttpResponse<Void> response = http.send(HttpRequest.newBuilder(started.uri("/v2/"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-                if (response.statusCode() == 200) {
+                if (response.statusCode() == 200 || response.statusCode() == 401) { // 401: accounts or rules
                     SERVING.add(started);
                     return started;
                 }

@@ -3,6 +3,7 @@ package dev.regmirror.server.v2;
 import dev.regmirror.server.pipeline.V2RequestDecoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,7 +23,8 @@ final class TokenRealm {
     }
 
     static URI of(ChannelHandlerContext ctx, V2Request request) {
-        Channel connection = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+        // An HTTP/2 stream's connection is its parent; an HTTP/1.1 connection's parent is the listener.
+        Channel connection = ctx.channel() instanceof Http2StreamChannel ? ctx.channel().parent() : ctx.channel();
         String scheme = connection.pipeline().get(SslHandler.class) != null ? "https" : "http";
         String host = request.origin().host().filter(value -> HOST.matcher(value).matches())
                 .orElseGet(() -> local(connection));
