@@ -89,6 +89,8 @@ abstract class TlsListenerChecks {
         settings.put("regmirror.server.listeners.https.tls.certificate", chain.toString());
         settings.put("regmirror.server.listeners.https.tls.private-key", key.toString());
         settings.put("regmirror.server.tls-reload-interval", "200ms");
+        settings.put("regmirror.admin.tls.certificate", chain.toString());
+        settings.put("regmirror.admin.tls.private-key", key.toString());
         return settings;
     }
 
@@ -215,6 +217,16 @@ abstract class TlsListenerChecks {
             socket.startHandshake();
             return (X509Certificate) socket.getSession().getPeerCertificates()[0];
         }
+    }
+
+    @Test
+    void theAdminApiServesOverTlsToo() throws Exception {
+        HttpResponse<String> usage = client(HttpClient.Version.HTTP_2).send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + mirror.adminPort() + "/admin/usage")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, usage.statusCode(), usage.body());
+        assertEquals(HttpClient.Version.HTTP_2, usage.version());
+        assertTrue(usage.body().contains("\"totalBytes\""), usage.body());
     }
 
     @Test
