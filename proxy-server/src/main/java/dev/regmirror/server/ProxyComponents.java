@@ -308,6 +308,11 @@ public final class ProxyComponents implements AutoCloseable {
         return metrics;
     }
 
+    /** The accounts that can sign in (none without an htpasswd file). */
+    public Accounts accounts() {
+        return accounts;
+    }
+
     public FileBlobStore blobStore() {
         return blobStore;
     }

@@ -33,6 +33,14 @@ public final class ProxyMain {
                                 : "; no token: loopback clients only") : "");
             }
             LOG.info("cache in {}, default upstream {}", components.blobStore().root(), mirror.defaultRegistry());
+            if (mirror.auth().enabled()) {
+                LOG.info("access: {} accounts{}, {} rules{}; tokens at /token", components.accounts().size(),
+                        mirror.auth().htpasswd().map(file -> " from " + file).orElse(""), mirror.auth().rules().size(),
+                        mirror.auth().accountOnlyRegistries().isEmpty() ? ""
+                                : ", accounts only for " + mirror.auth().accountOnlyRegistries());
+            } else {
+                LOG.info("access: open (no accounts, no rules): every client of a listener may pull");
+            }
             return running;
         } catch (Throwable e) { // a failed bind is a checked BindException Netty throws unchecked
             components.close();

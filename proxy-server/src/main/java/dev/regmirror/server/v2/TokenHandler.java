@@ -89,8 +89,9 @@ public final class TokenHandler extends SimpleChannelInboundHandler<V2Request.To
                 .orElse(request.authorization());
         AccessControl.SignIn who = access.get().signIn(credentials);
         if (who instanceof AccessControl.SignIn.Refused refused) {
+            // The reason (which account, wrong password or unknown user) is for the log, not the client.
             LOG.info("token refused: {}", refused.reason());
-            throw new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused.reason(), null,
+            throw new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, "sign-in failed", null,
                     Map.of("WWW-Authenticate", "Basic realm=\"" + tokens.get().service() + "\""));
         }
         TokenGrant grant = tokens.get().issue(((AccessControl.SignIn.SignedIn) who).caller(), ok.request(),
