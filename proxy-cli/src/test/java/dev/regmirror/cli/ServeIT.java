@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.RegistryProcess;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.tls.LocalCa;
 import dev.regmirror.core.tls.PemFiles;
 import dev.regmirror.core.tls.ServerNames;
@@ -18,11 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.util.List;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,14 +85,8 @@ class ServeIT {
                     "regmirror.server.listeners.https.tls.private-key = \"" + key + "\"");
             try (RegmirrorProcess mirror = RegmirrorProcess.serve(work, config, port, List.of("-Xmx" + HEAP_MIB + "m"))) {
                 upstream.reset();
-                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-                trust.load(null, null);
-                trust.setCertificateEntry("ca", ca.certificate());
-                TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                trustManagers.init(trust);
-                SSLContext tls = SSLContext.getInstance("TLS");
-                tls.init(null, trustManagers.getTrustManagers(), null);
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(tls).build();
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                        .sslContext(TestCredentials.trusting(ca.certificate())).build();
                 for (String pull : List.of("cold", "cached")) {
                     HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(java.net.URI.create(
                             "https://127.0.0.1:" + tlsPort + "/v2/huge/blobs/" + digest)).build(),

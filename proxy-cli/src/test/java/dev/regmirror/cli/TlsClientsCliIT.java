@@ -7,16 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,7 +62,7 @@ class TlsClientsCliIT {
         assertEquals(0, other.exitCode(), other.output());
         wrongCaDir = certsDir("wrong-ca", work.resolve("other-tls/ca.crt"));
 
-        Path htpasswd = Files.writeString(work.resolve("htpasswd"), "alice:" + bcrypt("alice-pw") + "\n");
+        Path htpasswd = Files.writeString(work.resolve("htpasswd"), TestCredentials.htpasswdLine("alice", "alice-pw") + "\n");
         int port = RegmirrorProcess.freePort();
         Path config = RegmirrorProcess.config(work, "application", port, 0, "cache", upstream.url().toString(),
                 "regmirror.server.listeners.https.port = " + tlsPort,
@@ -80,12 +79,6 @@ class TlsClientsCliIT {
         Path dir = Files.createDirectories(work.resolve(name));
         Files.copy(ca, dir.resolve("ca.crt"));
         return dir;
-    }
-
-    private static String bcrypt(String password) {
-        byte[] salt = new byte[16];
-        new SecureRandom().nextBytes(salt);
-        return OpenBSDBCrypt.generate("2y", password.toCharArray(), salt, 10);
     }
 
     @AfterAll

@@ -19,6 +19,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.UpstreamRouter;
@@ -31,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,7 +42,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,7 +79,8 @@ class AuthIT {
         skopeo.copy(app.source(), "docker://" + upstream.hostPort() + "/library/app:1.0");
         skopeo.copy(secret.source(), "docker://" + upstream.hostPort() + "/team/secret:1.0");
         Path htpasswd = Files.writeString(work.resolve("htpasswd"), String.join("\n",
-                "alice:" + bcrypt("alice-pw"), "bob:" + bcrypt("bob-pw"), "root:" + bcrypt("root-pw"), ""));
+                TestCredentials.htpasswdLine("alice", "alice-pw"), TestCredentials.htpasswdLine("bob", "bob-pw"),
+                TestCredentials.htpasswdLine("root", "root-pw"), ""));
         signingKey = writeSigningKey(work.resolve("token-key.pem"));
         Map<String, Object> settings = new HashMap<>();
         settings.put("regmirror.auth.htpasswd", htpasswd.toString());
@@ -90,12 +90,6 @@ class AuthIT {
                 Map.of("images", List.of("docker.io/team/**"), "allow", List.of("alice")),
                 Map.of("images", List.of("docker.io/library/*"), "allow", List.of("anonymous"))));
         mirror = MirrorFixture.start(upstream.url(), work.resolve("cache"), settings);
-    }
-
-    private static String bcrypt(String password) {
-        byte[] salt = new byte[16];
-        new SecureRandom().nextBytes(salt);
-        return OpenBSDBCrypt.generate("2y", password.toCharArray(), salt, 10);
     }
 
     private static Path writeSigningKey(Path file) throws Exception {

@@ -1,5 +1,6 @@
 package dev.regmirror.server;
 
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.tls.LocalCa;
 import dev.regmirror.core.tls.PemFiles;
 import dev.regmirror.core.tls.ServerNames;
@@ -8,12 +9,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A local CA, as {@code regmirror tls init} makes one, and server certificates it issues for
@@ -56,13 +55,6 @@ final class TestCertificates {
 
     /** A client context that trusts this CA and nothing else. */
     SSLContext clientContext() throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", ca.certificate());
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return context;
+        return TestCredentials.trusting(ca.certificate());
     }
 }
