@@ -194,4 +194,14 @@ class MirrorSettingsTest {
         assertTrue(!e.getMessage().contains("s3cret"), "values are not repeated");
         assertEquals(1L << 30, load("regmirror.cache.max-size = 1G", Map.of()).cache().maxBytes());
     }
+
+    @Test
+    void aListenersKeysAreCheckedToo() throws IOException {
+        SettingsException e = assertThrows(SettingsException.class, () -> load(
+                "regmirror.server.listeners.https { port = 5443, tls { certificate = a, privat-key = b } }", Map.of()));
+        assertEquals("unknown setting regmirror.server.listeners.https.tls.privat-key: check the spelling against"
+                + " docs/configuration.md", e.getMessage());
+        load("regmirror.server.listeners.https { host = \"10.0.0.5\", port = 5443, allow = [\"10.0.0.0/8\"],"
+                + " tls { certificate = a, private-key = b } }", Map.of());
+    }
 }
