@@ -12,6 +12,7 @@ import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
+import dev.regmirror.core.client.LimitedRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.AuthSettings;
@@ -27,6 +28,7 @@ import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.tls.TlsMaterialException;
 import dev.regmirror.core.tls.TlsMaterialLoader;
+import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.admin.AdminApi;
@@ -163,8 +165,15 @@ public final class ProxyComponents implements AutoCloseable {
                 .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            clients.add(new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor, scheduler, clock),
-                    metrics));
+            RegistryClient client = new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor,
+                    scheduler, clock), metrics);
+            // Outermost: a request waits for its turn before it is timed, and holds it over every endpoint it tries.
+            UpstreamLimits limits = mirror.limits().get(upstream.registry());
+            if (limits != null && limits.any()) {
+                client = new LimitedRegistryClient(client, limits, upstreamExecutor, scheduler, Ticker.systemTicker(),
+                        metrics);
+            }
+            clients.add(client);
         }
         RegistryClients registryClients = new RegistryClients(clients);
         UpstreamRouter router = mirror.router();

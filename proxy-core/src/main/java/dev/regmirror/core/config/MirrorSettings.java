@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.upstream.Endpoint;
+import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.nio.file.InvalidPathException;
@@ -22,12 +23,14 @@ import java.util.stream.Collectors;
  * {@link SettingsException} naming the setting for anything invalid.
  */
 public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
-                             Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies, AuthSettings auth) {
+                             Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies,
+                             Map<String, UpstreamLimits> limits, AuthSettings auth) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
         localAliases = Map.copyOf(localAliases);
         tagPolicies = Map.copyOf(tagPolicies);
+        limits = Map.copyOf(limits);
         Objects.requireNonNull(auth, "auth");
     }
 
@@ -50,12 +53,14 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             }
             List<UpstreamSettings> upstreams = new ArrayList<>();
             Map<String, TagPolicy> policies = new HashMap<>();
+            Map<String, UpstreamLimits> limits = new HashMap<>();
             Map<String, String> claimed = new HashMap<>();
             Map<String, String> accountOnly = new LinkedHashMap<>();
             for (String id : ids.keySet()) {
                 Config block = root.getConfig("upstreams.\"" + id + "\"").withFallback(defaults);
                 UpstreamSettings upstream = UpstreamParser.parse(id, block);
                 policies.put(upstream.registry(), UpstreamParser.tagPolicy(id, block));
+                limits.put(upstream.registry(), UpstreamParser.limits(id, block));
                 if (UpstreamParser.requiresAccount(id, block)) {
                     accountOnly.put(upstream.registry(), id);
                 }
@@ -77,7 +82,8 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             }
             AuthSettings auth = AuthParser.parse(root, accountOnly,
                     upstreams.stream().map(UpstreamSettings::registry).collect(Collectors.toSet()));
-            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, auth);
+            MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, limits,
+                    auth);
             settings.router();
             return settings;
         } catch (ConfigException e) {

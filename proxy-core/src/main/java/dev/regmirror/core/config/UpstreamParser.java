@@ -6,6 +6,7 @@ import dev.regmirror.core.upstream.Credentials;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.NameRewrite;
+import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -48,6 +49,36 @@ final class UpstreamParser {
                 throw new SettingsException(where + ".ratelimit-floor: must be -1 (off) or more, was " + floor);
             }
             return new TagPolicy(ttl, notFound, floor);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new SettingsException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The most connections one upstream may be given; far above what any registry allows one client. */
+    private static final int MAX_CONNECTIONS = 10_000;
+    /** The lowest rate that is not "no limit": one request per 100 seconds. */
+    private static final double MIN_RATE = 0.01;
+    private static final double MAX_RATE = 1_000_000;
+
+    /**
+     * The upstream's limits, from max-connections and max-requests-per-second (0: none), with
+     * read-timeout as the longest a request waits for its turn.
+     */
+    static UpstreamLimits limits(String id, Config c) {
+        String where = "regmirror.upstreams." + id;
+        try {
+            int connections = c.getInt("max-connections");
+            if (connections < 0 || connections > MAX_CONNECTIONS) {
+                throw new SettingsException(where + ".max-connections: must be 0 (no limit) to " + MAX_CONNECTIONS
+                        + ", was " + connections);
+            }
+            double rate = c.getDouble("max-requests-per-second");
+            if (rate != 0 && !(rate >= MIN_RATE && rate <= MAX_RATE)) {
+                throw new SettingsException(where + ".max-requests-per-second: must be 0 (no limit) or 0.01 to 1000000,"
+                        + " was " + c.getString("max-requests-per-second"));
+            }
+            return new UpstreamLimits(where, connections, rate, positive(where + ".read-timeout",
+                    c.getDuration("read-timeout")));
         } catch (com.typesafe.config.ConfigException e) {
             throw new SettingsException(where + ": " + e.getMessage(), e);
         }

@@ -1,12 +1,14 @@
 package dev.regmirror.core.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.NameRewrite;
+import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.io.IOException;
 import java.net.URI;
@@ -100,6 +102,45 @@ class MirrorSettingsTest {
         assertEquals(Duration.ofSeconds(5), hub.failureSkip());
         assertEquals(List.of("lan.mirror.lan"), settings.upstream("registry.lan:5000").hosts());
         assertEquals("docker.io/wurstmeister/kafka", settings.router().route("kafka").toString());
+    }
+
+    @Test
+    void noUpstreamIsLimitedByDefault() {
+        MirrorSettings settings = MirrorSettings.from(ConfigLoader.load(Optional.empty(), Map.of()));
+        assertEquals(settings.upstreams().size(), settings.limits().size());
+        settings.limits().values().forEach(limits -> assertFalse(limits.any(), limits.toString()));
+        assertEquals(new UpstreamLimits("regmirror.upstreams.dockerhub", 0, 0, Duration.ofSeconds(60)),
+                settings.limits().get("docker.io"));
+    }
+
+    @Test
+    void limitsComeFromTheDefaultsAndEachUpstreamMayOverrideThem() throws IOException {
+        MirrorSettings settings = load("""
+                regmirror.upstream-defaults { max-connections = 8, max-requests-per-second = 0.5, read-timeout = 20s }
+                regmirror.upstreams.dockerhub { max-connections = 2, max-requests-per-second = 0 }
+                """, Map.of());
+        assertEquals(new UpstreamLimits("regmirror.upstreams.dockerhub", 2, 0, Duration.ofSeconds(20)),
+                settings.limits().get("docker.io"));
+        assertEquals(new UpstreamLimits("regmirror.upstreams.ghcr", 8, 0.5, Duration.ofSeconds(20)),
+                settings.limits().get("ghcr.io"));
+        assertEquals("0.5", settings.limits().get("ghcr.io").perSecond());
+    }
+
+    @Test
+    void invalidLimitsNameTheirKey() {
+        for (String conf : List.of("regmirror.upstreams.ghcr.max-connections = -1",
+                "regmirror.upstreams.ghcr.max-connections = 10001",
+                "regmirror.upstreams.ghcr.max-connections = lots")) {
+            SettingsException e = assertThrows(SettingsException.class, () -> load(conf, Map.of()), conf);
+            assertTrue(e.getMessage().startsWith("regmirror.upstreams.ghcr"), e.getMessage());
+            assertTrue(e.getMessage().contains("max-connections"), e.getMessage());
+        }
+        for (String conf : List.of("regmirror.upstream-defaults.max-requests-per-second = -2",
+                "regmirror.upstream-defaults.max-requests-per-second = 0.001")) {
+            SettingsException e = assertThrows(SettingsException.class, () -> load(conf, Map.of()), conf);
+            assertTrue(e.getMessage().matches("regmirror\\.upstreams\\.[a-z-]+\\.max-requests-per-second: must be 0 "
+                    + "\\(no limit\\) or 0\\.01 to 1000000, was .*"), e.getMessage());
+        }
     }
 
     @Test

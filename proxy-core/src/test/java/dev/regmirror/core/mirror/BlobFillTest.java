@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.client.BlobBody;
+import dev.regmirror.core.client.LimitedRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.testing.ManualScheduler;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
+import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
@@ -205,6 +208,29 @@ class BlobFillTest {
         Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
         assertTrue(Futures.unwrap(failure).getMessage().contains("fill timeout"), String.valueOf(failure));
         assertTrue(store.find(digest).isEmpty());
+    }
+
+    /** The fill timeout cancels the body, which lets the fill's turn at a limited upstream go to the next request. */
+    @Test
+    void aFillGivenUpAtItsFillTimeoutLetsItsTurnAtALimitedUpstreamGo() throws Exception {
+        byte[] bytes = random(4096);
+        ManualScheduler clock = new ManualScheduler();
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        LimitedRegistryClient limited = new LimitedRegistryClient(upstream, new UpstreamLimits(
+                "regmirror.upstreams.dockerhub", 1, 0, Duration.ofMinutes(10)), Runnable::run, clock, clock,
+                new SimpleMeterRegistry());
+        BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
+        fill.start(limited, FileBlobStore.open(dir), Runnable::run, clock, Duration.ofMinutes(5));
+        fill.started().get(5, TimeUnit.SECONDS);
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        CompletableFuture<BlobBody> next = limited.getBlob(route.name(), Digest.sha256Of(new byte[] {7}));
+
+        clock.advance(Duration.ofMinutes(5).minusMillis(1));
+        assertEquals(1, upstream.gets.get(), "the fill still holds the one connection");
+        clock.advance(Duration.ofMillis(1));
+        assertTrue(fill.done().isCompletedExceptionally());
+        assertTrue(next.isDone());
+        assertEquals(2, upstream.gets.get());
     }
 
     /** A store whose disk is full: every ingest fails. */

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 
 /**
  * Drains a child process's stdout and stderr on two daemon threads into a log file and memory,
- * handing each stdout line to a listener as it arrives.
+ * handing each line to that stream's listener as it arrives.
  */
 final class ProcessOutput {
 
@@ -23,11 +23,16 @@ final class ProcessOutput {
     private final List<Thread> pumps;
 
     ProcessOutput(Process process, Path file, String name, Consumer<String> stdoutListener) throws IOException {
+        this(process, file, name, stdoutListener, line -> { });
+    }
+
+    ProcessOutput(Process process, Path file, String name, Consumer<String> stdoutListener,
+                  Consumer<String> stderrListener) throws IOException {
         this.file = file;
         this.writer = Files.newBufferedWriter(file);
         this.pumps = List.of(
                 pump(process.getInputStream(), name + "-stdout", stdoutListener),
-                pump(process.getErrorStream(), name + "-stderr", line -> { }));
+                pump(process.getErrorStream(), name + "-stderr", stderrListener));
     }
 
     Path file() {

@@ -60,6 +60,20 @@ class RegistryHarnessIT {
     }
 
     @Test
+    void theApplicationLogTimesEveryRequestTheAccessLogCounts() {
+        BuiltImage image = TestImages.singleArch(tmp.resolve("timed"), "v1", 2, 64 * 1024, 3);
+        skopeo.copy(image.source(), docker("library/timed:1"));
+        skopeo.copyToDir(docker("library/timed:1"), tmp.resolve("pulled"));
+
+        List<String> logged = registry.requests().stream()
+                .map(r -> r.method() + " " + r.path() + (r.query().isEmpty() ? "" : "?" + r.query())).sorted().toList();
+        List<TimedRequest> timed = registry.timedRequests();
+        assertEquals(logged, timed.stream().map(r -> r.method() + " " + r.uri()).sorted().toList());
+        assertTrue(timed.stream().allMatch(r -> r.duration().toNanos() > 0 && r.start().isBefore(r.end())),
+                timed::toString);
+    }
+
+    @Test
     void ociImageKeepsItsDigestsThroughPushAndPull() throws IOException {
         BuiltImage image = TestImages.singleArch(tmp.resolve("oci"), "v1", 3, 256 * 1024, 1);
         String ref = docker("library/app:1");

@@ -22,8 +22,9 @@ import java.util.stream.Stream;
  * port, with filesystem storage in a temp dir, whose access log a test can count.
  *
  * <p>Counting is race-free: {@link #requests()} first sends a marker request and waits until the
- * registry has logged it (plus a short quiet spell), so every request answered before the call is
- * seen. The process output goes to {@link #logFile()} and {@link #output()}.
+ * registry has logged it in both its access log and its application log (plus a short quiet spell),
+ * so every request answered before the call is seen. The process output goes to {@link #logFile()}
+ * and {@link #output()}.
  */
 public final class RegistryProcess implements AutoCloseable {
 
@@ -36,7 +37,10 @@ public final class RegistryProcess implements AutoCloseable {
 
     private final int port;
     private final Path workDir;
-    private final AccessLog accessLog = new AccessLog(SYNC_AGENT);
+    private final RequestLog<LoggedRequest> accessLog = new RequestLog<>(LoggedRequest::parse, LoggedRequest::userAgent,
+            SYNC_AGENT);
+    private final RequestLog<TimedRequest> timedLog = new RequestLog<>(TimedRequest::parse, TimedRequest::userAgent,
+            SYNC_AGENT);
     private final AtomicLong syncs = new AtomicLong();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Process process;
@@ -53,7 +57,7 @@ public final class RegistryProcess implements AutoCloseable {
         this.process = new ProcessBuilder(BINARY, "serve", config.toString()).directory(workDir.toFile()).start();
         try {
             this.output = new ProcessOutput(process, logDir.resolve("registry-" + port + "-" + System.nanoTime()
-                    + ".log"), "registry-" + port, accessLog::accept);
+                    + ".log"), "registry-" + port, accessLog::accept, timedLog::accept);
         } catch (IOException e) {
             process.destroyForcibly();
             throw e;
@@ -107,6 +111,15 @@ public final class RegistryProcess implements AutoCloseable {
         return accessLog.requests();
     }
 
+    /**
+     * Every request handled since start or the last {@link #reset()}, as the registry's own
+     * application log times them (when each started and ended), in the order they ended.
+     */
+    public List<TimedRequest> timedRequests() {
+        awaitQuiet();
+        return timedLog.requests();
+    }
+
     /** How many requests had {@code method} and a path (query excluded) fully matching {@code pathRegex}. */
     public long count(String method, String pathRegex) {
         Pattern path = Pattern.compile(pathRegex);
@@ -126,11 +139,12 @@ public final class RegistryProcess implements AutoCloseable {
     public void reset() {
         awaitQuiet();
         accessLog.reset();
+        timedLog.reset();
     }
 
     /**
-     * Returns once every request the registry answered before this call is in the log: sends a
-     * marker request, waits until it is logged, then until no line arrived for 50 ms.
+     * Returns once every request the registry answered before this call is in both logs: sends a
+     * marker request, waits until both logged it, then until no line arrived for 50 ms.
      */
     public void awaitQuiet() {
         String agent = SYNC_AGENT + syncs.incrementAndGet();
@@ -138,11 +152,13 @@ public final class RegistryProcess implements AutoCloseable {
             HttpResponse<Void> response = http.send(HttpRequest.newBuilder(url().resolve("/v2/"))
                     .header("User-Agent", agent).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.discarding());
-            if (response.statusCode() != 200 || !accessLog.awaitSync(agent, SYNC_TIMEOUT_MILLIS)) {
+            if (response.statusCode() != 200 || !accessLog.awaitSync(agent, SYNC_TIMEOUT_MILLIS)
+                    || !timedLog.awaitSync(agent, SYNC_TIMEOUT_MILLIS)) {
                 throw new IllegalStateException("registry " + hostPort() + " did not log its marker request ("
                         + response.statusCode() + "); output:\n" + output());
             }
             accessLog.awaitQuiet(QUIET_MILLIS, SYNC_TIMEOUT_MILLIS);
+            timedLog.awaitQuiet(QUIET_MILLIS, SYNC_TIMEOUT_MILLIS);
         } catch (IOException e) {
             throw new UncheckedIOException("marker request to registry " + hostPort(), e);
         } catch (InterruptedException e) {

@@ -2,28 +2,37 @@ package dev.regmirror.core.testing;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * The requests a registry process has logged, fed line by line from its stdout, with a way to wait
- * until a marker request shows up so that everything answered before it is counted.
+ * The requests a registry process has logged, fed line by line from one of its streams (the access
+ * log's {@link LoggedRequest}s on stdout, the application log's {@link TimedRequest}s on stderr),
+ * with a way to wait until a marker request shows up so that everything answered before it is
+ * counted.
  */
-final class AccessLog {
+final class RequestLog<T> {
 
-    private final List<LoggedRequest> requests = new ArrayList<>();
+    private final List<T> requests = new ArrayList<>();
+    private final Function<String, Optional<T>> parser;
+    private final Function<T, String> userAgent;
     private final String syncAgentPrefix;
     private long lines;
     private String lastSyncAgent = "";
 
-    AccessLog(String syncAgentPrefix) {
+    RequestLog(Function<String, Optional<T>> parser, Function<T, String> userAgent, String syncAgentPrefix) {
+        this.parser = parser;
+        this.userAgent = userAgent;
         this.syncAgentPrefix = syncAgentPrefix;
     }
 
-    /** Records {@code line} if it is an access log line; marker requests are noted, not recorded. */
+    /** Records {@code line} if it is a request's line; marker requests are noted, not recorded. */
     synchronized void accept(String line) {
-        LoggedRequest.parse(line).ifPresent(request -> {
+        parser.apply(line).ifPresent(request -> {
             lines++;
-            if (request.userAgent().startsWith(syncAgentPrefix)) {
-                lastSyncAgent = request.userAgent();
+            String agent = userAgent.apply(request);
+            if (agent.startsWith(syncAgentPrefix)) {
+                lastSyncAgent = agent;
             } else {
                 requests.add(request);
             }
@@ -31,10 +40,10 @@ final class AccessLog {
         });
     }
 
-    /** Waits until the marker request with {@code userAgent} was logged; false on timeout. */
-    synchronized boolean awaitSync(String userAgent, long timeoutMillis) throws InterruptedException {
+    /** Waits until the marker request with user agent {@code agent} was logged; false on timeout. */
+    synchronized boolean awaitSync(String agent, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (!lastSyncAgent.equals(userAgent)) {
+        while (!lastSyncAgent.equals(agent)) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
                 return false;
@@ -58,7 +67,7 @@ final class AccessLog {
         }
     }
 
-    synchronized List<LoggedRequest> requests() {
+    synchronized List<T> requests() {
         return List.copyOf(requests);
     }
 

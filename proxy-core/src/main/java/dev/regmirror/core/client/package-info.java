@@ -1,0 +1,7 @@
+/**
+ * Outbound HTTP to upstream registries: {@link dev.regmirror.core.client.RegistryClient} and its
+ * decorators, in the shape of distribution's wrappers. {@code HttpRegistryClient} speaks to one
+ * endpoint; {@code FailoverRegistryClient} asks an upstream's endpoints in order;
+ * {@code MeteredRegistryClient} measures it; {@code LimitedRegistryClient} keeps it within its limits.
+ */
+package dev.regmirror.core.client;
