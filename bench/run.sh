@@ -31,8 +31,7 @@ OTHER_MAX=${BENCH_OTHER_MAX:-10}
 RETRIES=${BENCH_RETRIES:-3}
 
 # ---- tools -----------------------------------------------------------------------------------
-missing=()
-need() { command -v "$1" > /dev/null 2>&1 || missing+=("$2"); }
+. "$here/lib.sh"
 need docker-registry docker-registry
 need nginx nginx-light
 need wrk wrk
@@ -42,117 +41,19 @@ need java openjdk-17-jdk-headless
 need jstat openjdk-17-jdk-headless
 need jcmd openjdk-17-jdk-headless
 need sha256sum coreutils
-if [[ ! -f "$repo/proxy-cli/target/regmirror.jar" ]]; then need mvn maven; fi
-if (( ${#missing[@]} )); then
-  echo "bench: missing tools; install them with:" >&2
-  echo "  apt-get install -y $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" >&2
-  exit 1
-fi
-if [[ ! -f "$repo/proxy-cli/target/regmirror.jar" ]]; then
-  echo "bench: building regmirror (mvn -B -q -DskipTests package)"
-  (cd "$repo" && mvn -B -q -DskipTests package)
-fi
+check_tools
 
 # ---- work directory, processes, cleanup ------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/regmirror-bench.XXXXXX")
-chmod 711 "$work" # nginx workers run as another user when started by root
-need_mib=$(( BLOB_MIB * 4 + MISS_MIB * MISS_RUNS * 3 + 64 ))
-free_mib=$(df -Pm "$work" | awk 'NR == 2 { print $4 }')
-if (( free_mib < need_mib )); then
-  echo "bench: $work has $free_mib MiB free, the run needs about $need_mib MiB (set TMPDIR elsewhere)" >&2
-  rm -rf "$work"
-  exit 1
-fi
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
-  if (( status != 0 )); then
-    for log in "$work"/*.log; do
-      [[ -f $log ]] && { echo "---- last lines of $log" >&2; tail -n 5 "$log" >&2; }
-    done
-  fi
-  if [[ $KEEP == 1 ]]; then echo "bench: kept $work"; else rm -rf "$work"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
-raw() { echo "$*" >> "$work/raw.txt"; }
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
-
-# Free loopback ports: bound to port 0 together, so they differ, then released.
-read -r UP_PORT RM_PORT PX_PORT NG_PORT AD_PORT < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(5)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))')
-
-wait_ready() { # name url pid
-  local deadline=$(( SECONDS + 60 ))
-  until curl -s -f -o /dev/null "$2"; do
-    kill -0 "$3" 2> /dev/null || { echo "bench: $1 exited during start-up" >&2; exit 1; }
-    (( SECONDS < deadline )) || { echo "bench: $1 did not answer $2 within 60 s" >&2; exit 1; }
-    sleep 0.2
-  done
-}
-
-# CPU seconds (user + system, all threads) used so far by these processes.
-# With --children, also what their finished children used (the memory samplers' awk and sleep).
-cpu_of() {
-  local kids=0
-  if [[ $1 == --children ]]; then kids=1; shift; fi
-  for p in "$@"; do cut -d')' -f2- "/proc/$p/stat"; done \
-    | awk -v hz="$(getconf CLK_TCK)" -v kids=$kids '{ s += $12 + $13 + kids * ($14 + $15) } END { printf "%.2f", s / hz }'
-}
-kib_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # pid VmRSS|VmHWM
+make_work $(( BLOB_MIB * 4 + MISS_MIB * MISS_RUNS * 3 + 64 ))
+read -r UP_PORT RM_PORT PX_PORT NG_PORT AD_PORT < <(free_ports 5)
 
 # ---- upstream registry -----------------------------------------------------------------------
-registry_config() { # port rootdir [remote]
-  cat <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: $2
-http:
-  addr: 127.0.0.1:$1
-EOF
-  if [[ -n ${3:-} ]]; then printf 'proxy:\n  remoteurl: %s\n' "$3"; fi
-}
-
 raw "load at_start_1min=$(cut -d' ' -f1 /proc/loadavg) cores=$(nproc) other_max=$OTHER_MAX"
 say "work directory $work; ports: upstream $UP_PORT, regmirror $RM_PORT (admin $AD_PORT), proxy $PX_PORT, nginx $NG_PORT"
-registry_config "$UP_PORT" "$work/upstream" > "$work/upstream.yml"
-docker-registry serve "$work/upstream.yml" > "$work/upstream.log" 2> "$work/upstream-errors.log" &
-UP_PID=$!; pids+=("$UP_PID")
-UP=http://127.0.0.1:$UP_PORT
-wait_ready upstream "$UP/v2/" "$UP_PID"
+start_upstream
 
 # ---- test data -------------------------------------------------------------------------------
-REPO=bench/data
 mkdir -p "$work/www"
-make_blob() { # file MiB -> prints the digest
-  head -c $(( $2 * 1048576 )) /dev/urandom > "$1"
-  echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"
-}
-push_blob() { # file digest
-  local location
-  location=$(curl -sS -f -X POST -D - -o /dev/null "$UP/v2/$REPO/blobs/uploads/" \
-    | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
-  [[ $location == http* ]] || location=$UP$location
-  [[ $location == *\?* ]] && location+="&" || location+="?"
-  curl -sS -f -T "$1" -H 'Content-Type: application/octet-stream' -o /dev/null "${location}digest=$2"
-}
-
 say "generating and pushing a ${BLOB_MIB} MiB blob and $MISS_RUNS blobs of ${MISS_MIB} MiB"
 BIG=$(make_blob "$work/www/blob" "$BLOB_MIB")
 push_blob "$work/www/blob" "$BIG"
@@ -253,16 +154,6 @@ phase_end() { # name
     "other_cpu_pct=$other"
 }
 
-# Waits until the upstream's access log has not grown for 2 s (at most 60 s).
-wait_quiet_upstream() {
-  local lines=-1 quiet=0 deadline=$(( SECONDS + 60 ))
-  while (( quiet < 4 && SECONDS < deadline )); do
-    local now_lines; now_lines=$(wc -l < "$work/upstream.log")
-    if (( now_lines == lines )); then quiet=$(( quiet + 1 )); else quiet=0; lines=$now_lines; fi
-    sleep 0.5
-  done
-}
-
 # Waits (at most 120 s) until the proxy has stored the blob: besides one upstream download per
 # client, it downloads the blob once more on its own to store it, and that one may end last.
 wait_proxy_stored() {
@@ -270,17 +161,6 @@ wait_proxy_stored() {
   until [[ -f $work/proxy/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data ]] || (( SECONDS >= deadline )); do
     sleep 0.5
   done
-}
-
-# CPU seconds all cores spent busy so far, and the softirq part of it (loopback TCP, also charged
-# to the process it interrupted).
-machine_cpu() {
-  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz, $8 / hz }' /proc/stat
-}
-# CPU seconds of the kernel's threads (children of kthreadd: ksoftirqd, kworkers, kswapd).
-kernel_cpu() {
-  { cat /proc/[0-9]*/stat 2> /dev/null || true; } | awk -v hz="$(getconf CLK_TCK)" '
-    { sub(/^[0-9]+ \(.*\) /, ""); if ($2 == 2) k += $12 + $13 } END { printf "%.2f", k / hz }'
 }
 
 # ---- 1. cold blob, 20 clients at once: bytes the upstream sent -------------------------------
