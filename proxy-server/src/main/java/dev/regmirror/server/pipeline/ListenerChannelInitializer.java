@@ -64,5 +64,6 @@ public final class ListenerChannelInitializer extends ChannelInitializer<SocketC
                 api.addTo(stream.pipeline());
             }
         }));
+        HttpBasics.addTail(pipeline); // the connection's own errors (a client's reset) end here
     }
 }

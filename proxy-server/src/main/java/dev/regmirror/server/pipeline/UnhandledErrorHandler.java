@@ -3,13 +3,15 @@ package dev.regmirror.server.pipeline;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of every listener: an exception no handler answered closes the connection at
  * once, so its client sees the failure now rather than waiting for the idle timeout on a response
- * that will never come. Logged once, with the client's address.
+ * that will never come. Logged once, with the client's address; a connection the client reset or
+ * broke off (an I/O error) only at debug.
  */
 @Sharable
 public final class UnhandledErrorHandler extends ChannelInboundHandlerAdapter {
@@ -18,7 +20,13 @@ public final class UnhandledErrorHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.warn("closing the connection from {}: a request failed unanswered", ctx.channel().remoteAddress(), cause);
+        if (cause instanceof IOException) {
+            // The client reset or broke off the connection: nothing of ours failed.
+            LOG.debug("connection from {} ended: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOG.warn("closing the connection from {}: a request failed unanswered", ctx.channel().remoteAddress(),
+                    cause);
+        }
         ctx.close();
     }
 }
