@@ -82,24 +82,7 @@ final class PermitBody implements BlobBody {
         if (claimed.compareAndSet(false, true)) {
             LOG.warn("{}: nobody read the body within {}; cancelled it, so the upstream connection is let go", what,
                     Failures.seconds(unreadLimit));
-            relay(new Flow.Subscriber<>() {
-                @Override
-                public void onSubscribe(Flow.Subscription subscription) {
-                    subscription.cancel();
-                }
-
-                @Override
-                public void onNext(List<ByteBuffer> item) {
-                }
-
-                @Override
-                public void onError(Throwable failure) {
-                }
-
-                @Override
-                public void onComplete() {
-                }
-            });
+            relay(new CancellingSubscriber());
         }
     }
 

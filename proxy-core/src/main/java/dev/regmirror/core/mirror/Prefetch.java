@@ -1,5 +1,6 @@
 package dev.regmirror.core.mirror;
 
+import dev.regmirror.core.client.CancellingSubscriber;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
@@ -13,7 +14,6 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +22,6 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Flow;
 
 /**
  * Pulls an image into the cache exactly as clients pulling it would: its manifest (recording the
@@ -194,31 +193,10 @@ public final class Prefetch {
                 });
             }
             BlobSource.Direct direct = (BlobSource.Direct) source;
-            direct.body().publisher().subscribe(new Cancelling());
+            direct.body().publisher().subscribe(new CancellingSubscriber());
             return CompletableFuture.failedFuture(new StorageFailure(new IOException(
                     "the cache is not taking blobs after a storage failure; blob " + blob.digest().shortForm()
                             + " of " + route + " was not prefetched"), null));
         });
-    }
-
-    /** Takes an upstream body nobody will read and cancels it at once, closing its connection. */
-    private static final class Cancelling implements Flow.Subscriber<List<ByteBuffer>> {
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.cancel();
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> item) {
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-        }
-
-        @Override
-        public void onComplete() {
-        }
     }
 }
