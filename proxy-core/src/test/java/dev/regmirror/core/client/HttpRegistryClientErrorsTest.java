@@ -130,6 +130,7 @@ class HttpRegistryClientErrorsTest {
     void unknownErrorCodeIsUnknownNeverAnException() throws Exception {
         assertEquals(RegistryErrorCode.UNKNOWN, manifestError(error(400, "FROBNICATED", "what")).code());
         assertEquals(RegistryErrorCode.UNKNOWN, manifestError(error(400, "UNAVAILABLE", "a mirror's own code")).code());
+        assertEquals(RegistryErrorCode.UNKNOWN, manifestError(error(400, "PARAMETER_INVALID", "also ours")).code());
         assertEquals(RegistryErrorCode.MANIFEST_INVALID, manifestError(error(400, "MANIFEST_INVALID", "bad")).code());
         assertEquals(RegistryErrorCode.UPSTREAM_ERROR, manifestError(aResponse().withStatus(400).withBody("[")).code());
     }
