@@ -29,7 +29,8 @@ public final class AccessPolicy {
      * First, an upstream that takes signed-in accounts only ({@code require-account}) turns
      * anonymous callers away; then the first rule that covers the image and action decides; when
      * rules are configured and none covers it, it is denied. With no rules everyone may pull
-     * everything configured, and nothing else.
+     * everything configured, and nothing else. Pushes and deletes are for signed-in accounts only,
+     * whatever the rules say.
      */
     public AccessDecision decide(Caller caller, Route route, Action action) {
         Objects.requireNonNull(caller, "caller");
@@ -43,6 +44,9 @@ public final class AccessPolicy {
         if (rules.isEmpty()) {
             return action == Action.PULL ? AccessDecision.ALLOWED
                     : new AccessDecision.Denied(what + " is denied to " + caller.describe() + ": this mirror only serves pulls");
+        }
+        if (action != Action.PULL && caller instanceof Caller.Anonymous) {
+            return new AccessDecision.NeedsAccount(what + " needs a signed-in account: only accounts push or delete");
         }
         for (AccessRule rule : rules) {
             if (!rule.covers(route, action)) {

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The committed blobs with their sizes in least-recently-used order, and the total they weigh.
  * It picks what to evict past the cap: the least recently used first, never a blob that is pinned
- * (open for reading). Blobs still filling are not in it, so they cannot be picked. Pinning is
+ * (open for reading), and never a retained one (hosted content, which no cap evicts and which does
+ * not count against it). Blobs still filling are not in it, so they cannot be picked. Pinning is
  * lock-free (callable from an event loop); the rest takes a short lock and is called from disk
  * threads.
  */
@@ -27,6 +28,9 @@ public final class CacheIndex {
     private final LinkedHashMap<Digest, Long> lru = new LinkedHashMap<>(1024, 0.75f, true);
     private final Map<Digest, AtomicInteger> pins = new ConcurrentHashMap<>();
     private long totalBytes;
+    /** Hosted content: never evicted, not counted against the cap. */
+    private final java.util.Set<Digest> retained = new java.util.HashSet<>();
+    private long retainedBytes;
 
     /** @param maxBytes the cap; 0 or less means none */
     public CacheIndex(long maxBytes) {
@@ -47,7 +51,34 @@ public final class CacheIndex {
 
     public synchronized void add(Digest digest, long size) {
         Long previous = lru.put(digest, size);
-        totalBytes += size - (previous == null ? 0 : previous);
+        long change = size - (previous == null ? 0 : previous);
+        totalBytes += change;
+        if (retained.contains(digest)) {
+            retainedBytes += change;
+        }
+    }
+
+    /** Keeps the blob (hosted content, present or to come) from eviction and out of the cap, until {@link #release}. */
+    public synchronized void retain(Digest digest) {
+        if (retained.add(digest)) {
+            retainedBytes += lru.getOrDefault(digest, 0L);
+        }
+    }
+
+    /** Makes a blob that no hosted content needs any more an ordinary cached one again. */
+    public synchronized void release(Digest digest) {
+        if (retained.remove(digest)) {
+            retainedBytes -= lru.getOrDefault(digest, 0L);
+        }
+    }
+
+    public synchronized boolean retained(Digest digest) {
+        return retained.contains(digest);
+    }
+
+    /** Bytes of hosted content, which the cap does not count. */
+    public synchronized long retainedBytes() {
+        return retainedBytes;
     }
 
     /** Marks the blob as just used. */
@@ -59,6 +90,9 @@ public final class CacheIndex {
         Long size = lru.remove(digest);
         if (size != null) {
             totalBytes -= size;
+            if (retained.contains(digest)) {
+                retainedBytes -= size;
+            }
         }
     }
 
@@ -85,10 +119,10 @@ public final class CacheIndex {
             return evicted;
         }
         Iterator<Map.Entry<Digest, Long>> oldestFirst = lru.entrySet().iterator();
-        while (totalBytes > maxBytes && oldestFirst.hasNext()) {
+        while (totalBytes - retainedBytes > maxBytes && oldestFirst.hasNext()) {
             Map.Entry<Digest, Long> candidate = oldestFirst.next();
             AtomicInteger pinned = pins.get(candidate.getKey());
-            if (pinned != null && pinned.get() > 0) {
+            if (pinned != null && pinned.get() > 0 || retained.contains(candidate.getKey())) {
                 continue;
             }
             oldestFirst.remove();

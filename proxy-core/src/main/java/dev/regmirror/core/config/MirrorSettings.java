@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
                              Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies,
-                             Map<String, UpstreamLimits> limits, AuthSettings auth) {
+                             Map<String, UpstreamLimits> limits, AuthSettings auth, HostedSettings hosted) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
@@ -32,6 +32,7 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
         tagPolicies = Map.copyOf(tagPolicies);
         limits = Map.copyOf(limits);
         Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(hosted, "hosted");
     }
 
     /** Reads and validates the settings from a resolved configuration. */
@@ -80,10 +81,19 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             for (String from : root.getObject("local-aliases").keySet()) {
                 aliases.put(from, localAliases.getString("\"" + from + "\""));
             }
-            AuthSettings auth = AuthParser.parse(root, accountOnly,
-                    upstreams.stream().map(UpstreamSettings::registry).collect(Collectors.toSet()));
+            HostedSettings hosted = HostedParser.parse(root.getConfig("hosted"), claimed);
+            java.util.Set<String> registries = upstreams.stream().map(UpstreamSettings::registry)
+                    .collect(Collectors.toCollection(java.util.HashSet::new));
+            if (hosted.enabled()) {
+                registries.add(hosted.registry());
+            }
+            AuthSettings auth = AuthParser.parse(root, accountOnly, registries);
+            if (hosted.enabled() && auth.htpasswd().isEmpty()) {
+                throw new SettingsException("regmirror.hosted: pushing needs signed-in accounts: set "
+                        + "regmirror.auth.htpasswd and a rule with actions = [\"push\"] for " + hosted.registry() + "/...");
+            }
             MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, limits,
-                    auth);
+                    auth, hosted);
             settings.router();
             return settings;
         } catch (ConfigException e) {
@@ -101,7 +111,7 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
     /** The router these settings describe; local aliases that name no configured upstream are refused. */
     public UpstreamRouter router() {
         try {
-            return new UpstreamRouter(upstreams, defaultRegistry, localAliases);
+            return new UpstreamRouter(upstreams, defaultRegistry, localAliases, hosted);
         } catch (IllegalArgumentException e) {
             throw new SettingsException("regmirror.local-aliases: " + e.getMessage());
         }

@@ -14,6 +14,8 @@ package dev.regmirror.core.error;
  */
 public enum RegistryErrorCode {
     BLOB_UNKNOWN(404, "blob unknown to registry"),
+    BLOB_UPLOAD_INVALID(400, "blob upload invalid"),
+    BLOB_UPLOAD_UNKNOWN(404, "blob upload unknown to registry"),
     DIGEST_INVALID(400, "provided digest did not match uploaded content"),
     MANIFEST_BLOB_UNKNOWN(404, "manifest references a manifest or blob unknown to registry"),
     MANIFEST_INVALID(400, "manifest invalid"),

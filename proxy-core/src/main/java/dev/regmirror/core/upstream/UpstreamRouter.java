@@ -1,5 +1,6 @@
 package dev.regmirror.core.upstream;
 
+import dev.regmirror.core.config.HostedSettings;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -18,7 +19,10 @@ import java.util.regex.Pattern;
  * path component that is a registry or alias ({@code ghcr.io/org/img}); else the default upstream.
  * One-word names get the upstream's library prefix ({@code alpine} is {@code library/alpine} on
  * docker.io), then local aliases apply. A first component that looks like a host but is not
- * configured is NAME_UNKNOWN: only configured upstreams are ever contacted.
+ * configured is NAME_UNKNOWN: only configured upstreams are ever contacted. The hosted registry
+ * ({@link HostedSettings}) is routed like an upstream (by {@code ?ns=}, Host, or its name in
+ * front), and also by the leading components of names under the default upstream's naming; a
+ * hosted route is never given a library prefix nor an upstream.
  */
 public final class UpstreamRouter {
 
@@ -29,13 +33,16 @@ public final class UpstreamRouter {
     private final Map<String, UpstreamSettings> byRegistry = new LinkedHashMap<>();
     private final UpstreamSettings defaultUpstream;
     private final Map<Route, Route> localAliases = new HashMap<>();
+    private final HostedSettings hosted;
 
     /**
      * @param localAliases names that exist only on the LAN, each mapped to an image name, both
      *                     written as a client would ({@code library/kafka} to {@code docker.io/wurstmeister/kafka})
      * @throws IllegalArgumentException if the default or an alias names no configured upstream
      */
-    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry, Map<String, String> localAliases) {
+    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry, Map<String, String> localAliases,
+                          HostedSettings hosted) {
+        this.hosted = hosted;
         for (UpstreamSettings upstream : upstreams) {
             byRegistry.put(upstream.registry(), upstream);
             byName.put(upstream.registry(), upstream);
@@ -56,8 +63,29 @@ public final class UpstreamRouter {
         });
     }
 
+    public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry, Map<String, String> localAliases) {
+        this(upstreams, defaultRegistry, localAliases, HostedSettings.none());
+    }
+
     public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry) {
         this(upstreams, defaultRegistry, Map.of());
+    }
+
+    /** The hosted registry's settings ({@link HostedSettings#enabled()} false when nothing is hosted). */
+    public HostedSettings hosted() {
+        return hosted;
+    }
+
+    /**
+     * Whether a registry name or alias is one this router serves (an upstream, or the hosted
+     * registry when enabled), as containerd's {@code /<registry>/v2/} paths name it.
+     */
+    public boolean serves(String registryOrAlias) {
+        return upstreamNamed(registryOrAlias).isPresent() || isHostedRegistry(registryOrAlias);
+    }
+
+    private boolean isHostedRegistry(String name) {
+        return hosted.enabled() && hosted.registry().equals(name.toLowerCase(Locale.ROOT));
     }
 
     /** Routes a plain name, as a Docker daemon sends it. */
@@ -92,6 +120,10 @@ public final class UpstreamRouter {
         }
         UpstreamSettings upstream;
         String rest = requested;
+        Optional<Route> hostedRoute = hostedRoute(request);
+        if (hostedRoute.isPresent()) {
+            return hostedRoute.get();
+        }
         if (request.namespace().isPresent()) {
             upstream = upstreamNamed(request.namespace().get())
                     .orElseThrow(() -> unknownRegistry(request.namespace().get(), requested));
@@ -123,6 +155,66 @@ public final class UpstreamRouter {
         return new Route(upstream.registry(), name);
     }
 
+    /**
+     * The hosted route of a request, if it names the hosted registry: by {@code ?ns=}, by a hosted
+     * Host, by the registry's name in front, or (with no {@code ?ns=}, no upstream Host and no
+     * registry in front) by a hosted namespace.
+     */
+    private Optional<Route> hostedRoute(RouteRequest request) {
+        if (!hosted.enabled()) {
+            return Optional.empty();
+        }
+        String requested = request.name();
+        if (request.namespace().isPresent()) {
+            if (!isHostedRegistry(request.namespace().get())) {
+                return Optional.empty();
+            }
+            return Optional.of(Route.hosted(hosted.registry(), new RepositoryName(withoutHostedPrefix(requested))));
+        }
+        Optional<String> host = request.host().map(h -> h.toLowerCase(Locale.ROOT));
+        if (host.isPresent() && hosted.hosts().contains(host.get())) {
+            return Optional.of(Route.hosted(hosted.registry(), new RepositoryName(withoutHostedPrefix(requested))));
+        }
+        if (host.isPresent() && byHost.containsKey(host.get())) {
+            return Optional.empty();
+        }
+        int slash = requested.indexOf('/');
+        String first = slash < 0 ? requested : requested.substring(0, slash);
+        if (hosted.addressable() && first.toLowerCase(Locale.ROOT).equals(hosted.registry())) {
+            if (slash < 0) {
+                throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
+                        "\"" + Printable.of(requested) + "\" names a registry but no repository in it");
+            }
+            return Optional.of(Route.hosted(hosted.registry(), new RepositoryName(requested.substring(slash + 1))));
+        }
+        if (looksLikeRegistry(first)) {
+            return Optional.empty();
+        }
+        for (String namespace : hosted.namespaces()) {
+            if (requested.equals(namespace) || requested.startsWith(namespace + "/")) {
+                return Optional.of(Route.hosted(hosted.registry(), new RepositoryName(requested)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A name that repeats the hosted registry's name in front (containerd's override_path) without it. */
+    private String withoutHostedPrefix(String requested) {
+        int slash = requested.indexOf('/');
+        if (slash > 0 && requested.substring(0, slash).toLowerCase(Locale.ROOT).equals(hosted.registry())) {
+            return requested.substring(slash + 1);
+        }
+        return requested;
+    }
+
+    private java.util.SortedSet<String> servedRegistries() {
+        java.util.SortedSet<String> served = new java.util.TreeSet<>(byRegistry.keySet());
+        if (hosted.enabled()) {
+            served.add(hosted.registry() + " (hosted)");
+        }
+        return served;
+    }
+
     /** As Docker decides it: a host name with a dot or a port, or {@code localhost}, is a registry. */
     private static boolean looksLikeRegistry(String component) {
         return HOST.matcher(component).matches()
@@ -132,7 +224,7 @@ public final class UpstreamRouter {
     private InvalidRequestException unknownRegistry(String registry, String requested) {
         return new InvalidRequestException(RegistryErrorCode.NAME_UNKNOWN, "no upstream is configured for registry \""
                 + Printable.of(registry) + "\" (asked for \"" + Printable.of(requested) + "\"); this mirror serves "
-                + String.join(", ", new java.util.TreeSet<>(byRegistry.keySet())) + ": address one as <mirror>/v2/<registry>/<repository>/..., "
+                + String.join(", ", servedRegistries()) + ": address one as <mirror>/v2/<registry>/<repository>/..., "
                 + "with ?ns=<registry>, or by a configured host name; names without a registry go to "
                 + defaultUpstream.registry());
     }

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * The front of one listener's pipelines, before its API's handlers: the cap on connections per
  * client (on the connection), then for each HTTP/1.1 connection or HTTP/2 stream the codec (with
  * the head size limits), keep-alive, the access log, the head timeout, answers to oversized heads,
- * the network rule, the rate limit, a small request aggregator (requests have no bodies worth
- * streaming), and closing idle channels. One per listener: each counts its own clients'
+ * the network rule, the rate limit, a small request aggregator (that leaves the bodies of pushes
+ * to stream, {@link StreamingAggregator}), and closing idle channels. One per listener: each counts its own clients'
  * connections and requests.
  */
 public final class HttpBasics {
@@ -94,7 +94,7 @@ public final class HttpBasics {
         if (buckets != null) {
             pipeline.addLast("rate-limit", new RateLimitHandler(buckets, errors, refusals));
         }
-        pipeline.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
+        pipeline.addLast("aggregator", new StreamingAggregator(MAX_REQUEST_BYTES));
         pipeline.addLast("idle", idleCloser(idleTimeout));
     }
 

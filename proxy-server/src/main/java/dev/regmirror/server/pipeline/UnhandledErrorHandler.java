@@ -18,6 +18,15 @@ public final class UnhandledErrorHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnhandledErrorHandler.class);
 
+    /**
+     * What no handler took: the rest of a push's body whose request was answered (refused) before it
+     * was read, as its connection closes. Released without a word; Netty's own tail would log each.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {

@@ -13,7 +13,9 @@ import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.util.AttributeKey;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -30,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * and ECDSA are slow), never on the event loop. Present only when accounts or rules are configured.
  */
 @Sharable
-public final class AccessHandler extends SimpleChannelInboundHandler<V2Request> {
+public final class AccessHandler extends ChannelInboundHandlerAdapter {
+
+    /** The body of a push that arrived while its request was being decided, or that is being thrown away. */
+    private static final AttributeKey<HeldBody> HELD = AttributeKey.valueOf(AccessHandler.class, "held");
 
     private static final Logger LOG = LoggerFactory.getLogger(AccessHandler.class);
 
@@ -42,7 +47,6 @@ public final class AccessHandler extends SimpleChannelInboundHandler<V2Request> 
 
     public AccessHandler(AccessControl access, TokenService tokens, Set<String> admins, Executor authExecutor,
                          ErrorResponder errors) {
-        super(false);
         this.access = access;
         this.tokens = tokens;
         this.admins = Set.copyOf(admins);
@@ -51,37 +55,122 @@ public final class AccessHandler extends SimpleChannelInboundHandler<V2Request> 
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, V2Request request) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        HeldBody held = ctx.channel().attr(HELD).get();
+        if (msg instanceof HttpContent content && held != null) {
+            held.take(content);
+            return;
+        }
+        if (!(msg instanceof V2Request request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
         if (request instanceof V2Request.Token) {
             ctx.fireChannelRead(request); // anyone may ask for a token; the endpoint checks credentials
             return;
         }
+        if (request instanceof V2Request.WithBody) {
+            // Its body follows: held here (and no more read) until the decision.
+            ctx.channel().attr(HELD).set(new HeldBody());
+            ctx.channel().config().setAutoRead(false);
+        }
         Futures.supplyOn(authExecutor, () -> decide(ctx, request)).whenComplete((decision, failure) ->
                 ctx.executor().execute(() -> {
+                    if (failure == null && decision instanceof AccessDecision.Allowed) {
+                        admit(ctx, request);
+                        return;
+                    }
+                    refuseBody(ctx, request);
+                    boolean keepAlive = request.keepAlive() && !(request instanceof V2Request.WithBody);
                     if (failure != null) {
-                        errors.send(ctx, request.method(), request.keepAlive(), failure);
-                    } else if (decision instanceof AccessDecision.Allowed) {
-                        ctx.fireChannelRead(request);
+                        errors.send(ctx, request.method(), keepAlive, failure);
                     } else if (decision instanceof AccessDecision.NeedsAccount needs) {
                         LOG.debug("{} {}: sign-in needed: {}", ctx.channel().remoteAddress(), describe(request),
                                 needs.message());
-                        errors.send(ctx, request.method(), request.keepAlive(), new InvalidRequestException(
+                        errors.send(ctx, request.method(), keepAlive, new InvalidRequestException(
                                 RegistryErrorCode.UNAUTHORIZED, "authentication required", null,
                                 Map.of("WWW-Authenticate", challenge(ctx, request))));
                     } else {
                         AccessDecision.Denied denied = (AccessDecision.Denied) decision;
                         LOG.info("refused {} to {}: {}", describe(request), ctx.channel().remoteAddress(),
                                 denied.message());
-                        errors.send(ctx, request.method(), request.keepAlive(),
+                        errors.send(ctx, request.method(), keepAlive,
                                 new InvalidRequestException(RegistryErrorCode.DENIED, denied.message()));
                     }
                 }));
     }
 
+    /** Passes an allowed request on, and the part of its body that came meanwhile; reading resumes. */
+    private static void admit(ChannelHandlerContext ctx, V2Request request) {
+        HeldBody held = ctx.channel().attr(HELD).getAndSet(null);
+        if (held == null) {
+            ctx.fireChannelRead(request);
+            return;
+        }
+        // Before the body is passed on, so that the handler taking it may stop reading again.
+        ctx.channel().config().setAutoRead(true);
+        ctx.fireChannelRead(request);
+        held.passOn(ctx);
+        ctx.read();
+    }
+
+    /** A refused push: what came of its body is dropped, and so is the rest until the connection closes. */
+    private static void refuseBody(ChannelHandlerContext ctx, V2Request request) {
+        HeldBody held = ctx.channel().attr(HELD).get();
+        if (held != null) {
+            held.discard();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        HeldBody held = ctx.channel().attr(HELD).getAndSet(null);
+        if (held != null) {
+            held.discard();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    /** The body of one push held while it is decided; once refused, everything that still comes is released. */
+    private static final class HeldBody {
+
+        private final java.util.ArrayDeque<HttpContent> contents = new java.util.ArrayDeque<>();
+        private boolean discarding;
+
+        void take(HttpContent content) {
+            if (discarding) {
+                content.release();
+            } else {
+                contents.add(content);
+            }
+        }
+
+        void passOn(ChannelHandlerContext ctx) {
+            HttpContent content;
+            while ((content = contents.poll()) != null) {
+                ctx.fireChannelRead(content);
+            }
+        }
+
+        void discard() {
+            discarding = true;
+            HttpContent content;
+            while ((content = contents.poll()) != null) {
+                content.release();
+            }
+        }
+    }
+
     /** On the auth executor: the decision for this request and its credentials. */
     private AccessDecision decide(ChannelHandlerContext ctx, V2Request request) {
         if (request instanceof V2Request.OfImage image) {
-            return access.decide(request.authorization(), image.route(), Action.PULL);
+            for (V2Request.Access need : image.access()) {
+                AccessDecision decision = access.decide(request.authorization(), need.route(), need.action());
+                if (!(decision instanceof AccessDecision.Allowed)) {
+                    return decision;
+                }
+            }
+            return AccessDecision.ALLOWED;
         }
         if (request instanceof V2Request.Catalog) {
             return admin(request.authorization());
@@ -126,7 +215,13 @@ public final class AccessHandler extends SimpleChannelInboundHandler<V2Request> 
     private String challenge(ChannelHandlerContext ctx, V2Request request) {
         java.net.URI realm = TokenRealm.of(ctx, request);
         if (request instanceof V2Request.OfImage image) {
-            return tokens.challenge(realm, image.route(), Action.PULL);
+            Map<dev.regmirror.core.upstream.Route, Set<Action>> needs = new java.util.LinkedHashMap<>();
+            for (V2Request.Access need : image.access()) {
+                needs.computeIfAbsent(need.route(), route -> new java.util.TreeSet<>()).add(need.action());
+            }
+            // Docker asks for pull and push together when it pushes.
+            needs.values().stream().filter(actions -> actions.contains(Action.PUSH)).forEach(actions -> actions.add(Action.PULL));
+            return tokens.challenge(realm, needs);
         }
         return "Bearer realm=\"" + realm.toASCIIString() + "\",service=\"" + tokens.service() + "\"";
     }

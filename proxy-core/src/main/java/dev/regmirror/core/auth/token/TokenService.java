@@ -171,12 +171,24 @@ public final class TokenService implements BearerCheck {
      * @param realm the token endpoint's URL as clients reach it
      */
     public String challenge(URI realm, Route route, Action action) {
+        return challenge(realm, java.util.Map.of(route, java.util.Set.of(action)));
+    }
+
+    /**
+     * The {@code WWW-Authenticate} value for a request that needs actions on several images (a
+     * push: {@code pull,push} on one, {@code pull} on the repository a blob is mounted from),
+     * their scopes separated by spaces.
+     */
+    public String challenge(URI realm, java.util.Map<Route, java.util.Set<Action>> needs) {
         String url = realm.toASCIIString();
         if (url.indexOf('"') >= 0 || url.indexOf('\\') >= 0) {
             throw new IllegalArgumentException("a realm URL holds no quotes or backslashes");
         }
-        Scope scope = new Scope(Scope.REPOSITORY, route.toString(), List.of(action.wire()));
-        return "Bearer realm=\"" + url + "\",service=\"" + settings.service() + "\",scope=\"" + scope + "\"";
+        String scopes = needs.entrySet().stream()
+                .map(need -> new Scope(Scope.REPOSITORY, need.getKey().toString(), need.getValue().stream()
+                        .sorted().map(Action::wire).toList()).toString())
+                .sorted().collect(java.util.stream.Collectors.joining(" "));
+        return "Bearer realm=\"" + url + "\",service=\"" + settings.service() + "\",scope=\"" + scopes + "\"";
     }
 
     /** The service tokens are issued for, as challenges name it. */

@@ -1,0 +1,269 @@
+package dev.regmirror.core.hosted;
+
+import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * What the hosted repositories hold, as links to the content-addressed store (in the manner of
+ * distribution's {@code registry/storage/paths.go}), the one owner of every path under
+ * {@code hosted/} in the cache directory:
+ * <pre>
+ * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;                  the digest the tag points at
+ * hosted/repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt;    the manifest was pushed to the repository
+ * hosted/repositories/&lt;name&gt;/_blobs/&lt;alg&gt;/&lt;hex&gt;        the blob was uploaded or mounted into it
+ * hosted/uploads/&lt;id&gt;/                                 an upload in progress
+ * </pre>
+ * Name components never start with {@code _}, so these cannot collide with a repository. The bytes
+ * live in the {@code BlobStore} and manifest types in the {@code ManifestStore}; every linked
+ * digest is retained in the {@link CacheIndex}, so no cap evicts it. Links are written synced
+ * and renamed into place. Disk I/O: call from a disk executor.
+ */
+public final class HostedStore {
+
+    private static final String TAGS = "_tags";
+    private static final String MANIFESTS = "_manifests";
+    private static final String BLOBS = "_blobs";
+
+    private final Path repositories;
+    private final Path uploads;
+    private final Path scratch;
+    private final CacheIndex index;
+
+    private HostedStore(Path base, Path scratch, CacheIndex index) {
+        this.repositories = base.resolve("repositories");
+        this.uploads = base.resolve("uploads");
+        this.scratch = scratch;
+        this.index = index;
+    }
+
+    /**
+     * Opens the hosted area of a cache directory and retains every linked digest in the index.
+     *
+     * @param scratch where temporary files are written before they are renamed into place (the
+     *                cache's {@code ingest/}, swept at start)
+     */
+    public static HostedStore open(Path cacheDirectory, Path scratch, CacheIndex index) throws IOException {
+        Path base = cacheDirectory.toAbsolutePath().normalize().resolve("hosted");
+        HostedStore store = new HostedStore(base, scratch, index);
+        Files.createDirectories(store.repositories);
+        Files.createDirectories(store.uploads);
+        store.linkedDigests().forEach(index::retain);
+        return store;
+    }
+
+    /** The directory uploads in progress live under; {@link #upload} names each one's. */
+    public Path uploads() {
+        return uploads;
+    }
+
+    /** The directory of one upload in progress. */
+    public Path upload(UploadId id) {
+        return inside(uploads, uploads.resolve(id.value()));
+    }
+
+    /** The digest a tag of a hosted repository points at, if the tag exists. */
+    public Optional<Digest> tag(Route route, Tag tag) throws IOException {
+        try {
+            return Optional.of(Digest.parse(Files.readString(tagFile(route, tag), StandardCharsets.UTF_8).trim()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Points a tag at a manifest already linked into the repository. */
+    public void tag(Route route, Tag tag, Digest digest) throws IOException {
+        writeAtomically(tagFile(route, tag), digest.toString());
+    }
+
+    /** Removes a tag; whether it existed. */
+    public boolean untag(Route route, Tag tag) throws IOException {
+        return Files.deleteIfExists(tagFile(route, tag));
+    }
+
+    /** The repository's tags in lexical order. */
+    public List<Tag> tags(Route route) throws IOException {
+        List<Tag> tags = new ArrayList<>();
+        for (String name : list(repository(route).resolve(TAGS))) {
+            try {
+                tags.add(new Tag(name));
+            } catch (RuntimeException notATag) {
+                // not written by this store
+            }
+        }
+        tags.sort(Comparator.comparing(Tag::value));
+        return tags;
+    }
+
+    /** Whether the manifest was pushed to this repository (and not deleted from it). */
+    public boolean hasManifest(Route route, Digest digest) {
+        return Files.isRegularFile(link(route, MANIFESTS, digest));
+    }
+
+    /** Records that the manifest, already stored, belongs to the repository; retains it. */
+    public void linkManifest(Route route, Digest digest) throws IOException {
+        index.retain(digest);
+        writeAtomically(link(route, MANIFESTS, digest), "");
+    }
+
+    /** Takes a manifest out of the repository (its bytes stay until garbage collection); whether it was in. */
+    public boolean unlinkManifest(Route route, Digest digest) throws IOException {
+        return Files.deleteIfExists(link(route, MANIFESTS, digest));
+    }
+
+    /** The manifests of the repository. */
+    public List<Digest> manifests(Route route) throws IOException {
+        return digests(repository(route).resolve(MANIFESTS));
+    }
+
+    /** Whether the blob was uploaded or mounted into this repository, or a manifest pushed to it names it. */
+    public boolean hasBlob(Route route, Digest digest) {
+        return Files.isRegularFile(link(route, BLOBS, digest));
+    }
+
+    /** Records that the blob, already stored, may be read from the repository; retains it. */
+    public void linkBlob(Route route, Digest digest) throws IOException {
+        index.retain(digest);
+        Path link = link(route, BLOBS, digest);
+        if (!Files.exists(link)) {
+            writeAtomically(link, "");
+        }
+    }
+
+    /** Takes a blob out of the repository; whether it was in. */
+    public boolean unlinkBlob(Route route, Digest digest) throws IOException {
+        return Files.deleteIfExists(link(route, BLOBS, digest));
+    }
+
+    /** The blobs linked into the repository. */
+    public List<Digest> blobs(Route route) throws IOException {
+        return digests(repository(route).resolve(BLOBS));
+    }
+
+    /** Every hosted repository (one with a tag, manifest or blob), by name, in lexical order. */
+    public List<RepositoryName> repositories() throws IOException {
+        List<RepositoryName> found = new ArrayList<>();
+        try (Stream<Path> paths = Files.walk(repositories)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                String last = path.getFileName().toString();
+                if ((last.equals(TAGS) || last.equals(MANIFESTS) || last.equals(BLOBS)) && Files.isDirectory(path)) {
+                    try {
+                        RepositoryName name = new RepositoryName(repositories.relativize(path.getParent()).toString()
+                                .replace(path.getFileSystem().getSeparator(), "/"));
+                        if (!found.contains(name)) {
+                            found.add(name);
+                        }
+                    } catch (RuntimeException notAName) {
+                        // not written by this store
+                    }
+                }
+            }
+        }
+        found.sort(Comparator.comparing(RepositoryName::value));
+        return found;
+    }
+
+    /** Every digest any hosted repository links (manifests and blobs): what garbage collection keeps. */
+    public Set<Digest> linkedDigests() throws IOException {
+        Set<Digest> linked = new HashSet<>();
+        try (Stream<Path> paths = Files.walk(repositories)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                Path parent = path.getParent();
+                Path grandParent = parent == null ? null : parent.getParent();
+                if (grandParent != null && Files.isRegularFile(path)
+                        && (grandParent.getFileName().toString().equals(MANIFESTS)
+                        || grandParent.getFileName().toString().equals(BLOBS))) {
+                    try {
+                        linked.add(new Digest(parent.getFileName().toString(), path.getFileName().toString()));
+                    } catch (RuntimeException notADigest) {
+                        // not written by this store
+                    }
+                }
+            }
+        }
+        return linked;
+    }
+
+    private List<Digest> digests(Path directory) throws IOException {
+        List<Digest> found = new ArrayList<>();
+        for (String algorithm : list(directory)) {
+            for (String hex : list(directory.resolve(algorithm))) {
+                try {
+                    found.add(new Digest(algorithm, hex));
+                } catch (RuntimeException notADigest) {
+                    // not written by this store
+                }
+            }
+        }
+        return found;
+    }
+
+    private static List<String> list(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            entries.forEach(entry -> names.add(entry.getFileName().toString()));
+        }
+        return names;
+    }
+
+    private Path repository(Route route) {
+        if (!route.hosted()) {
+            throw new IllegalArgumentException(route + " is not a hosted repository");
+        }
+        return inside(repositories, repositories.resolve(route.name().value()));
+    }
+
+    private Path tagFile(Route route, Tag tag) {
+        return inside(repositories, repository(route).resolve(TAGS).resolve(tag.value()));
+    }
+
+    private Path link(Route route, String kind, Digest digest) {
+        return inside(repositories, repository(route).resolve(kind).resolve(digest.algorithm()).resolve(digest.hex()));
+    }
+
+    /** A path built from request input, checked to stay where it belongs. */
+    private static Path inside(Path root, Path path) {
+        Path normal = path.normalize();
+        if (!normal.startsWith(root) || normal.equals(root)) {
+            throw new IllegalArgumentException(path + " escapes " + root);
+        }
+        return normal;
+    }
+
+    /** Writes a small file: synced to a scratch file, then renamed into place. */
+    private void writeAtomically(Path target, String content) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path temp = scratch.resolve("hosted-" + UUID.randomUUID());
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
