@@ -144,7 +144,7 @@ class V2RequestDecoderTest {
         "GET, //v2/alpine/manifests/latest, 404, NOT_FOUND",
         "GET, /v2//alpine/manifests/latest, 400, NAME_INVALID",
         "GET, /v2/alpine/manifests/-bad, 404, MANIFEST_UNKNOWN",
-        "HEAD, /v2/alpine/manifests/.INVALID, 404, MANIFEST_UNKNOWN",
+        "GET, /v2/alpine/manifests/.INVALID, 404, MANIFEST_UNKNOWN",
         "GET, /v2/alpine/manifests/sha256:xyz, 400, DIGEST_INVALID",
         "GET, /v2/alpine/blobs/latest, 400, DIGEST_INVALID",
         "GET, /v2/alpine/blobs/md5:d41d8cd98f00b204e9800998ecf8427e, 400, DIGEST_INVALID",
