@@ -53,7 +53,7 @@ class HostedPushIT {
         skopeo = new Skopeo();
         single = TestImages.singleArch(work.resolve("single"), "1.0", 3, 300_000, 501);
         multi = TestImages.multiArch(work.resolve("multi"), "2.0", List.of("linux/amd64", "linux/arm64/v8"), 2,
-                100_000, 502, ImageFormat.DOCKER);
+                100_000, 502, ImageFormat.DOCKER_V2S2);
         base = TestImages.singleArch(work.resolve("base"), "1.0", 2, 200_000, 503);
         skopeo.copy(base.source(), "docker://" + upstream.hostPort() + "/library/base:1.0");
         Path htpasswd = Files.writeString(work.resolve("htpasswd"), String.join("\n",
