@@ -107,10 +107,22 @@ public final class TokenService implements BearerCheck {
                 access));
     }
 
-    /** The routes a scope's name can stand for: routed with the token request's Host, and without. */
+    /**
+     * The routes a scope's name can stand for: routed with the token request's Host, and without;
+     * and in the canonical form challenges write ({@code local/lan/app}: registry, then name), whose
+     * first component is taken as {@code ?ns=}, so that a hosted registry whose name does not look
+     * like a host name is found too.
+     */
     private Set<Route> routes(String name, Optional<String> host) {
         Set<Route> routes = new LinkedHashSet<>();
-        for (RouteRequest request : List.of(new RouteRequest(name, Optional.empty(), host), RouteRequest.of(name))) {
+        List<RouteRequest> requests = new ArrayList<>(List.of(new RouteRequest(name, Optional.empty(), host),
+                RouteRequest.of(name)));
+        int slash = name.indexOf('/');
+        if (slash > 0) {
+            requests.add(new RouteRequest(name.substring(slash + 1), Optional.of(name.substring(0, slash)),
+                    Optional.empty()));
+        }
+        for (RouteRequest request : requests) {
             try {
                 routes.add(router.route(request));
             } catch (ProxyException e) { // an invalid name or an unconfigured registry: nothing to grant

@@ -118,6 +118,29 @@ class TokenServiceTest {
     }
 
     @Test
+    void aPushScopeOfAHostedRepositoryIsGrantedToItsPusherInTheChallengesForm() {
+        UpstreamRouter hostedRouter = new UpstreamRouter(List.of(upstream("docker.io", List.of(), List.of(), "library")),
+                "docker.io", Map.of(), new dev.regmirror.core.config.HostedSettings("local", List.of("lan"), List.of(),
+                Duration.ofHours(1), false, false, 4 << 20));
+        AccessPolicy pushers = new AccessPolicy(List.of(
+                new AccessRule(List.of(new ImagePattern("local/lan/**")), Set.of(Action.PULL, Action.PUSH),
+                        Optional.of(List.of(Principal.parse("alice"))), List.of())), Set.of());
+        TokenService hosted = new TokenService(TokenSettings.defaults(), key, pushers, hostedRouter, clock, nanos::get);
+        Route app = Route.hosted("local", new RepositoryName("lan/app"));
+        for (String written : List.of("local/lan/app", "lan/app")) {
+            IssuedToken issued = assertInstanceOf(TokenGrant.Issued.class, hosted.issue(ALICE,
+                    request("repository:" + written + ":pull,push"), Optional.empty())).token();
+            assertEquals(List.of(scope("repository:local/lan/app:pull,push")), issued.access(), written);
+            assertTrue(valid(issued.token()).allows(app, Action.PUSH));
+        }
+        IssuedToken anonymous = assertInstanceOf(TokenGrant.Issued.class, hosted.issue(Caller.ANONYMOUS,
+                request("repository:local/lan/app:pull,push"), Optional.empty())).token();
+        assertEquals(List.of(), anonymous.access(), "pushes are for accounts");
+        assertEquals("Bearer realm=\"https://mirror.lan/token\",service=\"regmirror\",scope=\"repository:local/lan/app:pull,push\"",
+                hosted.challenge(URI.create("https://mirror.lan/token"), Map.of(app, Set.of(Action.PUSH, Action.PULL))));
+    }
+
+    @Test
     void theJwtCarriesTheSpecsHeaderAndClaims() throws Exception {
         IssuedToken issued = issue(ALICE, "repository:library/alpine:pull");
         SignedJWT jwt = SignedJWT.parse(issued.token());
