@@ -18,6 +18,7 @@ import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
@@ -147,6 +148,12 @@ public final class ProxyComponents implements AutoCloseable {
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         TagStore tags = new TagStore(blobStore.root());
+        UpstreamRouter router = mirror.router();
+        // One for the process, when anything is hosted: it retains what hosted repositories link, so
+        // it opens before the first pull could evict any of it.
+        Optional<HostedStore> hosted = router.hosted().enabled()
+                ? Optional.of(HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index()))
+                : Optional.empty();
         this.pulls = PullStore.open(blobStore.root(), clock);
         scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
                 PULLS_FLUSH_SECONDS, TimeUnit.SECONDS);
@@ -176,7 +183,6 @@ public final class ProxyComponents implements AutoCloseable {
             clients.add(client);
         }
         RegistryClients registryClients = new RegistryClients(clients);
-        UpstreamRouter router = mirror.router();
 
         ObjectMapper mapper = new ObjectMapper();
         ErrorResponder errors = new ErrorResponder(mapper);
