@@ -18,6 +18,7 @@ import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
@@ -89,6 +90,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
@@ -152,7 +154,8 @@ public final class ProxyComponents implements AutoCloseable {
         // One for the process, when anything is hosted: it retains what hosted repositories link, so
         // it opens before the first pull could evict any of it.
         Optional<HostedStore> hosted = router.hosted().enabled()
-                ? Optional.of(HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index()))
+                ? Optional.of(HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index(),
+                        clock))
                 : Optional.empty();
         this.pulls = PullStore.open(blobStore.root(), clock);
         scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
@@ -220,7 +223,10 @@ public final class ProxyComponents implements AutoCloseable {
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
-        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore);
+        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore,
+                hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
+                        router.hosted().uploadTimeout(), clock)),
+                hosted.map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
         AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, diskExecutor, mapper, errors),

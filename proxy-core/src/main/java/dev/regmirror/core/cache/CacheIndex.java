@@ -72,6 +72,11 @@ public final class CacheIndex {
         }
     }
 
+    /** The digests retained now. */
+    public synchronized java.util.Set<Digest> retainedDigests() {
+        return java.util.Set.copyOf(retained);
+    }
+
     public synchronized boolean retained(Digest digest) {
         return retained.contains(digest);
     }

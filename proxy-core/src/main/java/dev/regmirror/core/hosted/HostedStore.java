@@ -15,6 +15,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -22,6 +25,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
@@ -49,8 +54,12 @@ public final class HostedStore {
     private final Path uploads;
     private final Path scratch;
     private final CacheIndex index;
+    private final ReadWriteLock pushLock = new ReentrantReadWriteLock(true);
 
-    private HostedStore(Path base, Path scratch, CacheIndex index) {
+    private final Clock clock;
+
+    private HostedStore(Path base, Path scratch, CacheIndex index, Clock clock) {
+        this.clock = clock;
         this.repositories = base.resolve("repositories");
         this.uploads = base.resolve("uploads");
         this.scratch = scratch;
@@ -64,8 +73,14 @@ public final class HostedStore {
      *                cache's {@code ingest/}, swept at start)
      */
     public static HostedStore open(Path cacheDirectory, Path scratch, CacheIndex index) throws IOException {
+        return open(cacheDirectory, scratch, index, Clock.systemUTC());
+    }
+
+    /** As {@link #open(Path, Path, CacheIndex)}, with the clock that times blob links. */
+    public static HostedStore open(Path cacheDirectory, Path scratch, CacheIndex index, Clock clock)
+            throws IOException {
         Path base = cacheDirectory.toAbsolutePath().normalize().resolve("hosted");
-        HostedStore store = new HostedStore(base, scratch, index);
+        HostedStore store = new HostedStore(base, scratch, index, clock);
         Files.createDirectories(store.repositories);
         Files.createDirectories(store.uploads);
         store.linkedDigests().forEach(index::retain);
@@ -141,13 +156,37 @@ public final class HostedStore {
         return Files.isRegularFile(link(route, BLOBS, digest));
     }
 
-    /** Records that the blob, already stored, may be read from the repository; retains it. */
+    /**
+     * Records that the blob, already stored, may be read from the repository; retains it. Linking
+     * it again renews the link's time, so garbage collection gives a manifest still to come the
+     * whole upload timeout from the last upload or mount of each of its blobs.
+     */
     public void linkBlob(Route route, Digest digest) throws IOException {
         index.retain(digest);
         Path link = link(route, BLOBS, digest);
         if (!Files.exists(link)) {
             writeAtomically(link, "");
         }
+        Files.setLastModifiedTime(link, FileTime.from(clock.instant()));
+    }
+
+    /** When the blob was last uploaded or mounted into the repository; empty when it is not linked. */
+    public Optional<Instant> blobLinkedAt(Route route, Digest digest) throws IOException {
+        try {
+            return Optional.of(Files.getLastModifiedTime(link(route, BLOBS, digest)).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The lock between pushes and garbage collection: a push holds the read lock from storing a
+     * blob or manifest until it is linked, garbage collection (and anything else that removes
+     * hosted content) the write lock, so it never sees a blob stored but not yet linked. Fair, so a
+     * stream of pushes cannot hold a collection off for ever.
+     */
+    public ReadWriteLock pushLock() {
+        return pushLock;
     }
 
     /** Takes a blob out of the repository; whether it was in. */

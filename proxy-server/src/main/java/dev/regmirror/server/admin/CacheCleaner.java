@@ -7,8 +7,14 @@ import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +38,25 @@ public final class CacheCleaner {
     private final ManifestStore manifestTypes;
     private final FileBlobStore blobs;
     private final CachedManifests cached;
+    private final Optional<HostedGc> hostedGc;
+    /** Held over every purge and prune: the write side of the hosted push lock, when anything is hosted. */
+    private final Lock removals;
 
+    /** A cleaner of a cache with nothing hosted. */
     public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
                         FileBlobStore blobs) {
+        this(repositories, tags, pulls, manifests, blobs, Optional.empty(), new ReentrantLock());
+    }
+
+    /**
+     * @param hostedGc the garbage collection of hosted blobs a prune runs first
+     * @param removals the lock pushes hold from storing to linking (their read side), held over
+     *                 each purge and prune so neither removes a blob a push has stored and not yet linked
+     */
+    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
+                        FileBlobStore blobs, Optional<HostedGc> hostedGc, Lock removals) {
+        this.hostedGc = hostedGc;
+        this.removals = removals;
         this.repositories = repositories;
         this.tags = tags;
         this.pulls = pulls;
@@ -48,6 +70,15 @@ public final class CacheCleaner {
      * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
      */
     RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+        removals.lock();
+        try {
+            return purgeLocked(selection, dryRun);
+        } finally {
+            removals.unlock();
+        }
+    }
+
+    private RemovalPlan purgeLocked(PurgeSelection selection, boolean dryRun) throws IOException {
         RemovalPlan plan = RemovalPlan.purge(snapshot(), selection).orElseThrow(() -> new InvalidRequestException(
                 selection instanceof PurgeSelection.Repository ? RegistryErrorCode.NAME_UNKNOWN
                         : RegistryErrorCode.MANIFEST_UNKNOWN, "nothing cached matches " + selection));
@@ -59,15 +90,32 @@ public final class CacheCleaner {
         return plan;
     }
 
-    /** Removes manifests no tag reaches and blobs no remaining manifest references; {@code dryRun} only says which. */
+    /**
+     * Collects hosted blobs nothing references (see {@link HostedGc}), then removes manifests no tag
+     * reaches and blobs no remaining manifest references; {@code dryRun} only says which.
+     */
     RemovalPlan prune(boolean dryRun) throws IOException {
-        RemovalPlan plan = RemovalPlan.prune(snapshot());
-        if (!dryRun) {
-            apply(plan);
-            LOG.info("pruned {} manifests, {} blobs, {} bytes", plan.manifests().size(), plan.blobs().size(),
-                    plan.bytesFreed());
+        removals.lock();
+        try {
+            HostedGc.Plan collected = new HostedGc.Plan(List.of(), Set.of());
+            if (hostedGc.isPresent()) {
+                collected = hostedGc.get().plan();
+                if (!dryRun) {
+                    hostedGc.get().apply(collected);
+                }
+            }
+            CacheSnapshot cache = snapshot();
+            RemovalPlan plan = RemovalPlan.prune(dryRun ? cache.released(collected.released()) : cache)
+                    .withHostedLinks(collected.unlinked());
+            if (!dryRun) {
+                apply(plan);
+                LOG.info("pruned {} manifests, {} blobs, {} bytes, {} hosted blob links", plan.manifests().size(),
+                        plan.blobs().size(), plan.bytesFreed(), collected.unlinked().size());
+            }
+            return plan;
+        } finally {
+            removals.unlock();
         }
-        return plan;
     }
 
     private CacheSnapshot snapshot() throws IOException {

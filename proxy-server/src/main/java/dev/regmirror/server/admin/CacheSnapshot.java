@@ -30,9 +30,11 @@ import java.util.TreeSet;
  * @param manifests    digests with a media-type file, and what each references (nothing when its
  *                     bytes are gone)
  * @param blobs        the committed blobs with their sizes
+ * @param retained     the manifests and blobs hosted repositories link, which neither a purge nor
+ *                     a prune removes
  */
 record CacheSnapshot(Set<Route> repositories, Map<Route, Map<Tag, Digest>> tags,
-                     Map<Digest, References> manifests, Map<Digest, Long> blobs) {
+                     Map<Digest, References> manifests, Map<Digest, Long> blobs, Set<Digest> retained) {
 
     /** What one manifest references: an index's entries, an image manifest's config and layers. */
     record References(List<Digest> children, List<Digest> blobs) {
@@ -50,6 +52,20 @@ record CacheSnapshot(Set<Route> repositories, Map<Route, Map<Tag, Digest>> tags,
         tags = Map.copyOf(tags);
         manifests = Map.copyOf(manifests);
         blobs = Map.copyOf(blobs);
+        retained = Set.copyOf(retained);
+    }
+
+    /** A cache with no hosted content. */
+    CacheSnapshot(Set<Route> repositories, Map<Route, Map<Tag, Digest>> tags, Map<Digest, References> manifests,
+                  Map<Digest, Long> blobs) {
+        this(repositories, tags, manifests, blobs, Set.of());
+    }
+
+    /** This cache as it is once garbage collection has released those digests. */
+    CacheSnapshot released(Set<Digest> digests) {
+        Set<Digest> still = new java.util.HashSet<>(retained);
+        still.removeAll(digests);
+        return new CacheSnapshot(repositories, tags, manifests, blobs, still);
     }
 
     static CacheSnapshot read(RepositoryStore repositoryStore, TagStore tagStore, CachedManifests cached,
@@ -74,7 +90,7 @@ record CacheSnapshot(Set<Route> repositories, Map<Route, Map<Tag, Digest>> tags,
         for (CacheIndex.Entry entry : index.entries()) {
             blobs.put(entry.digest(), entry.size());
         }
-        return new CacheSnapshot(repositories, tags, manifests, blobs);
+        return new CacheSnapshot(repositories, tags, manifests, blobs, index.retainedDigests());
     }
 
     /** {@code docker.io/library/alpine} as the repository list names it. */

@@ -80,7 +80,7 @@ sealed interface PurgeSelection {
     /**
      * Parses the query: exactly one selector (else 400 NAME_INVALID), a valid name (400
      * NAME_INVALID), tag (400 TAG_INVALID) or digest (400 DIGEST_INVALID), a configured registry
-     * (404 NAME_UNKNOWN).
+     * (404 NAME_UNKNOWN), not a hosted name (403 DENIED).
      */
     static PurgeSelection parse(Map<String, List<String>> query, UpstreamRouter router) {
         List<String> image = query.getOrDefault("image", List.of());
@@ -103,7 +103,20 @@ sealed interface PurgeSelection {
                     RegistryErrorCode.NAME_UNKNOWN, "no upstream is configured for registry \""
                     + Printable.of(registry) + "\"")).registry());
         }
-        return image(image.get(0), router);
+        return notHosted(image(image.get(0), router));
+    }
+
+    /** A purge removes cached content only: a hosted image is 403 DENIED, deleted through the registry API instead. */
+    private static PurgeSelection notHosted(PurgeSelection selection) {
+        Route route = selection instanceof OneTag one ? one.route()
+                : selection instanceof OneManifest one ? one.route()
+                : selection instanceof Repository one ? one.route() : null;
+        if (route != null && route.hosted()) {
+            throw new InvalidRequestException(RegistryErrorCode.DENIED, route + " is hosted, not cached: a purge "
+                    + "never removes it; delete its manifests or tags with DELETE /v2/" + route.name()
+                    + "/manifests/<reference>, then prune");
+        }
+        return selection;
     }
 
     private static PurgeSelection image(String reference, UpstreamRouter router) {

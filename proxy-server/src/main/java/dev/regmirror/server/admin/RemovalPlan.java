@@ -3,6 +3,7 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
@@ -21,7 +22,8 @@ import java.util.Set;
  * references, the blobs kept because a remaining manifest still does, and the repositories left
  * with no tags. Also the answer's JSON.
  */
-record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, List<Item> kept, List<Route> repositories) {
+record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, List<Item> kept, List<Route> repositories,
+                   List<HostedGc.Link> hostedLinks) {
 
     /** A tag of a repository. */
     record TagRef(Route route, Tag tag) {
@@ -43,6 +45,16 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
         blobs = List.copyOf(blobs);
         kept = List.copyOf(kept);
         repositories = List.copyOf(repositories);
+        hostedLinks = List.copyOf(hostedLinks);
+    }
+
+    RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, List<Item> kept, List<Route> repositories) {
+        this(tags, manifests, blobs, kept, repositories, List.of());
+    }
+
+    /** This plan, with the hosted blob links garbage collection removes before it. */
+    RemovalPlan withHostedLinks(List<HostedGc.Link> links) {
+        return new RemovalPlan(tags, manifests, blobs, kept, repositories, links);
     }
 
     long bytesFreed() {
@@ -109,6 +121,7 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
                 }
             }
         }
+        candidates.removeAll(cache.retained());
         Set<Digest> referencedByCandidates = new HashSet<>();
         candidates.forEach(digest -> referencedByCandidates.addAll(cache.manifests().get(digest).blobs()));
         if (selection instanceof PurgeSelection.Everything) {
@@ -122,7 +135,8 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
             if (size == null || candidates.contains(digest)) {
                 continue;
             }
-            (stillReferenced.contains(digest) ? kept : blobs).add(new Item(digest, size));
+            boolean keep = stillReferenced.contains(digest) || cache.retained().contains(digest);
+            (keep ? kept : blobs).add(new Item(digest, size));
         }
         List<Route> repositories = new ArrayList<>();
         for (Route route : scope) {
@@ -137,16 +151,18 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
 
     /**
      * The prune: manifests no tag reaches (directly or as an entry of a tagged index), and blobs no
-     * remaining manifest references. Tags and repositories stay.
+     * remaining manifest references. Tags and repositories stay, and whatever a hosted repository
+     * links (a purge keeps that too).
      */
     static RemovalPlan prune(CacheSnapshot cache) {
         Set<Digest> tagged = cache.closure(remainingTagDigests(cache, Set.of()));
         Set<Digest> candidates = new HashSet<>(cache.manifests().keySet());
         candidates.removeAll(tagged);
+        candidates.removeAll(cache.retained());
         Set<Digest> stillReferenced = referencedByRemaining(cache, candidates);
         List<Item> blobs = new ArrayList<>();
         for (Digest digest : sorted(cache.blobs().keySet())) {
-            if (!candidates.contains(digest) && !stillReferenced.contains(digest)) {
+            if (!candidates.contains(digest) && !stillReferenced.contains(digest) && !cache.retained().contains(digest)) {
                 blobs.add(new Item(digest, cache.blobs().get(digest)));
             }
         }
@@ -163,6 +179,8 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
         items(body.putArray("keptBlobs"), kept);
         ArrayNode repositoryArray = body.putArray("repositories");
         repositories.forEach(route -> repositoryArray.add(route.toString()));
+        ArrayNode linkArray = body.putArray("hostedBlobLinks");
+        hostedLinks.forEach(link -> linkArray.add(link.toString()));
         body.put("bytesFreed", bytesFreed());
         return body;
     }

@@ -1,9 +1,11 @@
 package dev.regmirror.server.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.config.HostedSettings;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.Digest;
@@ -161,6 +163,38 @@ class RemovalPlanTest {
         assertEquals(Set.of(UNTAGGED), digests(plan.manifests()));
         assertEquals(Set.of(UNTAGGED_LAYER, LOOSE), digests(plan.blobs()));
         assertEquals(List.of(), plan.repositories());
+    }
+
+    @Test
+    void hostedContentSurvivesPurgeAndPrune() {
+        CacheSnapshot cache = cache();
+        CacheSnapshot hosting = new CacheSnapshot(cache.repositories(), cache.tags(), cache.manifests(), cache.blobs(),
+                Set.of(UNTAGGED, UNTAGGED_LAYER, LOOSE, APP_LAYER));
+
+        RemovalPlan pruned = RemovalPlan.prune(hosting);
+        assertEquals(Set.of(), digests(pruned.manifests()), "a hosted manifest is no untagged cached one");
+        assertEquals(Set.of(), digests(pruned.blobs()));
+
+        RemovalPlan everything = RemovalPlan.purge(hosting, new PurgeSelection.Everything()).orElseThrow();
+        assertFalse(digests(everything.manifests()).contains(UNTAGGED));
+        assertFalse(digests(everything.blobs()).contains(APP_LAYER), "a layer a hosted image links stays");
+        assertTrue(digests(everything.kept()).containsAll(Set.of(APP_LAYER, LOOSE, UNTAGGED_LAYER)));
+        assertTrue(digests(everything.blobs()).contains(BASE), "what only cached images use still goes");
+
+        RemovalPlan released = RemovalPlan.prune(hosting.released(Set.of(LOOSE)));
+        assertEquals(Set.of(LOOSE), digests(released.blobs()), "released by garbage collection, pruned with the cache");
+    }
+
+    @Test
+    void hostedNamesAreNotPurged() {
+        UpstreamRouter router = new UpstreamRouter(List.of(upstream("docker.io", "library")), "docker.io", Map.of(),
+                new HostedSettings("local", List.of("lan"), List.of(), Duration.ofHours(1), false, false, 4 << 20));
+        for (String image : List.of("lan/app", "lan/app:1", "lan/app@" + APP_MANIFEST)) {
+            InvalidRequestException denied = assertThrows(InvalidRequestException.class,
+                    () -> parse(router, "image", image));
+            assertEquals(RegistryErrorCode.DENIED, denied.code(), image);
+        }
+        assertEquals(new PurgeSelection.Everything(), parse(router, "all", "true"));
     }
 
     @Test
