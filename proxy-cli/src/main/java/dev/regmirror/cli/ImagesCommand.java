@@ -52,13 +52,15 @@ final class ImagesCommand implements Callable<Integer> {
         Table table = new Table("REPOSITORY", "TAG", "DIGEST", "SIZE", "CACHED", "PULLS", "LAST PULLED");
         for (JsonNode repository : repositories) {
             String name = repository.path("name").asText();
+            boolean hosted = repository.path("hosted").asBoolean(false);
             if (repository.path("tags").isEmpty()) {
                 table.row(name, "<none>", "", "", "", "", "");
             }
             for (JsonNode tag : repository.path("tags")) {
                 String digest = tag.path("digest").asText();
                 table.row(name, tag.path("tag").asText(), digest.length() > 19 ? digest.substring(0, 19) : digest,
-                        Sizes.human(tag.path("size").asLong()), Sizes.human(tag.path("cachedBytes").asLong()),
+                        Sizes.human(tag.path("size").asLong()),
+                        hosted ? "hosted" : Sizes.human(tag.path("cachedBytes").asLong()),
                         tag.path("pulls").asText("0"), lastPulled(tag.path("lastPulled")));
             }
         }

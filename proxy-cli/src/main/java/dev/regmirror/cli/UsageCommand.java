@@ -27,9 +27,15 @@ final class UsageCommand implements Callable<Integer> {
             return 0;
         }
         long max = usage.path("maxBytes").asLong();
-        new Table("WHAT", "SIZE", "DETAIL")
+        Table table = new Table("WHAT", "SIZE", "DETAIL")
                 .row("cache", Sizes.human(usage.path("totalBytes").asLong()),
-                        usage.path("blobs").asLong() + " blobs, " + usage.path("manifests").asLong() + " manifests")
+                        usage.path("blobs").asLong() + " blobs, " + usage.path("manifests").asLong() + " manifests");
+        if (usage.path("hostedRepositories").asLong() > 0) {
+            table.row("hosted", Sizes.human(usage.path("hostedBytes").asLong()), usage.path("hostedBlobs").asLong()
+                    + " blobs and manifests of " + usage.path("hostedRepositories").asLong()
+                    + " hosted repositories, kept whatever the cap");
+        }
+        table
                 .row("shared", Sizes.human(usage.path("sharedBytesSaved").asLong()), "saved by layers images share")
                 .row("reclaimable", Sizes.human(usage.path("reclaimableBytes").asLong()),
                         "blobs no cached manifest references")

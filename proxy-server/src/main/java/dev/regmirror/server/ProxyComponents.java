@@ -229,8 +229,9 @@ public final class ProxyComponents implements AutoCloseable {
                 hosted.map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
         AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
-                new UsageHandler(blobStore, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, pulls, blobStore, diskExecutor, mapper, errors),
+                new UsageHandler(blobStore, hosted, diskExecutor, mapper, errors),
+                new ImagesHandler(repositories, tags, pulls, blobStore, hosted, router.hosted().registry(),
+                        diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),

@@ -106,6 +106,15 @@ public final class HostedStore {
         }
     }
 
+    /** When the tag was last pushed; empty when it does not exist. */
+    public Optional<Instant> taggedAt(Route route, Tag tag) throws IOException {
+        try {
+            return Optional.of(Files.getLastModifiedTime(tagFile(route, tag)).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Points a tag at a manifest already linked into the repository. */
     public void tag(Route route, Tag tag, Digest digest) throws IOException {
         writeAtomically(tagFile(route, tag), digest.toString());

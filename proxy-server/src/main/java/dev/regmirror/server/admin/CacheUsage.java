@@ -2,6 +2,7 @@ package dev.regmirror.server.admin;
 
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.reference.Digest;
@@ -20,12 +21,19 @@ import java.util.Set;
  * space of the cache's file system and the cap. Measuring reads every cached manifest: call
  * {@link #measure} from the disk executor.
  *
- * @param maxBytes the configured cap, 0 for none
+ * Hosted content (what hosted repositories link) is counted in the totals and apart, and is never
+ * reclaimable: only prune's garbage collection releases it, once nothing references it.
+ *
+ * @param maxBytes           the configured cap, 0 for none
+ * @param hostedBytes        bytes of blobs and manifests hosted repositories link (the cap does not count them)
+ * @param hostedBlobs        how many blobs and manifests that is
+ * @param hostedRepositories hosted repositories, 0 when nothing is hosted
  */
 record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
-                  long freeBytes, long maxBytes) {
+                  long freeBytes, long maxBytes, long hostedBytes, int hostedBlobs, int hostedRepositories) {
 
-    static CacheUsage measure(FileBlobStore store, CachedManifests cached) throws IOException {
+    static CacheUsage measure(FileBlobStore store, CachedManifests cached, Optional<HostedStore> hosted)
+            throws IOException {
         CacheIndex index = store.index();
         Map<Digest, Long> sizes = new HashMap<>();
         long total = 0;
@@ -56,11 +64,15 @@ record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSav
             }
         }
         referenced.addAll(layers);
+        Set<Digest> retained = index.retainedDigests();
+        referenced.addAll(retained);
         long distinctLayerBytes = layers.stream().mapToLong(sizes::get).sum();
         long reclaimable = sizes.entrySet().stream().filter(entry -> !referenced.contains(entry.getKey()))
                 .mapToLong(Map.Entry::getValue).sum();
         long free = Files.getFileStore(store.root()).getUsableSpace();
+        int repositories = hosted.isPresent() ? hosted.get().repositories().size() : 0;
+        int hostedBlobs = (int) retained.stream().filter(sizes::containsKey).count();
         return new CacheUsage(total, sizes.size(), manifests, layerBytesPerImage - distinctLayerBytes, reclaimable, free,
-                index.maxBytes());
+                index.maxBytes(), index.retainedBytes(), hostedBlobs, repositories);
     }
 }

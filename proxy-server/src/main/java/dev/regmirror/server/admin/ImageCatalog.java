@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
@@ -13,13 +14,17 @@ import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The cached images for {@code /admin/images}: each cached repository with the tags it resolved,
  * the digest each last resolved to and when, and the image's size (the manifest, its blobs and,
- * for an index, its cached child manifests with theirs) both declared and actually cached. Reads
+ * for an index, its cached child manifests with theirs) both declared and actually cached, and the
+ * hosted repositories with the tags pushed to them. Reads
  * tag and manifest files: call {@link #page} from the disk executor.
  */
 final class ImageCatalog {
@@ -28,7 +33,8 @@ final class ImageCatalog {
     record Page(List<Repository> repositories, boolean more) {
     }
 
-    record Repository(String name, String upstream, List<TaggedImage> tags) {
+    /** @param hosted whether it is a hosted repository, pushed to regmirror; {@code upstream} is then the hosted registry's name */
+    record Repository(String name, String upstream, boolean hosted, List<TaggedImage> tags) {
     }
 
     /**
@@ -36,6 +42,7 @@ final class ImageCatalog {
      * @param size the manifest and everything it references, as declared (what a pull transfers)
      * @param cachedBytes the part of that held in the cache
      * @param pulls how often and when last the tag was pulled through regmirror, if ever
+     * @param lastResolved when the tag last resolved upstream, or for a hosted tag when it was pushed
      */
     record TaggedImage(String tag, Digest digest, Instant lastResolved, String mediaType, long size,
                        long cachedBytes, Optional<PullStore.Pulls> pulls) {
@@ -52,9 +59,13 @@ final class ImageCatalog {
     private final PullStore pulls;
     private final CachedManifests manifests;
     private final CacheIndex index;
+    private final Optional<HostedStore> hosted;
+    private final String hostedRegistry;
 
     ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls, CachedManifests manifests,
-                 CacheIndex index) {
+                 CacheIndex index, Optional<HostedStore> hosted, String hostedRegistry) {
+        this.hosted = hosted;
+        this.hostedRegistry = hostedRegistry;
         this.repositories = repositories;
         this.tags = tags;
         this.pulls = pulls;
@@ -65,7 +76,18 @@ final class ImageCatalog {
     Page page(AdminRequest.Images request) throws IOException {
         List<String> names = new ArrayList<>();
         boolean more = false;
-        for (String name : repositories.page(request.last().orElse(null), Integer.MAX_VALUE)) {
+        TreeSet<String> all = new TreeSet<>(repositories.page(request.last().orElse(null), Integer.MAX_VALUE));
+        Set<String> hostedNames = new HashSet<>();
+        if (hosted.isPresent()) {
+            for (RepositoryName name : hosted.get().repositories()) {
+                String written = hostedRegistry + "/" + name.value();
+                if (request.last().map(last -> written.compareTo(last) > 0).orElse(true)) {
+                    all.add(written);
+                    hostedNames.add(written);
+                }
+            }
+        }
+        for (String name : all) {
             if (!matches(name, request)) {
                 continue;
             }
@@ -77,7 +99,7 @@ final class ImageCatalog {
         }
         List<Repository> page = new ArrayList<>(names.size());
         for (String name : names) {
-            page.add(repository(name));
+            page.add(hostedNames.contains(name) ? hostedRepository(name) : repository(name));
         }
         return new Page(page, more);
     }
@@ -103,7 +125,26 @@ final class ImageCatalog {
                     bytes.flatMap(Manifests::detectMediaType).orElse(null), size.declared(), size.cached(),
                     pulls.get(route, tag)));
         }
-        return new Repository(name, route.registry(), images);
+        return new Repository(name, route.registry(), false, images);
+    }
+
+    /** A hosted repository with its tags as pushed: sizes are all held, pulls are not counted. */
+    private Repository hostedRepository(String name) throws IOException {
+        Route route = Route.hosted(hostedRegistry, new RepositoryName(name.substring(hostedRegistry.length() + 1)));
+        List<TaggedImage> images = new ArrayList<>();
+        for (Tag tag : hosted.get().tags(route)) {
+            Optional<Digest> digest = hosted.get().tag(route, tag);
+            Optional<Instant> pushed = hosted.get().taggedAt(route, tag);
+            if (digest.isEmpty() || pushed.isEmpty()) {
+                continue;
+            }
+            Optional<byte[]> bytes = manifests.bytes(digest.get());
+            Size size = bytes.isPresent() ? sizeOf(bytes.get(), true) : new Size(0, 0);
+            images.add(new TaggedImage(tag.value(), digest.get(), pushed.get(),
+                    bytes.flatMap(Manifests::detectMediaType).orElse(null), size.declared(), size.cached(),
+                    Optional.empty()));
+        }
+        return new Repository(name, hostedRegistry, true, images);
     }
 
     private Size sizeOf(byte[] bytes, boolean followIndex) throws IOException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.PullStore;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.mirror.Futures;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringEncoder;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
@@ -31,9 +33,15 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
+    /**
+     * @param hosted         the hosted repositories, listed beside the cached ones
+     * @param hostedRegistry the hosted registry's name, which their names start with
+     */
     public ImagesHandler(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore store,
-                         Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
-        this.catalog = new ImageCatalog(repositories, tags, pulls, new CachedManifests(store), store.index());
+                         Optional<HostedStore> hosted, String hostedRegistry, Executor diskExecutor,
+                         ObjectMapper mapper, ErrorResponder errors) {
+        this.catalog = new ImageCatalog(repositories, tags, pulls, new CachedManifests(store), store.index(), hosted,
+                hostedRegistry);
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;
@@ -70,6 +78,7 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
             ObjectNode entry = repositories.addObject();
             entry.put("name", repository.name());
             entry.put("upstream", repository.upstream());
+            entry.put("hosted", repository.hosted());
             ArrayNode tags = entry.putArray("tags");
             for (ImageCatalog.TaggedImage image : repository.tags()) {
                 ObjectNode tag = tags.addObject();

@@ -3,11 +3,13 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
@@ -23,8 +25,12 @@ public final class UsageHandler extends SimpleChannelInboundHandler<AdminRequest
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    public UsageHandler(FileBlobStore store, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+    private final Optional<HostedStore> hosted;
+
+    public UsageHandler(FileBlobStore store, Optional<HostedStore> hosted, Executor diskExecutor, ObjectMapper mapper,
+                        ErrorResponder errors) {
         this.store = store;
+        this.hosted = hosted;
         this.manifests = new CachedManifests(store);
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
@@ -33,7 +39,7 @@ public final class UsageHandler extends SimpleChannelInboundHandler<AdminRequest
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Usage request) {
-        Futures.supplyOn(diskExecutor, () -> toJson(CacheUsage.measure(store, manifests))).whenComplete(
+        Futures.supplyOn(diskExecutor, () -> toJson(CacheUsage.measure(store, manifests, hosted))).whenComplete(
                 (body, failure) -> AdminJson.send(ctx, request, mapper, body, null, failure, errors));
     }
 
@@ -46,6 +52,9 @@ public final class UsageHandler extends SimpleChannelInboundHandler<AdminRequest
         body.put("reclaimableBytes", usage.reclaimableBytes());
         body.put("freeBytes", usage.freeBytes());
         body.put("maxBytes", usage.maxBytes());
+        body.put("hostedBytes", usage.hostedBytes());
+        body.put("hostedBlobs", usage.hostedBlobs());
+        body.put("hostedRepositories", usage.hostedRepositories());
         return body;
     }
 }
