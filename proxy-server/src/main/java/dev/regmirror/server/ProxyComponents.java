@@ -8,6 +8,7 @@ import dev.regmirror.core.auth.token.SigningKey;
 import dev.regmirror.core.auth.token.TokenService;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
@@ -171,6 +172,9 @@ public final class ProxyComponents implements AutoCloseable {
         // Read on scrape, which runs on the disk executor.
         Gauge.builder("regmirror.cache.disk.free", blobStore.root(), ProxyComponents::usableSpace)
                 .description("bytes free for the cache on its file system").baseUnit("bytes").register(metrics);
+        hosted.ifPresent(store -> Gauge.builder("regmirror.hosted.bytes", blobStore.index(), CacheIndex::retainedBytes)
+                .description("bytes of blobs and manifests hosted repositories link, which no cap evicts")
+                .baseUnit("bytes").register(metrics));
         FunctionCounter.builder("regmirror.cache.evictions", blobStore, store -> store.evictions())
                 .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
