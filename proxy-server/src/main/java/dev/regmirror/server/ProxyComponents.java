@@ -18,6 +18,7 @@ import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.core.hosted.HostedManifests;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
@@ -58,6 +59,11 @@ import dev.regmirror.server.v2.AccessHandler;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
+import dev.regmirror.server.v2.DeleteHandler;
+import dev.regmirror.server.v2.HostedManifestHandler;
+import dev.regmirror.server.v2.HostedReferrersHandler;
+import dev.regmirror.server.v2.HostedTagsHandler;
+import dev.regmirror.server.v2.ManifestPushHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
@@ -208,13 +214,24 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
         }
         resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));
+        resources.add(new BaseHandler());
+        if (hosted.isPresent()) {
+            // Before the mirrored handlers: each takes its resource's hosted requests and passes the rest on.
+            HostedManifests hostedManifests = new HostedManifests(hosted.get(), manifestStore,
+                    router.hosted().maxManifestBytes());
+            resources.add(new HostedManifestHandler(hostedManifests, diskExecutor, errors));
+            resources.add(new ManifestPushHandler(hostedManifests, diskExecutor, errors));
+            resources.add(new DeleteHandler(hostedManifests, router.hosted(), diskExecutor, errors));
+            resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
+            resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
+        }
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
-                new V2RequestDecoder(router, errors), concat(resources, List.of(new BaseHandler(),
+                new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
-                new CatalogHandler(repositories, mapper))), metrics);
+                new CatalogHandler(repositories, hosted, diskExecutor, mapper, errors))), metrics);
         // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
         SplittableRandom jobIds = new SplittableRandom(new SecureRandom().nextLong());
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
