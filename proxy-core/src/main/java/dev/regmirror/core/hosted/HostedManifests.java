@@ -196,10 +196,14 @@ public final class HostedManifests {
         }
     }
 
+    /** The body's digest by the algorithm the client named it with (sha256 or sha512). */
     private static Digest digestOf(byte[] body, String algorithm) {
-        MessageDigest hasher = new Digest(algorithm, "sha256".equals(algorithm) ? "0".repeat(64) : "0".repeat(128))
-                .newHasher();
-        return new Digest(algorithm, HexFormat.of().formatHex(hasher.digest(body)));
+        try {
+            MessageDigest hasher = MessageDigest.getInstance("sha512".equals(algorithm) ? "SHA-512" : "SHA-256");
+            return new Digest(algorithm, HexFormat.of().formatHex(hasher.digest(body)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM lacks " + algorithm, e);
+        }
     }
 
     /** The error of a manifest past the limit: a push whose declared length is too much is refused before its body is read. */

@@ -111,6 +111,16 @@ class HostedManifestsTest {
     }
 
     @Test
+    void aManifestMayBePushedByItsSha512Digest() throws Exception {
+        byte[] body = bytes(image(blob(APP, "config"), blob(APP, "layer"), ""));
+        Digest sha512 = new Digest("sha512", java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-512").digest(body)));
+
+        assertEquals(sha512, manifests.push(APP, sha512, Optional.of(MediaTypes.OCI_MANIFEST), body).digest());
+        assertArrayEquals(body, manifests.get(APP, sha512).orElseThrow().bytes());
+    }
+
+    @Test
     void aBlobNotInTheRepositoryIsManifestBlobUnknownNamingItAndNothingIsStored() throws IOException {
         Digest elsewhere = blob(OTHER, "layer");
         byte[] body = bytes(image(blob(APP, "config"), elsewhere, ""));

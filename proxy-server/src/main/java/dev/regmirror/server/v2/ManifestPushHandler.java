@@ -5,6 +5,7 @@ import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -70,11 +71,9 @@ public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
                 if (body.size() + bytes.readableBytes() > manifests.maxManifestBytes()) {
                     refuse(ctx, body, body.size() + bytes.readableBytes());
                 } else {
-                    bytes.readBytes(body.bytes, bytes.readableBytes());
+                    body.bytes.writeBytes(ByteBufUtil.getBytes(bytes));
                 }
             }
-        } catch (java.io.IOException impossible) {
-            throw new IllegalStateException(impossible);
         } finally {
             ReferenceCountUtil.release(content);
         }
@@ -121,11 +120,13 @@ public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
     private static final class Body {
 
         private final V2Request.ManifestPut request;
-        private ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private ByteArrayOutputStream bytes;
         private boolean refused;
 
         Body(V2Request.ManifestPut request) {
             this.request = request;
+            // Sized by the declared length, within reason: it grows if the client said less than it sends.
+            this.bytes = new ByteArrayOutputStream((int) Math.min(request.contentLength().orElse(8192), 64 * 1024));
         }
 
         int size() {
