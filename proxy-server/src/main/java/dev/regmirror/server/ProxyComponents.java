@@ -20,6 +20,7 @@ import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.hosted.HostedGc;
+import dev.regmirror.core.hosted.HostedManifests;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
@@ -60,6 +61,11 @@ import dev.regmirror.server.v2.AccessHandler;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
+import dev.regmirror.server.v2.DeleteHandler;
+import dev.regmirror.server.v2.HostedManifestHandler;
+import dev.regmirror.server.v2.HostedReferrersHandler;
+import dev.regmirror.server.v2.HostedTagsHandler;
+import dev.regmirror.server.v2.ManifestPushHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
@@ -91,6 +97,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
@@ -215,13 +222,24 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
         }
         resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));
+        resources.add(new BaseHandler());
+        if (hosted.isPresent()) {
+            // Before the mirrored handlers: each takes its resource's hosted requests and passes the rest on.
+            HostedManifests hostedManifests = new HostedManifests(hosted.get(), manifestStore,
+                    router.hosted().maxManifestBytes());
+            resources.add(new HostedManifestHandler(hostedManifests, diskExecutor, errors));
+            resources.add(new ManifestPushHandler(hostedManifests, diskExecutor, errors));
+            resources.add(new DeleteHandler(hostedManifests, router.hosted(), diskExecutor, errors));
+            resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
+            resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
+        }
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
-                new V2RequestDecoder(router, errors), concat(resources, List.of(new BaseHandler(),
+                new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
-                new CatalogHandler(repositories, mapper))), metrics);
+                new CatalogHandler(repositories, hosted, diskExecutor, mapper, errors))), metrics);
         // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
         SplittableRandom jobIds = new SplittableRandom(new SecureRandom().nextLong());
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
@@ -230,7 +248,7 @@ public final class ProxyComponents implements AutoCloseable {
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore,
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
-                hosted.map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
+                hosted.<Lock>map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
         AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
                 new UsageHandler(blobStore, hosted, diskExecutor, mapper, errors),

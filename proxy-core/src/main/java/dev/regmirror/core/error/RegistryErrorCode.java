@@ -10,16 +10,18 @@ package dev.regmirror.core.error;
  * reached, or answered with something that cannot be passed on as it is. So are the admin API's
  * {@link #BODY_INVALID}, {@link #PLATFORM_INVALID} and {@link #JOB_UNKNOWN}, and the refusals of a
  * request head that came too slowly or too big: {@link #REQUEST_TIMEOUT}, {@link #URI_TOO_LONG} and
- * {@link #HEADERS_TOO_LARGE}.
+ * {@link #HEADERS_TOO_LARGE}. {@link #MANIFEST_TOO_LARGE} is a pushed manifest past
+ * {@code regmirror.hosted.max-manifest-size}: the spec only says to answer 413, and gives no code.
  */
 public enum RegistryErrorCode {
     BLOB_UNKNOWN(404, "blob unknown to registry"),
     BLOB_UPLOAD_INVALID(400, "blob upload invalid"),
     BLOB_UPLOAD_UNKNOWN(404, "blob upload unknown to registry"),
     DIGEST_INVALID(400, "provided digest did not match uploaded content"),
-    MANIFEST_BLOB_UNKNOWN(404, "manifest references a manifest or blob unknown to registry"),
+    MANIFEST_BLOB_UNKNOWN(400, "manifest references a manifest or blob unknown to registry"),
     MANIFEST_INVALID(400, "manifest invalid"),
     MANIFEST_UNKNOWN(404, "manifest unknown to registry"),
+    MANIFEST_TOO_LARGE(413, "manifest too large"),
     NAME_INVALID(400, "invalid repository name"),
     NAME_UNKNOWN(404, "repository name not known to registry"),
     SIZE_INVALID(400, "provided length did not match content length"),

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
@@ -37,24 +36,29 @@ import java.util.stream.Stream;
  * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;                  the digest the tag points at
  * hosted/repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt;    the manifest was pushed to the repository
  * hosted/repositories/&lt;name&gt;/_blobs/&lt;alg&gt;/&lt;hex&gt;        the blob was uploaded or mounted into it
+ * hosted/repositories/&lt;name&gt;/_referrers/&lt;alg&gt;/&lt;hex&gt;/&lt;alg&gt;/&lt;hex&gt;
+ *                                                      a manifest of the repository names the first as its subject
  * hosted/uploads/&lt;id&gt;/                                 an upload in progress
  * </pre>
  * Name components never start with {@code _}, so these cannot collide with a repository. The bytes
  * live in the {@code BlobStore} and manifest types in the {@code ManifestStore}; every linked
  * digest is retained in the {@link CacheIndex}, so no cap evicts it. Links are written synced
- * and renamed into place. Disk I/O: call from a disk executor.
+ * and renamed into place. Whatever writes links takes the read side of {@link #pushLock()}, which
+ * garbage collection takes the write side of. Disk I/O: call from a disk executor.
  */
 public final class HostedStore {
 
     private static final String TAGS = "_tags";
     private static final String MANIFESTS = "_manifests";
     private static final String BLOBS = "_blobs";
+    private static final String REFERRERS = "_referrers";
 
     private final Path repositories;
     private final Path uploads;
     private final Path scratch;
     private final CacheIndex index;
-    private final ReadWriteLock pushLock = new ReentrantReadWriteLock(true);
+    /** Fair, so that garbage collection waiting for the write side is not starved by a stream of pushes. */
+    private final ReentrantReadWriteLock pushLock = new ReentrantReadWriteLock(true);
 
     private final Clock clock;
 
@@ -85,6 +89,33 @@ public final class HostedStore {
         Files.createDirectories(store.uploads);
         store.linkedDigests().forEach(index::retain);
         return store;
+    }
+
+    /**
+     * The lock over every repository's links: pushes, tags and deletes hold the read side while they
+     * write links; garbage collection takes the write side to see links that do not change under it.
+     */
+    public ReentrantReadWriteLock pushLock() {
+        return pushLock;
+    }
+
+    /** Records that a manifest of the repository names {@code subject} as its subject (which need not exist). */
+    public void linkReferrer(Route route, Digest subject, Digest referrer) throws IOException {
+        Path link = referrerLink(route, subject, referrer);
+        if (!Files.exists(link)) {
+            writeAtomically(link, "");
+        }
+    }
+
+    /** Forgets that {@code referrer} refers to {@code subject}; whether it was recorded. */
+    public boolean unlinkReferrer(Route route, Digest subject, Digest referrer) throws IOException {
+        return Files.deleteIfExists(referrerLink(route, subject, referrer));
+    }
+
+    /** The manifests of the repository recorded as referring to {@code subject}. */
+    public List<Digest> referrers(Route route, Digest subject) throws IOException {
+        return digests(inside(repositories, repository(route).resolve(REFERRERS).resolve(subject.algorithm())
+                .resolve(subject.hex())));
     }
 
     /** The directory uploads in progress live under; {@link #upload} names each one's. */
@@ -188,16 +219,6 @@ public final class HostedStore {
         }
     }
 
-    /**
-     * The lock between pushes and garbage collection: a push holds the read lock from storing a
-     * blob or manifest until it is linked, garbage collection (and anything else that removes
-     * hosted content) the write lock, so it never sees a blob stored but not yet linked. Fair, so a
-     * stream of pushes cannot hold a collection off for ever.
-     */
-    public ReadWriteLock pushLock() {
-        return pushLock;
-    }
-
     /** Takes a blob out of the repository; whether it was in. */
     public boolean unlinkBlob(Route route, Digest digest) throws IOException {
         return Files.deleteIfExists(link(route, BLOBS, digest));
@@ -286,6 +307,11 @@ public final class HostedStore {
 
     private Path tagFile(Route route, Tag tag) {
         return inside(repositories, repository(route).resolve(TAGS).resolve(tag.value()));
+    }
+
+    private Path referrerLink(Route route, Digest subject, Digest referrer) {
+        return inside(repositories, repository(route).resolve(REFERRERS).resolve(subject.algorithm())
+                .resolve(subject.hex()).resolve(referrer.algorithm()).resolve(referrer.hex()));
     }
 
     private Path link(Route route, String kind, Digest digest) {

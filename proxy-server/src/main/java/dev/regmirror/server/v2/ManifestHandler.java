@@ -53,7 +53,8 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
                 }));
     }
 
-    private static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer) {
+    /** Answers with a manifest: its headers, 304 for a matching If-None-Match, the bytes unless HEAD. */
+    static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer) {
         ManifestBytes manifest = answer.manifest();
         String etag = "\"" + manifest.digest() + "\"";
         HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
