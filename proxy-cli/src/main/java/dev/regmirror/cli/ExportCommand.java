@@ -40,7 +40,8 @@ final class ExportCommand implements Callable<Integer> {
     static final String REF_NAME = "org.opencontainers.image.ref.name";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag][@digest], as docker pull takes it.")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "[registry/]name[:tag][@digest], as docker pull takes it; with a digest, "
+            + "that is exported and a tag beside it only names it in the archive.")
     private String image;
 
     @Option(names = {"-o", "--file"}, paramLabel = "FILE", required = true,
