@@ -98,7 +98,7 @@ class ExportImportCliIT {
                 RegmirrorProcess.Finished invalid = RegmirrorProcess.run(work, List.of(), "export", "app:1.0@sha256:abc",
                         "-o", work.resolve("never.tar").toString(), "--registry", "http://127.0.0.1:" + port);
                 assertEquals(2, invalid.exitCode(), invalid.output());
-                assertTrue(invalid.output().startsWith("regmirror: invalid digest \"sha256:abc\""), invalid.output());
+                assertTrue(invalid.output().startsWith("regmirror: \"app:1.0@sha256:abc\": invalid digest \"sha256:abc\""), invalid.output());
                 assertFalse(Files.exists(work.resolve("never.tar")));
             }
         }

@@ -33,22 +33,26 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         Objects.requireNonNull(repository, "repository");
         Objects.requireNonNull(tag, "tag");
         Objects.requireNonNull(digest, "digest");
-        if (registry.isPresent() && !isRegistry(registry.get())) {
-            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
-                    "invalid registry \"" + Printable.of(registry.get()) + "\": a host name with a dot or a port, "
-                            + "localhost, or [IPv6] with an optional :port (1-65535)");
-        }
-        int length = registry.map(r -> r.length() + 1).orElse(0) + repository.value().length();
-        if (length > MAX_NAME_LENGTH) {
-            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "image name \""
-                    + Printable.of(registry.map(r -> r + "/").orElse("") + repository) + "\" is longer than "
-                    + MAX_NAME_LENGTH + " characters");
+        String problem = nameProblem(registry, repository.value());
+        if (problem != null) {
+            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, problem);
         }
     }
 
-    /** A repository with a tag, under no registry of its own. */
-    public static ImageReference of(RepositoryName repository, Tag tag) {
-        return new ImageReference(Optional.empty(), repository, Optional.of(tag), Optional.empty());
+    /** What is wrong with a name: a registry that is no host, a bad repository, or too long together; null if nothing. */
+    private static String nameProblem(Optional<String> registry, String repository) {
+        if (registry.isPresent() && !isRegistry(registry.get())) {
+            return "invalid registry \"" + Printable.of(registry.get()) + "\": a host name with a dot or a port, "
+                    + "localhost, or [IPv6], with an optional :port (1-65535)";
+        }
+        String problem = RepositoryName.problemWith(repository);
+        if (problem != null) {
+            return "invalid repository name \"" + Printable.of(repository) + "\": " + problem;
+        }
+        if (registry.map(r -> r.length() + 1).orElse(0) + repository.length() > MAX_NAME_LENGTH) {
+            return "the name is longer than " + MAX_NAME_LENGTH + " characters, registry included";
+        }
+        return null;
     }
 
     /**
@@ -66,9 +70,8 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
             try {
                 digest = Optional.of(Digest.parse(rest.substring(at + 1)));
             } catch (InvalidRequestException e) {
-                throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID, "invalid digest \""
-                        + Printable.of(rest.substring(at + 1)) + "\" in \"" + Printable.of(image)
-                        + "\": sha256:<64 hex> or sha512:<128 hex>, lower case");
+                throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID, "\"" + Printable.of(image)
+                        + "\": invalid digest \"" + Printable.of(rest.substring(at + 1)) + "\": sha256:<64 hex> or sha512:<128 hex>, lower case");
             }
             rest = rest.substring(0, at);
         }
@@ -77,9 +80,8 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         if (colon > rest.lastIndexOf('/') && colon > rest.lastIndexOf(']')) {
             String value = rest.substring(colon + 1);
             if (!Tag.isValid(value)) {
-                throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID, "invalid tag \""
-                        + Printable.of(value) + "\" in \"" + Printable.of(image)
-                        + "\": letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128");
+                throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID, "\"" + Printable.of(image)
+                        + "\": invalid tag \"" + Printable.of(value) + "\": letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128");
             }
             tag = Optional.of(new Tag(value));
             rest = rest.substring(0, colon);
@@ -90,20 +92,17 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         if (namesRegistry(first)) {
             if (slash < 0) {
                 throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "\"" + Printable.of(image)
-                        + "\" names a registry but no repository in it");
+                        + "\": names a registry but no repository in it");
             }
             registry = Optional.of(first);
             rest = rest.substring(slash + 1);
         }
-        if (rest.isEmpty()) {
+        String problem = nameProblem(registry, rest);
+        if (problem != null) {
             throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID,
-                    "no repository named in \"" + Printable.of(image) + "\"");
+                    "\"" + Printable.of(image) + "\": " + problem);
         }
-        try {
-            return new ImageReference(registry, new RepositoryName(rest), tag, digest);
-        } catch (InvalidRequestException e) {
-            throw new InvalidRequestException(e.code(), e.getMessage() + " in \"" + Printable.of(image) + "\"");
-        }
+        return new ImageReference(registry, new RepositoryName(rest), tag, digest);
     }
 
     /**

@@ -110,6 +110,17 @@ class ImageReferenceTest {
     }
 
     @Test
+    void messagesNameTheImageAndWhatIsWrongInIt() {
+        assertEquals("\"a..b/app:1\": invalid registry \"a..b\": a host name with a dot or a port, localhost, "
+                + "or [IPv6], with an optional :port (1-65535)", message("a..b/app:1"));
+        assertEquals("\"team/App:1\": invalid repository name \"team/App\": component \"App\" must be lower-case "
+                + "letters and digits, separated by '.', '_', '__' or '-'", message("team/App:1"));
+        assertEquals("\"ghcr.io\": names a registry but no repository in it", message("ghcr.io"));
+        assertTrue(message("app:-1").startsWith("\"app:-1\": invalid tag \"-1\": "), message("app:-1"));
+        assertTrue(message("app@sha256:1").startsWith("\"app@sha256:1\": invalid digest \"sha256:1\": "));
+    }
+
+    @Test
     void theDigestIsWhatIsFetchedAndATagBesideItIsOnlyKept() {
         ImageReference both = ImageReference.parse("alpine:3.19@" + SHA256);
         assertEquals(Digest.parse(SHA256), both.reference());
@@ -150,6 +161,10 @@ class ImageReferenceTest {
         assertFalse(ImageReference.isRegistry("registry"));
         assertFalse(ImageReference.isRegistry("a..b"));
         assertTrue(ImageReference.namesRegistry("a..b"), "meant as a registry, so refused rather than taken as a path");
+    }
+
+    private static String message(String image) {
+        return assertThrows(InvalidRequestException.class, () -> ImageReference.parse(image), image).getMessage();
     }
 
     private static RegistryErrorCode code(String image) {
