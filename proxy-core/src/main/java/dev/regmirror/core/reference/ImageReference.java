@@ -13,11 +13,13 @@ import java.util.regex.Pattern;
  * <a href="https://github.com/distribution/reference/blob/main/reference.go">reference grammar</a>
  * does: the first component is a registry when it has a dot or a port, is {@code localhost}, or is
  * a bracketed IPv6 address (a name that is only a registry, {@code ghcr.io}, is refused, as
- * {@code UpstreamRouter} refuses it); a tag follows the last {@code :} after the last {@code /}. The name is
- * kept as written; {@code UpstreamRouter} decides where it goes ({@code alpine} to docker.io's
- * {@code library/alpine}). With both a tag and a digest the digest decides what is fetched and the
- * tag is only recorded, as for {@code docker pull}; where an operation reads a tag that already
- * exists (a purge, an import's manifest), a tag pointing elsewhere is refused.
+ * {@code UpstreamRouter} refuses it); a tag follows the last {@code :} after the last {@code /}.
+ * The name is kept as written; {@code UpstreamRouter} decides where it goes ({@code alpine} to
+ * docker.io's {@code library/alpine}). {@link #toString()} is the canonical form, which
+ * {@link #parse} reads back to an equal reference. With both a tag and a digest the digest decides
+ * what is fetched and the tag is only recorded, as for {@code docker pull}; a contradiction an
+ * operation can see is refused, never guessed at (a purge whose cached tag points elsewhere, an
+ * archive naming a manifest with another's digest): docs/cli.md, "Image references".
  */
 public record ImageReference(Optional<String> registry, RepositoryName repository, Optional<Tag> tag,
                              Optional<Digest> digest) {
@@ -39,7 +41,10 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         }
     }
 
-    /** What is wrong with a name: a registry that is no host, a bad repository, or too long together; null if nothing. */
+    /**
+     * What is wrong with a name, or null: a registry that is no host, a bad repository, a repository
+     * that would read back as a registry and a repository, or more than 255 characters together.
+     */
     private static String nameProblem(Optional<String> registry, String repository) {
         if (registry.isPresent() && !isRegistry(registry.get())) {
             return "invalid registry \"" + Printable.of(registry.get()) + "\": a host name with a dot or a port, "
@@ -48,6 +53,9 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         String problem = RepositoryName.problemWith(repository);
         if (problem != null) {
             return "invalid repository name \"" + Printable.of(repository) + "\": " + problem;
+        }
+        if (registry.isEmpty() && namesRegistry(repository.split("/", 2)[0])) {
+            return "\"" + Printable.of(repository) + "\" would be read as a registry and a repository in it";
         }
         if (registry.map(r -> r.length() + 1).orElse(0) + repository.length() > MAX_NAME_LENGTH) {
             return "the name is longer than " + MAX_NAME_LENGTH + " characters, registry included";
@@ -71,7 +79,8 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
                 digest = Optional.of(Digest.parse(rest.substring(at + 1)));
             } catch (InvalidRequestException e) {
                 throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID, "\"" + Printable.of(image)
-                        + "\": invalid digest \"" + Printable.of(rest.substring(at + 1)) + "\": sha256:<64 hex> or sha512:<128 hex>, lower case");
+                        + "\": invalid digest \"" + Printable.of(rest.substring(at + 1))
+                        + "\": sha256:<64 hex> or sha512:<128 hex>, lower case");
             }
             rest = rest.substring(0, at);
         }
@@ -81,7 +90,8 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
             String value = rest.substring(colon + 1);
             if (!Tag.isValid(value)) {
                 throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID, "\"" + Printable.of(image)
-                        + "\": invalid tag \"" + Printable.of(value) + "\": letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128");
+                        + "\": invalid tag \"" + Printable.of(value)
+                        + "\": letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128");
             }
             tag = Optional.of(new Tag(value));
             rest = rest.substring(0, colon);
@@ -116,7 +126,7 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
                 || component.equals("localhost");
     }
 
-    /** Whether the value is a valid registry: a host with an optional port ({@code localhost:5000}, {@code [::1]:5000}). */
+    /** Whether the value is a valid registry: a host and optional port ({@code localhost:5000}, {@code [::1]:5000}). */
     public static boolean isRegistry(String value) {
         if (value == null || !namesRegistry(value)) {
             return false;
@@ -145,7 +155,7 @@ public record ImageReference(Optional<String> registry, RepositoryName repositor
         return tag.isPresent() ? tag.get() : LATEST;
     }
 
-    /** This reference, with {@code latest} as its tag when it has neither a tag nor a digest ({@code docker pull alpine}). */
+    /** This reference, tagged {@code latest} when it has neither a tag nor a digest ({@code docker pull alpine}). */
     public ImageReference withDefaultTag() {
         return tag.isEmpty() && digest.isEmpty() ? new ImageReference(registry, repository, Optional.of(LATEST), digest)
                 : this;

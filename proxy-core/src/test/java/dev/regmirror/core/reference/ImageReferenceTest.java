@@ -151,6 +151,9 @@ class ImageReferenceTest {
                 () -> new ImageReference(Optional.of("team"), app, Optional.empty(), Optional.empty())).code());
         assertEquals("ghcr.io/app:1", new ImageReference(Optional.of("ghcr.io"), app, Optional.of(new Tag("1")),
                 Optional.empty()).toString());
+        assertEquals(RegistryErrorCode.NAME_INVALID, assertThrows(InvalidRequestException.class,
+                () -> new ImageReference(Optional.empty(), new RepositoryName("ghcr.io/app"), Optional.empty(),
+                        Optional.empty()), "would read back as registry ghcr.io").code());
     }
 
     @Test

@@ -68,7 +68,8 @@ public final class CacheCleaner {
         if (selection instanceof PurgeSelection.OneManifest one && one.tag().isPresent()) {
             Digest tagged = cache.tags().getOrDefault(one.route(), Map.of()).get(one.tag().get());
             return tagged == null ? " (no tag " + one.tag().get() + " is cached)"
-                    : " (tag " + one.tag().get() + " points to " + tagged + "; purge by the digest alone to remove it anyway)";
+                    : " (tag " + one.tag().get() + " points to " + tagged
+                            + "; purge by the digest alone to remove it anyway)";
         }
         return "";
     }
