@@ -3,10 +3,12 @@ package dev.regmirror.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.reference.ImageReference;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -38,7 +40,8 @@ final class ExportCommand implements Callable<Integer> {
     static final String REF_NAME = "org.opencontainers.image.ref.name";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag][@digest], as docker pull takes it.")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "[registry/]name[:tag][@digest], as docker pull takes it; with a digest, "
+            + "that is exported and a tag beside it only names it in the archive.")
     private String image;
 
     @Option(names = {"-o", "--file"}, paramLabel = "FILE", required = true,
@@ -69,8 +72,8 @@ final class ExportCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ImageReference reference;
         try {
-            reference = ImageReference.parse(image);
-        } catch (IllegalArgumentException e) {
+            reference = ImageReference.parse(image).withDefaultTag();
+        } catch (InvalidRequestException e) {
             System.err.println("regmirror: " + e.getMessage());
             return 2;
         }
@@ -96,7 +99,7 @@ final class ExportCommand implements Callable<Integer> {
             return 1;
         }
         try {
-            ManifestBytes top = mirror.manifest(reference.name(), reference.reference());
+            ManifestBytes top = mirror.manifest(reference.name(), reference.reference().toString());
             Written written = write(mirror, reference, top, archive);
             archive.close();
             System.out.println("exported " + reference + " (" + written.top().digest() + ", "

@@ -23,7 +23,8 @@ final class PrefetchCommand implements Callable<Integer> {
     @Mixin
     private AdminOptions admin;
 
-    @Parameters(paramLabel = "IMAGE", description = "The image as you would pull it: alpine:3.19, ghcr.io/org/app:1.2, app@sha256:….")
+    @Parameters(paramLabel = "IMAGE", description = "The image as you would pull it: alpine:3.19, ghcr.io/org/app:1.2, app@sha256:… "
+            + "(with a tag and a digest, the digest is fetched).")
     private String image;
 
     @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",

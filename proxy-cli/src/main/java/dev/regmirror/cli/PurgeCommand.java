@@ -18,7 +18,8 @@ final class PurgeCommand implements Callable<Integer> {
     private AdminOptions admin;
 
     @Parameters(arity = "0..1", paramLabel = "IMAGE",
-            description = "name:tag, name@digest or a whole repository (name), as clients pull it (alpine:3).")
+            description = "name:tag, name@digest or a whole repository (name), as clients pull it (alpine:3); "
+                    + "name:tag@digest purges the digest, if the tag points to it.")
     private String image;
 
     @Option(names = "--upstream", paramLabel = "REGISTRY", description = "Every cached image of this upstream (ghcr.io).")

@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +33,19 @@ class ExportImportCliIT {
 
     @TempDir
     Path work;
+
+    /** The bytes of one file of a tar. */
+    private static byte[] tarFile(Path tar, String name) throws Exception {
+        try (TarArchiveInputStream in = new TarArchiveInputStream(Files.newInputStream(tar))) {
+            TarArchiveEntry entry;
+            while ((entry = in.getNextEntry()) != null) {
+                if (entry.getName().equals(name)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
+        throw new AssertionError(tar + " has no " + name);
+    }
 
     private Path config(String dir, int port, int adminPort, String upstream) throws Exception {
         return RegmirrorProcess.config(work, dir, port, adminPort, dir, upstream);
@@ -66,6 +81,25 @@ class ExportImportCliIT {
                 for (Descriptor layer : built.layers()) {
                     assertTrue(Files.isRegularFile(copied.resolve(layer.digest().hex())), "compressed layer " + layer.digest());
                 }
+
+                // name:tag@digest: the digest is what is exported, the tag (which the upstream lacks) only its name.
+                Path pinned = work.resolve("pinned.tar");
+                RegmirrorProcess.Finished byDigest = RegmirrorProcess.run(work, List.of(), "export",
+                        "app:9.9@" + image.digest(), "-o", pinned.toString(), "--registry", "http://127.0.0.1:" + port);
+                assertEquals(0, byDigest.exitCode(), byDigest.output());
+                assertTrue(byDigest.output().startsWith("exported app:9.9@" + image.digest() + " (" + image.digest()),
+                        byDigest.output());
+                assertEquals(image.digest(), skopeo.inspectDigest("oci-archive:" + pinned));
+                assertEquals("[\"app:9.9\"]", JSON.readTree(tarFile(pinned, "manifest.json")).path(0)
+                        .path("RepoTags").toString());
+                assertEquals("app:9.9", JSON.readTree(tarFile(pinned, "index.json")).path("manifests").path(0)
+                        .path("annotations").path(ExportCommand.IMAGE_NAME).asText());
+
+                RegmirrorProcess.Finished invalid = RegmirrorProcess.run(work, List.of(), "export", "app:1.0@sha256:abc",
+                        "-o", work.resolve("never.tar").toString(), "--registry", "http://127.0.0.1:" + port);
+                assertEquals(2, invalid.exitCode(), invalid.output());
+                assertTrue(invalid.output().startsWith("regmirror: \"app:1.0@sha256:abc\": invalid digest \"sha256:abc\""), invalid.output());
+                assertFalse(Files.exists(work.resolve("never.tar")));
             }
         }
     }

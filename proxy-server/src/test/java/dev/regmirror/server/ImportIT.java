@@ -177,6 +177,12 @@ class ImportIT {
             assertRefused(mirror, tar(work.resolve("unknown.tar"), Map.of(configPath, config,
                     "manifest.json", manifestJson.replace("app:1.0", "registry.example.com/org/app:1.0").getBytes())),
                     404, "NAME_UNKNOWN", "no upstream is configured for registry \"registry.example.com\"");
+            assertRefused(mirror, tar(work.resolve("contradicting.tar"), Map.of(configPath, config,
+                    "manifest.json", manifestJson.replace("app:1.0", "app:1.0@" + Digest.sha256Of(config)).getBytes())),
+                    400, "MANIFEST_INVALID", "whose digest is another manifest's (the digest decides, so tag 1.0");
+            assertRefused(mirror, tar(work.resolve("invalid-name.tar"), Map.of(configPath, config,
+                    "manifest.json", manifestJson.replace("app:1.0", "a..b/app:1.0").getBytes())),
+                    400, "MANIFEST_INVALID", "a..b/app:1.0 that is not a valid reference");
 
             HttpResponse<byte[]> get = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/import")).build(),
                     HttpResponse.BodyHandlers.ofByteArray());

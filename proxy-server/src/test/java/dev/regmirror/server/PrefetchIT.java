@@ -157,6 +157,24 @@ class PrefetchIT {
     }
 
     @Test
+    void withATagAndADigestTheDigestIsFetchedAndTheTagNeverAskedFor() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("pinned"), "1.0", 1, 10_000, 57);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/pinned:1.0");
+        upstream.reset();
+
+        HttpResponse<byte[]> posted = post("{\"image\":\"pinned:nope@" + image.digest() + "\"}");
+        assertEquals(202, posted.statusCode(), new String(posted.body()));
+        assertEquals("docker.io/library/pinned@" + image.digest(), JSON.readTree(posted.body()).get("image").asText());
+        JsonNode job = awaitJob(JSON.readTree(posted.body()).get("id").asText());
+
+        assertEquals("succeeded", job.get("state").asText(), job.toString());
+        assertEquals(image.digest().toString(), job.get("digest").asText());
+        assertEquals(0, upstream.count("GET", "/v2/library/pinned/manifests/nope")
+                + upstream.count("HEAD", "/v2/library/pinned/manifests/nope"), "the tag is only informational");
+        assertEquals(1, upstream.count("GET", "/v2/library/pinned/manifests/" + image.digest()));
+    }
+
+    @Test
     void aMissingRepositoryFailsTheJobWithTheUpstreamsError() throws Exception {
         JsonNode job = awaitJob(JSON.readTree(post("{\"image\":\"nobody/here:1\"}").body()).get("id").asText());
         assertEquals("failed", job.get("state").asText(), job.toString());

@@ -189,6 +189,31 @@ class PurgeIT {
     }
 
     @Test
+    void withATagAndADigestTheDigestDecidesAndATagPointingElsewhereIsNotFound() throws Exception {
+        Path cache = newCache();
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of())) {
+            pullApp(mirror);
+            pullWeb(mirror);
+            long before = usage(mirror).get("totalBytes").asLong();
+
+            HttpResponse<byte[]> elsewhere = delete(mirror, "/admin/cache?image=app:1.0@" + web.digest(), null);
+            assertError(elsewhere, 404, "MANIFEST_UNKNOWN");
+            assertTrue(new String(elsewhere.body()).contains("tag 1.0 points to " + app.digest()),
+                    new String(elsewhere.body()));
+            assertError(delete(mirror, "/admin/cache?image=app:2.0@" + app.digest(), null), 404, "MANIFEST_UNKNOWN");
+            assertEquals(before, usage(mirror).get("totalBytes").asLong(), "a refused purge removes nothing");
+
+            HttpResponse<byte[]> both = delete(mirror, "/admin/cache?image=docker.io/library/app:1.0@" + app.digest(), null);
+            assertEquals(200, both.statusCode(), new String(both.body()));
+            JsonNode answer = JSON.readTree(both.body());
+            assertEquals(List.of("docker.io/library/app:1.0"), texts(answer.get("tags")));
+            assertEquals(Set.of(app.digest()), digests(answer.get("manifests")));
+            assertEquals(Set.of(shared().digest()), digests(answer.get("keptBlobs")));
+            assertEquals("{\"repositories\":[\"docker.io/team/web\"]}", new String(mirror.get("/v2/_catalog").body()));
+        }
+    }
+
+    @Test
     void badSelectorsAndMethodsAreRegistryErrors() throws Exception {
         try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), newCache(), Map.of())) {
             pullApp(mirror);
@@ -198,6 +223,8 @@ class PurgeIT {
             assertError(delete(mirror, "/admin/cache?image=App:1.0", null), 400, "NAME_INVALID");
             assertError(delete(mirror, "/admin/cache?image=app:-1", null), 400, "TAG_INVALID");
             assertError(delete(mirror, "/admin/cache?image=app@sha256:abc", null), 400, "DIGEST_INVALID");
+            assertError(delete(mirror, "/admin/cache?image=app:1.0@sha256:abc", null), 400, "DIGEST_INVALID");
+            assertError(delete(mirror, "/admin/cache?image=a..b/app:1.0", null), 400, "NAME_INVALID");
             assertError(delete(mirror, "/admin/cache?image=app:1.0&dryRun=maybe", null), 400, "NAME_INVALID");
             assertError(delete(mirror, "/admin/cache?image=registry.example.com/org/app:1.0", null), 404, "NAME_UNKNOWN");
             assertError(delete(mirror, "/admin/cache?upstream=registry.example.com", null), 404, "NAME_UNKNOWN");

@@ -72,14 +72,15 @@ public final class PrefetchJobs {
     }
 
     /**
-     * Queues a prefetch of the image, routed as a client's pull of it would be.
+     * Queues a prefetch of the image, routed as a client's pull of it would be: of its digest when
+     * it has one (a tag beside it is not looked up nor recorded), else of its tag, else {@code latest}.
      *
      * @throws dev.regmirror.core.error.InvalidRequestException NAME_INVALID or DIGEST_INVALID for a bad
      *         image, NAME_UNKNOWN for a registry no upstream is configured for, TOOMANYREQUESTS (429)
      *         when as many jobs as are kept already wait queued
      */
     public PrefetchJob.Status submit(ImageReference image, PlatformFilter platforms) {
-        Route route = router.route(image.name());
+        Route route = router.route(image);
         PrefetchJob job;
         boolean start;
         synchronized (jobs) {

@@ -25,7 +25,8 @@ public record RepositoryName(String value) {
         }
     }
 
-    private static String problemWith(String value) {
+    /** What is wrong with the value as a repository name, or null if nothing is. */
+    static String problemWith(String value) {
         if (value == null || value.isEmpty()) {
             return "empty";
         }

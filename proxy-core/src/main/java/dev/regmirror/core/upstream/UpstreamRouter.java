@@ -4,6 +4,7 @@ import dev.regmirror.core.config.HostedSettings;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.RepositoryName;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Decides which configured upstream serves a request and what the repository is called there.
@@ -25,8 +25,6 @@ import java.util.regex.Pattern;
  * hosted route is never given a library prefix nor an upstream.
  */
 public final class UpstreamRouter {
-
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?");
 
     private final Map<String, UpstreamSettings> byName = new LinkedHashMap<>();
     private final Map<String, UpstreamSettings> byHost = new HashMap<>();
@@ -86,6 +84,11 @@ public final class UpstreamRouter {
 
     private boolean isHostedRegistry(String name) {
         return hosted.enabled() && hosted.registry().equals(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** Routes an image's name (its tag and digest play no part), as a client's pull of it would be. */
+    public Route route(ImageReference image) {
+        return route(image.name());
     }
 
     /** Routes a plain name, as a Docker daemon sends it. */
@@ -215,10 +218,19 @@ public final class UpstreamRouter {
         return served;
     }
 
-    /** As Docker decides it: a host name with a dot or a port, or {@code localhost}, is a registry. */
+    /**
+     * As {@link ImageReference} decides it (a dot, a port, {@code localhost} or {@code [IPv6]}); a
+     * component meant as a registry that is no valid host is NAME_INVALID, not a repository path.
+     */
     private static boolean looksLikeRegistry(String component) {
-        return HOST.matcher(component).matches()
-                && (component.indexOf('.') >= 0 || component.indexOf(':') >= 0 || component.equals("localhost"));
+        if (!ImageReference.namesRegistry(component)) {
+            return false;
+        }
+        if (!ImageReference.isRegistry(component)) {
+            throw new InvalidRequestException(RegistryErrorCode.NAME_INVALID, "invalid registry \""
+                    + Printable.of(component) + "\": a host name with a dot or a port, localhost, or [IPv6]");
+        }
+        return true;
     }
 
     private InvalidRequestException unknownRegistry(String registry, String requested) {

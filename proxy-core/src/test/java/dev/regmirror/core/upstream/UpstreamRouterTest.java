@@ -73,6 +73,7 @@ class UpstreamRouterTest {
         "evil.example.com/x/y,",
         "localhost/x,",
         "localhost:5000/x,",
+        "'[::1]:5000/x',",
         "x/y, quay.io",
     })
     void unconfiguredRegistriesAreNameUnknownAndListWhatIsServed(String name, String namespace) {
@@ -86,7 +87,8 @@ class UpstreamRouterTest {
 
     @Test
     void invalidNamesAreNameInvalid() {
-        for (String bad : new String[] {"", "../x", "UPPER", "a//b", "ghcr.io", "ghcr.io/", "ghcr.io/../x"}) {
+        for (String bad : new String[] {"", "../x", "UPPER", "a//b", "ghcr.io", "ghcr.io/", "ghcr.io/../x",
+                "a..b/x", "a.b_c/x", "[::1/x", "localhost:99999/x"}) {
             InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> router.route(bad), bad);
             assertEquals(RegistryErrorCode.NAME_INVALID, e.code(), bad);
         }

@@ -17,6 +17,7 @@ import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
@@ -224,26 +225,26 @@ final class ArchiveImport {
         return images;
     }
 
-    /** Routes {@code name[:tag][@digest]} as a client's pull would be. */
-    private Image image(String reference, ManifestBytes top, List<ManifestBytes> children, long bytes) {
-        String name = reference;
-        int at = name.indexOf('@');
-        if (at >= 0) {
-            name = name.substring(0, at);
+    /**
+     * Routes the image name the archive gives its manifest, an {@link ImageReference}, as a client's
+     * pull would be. No tag and no digest means {@code latest}; with a digest the name must name
+     * this manifest (else 400 MANIFEST_INVALID: the name's tag and digest contradict the archive),
+     * and a tag beside it is recorded as pointing here.
+     */
+    private Image image(String name, ManifestBytes top, List<ManifestBytes> children, long bytes) {
+        ImageReference image;
+        try {
+            image = ImageReference.parse(name).withDefaultTag();
+        } catch (InvalidRequestException e) {
+            throw ArchiveEntries.bad("the archive names an image " + Printable.of(name)
+                    + " that is not a valid reference: " + e.getMessage());
         }
-        Optional<Tag> tag = Optional.empty();
-        int colon = name.lastIndexOf(':');
-        if (colon > name.lastIndexOf('/')) {
-            try {
-                tag = Optional.of(new Tag(name.substring(colon + 1)));
-            } catch (InvalidRequestException e) {
-                throw ArchiveEntries.bad("the archive names an image " + Printable.of(reference) + " with an invalid tag");
-            }
-            name = name.substring(0, colon);
-        } else if (at < 0) {
-            tag = Optional.of(new Tag("latest"));
+        if (image.digest().isPresent() && !image.digest().get().equals(top.digest())) {
+            throw ArchiveEntries.bad("the archive names manifest " + top.digest() + " \"" + Printable.of(name)
+                    + "\", whose digest is another manifest's" + image.tag().map(tag -> " (the digest decides, so tag "
+                    + tag + " cannot be recorded for it)").orElse(""));
         }
-        return new Image(router.route(name), tag, top, children, bytes);
+        return new Image(router.route(image), image.tag(), top, children, bytes);
     }
 
     private static ManifestBytes manifest(ArchiveEntries entries, Digest digest, String declaredType) {

@@ -8,9 +8,11 @@ import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.hosted.HostedGc;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.Lock;
@@ -79,15 +81,28 @@ public final class CacheCleaner {
     }
 
     private RemovalPlan purgeLocked(PurgeSelection selection, boolean dryRun) throws IOException {
-        RemovalPlan plan = RemovalPlan.purge(snapshot(), selection).orElseThrow(() -> new InvalidRequestException(
+        CacheSnapshot cache = snapshot();
+        RemovalPlan plan = RemovalPlan.purge(cache, selection).orElseThrow(() -> new InvalidRequestException(
                 selection instanceof PurgeSelection.Repository ? RegistryErrorCode.NAME_UNKNOWN
-                        : RegistryErrorCode.MANIFEST_UNKNOWN, "nothing cached matches " + selection));
+                        : RegistryErrorCode.MANIFEST_UNKNOWN, "nothing cached matches " + selection
+                        + tagElsewhere(cache, selection)));
         if (!dryRun) {
             apply(plan);
             LOG.info("purged {}: {} tags, {} manifests, {} blobs, {} bytes", selection, plan.tags().size(),
                     plan.manifests().size(), plan.blobs().size(), plan.bytesFreed());
         }
         return plan;
+    }
+
+    /** For {@code name:tag@digest} whose tag points to another digest, says where, so the 404 explains itself. */
+    private static String tagElsewhere(CacheSnapshot cache, PurgeSelection selection) {
+        if (selection instanceof PurgeSelection.OneManifest one && one.tag().isPresent()) {
+            Digest tagged = cache.tags().getOrDefault(one.route(), Map.of()).get(one.tag().get());
+            return tagged == null ? " (no tag " + one.tag().get() + " is cached)"
+                    : " (tag " + one.tag().get() + " points to " + tagged
+                            + "; purge by the digest alone to remove it anyway)";
+        }
+        return "";
     }
 
     /**

@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * The body of {@code POST /admin/prefetch}, {@code {"image":"alpine:3.19","platforms":["linux/amd64"]}},
- * validated: not JSON or the wrong shape is BODY_INVALID, a bad image NAME_INVALID or DIGEST_INVALID,
+ * validated: not JSON or the wrong shape is BODY_INVALID, a bad image (an {@link ImageReference})
+ * NAME_INVALID, TAG_INVALID or DIGEST_INVALID,
  * a bad platform PLATFORM_INVALID (all 400).
  */
 record PrefetchBody(ImageReference image, PlatformFilter platforms) {

@@ -4,18 +4,20 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What {@code DELETE /admin/cache} removes, parsed from exactly one of {@code ?image=},
  * {@code ?upstream=} or {@code ?all=true}. Image names are routed as a client's pull is
  * ({@code alpine:3} is {@code docker.io/library/alpine:3}), so what an admin types matches what
- * clients pulled.
+ * clients pulled. The image is an {@link ImageReference}: a name alone is the whole repository.
  */
 sealed interface PurgeSelection {
 
@@ -32,16 +34,25 @@ sealed interface PurgeSelection {
         }
     }
 
-    /** {@code ?image=ghcr.io/org/app@sha256:…}: one manifest, and the repository's tags pointing to it. */
-    record OneManifest(Route route, Digest digest) implements PurgeSelection {
+    /**
+     * {@code ?image=ghcr.io/org/app@sha256:…}: one manifest, and the repository's tags pointing to
+     * it. With a tag as well ({@code app:1.2@sha256:…}) the digest still decides what goes; the tag
+     * is a check, and a tag pointing elsewhere matches nothing (404).
+     */
+    record OneManifest(Route route, Digest digest, Optional<Tag> tag) implements PurgeSelection {
         public OneManifest {
             Objects.requireNonNull(route);
             Objects.requireNonNull(digest);
+            Objects.requireNonNull(tag);
+        }
+
+        OneManifest(Route route, Digest digest) {
+            this(route, digest, Optional.empty());
         }
 
         @Override
         public String toString() {
-            return route + "@" + digest;
+            return route + tag.map(t -> ":" + t).orElse("") + "@" + digest;
         }
     }
 
@@ -88,7 +99,7 @@ sealed interface PurgeSelection {
         List<String> all = query.getOrDefault("all", List.of());
         int given = (image.isEmpty() ? 0 : 1) + (upstream.isEmpty() ? 0 : 1) + (all.isEmpty() ? 0 : 1);
         if (given != 1 || image.size() + upstream.size() + all.size() != 1) {
-            throw invalid("DELETE /admin/cache needs exactly one of ?image=<name>[:<tag>|@<digest>], "
+            throw invalid("DELETE /admin/cache needs exactly one of ?image=<name>[:<tag>][@<digest>], "
                     + "?upstream=<registry> or ?all=true");
         }
         if (!all.isEmpty()) {
@@ -119,30 +130,13 @@ sealed interface PurgeSelection {
         return selection;
     }
 
-    private static PurgeSelection image(String reference, UpstreamRouter router) {
-        int at = reference.indexOf('@');
-        if (at >= 0) {
-            Digest digest = Digest.parse(reference.substring(at + 1));
-            return new OneManifest(router.route(withoutTag(reference.substring(0, at))), digest);
+    private static PurgeSelection image(String value, UpstreamRouter router) {
+        ImageReference image = ImageReference.parse(value);
+        Route route = router.route(image);
+        if (image.digest().isPresent()) {
+            return new OneManifest(route, image.digest().get(), image.tag());
         }
-        int colon = reference.lastIndexOf(':');
-        if (colon > reference.lastIndexOf('/')) {
-            String tag = reference.substring(colon + 1);
-            Route route = router.route(reference.substring(0, colon));
-            try {
-                return new OneTag(route, new Tag(tag));
-            } catch (InvalidRequestException e) {
-                throw new InvalidRequestException(RegistryErrorCode.TAG_INVALID, "invalid tag \"" + Printable.of(tag)
-                        + "\" in \"" + Printable.of(reference) + "\"");
-            }
-        }
-        return new Repository(router.route(reference));
-    }
-
-    /** {@code app:1.2@sha256:…} names the digest; the tag is only a hint, as Docker treats it. */
-    private static String withoutTag(String name) {
-        int colon = name.lastIndexOf(':');
-        return colon > name.lastIndexOf('/') ? name.substring(0, colon) : name;
+        return image.tag().<PurgeSelection>map(tag -> new OneTag(route, tag)).orElseGet(() -> new Repository(route));
     }
 
     private static InvalidRequestException invalid(String message) {

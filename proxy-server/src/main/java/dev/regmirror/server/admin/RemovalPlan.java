@@ -80,6 +80,10 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
             scope.add(one.route());
             forceRepositories = false;
         } else if (selection instanceof PurgeSelection.OneManifest one) {
+            if (one.tag().isPresent()
+                    && !one.digest().equals(cache.tags().getOrDefault(one.route(), Map.of()).get(one.tag().get()))) {
+                return Optional.empty(); // name:tag@digest where the tag points elsewhere (or nowhere)
+            }
             cache.tags().getOrDefault(one.route(), Map.of()).forEach((tag, digest) -> {
                 if (digest.equals(one.digest())) {
                     selected.add(new TagRef(one.route(), tag));

@@ -19,8 +19,11 @@ import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
+import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.io.IOException;
@@ -134,6 +137,42 @@ class ArchiveImportTest {
     }
 
     @Test
+    void aNameWithATagAndTheManifestsDigestRecordsTheTag() throws Exception {
+        byte[] manifest = ociManifest(layers(1, 1_000));
+        Digest digest = Digest.sha256Of(manifest);
+        ArchiveImport imports = imports(0, null);
+
+        List<ArchiveImport.Imported> tagged = imports.run(ociArchive(manifest, MediaTypes.OCI_MANIFEST, "app:1.0@" + digest));
+        List<ArchiveImport.Imported> pinned = imports.run(ociArchive(manifest, MediaTypes.OCI_MANIFEST, "app@" + digest));
+
+        assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", "1.0", digest, tagged.get(0).bytes())),
+                tagged);
+        assertEquals(digest, new TagStore(store.root()).get(new Route("docker.io", new RepositoryName("library/app")),
+                new Tag("1.0")).orElseThrow().digest());
+        assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", null, digest, pinned.get(0).bytes())),
+                pinned, "a digest alone records no tag");
+    }
+
+    @Test
+    void aNameWhoseDigestIsAnotherManifestsIsRefusedAndWritesNothing() throws Exception {
+        byte[] manifest = ociManifest(layers(1, 1_000));
+        Digest other = Digest.sha256Of("another manifest".getBytes(StandardCharsets.UTF_8));
+        ArchiveImport imports = imports(0, null);
+
+        for (String name : List.of("app:1.0@" + other, "app@" + other)) {
+            InvalidRequestException refused = assertThrows(InvalidRequestException.class,
+                    () -> imports.run(ociArchive(manifest, MediaTypes.OCI_MANIFEST, name)), name);
+            assertEquals(RegistryErrorCode.MANIFEST_INVALID, refused.code(), name);
+            assertTrue(refused.getMessage().contains("whose digest is another manifest's"), refused.getMessage());
+        }
+        InvalidRequestException badName = assertThrows(InvalidRequestException.class,
+                () -> imports.run(ociArchive(manifest, MediaTypes.OCI_MANIFEST, "App:1.0")));
+        assertEquals(RegistryErrorCode.MANIFEST_INVALID, badName.code());
+        assertTrue(badName.getMessage().contains("not a valid reference"), badName.getMessage());
+        assertEquals(0, store.index().size(), "nothing was written");
+    }
+
+    @Test
     void anAlreadyCachedManifestKeepsItsMediaType() throws Exception {
         List<byte[]> layers = layers(1, 1_000);
         byte[] manifest = ociManifest(layers);
@@ -198,8 +237,15 @@ class ArchiveImportTest {
         return JSON.writeValueAsBytes(manifest);
     }
 
-    /** An OCI layout holding the manifest (OCI, one layer of {@code layers(1, 1_000)}), declared in index.json as {@code declared}. */
     private Path ociArchive(byte[] manifest, String declared) throws IOException {
+        return ociArchive(manifest, declared, "docker.io/library/app:1.0");
+    }
+
+    /**
+     * An OCI layout holding the manifest (OCI, one layer of {@code layers(1, 1_000)}), declared in
+     * index.json as {@code declared} and named {@code name}.
+     */
+    private Path ociArchive(byte[] manifest, String declared, String name) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(blobPath(CONFIG), CONFIG);
         for (byte[] layer : layers(1, 1_000)) {
@@ -210,10 +256,11 @@ class ArchiveImportTest {
         index.put("schemaVersion", 2);
         ObjectNode entry = index.withArray("manifests").addObject();
         descriptor(entry, declared, manifest);
-        entry.putObject("annotations").put("io.containerd.image.name", "docker.io/library/app:1.0");
+        entry.putObject("annotations").put("io.containerd.image.name", name);
         files.put("index.json", JSON.writeValueAsBytes(index));
         files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-        return tar(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + ".tar"), files);
+        return tar(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + "-" + Integer.toHexString(name.hashCode())
+                + ".tar"), files);
     }
 
     private static void descriptor(ObjectNode node, String mediaType, byte[] content) {

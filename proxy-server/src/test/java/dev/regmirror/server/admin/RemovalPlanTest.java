@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,19 @@ class RemovalPlanTest {
     }
 
     @Test
+    void withATagBesideTheDigestTheDigestDecidesAndATagPointingElsewhereMatchesNothing() {
+        RemovalPlan both = RemovalPlan.purge(cache(), new PurgeSelection.OneManifest(APP, APP_MANIFEST,
+                Optional.of(new Tag("1")))).orElseThrow();
+        assertEquals(Set.of("docker.io/library/app:1", "docker.io/library/app:latest"), Set.copyOf(strings(both.tags())),
+                "every tag pointing to the digest goes, not only the one named");
+        assertEquals(Set.of(APP_MANIFEST), digests(both.manifests()));
+        assertTrue(RemovalPlan.purge(cache(), new PurgeSelection.OneManifest(APP, UNTAGGED,
+                Optional.of(new Tag("1")))).isEmpty(), "app:1 points to another manifest");
+        assertTrue(RemovalPlan.purge(cache(), new PurgeSelection.OneManifest(APP, APP_MANIFEST,
+                Optional.of(new Tag("2")))).isEmpty(), "app has no tag 2");
+    }
+
+    @Test
     void aManifestAnotherRepositorysTagPointsToStays() {
         Map<Route, Map<Tag, Digest>> tags = new HashMap<>(cache().tags());
         tags.put(GHCR, Map.of(new Tag("2"), TOOL_MANIFEST, new Tag("copy"), APP_MANIFEST));
@@ -202,8 +216,10 @@ class RemovalPlanTest {
         UpstreamRouter router = router();
         assertEquals(new PurgeSelection.OneTag(APP, new Tag("1.2")), parse(router, "image", "app:1.2"));
         assertEquals(new PurgeSelection.Repository(APP), parse(router, "image", "docker.io/library/app"));
-        assertEquals(new PurgeSelection.OneManifest(GHCR, APP_MANIFEST),
+        assertEquals(new PurgeSelection.OneManifest(GHCR, APP_MANIFEST, Optional.of(new Tag("2"))),
                 parse(router, "image", "ghcr.io/org/tool:2@" + APP_MANIFEST));
+        assertEquals(new PurgeSelection.OneManifest(GHCR, APP_MANIFEST),
+                parse(router, "image", "ghcr.io/org/tool@" + APP_MANIFEST));
         assertEquals(new PurgeSelection.Upstream("ghcr.io"), parse(router, "upstream", "ghcr.io"));
         assertEquals(new PurgeSelection.Everything(), parse(router, "all", "true"));
     }
@@ -219,6 +235,9 @@ class RemovalPlanTest {
         assertEquals(RegistryErrorCode.TAG_INVALID, code(() -> parse(router, "image", "app:-bad")));
         assertEquals(RegistryErrorCode.DIGEST_INVALID, code(() -> parse(router, "image", "app@sha256:xyz")));
         assertEquals(RegistryErrorCode.NAME_UNKNOWN, code(() -> parse(router, "image", "quay.io/org/app:1")));
+        assertEquals(RegistryErrorCode.NAME_UNKNOWN, code(() -> parse(router, "image", "[::1]:5000/app:1")));
+        assertEquals(RegistryErrorCode.NAME_INVALID, code(() -> parse(router, "image", "a..b/app:1")));
+        assertEquals(RegistryErrorCode.DIGEST_INVALID, code(() -> parse(router, "image", "app:1@sha256:xyz")));
         assertEquals(RegistryErrorCode.NAME_UNKNOWN, code(() -> parse(router, "upstream", "quay.io")));
     }
 
