@@ -72,6 +72,12 @@ public final class MeteredRegistryClient implements RegistryClient {
         return timed("tags_list", delegate.listTags(name, n, last));
     }
 
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        return timed("referrers_list", delegate.listReferrers(name, subject, artifactType));
+    }
+
     private <T> CompletableFuture<T> timed(String operation, CompletableFuture<T> request) {
         long started = System.nanoTime();
         return request.whenComplete((result, failure) -> Timer.builder("regmirror.upstream.requests")
