@@ -1,6 +1,5 @@
 package dev.regmirror.server.v2;
 
-import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.mirror.PullThroughReferrers;
 import dev.regmirror.core.mirror.ReferrersAnswer;
 import dev.regmirror.server.http.ErrorResponder;
@@ -55,9 +54,7 @@ public final class ReferrersHandler extends SimpleChannelInboundHandler<V2Reques
         if (answer.filtered()) {
             headers.headers().set(FILTERS_APPLIED, "artifactType");
         }
-        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning",
-                "299 - \"regmirror: served from cache, the upstream could not confirm it: "
-                        + Printable.of(why).replace('"', '\'') + "\""));
+        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning", Responses.staleWarning(why)));
         Responses.sendFull(ctx, HttpResponseStatus.OK, answer.mediaType(), Unpooled.wrappedBuffer(answer.index()),
                 request.isHead(), request.keepAlive(), headers);
     }
