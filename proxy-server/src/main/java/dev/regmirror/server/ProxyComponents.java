@@ -11,6 +11,7 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.ReferrerStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
@@ -26,6 +27,7 @@ import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
+import dev.regmirror.core.mirror.PullThroughReferrers;
 import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
@@ -67,6 +69,7 @@ import dev.regmirror.server.v2.HostedReferrersHandler;
 import dev.regmirror.server.v2.HostedTagsHandler;
 import dev.regmirror.server.v2.ManifestPushHandler;
 import dev.regmirror.server.v2.ManifestHandler;
+import dev.regmirror.server.v2.ReferrersHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -203,6 +206,9 @@ public final class ProxyComponents implements AutoCloseable {
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
+        PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(blobStore.root()),
+                registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
+                metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
         Optional<AccessControl> access = Optional.empty();
@@ -239,7 +245,8 @@ public final class ProxyComponents implements AutoCloseable {
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
-                new CatalogHandler(repositories, hosted, diskExecutor, mapper, errors))), metrics);
+                new ReferrersHandler(referrers, errors),
+                new CatalogHandler(repositories, hosted, diskExecutor, mapper, errors))), metrics, router::serves);
         // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
         SplittableRandom jobIds = new SplittableRandom(new SecureRandom().nextLong());
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,

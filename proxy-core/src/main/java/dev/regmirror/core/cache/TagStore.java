@@ -6,21 +6,15 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * What each tag last resolved to and when: {@code tags/<registry>/<name>/:<tag>} holding
@@ -64,18 +58,8 @@ public final class TagStore {
 
     /** Records that the tag resolved to the digest at that time. */
     public void put(Route route, Tag tag, Resolution resolution) throws IOException {
-        Path target = file(route, tag);
-        Files.createDirectories(target.getParent());
-        Path temp = scratch.resolve("tag-" + UUID.randomUUID());
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer bytes = ByteBuffer.wrap((resolution.digest() + " " + resolution.resolvedAt().toEpochMilli())
-                    .getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        CacheFiles.replace(scratch, "tag", file(route, tag), (resolution.digest() + " "
+                + resolution.resolvedAt().toEpochMilli()).getBytes(StandardCharsets.UTF_8));
         known.put(new Key(route, tag), resolution);
     }
 
@@ -112,21 +96,15 @@ public final class TagStore {
     }
 
     private Path file(Route route, Tag tag) {
-        Path path = root.resolve(route.registry()).resolve(route.name().value()).resolve(":" + tag.value()).normalize();
-        if (!path.startsWith(root)) {
-            throw new IllegalArgumentException("tag " + route + ":" + tag + " escapes the store");
-        }
-        return path;
+        return CacheFiles.underRoute(root, route, ":" + tag.value());
     }
 
     private static Optional<Resolution> read(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8).trim();
-        } catch (NoSuchFileException e) {
+        Optional<byte[]> bytes = CacheFiles.read(file);
+        if (bytes.isEmpty()) {
             return Optional.empty();
         }
-        String[] parts = text.split(" ");
+        String[] parts = new String(bytes.get(), StandardCharsets.UTF_8).trim().split(" ");
         try {
             return Optional.of(new Resolution(Digest.parse(parts[0]), Instant.ofEpochMilli(Long.parseLong(parts[1]))));
         } catch (RuntimeException unreadable) {

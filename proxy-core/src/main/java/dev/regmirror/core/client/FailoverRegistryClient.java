@@ -112,6 +112,13 @@ public final class FailoverRegistryClient implements RegistryClient {
         return run(Fetch.tags(name, n, last).what(), name, (client, there) -> client.listTags(there, n, last));
     }
 
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        return run(Fetch.referrers(name, subject, artifactType).what(), name,
+                (client, there) -> client.listReferrers(there, subject, artifactType));
+    }
+
     private <T> CompletableFuture<T> run(String what, RepositoryName name,
                                          BiFunction<RegistryClient, RepositoryName, CompletableFuture<T>> call) {
         long now = nanoTime.getAsLong();

@@ -6,6 +6,8 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -44,6 +46,15 @@ record Fetch(String method, RepositoryName name, String path, Optional<String> a
                 .append(java.net.URLEncoder.encode(tag, java.nio.charset.StandardCharsets.UTF_8)));
         return new Fetch("GET", name, "tags/list" + (query.length() == 0 ? "" : "?" + query),
                 Optional.of("application/json"), "list tags of " + name, RegistryErrorCode.NAME_UNKNOWN);
+    }
+
+    /** {@code GET /v2/<name>/referrers/<digest>}, with {@code artifactType} where given. */
+    static Fetch referrers(RepositoryName name, Digest subject, Optional<String> artifactType) {
+        String query = artifactType.map(type -> "?artifactType="
+                + URLEncoder.encode(type, StandardCharsets.UTF_8)).orElse("");
+        return new Fetch("GET", name, "referrers/" + subject + query,
+                Optional.of(MediaTypes.OCI_INDEX + ", application/json"),
+                "list referrers of " + subject.shortForm() + " in " + name, RegistryErrorCode.MANIFEST_UNKNOWN);
     }
 
     private static String verb(String method) {

@@ -2,6 +2,7 @@ package dev.regmirror.core.client;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.regmirror.core.client.auth.TokenCache;
+import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
@@ -13,10 +14,12 @@ import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -158,6 +161,51 @@ public final class HttpRegistryClient implements RegistryClient {
                     .thenApply(bytes -> TagLists.parse(bytes, response.headers(),
                             problem -> failures.protocol(fetch.what(), problem, 200)));
         }));
+    }
+
+    /**
+     * The referrers API; on its 404 (a registry without it, such as distribution 2.8), the tag
+     * schema's tag, read as a manifest; on that tag's 404 too, {@link UpstreamReferrers.None}.
+     */
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        Fetch fetch = Fetch.referrers(name, subject, artifactType);
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+            if (response.status() == 404) {
+                BodyCollector.discard(response.body());
+                return tagSchema(name, subject);
+            }
+            if (response.status() != 200) {
+                return failed(fetch, response);
+            }
+            if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
+                BodyCollector.discard(response.body());
+                throw failures.protocol(fetch.what(), "referrers list of " + response.contentLength()
+                        + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
+            }
+            String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type")
+                    .orElse(MediaTypes.OCI_INDEX));
+            boolean filtered = artifactType.isPresent() && response.headers().allValues("OCI-Filters-Applied").stream()
+                    .flatMap(value -> Arrays.stream(value.split(",")))
+                    .anyMatch(filter -> filter.trim().equals("artifactType"));
+            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST, settings.readTimeout())
+                    .thenApply(bytes -> (UpstreamReferrers) new UpstreamReferrers.Listed(bytes,
+                            mediaType.isEmpty() ? MediaTypes.OCI_INDEX : mediaType, filtered));
+        }));
+    }
+
+    private CompletableFuture<UpstreamReferrers> tagSchema(RepositoryName name, Digest subject) {
+        return getManifest(name, UpstreamReferrers.tagOf(subject)).handle((index, failure) -> {
+            if (failure == null) {
+                return (UpstreamReferrers) new UpstreamReferrers.Tagged(index);
+            }
+            Throwable cause = Failures.unwrap(failure);
+            if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
+                return new UpstreamReferrers.None();
+            }
+            throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+        });
     }
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */

@@ -83,6 +83,13 @@ public final class LimitedRegistryClient implements RegistryClient {
         return answered(Fetch.tags(name, n, last), () -> delegate.listTags(name, n, last));
     }
 
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        return answered(Fetch.referrers(name, subject, artifactType),
+                () -> delegate.listReferrers(name, subject, artifactType));
+    }
+
     /** Requests that are over once answered. */
     private <T> CompletableFuture<T> answered(Fetch fetch, Supplier<CompletableFuture<T>> call) {
         return limited(fetch, call, (value, permit) -> {

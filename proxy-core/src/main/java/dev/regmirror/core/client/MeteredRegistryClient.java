@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Measures what one upstream costs: each request's latency until the upstream answered (for a blob,
  * until its headers, not the whole body) as {@code regmirror.upstream.requests} by operation and
- * outcome, and the bytes received from it (manifests and blob bodies) as
+ * outcome, and the bytes received from it (manifests, referrers lists and blob bodies) as
  * {@code regmirror.upstream.bytes}. Wraps the upstream's client, failover included, so the latency
  * is what a request waited for.
  */
@@ -70,6 +70,19 @@ public final class MeteredRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
         return timed("tags_list", delegate.listTags(name, n, last));
+    }
+
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        return timed("referrers_list", delegate.listReferrers(name, subject, artifactType)).thenApply(answer -> {
+            if (answer instanceof UpstreamReferrers.Listed listed) {
+                bytes.increment(listed.index().length);
+            } else if (answer instanceof UpstreamReferrers.Tagged tagged) {
+                bytes.increment(tagged.index().bytes().length);
+            }
+            return answer;
+        });
     }
 
     private <T> CompletableFuture<T> timed(String operation, CompletableFuture<T> request) {

@@ -43,4 +43,12 @@ public interface RegistryClient {
      * (where given), as {@code GET /v2/<name>/tags/list?n=&last=} answers.
      */
     CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last);
+
+    /**
+     * The manifests that refer to {@code subject} in the repository, filtered by {@code artifactType}
+     * where the upstream can: its referrers API's answer, else (the API answered 404) the image index
+     * tagged under the referrers tag schema, else {@link UpstreamReferrers.None}.
+     */
+    CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                       Optional<String> artifactType);
 }

@@ -227,7 +227,7 @@ public final class PullThroughManifests {
     }
 
     /** Unreachable, timed out, failing (5xx) or rate-limited: trouble a cached answer can stand in for. */
-    private static boolean upstreamTrouble(Throwable cause) {
+    static boolean upstreamTrouble(Throwable cause) {
         if (cause instanceof UpstreamUnavailableException) {
             return true;
         }

@@ -219,6 +219,20 @@ class FailoverRegistryClientTest {
     }
 
     @Test
+    void referrersAreListedFromTheNextEndpointUnderItsNames() throws Exception {
+        String list = "{\"schemaVersion\":2,\"manifests\":[]}";
+        fixture.registry.stubFor(get(urlPathEqualTo("/v2/library/nginx/referrers/" + MANIFEST_DIGEST))
+                .willReturn(aResponse().withStatus(503)));
+        fixture.station.stubFor(get(urlEqualTo("/v2/ddn-k8s/docker.io/library/nginx/referrers/" + MANIFEST_DIGEST))
+                .willReturn(aResponse().withBody(list).withHeader("Content-Type", "application/vnd.oci.image.index.v1+json")));
+        FailoverRegistryClient client = fixture.client(fixture.registryEndpoint(), fixture.stationEndpoint());
+
+        UpstreamReferrers.Listed listed = assertInstanceOf(UpstreamReferrers.Listed.class,
+                await(client.listReferrers(NGINX, MANIFEST_DIGEST, Optional.empty())));
+        assertEquals(list, new String(listed.index(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void onlyTheConfiguredEndpointsAreContacted() throws Exception {
         fixture.station.stubFor(get(STATION_MANIFEST_PATH).willReturn(aResponse().withStatus(404)));
         fixture.registry.stubFor(get(MANIFEST_PATH).willReturn(aResponse().withStatus(503)));

@@ -5,6 +5,7 @@ import dev.regmirror.core.client.BlobHead;
 import dev.regmirror.core.client.ManifestHead;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.client.TagList;
+import dev.regmirror.core.client.UpstreamReferrers;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
@@ -47,5 +48,11 @@ public abstract class UnscriptedRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
         throw new UnsupportedOperationException("listTags not scripted");
+    }
+
+    @Override
+    public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
+                                                              Optional<String> artifactType) {
+        throw new UnsupportedOperationException("listReferrers not scripted");
     }
 }

@@ -1,5 +1,6 @@
 package dev.regmirror.server.http;
 
+import dev.regmirror.core.error.Printable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -29,6 +30,15 @@ public final class Responses {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot serialize " + tree, e);
         }
+    }
+
+    /**
+     * The {@code Warning} of an answer served from the cache because the upstream could not confirm
+     * it: {@code 299 - "regmirror: served from cache, the upstream could not confirm it: <why>"}.
+     */
+    public static String staleWarning(String why) {
+        return "299 - \"regmirror: served from cache, the upstream could not confirm it: "
+                + Printable.of(why).replace('"', '\'') + "\"";
     }
 
     /** Adds the headers of every registry API response. */

@@ -4,10 +4,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
- * The registry API behind the HTTP front: request metrics, the operator's endpoints, the request
- * decoder, then one handler per resource, and the last-resort handler.
+ * The registry API behind the HTTP front: request metrics, the operator's endpoints, the
+ * {@code OCI-Namespace} echo, the request decoder, then one handler per resource, and the last-resort handler.
  */
 public final class RegistryApi implements ApiPipeline {
 
@@ -15,13 +16,16 @@ public final class RegistryApi implements ApiPipeline {
     private final V2RequestDecoder decoder;
     private final List<ChannelHandler> resources;
     private final MeterRegistry meters;
+    private final Predicate<String> namespaces;
 
     /**
      * @param resources one shareable handler per resource, each taking its own {@code V2Request} type
      * @param meters    where each connection's (or stream's) {@link RequestMetricsHandler} records
+     * @param namespaces the {@code ?ns=} values that route to a registry, echoed as {@code OCI-Namespace}
      */
     public RegistryApi(OperationsHandler operations, V2RequestDecoder decoder, List<ChannelHandler> resources,
-                       MeterRegistry meters) {
+                       MeterRegistry meters, Predicate<String> namespaces) {
+        this.namespaces = namespaces;
         this.meters = meters;
         this.operations = operations;
         this.decoder = decoder;
@@ -32,6 +36,7 @@ public final class RegistryApi implements ApiPipeline {
     public void addTo(ChannelPipeline pipeline) {
         pipeline.addLast("metrics", new RequestMetricsHandler(meters));
         pipeline.addLast("operations", operations);
+        pipeline.addLast("namespace", new NamespaceHeaderHandler(namespaces));
         pipeline.addLast("decoder", decoder);
         for (ChannelHandler resource : resources) {
             pipeline.addLast(resource);

@@ -112,6 +112,7 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
         return switch (kind) {
             case "manifests" -> "manifest";
             case "blobs" -> "blob";
+            case "referrers" -> "referrers";
             default -> "other";
         };
     }

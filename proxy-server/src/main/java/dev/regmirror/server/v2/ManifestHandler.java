@@ -3,7 +3,6 @@ package dev.regmirror.server.v2;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.manifest.AcceptNegotiation;
-import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.mirror.ManifestAnswer;
 import dev.regmirror.core.mirror.PullThroughManifests;
@@ -58,9 +57,7 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
         ManifestBytes manifest = answer.manifest();
         String etag = "\"" + manifest.digest() + "\"";
         HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning",
-                "299 - \"regmirror: served from cache, the upstream could not confirm it: "
-                        + Printable.of(why).replace('"', '\'') + "\""));
+        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning", Responses.staleWarning(why)));
         headers.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.digest().toString());
         headers.headers().set(HttpHeaderNames.ETAG, etag);
         if (etag.equals(request.ifNoneMatch()) || manifest.digest().toString().equals(request.ifNoneMatch())) {

@@ -27,6 +27,7 @@ class RequestMetricsHandlerTest {
             "/v2/team/blobs/blobs/sha256:abc, blob",
             "/v2/team/manifests/tags/list, tags",
             "/v2/_catalog, catalog",
+            "/v2/library/alpine/referrers/sha256:abc, referrers",
             "/metrics, metrics",
             "/readyz, readyz",
             "/favicon.ico, other",

@@ -1,0 +1,65 @@
+package dev.regmirror.core.cache;
+
+import dev.regmirror.core.upstream.Route;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The file work the small per-repository stores share: a repository's directory under a store's
+ * root, checked not to escape it, and files replaced atomically and synced, so that after a crash a
+ * file holds either its old or its new content. Disk I/O: call from a disk executor.
+ */
+final class CacheFiles {
+
+    private CacheFiles() {
+    }
+
+    /**
+     * {@code <root>/<registry>/<name>/<leaf>}. Leaves start with {@code :}, which no repository
+     * component may hold, so they never collide with nested repository names.
+     *
+     * @throws IllegalArgumentException if the path would leave {@code root}
+     */
+    static Path underRoute(Path root, Route route, String leaf) {
+        Path path = root.resolve(route.registry()).resolve(route.name().value()).resolve(leaf).normalize();
+        if (!path.startsWith(root) || path.equals(root)) {
+            throw new IllegalArgumentException(route + " " + leaf + " escapes the store");
+        }
+        return path;
+    }
+
+    /** Writes {@code bytes} to a new file in {@code scratch}, syncs it, and renames it over {@code target}. */
+    static void replace(Path scratch, String prefix, Path target, byte[] bytes) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path temp = scratch.resolve(prefix + "-" + UUID.randomUUID());
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                out.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** The file's bytes, empty if there is no such file. */
+    static Optional<byte[]> read(Path file) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+}
