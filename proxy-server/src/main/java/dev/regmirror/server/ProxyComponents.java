@@ -19,6 +19,7 @@ import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.hosted.Uploads;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
@@ -58,9 +59,12 @@ import dev.regmirror.server.v2.AccessHandler;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
+import dev.regmirror.server.v2.ContinueHandler;
+import dev.regmirror.server.v2.HostedBlobHandler;
 import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
+import dev.regmirror.server.v2.UploadHandler;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -207,12 +211,23 @@ public final class ProxyComponents implements AutoCloseable {
         if (access.isPresent()) {
             resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
         }
+        BlobResponder blobResponder = new BlobResponder(diskExecutor, metrics);
+        if (hosted.isPresent()) {
+            // Pushes: 100 Continue once access is decided, then each push to its handler.
+            resources.add(new ContinueHandler());
+            Uploads uploads = new Uploads(hosted.get(), blobStore, clock, router.hosted().uploadTimeout(), metrics);
+            long sweepMillis = uploadSweepMillis(router.hosted().uploadTimeout());
+            scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(uploads::sweep), sweepMillis, sweepMillis,
+                    TimeUnit.MILLISECONDS);
+            resources.add(new UploadHandler(uploads, diskExecutor, errors));
+            resources.add(new HostedBlobHandler(hosted.get(), blobStore, blobResponder, diskExecutor, errors));
+        }
         resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), concat(resources, List.of(new BaseHandler(),
                 new ManifestHandler(manifests, pulls, errors),
-                new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
+                new BlobHandler(blobs, blobResponder, errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new CatalogHandler(repositories, mapper))), metrics);
         // Seeded here, off the event loops: PrefetchJobs draws ids under its lock, on the admin event loop.
@@ -240,6 +255,11 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /** How often idle uploads are looked for: a quarter of the timeout, between 100 ms and a minute. */
+    private static long uploadSweepMillis(java.time.Duration timeout) {
+        return Math.max(100, Math.min(60_000, timeout.toMillis() / 4));
     }
 
     /** The accounts of the htpasswd file, checked for changes on the timer; a bad file stops start-up. */
