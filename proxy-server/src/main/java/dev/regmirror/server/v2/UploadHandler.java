@@ -290,6 +290,20 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
             if (failed || over) {
                 return;
             }
+            abandon();
+            errors.send(ctx, request.method(), false, withLocation(failure));
+            if (lastSeen) {
+                done();
+            } else {
+                ctx.read();
+            }
+        }
+
+        /** Gives the body up: the chunk is taken back out and what came of the body is dropped. */
+        void abandon() {
+            if (failed || over) {
+                return;
+            }
             failed = true;
             if (!writing) {
                 abortWriter();
@@ -297,12 +311,6 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
             HttpContent content;
             while ((content = queued.poll()) != null) {
                 content.release();
-            }
-            errors.send(ctx, request.method(), false, withLocation(failure));
-            if (lastSeen) {
-                done();
-            } else {
-                ctx.read();
             }
         }
 
@@ -339,7 +347,7 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         Body body = ctx.channel().attr(BODY).getAndSet(null);
         if (body != null) {
-            body.fail(new IOException("the client closed the connection during the upload"));
+            body.abandon(); // the client left: nobody to answer
         }
         ctx.fireChannelInactive();
     }
