@@ -56,4 +56,21 @@ class RequestMetricsHandlerTest {
         assertEquals(1, channel.outboundMessages().size(), "the answer goes out");
         channel.finishAndReleaseAll();
     }
+
+    @Test
+    void a100ContinueIsNotTheAnswerThatIsTimed() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestMetricsHandler(meters));
+        channel.writeInbound(new io.netty.handler.codec.http.DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PUT,
+                "/v2/lan/app/blobs/uploads/u?digest=sha256:ab"));
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                Unpooled.EMPTY_BUFFER));
+        assertEquals(0, meters.find("regmirror.requests").timers().size());
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED,
+                Unpooled.EMPTY_BUFFER));
+
+        assertEquals(1, meters.get("regmirror.requests").tags("route", "upload", "method", "other", "status", "201")
+                .timer().count());
+        channel.finishAndReleaseAll();
+    }
 }
