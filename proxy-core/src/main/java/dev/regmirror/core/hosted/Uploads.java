@@ -3,7 +3,6 @@ package dev.regmirror.core.hosted;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.error.InvalidRequestException;
-import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
@@ -25,8 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,41 +43,17 @@ import org.slf4j.LoggerFactory;
 public final class Uploads {
 
     private static final Logger LOG = LoggerFactory.getLogger(Uploads.class);
-    private static final Pattern CONTENT_RANGE = Pattern.compile("(?:bytes[ =])?([0-9]{1,18})-([0-9]{1,18})");
     private static final String DATA = "data";
 
     private final HostedStore hosted;
     private final BlobStore blobs;
     private final Clock clock;
     private final Duration timeout;
-    private final Map<UploadId, State> uploads = new ConcurrentHashMap<>();
+    private final Map<UploadId, UploadState> uploads = new ConcurrentHashMap<>();
     private final Counter uploadedBytes;
     private final Counter uploadedBlobs;
     private final Counter mounts;
     private final Counter expired;
-
-    /** One upload in progress; guarded by itself. */
-    private static final class State {
-        final UploadId id;
-        final Route route;
-        final Path data;
-        MessageDigest sha256 = new Digest("sha256", "0".repeat(64)).newHasher();
-        long size;
-        Instant lastActivity;
-        boolean writing;
-        boolean gone;
-
-        State(UploadId id, Route route, Path data, Instant now) {
-            this.id = id;
-            this.route = route;
-            this.data = data;
-            this.lastActivity = now;
-        }
-
-        Upload upload() {
-            return new Upload(id, route, size);
-        }
-    }
 
     /**
      * Opens the uploads of a hosted store, removing what an earlier run left in its uploads directory.
@@ -122,7 +95,7 @@ public final class Uploads {
         Files.createDirectories(directory);
         Path data = directory.resolve(DATA);
         Files.createFile(data);
-        State state = new State(id, route, data, clock.instant());
+        UploadState state = new UploadState(id, route, data, clock.instant());
         uploads.put(id, state);
         LOG.debug("upload {} to {} started", id, route);
         return state.upload();
@@ -134,7 +107,7 @@ public final class Uploads {
      * @throws InvalidRequestException BLOB_UPLOAD_UNKNOWN when no such upload is in progress there
      */
     public Upload status(Route route, UploadId id) {
-        State state = find(route, id);
+        UploadState state = find(route, id);
         synchronized (state) {
             state.lastActivity = clock.instant();
             return state.upload();
@@ -154,40 +127,29 @@ public final class Uploads {
      */
     public ChunkWriter chunk(Route route, UploadId id, Optional<String> contentRange, OptionalLong contentLength)
             throws IOException {
-        State state = find(route, id);
+        UploadState state = find(route, id);
         OptionalLong expected = OptionalLong.empty();
         synchronized (state) {
             if (state.writing) {
                 throw outOfOrder(state, "another chunk of upload " + id + " is being written");
             }
             if (contentRange.isPresent()) {
-                Matcher range = CONTENT_RANGE.matcher(contentRange.get().trim());
-                if (!range.matches()) {
-                    throw new InvalidRequestException(RegistryErrorCode.BLOB_UPLOAD_INVALID, "Content-Range \""
-                            + Printable.of(contentRange.get()) + "\" is not <first>-<last>");
-                }
-                long first = Long.parseLong(range.group(1));
-                long last = Long.parseLong(range.group(2));
-                if (first != state.size) {
-                    throw outOfOrder(state, "a chunk of upload " + id + " from byte " + first
+                ChunkRange range = ChunkRange.parse(contentRange.get());
+                if (range.first() != state.size) {
+                    throw outOfOrder(state, "a chunk of upload " + id + " from byte " + range.first()
                             + " does not follow its " + state.size + " bytes");
                 }
-                if (last < first) {
-                    throw new InvalidRequestException(RegistryErrorCode.BLOB_UPLOAD_INVALID, "Content-Range "
-                            + first + "-" + last + " ends before it starts");
+                if (contentLength.isPresent() && contentLength.getAsLong() != range.length()) {
+                    throw new InvalidRequestException(RegistryErrorCode.BLOB_UPLOAD_INVALID, "Content-Range " + range
+                            + " is " + range.length() + " bytes but Content-Length says " + contentLength.getAsLong());
                 }
-                expected = OptionalLong.of(last - first + 1);
-                if (contentLength.isPresent() && contentLength.getAsLong() != last - first + 1) {
-                    throw new InvalidRequestException(RegistryErrorCode.BLOB_UPLOAD_INVALID, "Content-Range "
-                            + first + "-" + last + " is " + (last - first + 1) + " bytes but Content-Length says "
-                            + contentLength.getAsLong());
-                }
+                expected = OptionalLong.of(range.length());
             }
             state.writing = true;
             state.lastActivity = clock.instant();
         }
         try {
-            return new Writer(state, expected);
+            return new AppendedChunk(state, expected, clock, uploadedBytes);
         } catch (IOException | RuntimeException e) {
             synchronized (state) {
                 state.writing = false;
@@ -205,7 +167,7 @@ public final class Uploads {
      *         still being written
      */
     public StoredBlob finish(Route route, UploadId id, Digest digest) throws IOException {
-        State state = find(route, id);
+        UploadState state = find(route, id);
         Digest actual;
         synchronized (state) {
             if (state.writing) {
@@ -250,7 +212,7 @@ public final class Uploads {
      * @throws InvalidRequestException BLOB_UPLOAD_UNKNOWN when no such upload is in progress there
      */
     public void cancel(Route route, UploadId id) throws IOException {
-        State state = find(route, id);
+        UploadState state = find(route, id);
         synchronized (state) {
             state.gone = true;
             uploads.remove(id);
@@ -288,7 +250,7 @@ public final class Uploads {
     public int sweep() {
         Instant cutoff = clock.instant().minus(timeout);
         int removed = 0;
-        for (State state : uploads.values()) {
+        for (UploadState state : uploads.values()) {
             synchronized (state) {
                 if (state.writing || state.gone || !state.lastActivity.isBefore(cutoff)) {
                     continue;
@@ -315,8 +277,8 @@ public final class Uploads {
     }
 
     /** The upload, if it is in progress in that repository and not past its timeout. */
-    private State find(Route route, UploadId id) {
-        State state = uploads.get(id);
+    private UploadState find(Route route, UploadId id) {
+        UploadState state = uploads.get(id);
         if (state == null || !state.route.equals(route)) {
             throw unknown(route, id);
         }
@@ -329,7 +291,7 @@ public final class Uploads {
     }
 
     /** 416 with the upload's {@code Range}, as the spec answers a chunk out of order. */
-    private static InvalidRequestException outOfOrder(State state, String message) {
+    private static InvalidRequestException outOfOrder(UploadState state, String message) {
         return new InvalidRequestException(RegistryErrorCode.RANGE_INVALID, message, null,
                 Map.of("Range", state.upload().range(), "Docker-Upload-UUID", state.id.value()));
     }
@@ -359,96 +321,6 @@ public final class Uploads {
         try (Stream<Path> paths = Files.walk(directory)) {
             for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
                 Files.deleteIfExists(path);
-            }
-        }
-    }
-
-    /** A chunk appended to an upload's data file, taken back out (file truncated, hash restored) on abort. */
-    private final class Writer implements ChunkWriter {
-
-        private final State state;
-        private final OptionalLong expected;
-        private final long start;
-        private final MessageDigest hashAtStart;
-        private final FileChannel channel;
-        private long written;
-        private boolean done;
-
-        Writer(State state, OptionalLong expected) throws IOException {
-            this.state = state;
-            this.expected = expected;
-            synchronized (state) {
-                this.start = state.size;
-                try {
-                    this.hashAtStart = (MessageDigest) state.sha256.clone();
-                } catch (CloneNotSupportedException e) {
-                    throw new IllegalStateException("SHA-256 cannot be resumed", e);
-                }
-            }
-            this.channel = FileChannel.open(state.data, StandardOpenOption.WRITE);
-            channel.position(start);
-        }
-
-        @Override
-        public void write(ByteBuffer buffer) throws IOException {
-            if (done) {
-                throw new IOException("chunk of upload " + state.id + " already ended");
-            }
-            ByteBuffer forHash = buffer.duplicate();
-            int n = buffer.remaining();
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            synchronized (state) {
-                state.sha256.update(forHash);
-                state.size += n;
-                state.lastActivity = clock.instant();
-            }
-            written += n;
-            uploadedBytes.increment(n);
-        }
-
-        @Override
-        public long written() {
-            return written;
-        }
-
-        @Override
-        public Upload complete() throws IOException {
-            if (expected.isPresent() && written != expected.getAsLong()) {
-                abort();
-                throw new InvalidRequestException(RegistryErrorCode.BLOB_UPLOAD_INVALID, "the chunk of upload "
-                        + state.id + " was " + written + " bytes, its Content-Range said " + expected.getAsLong());
-            }
-            done = true;
-            channel.close();
-            synchronized (state) {
-                state.writing = false;
-                state.lastActivity = clock.instant();
-                return state.upload();
-            }
-        }
-
-        @Override
-        public void abort() {
-            if (done) {
-                return;
-            }
-            done = true;
-            try {
-                channel.truncate(start);
-            } catch (IOException e) {
-                LOG.debug("truncating upload {}: {}", state.id, e.toString());
-            }
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.debug("closing upload {}: {}", state.id, e.toString());
-            }
-            synchronized (state) {
-                state.size = start;
-                state.sha256 = hashAtStart;
-                state.writing = false;
             }
         }
     }

@@ -1,8 +1,6 @@
 package dev.regmirror.server.v2;
 
 import dev.regmirror.core.blob.StoredBlob;
-import dev.regmirror.core.error.InvalidRequestException;
-import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.hosted.ChunkWriter;
 import dev.regmirror.core.hosted.Upload;
 import dev.regmirror.core.hosted.UploadId;
@@ -11,7 +9,6 @@ import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,15 +19,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AttributeKey;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 
@@ -44,12 +33,11 @@ import java.util.concurrent.Executor;
  * and {@code DELETE} cancels (204). Bodies stream to the upload's file on the disk executor: reading
  * stops while a write is pending and resumes once it is done, so memory stays flat whatever the
  * layer's size. A request refused before its body was read is answered at once and its connection
- * closed. One instance for every channel; each channel's body in progress is kept in an attribute.
+ * closed. One instance for every channel; each channel's body in progress is an {@link UploadBody}.
  */
 @Sharable
 public final class UploadHandler extends ChannelInboundHandlerAdapter {
 
-    private static final AttributeKey<Body> BODY = AttributeKey.valueOf(UploadHandler.class, "body");
     private static final String UPLOAD_UUID = "Docker-Upload-UUID";
 
     private final Uploads uploads;
@@ -64,7 +52,7 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Body body = ctx.channel().attr(BODY).get();
+        UploadBody body = UploadBody.current(ctx.channel());
         if (msg instanceof HttpContent content && body != null) {
             body.take(content);
         } else if (msg instanceof V2Request.UploadStart start) {
@@ -72,13 +60,13 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
         } else if (msg instanceof V2Request.UploadChunk chunk) {
             begin(ctx, chunk, () -> {
                 ChunkWriter writer = uploads.chunk(chunk.route(), chunk.id(), chunk.contentRange(), chunk.contentLength());
-                return new Plan(writer, () -> accepted(chunk.written(), writer.complete(), chunk.keepAlive()));
+                return new UploadBody.Plan(writer, () -> accepted(chunk.written(), writer.complete(), chunk.keepAlive()));
             });
         } else if (msg instanceof V2Request.UploadFinish finish) {
             begin(ctx, finish, () -> {
                 ChunkWriter writer = uploads.chunk(finish.route(), finish.id(), finish.contentRange(),
                         finish.contentLength());
-                return new Plan(writer, () -> {
+                return new UploadBody.Plan(writer, () -> {
                     writer.complete();
                     StoredBlob blob = uploads.finish(finish.route(), finish.id(), finish.digest());
                     return created(finish.written(), blob.digest(), finish.keepAlive());
@@ -92,20 +80,20 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** On the disk executor: what a {@code POST} to the uploads does, once its (empty or whole) body is in. */
-    private Plan start(V2Request.UploadStart request) throws IOException {
+    private UploadBody.Plan start(V2Request.UploadStart request) throws IOException {
         if (request.mount().isPresent()) {
             Optional<StoredBlob> mounted = uploads.mount(request.route(), request.mount().get(), request.from());
             if (mounted.isPresent()) {
-                return Plan.answer(created(request.written(), mounted.get().digest(), request.keepAlive()));
+                return UploadBody.Plan.answer(created(request.written(), mounted.get().digest(), request.keepAlive()));
             }
         }
         Upload upload = uploads.start(request.route());
         if (request.digest().isEmpty()) {
-            return Plan.answer(accepted(request.written(), upload, request.keepAlive()));
+            return UploadBody.Plan.answer(accepted(request.written(), upload, request.keepAlive()));
         }
         Digest digest = request.digest().get();
         ChunkWriter writer = uploads.chunk(request.route(), upload.id(), Optional.empty(), request.contentLength());
-        return new Plan(writer, () -> {
+        return new UploadBody.Plan(writer, () -> {
             try {
                 writer.complete();
                 return created(request.written(), uploads.finish(request.route(), upload.id(), digest).digest(),
@@ -147,9 +135,7 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes a push and its body: reading stops until the plan is ready and then goes at the disk's pace. */
     private void begin(ChannelHandlerContext ctx, V2Request.WithBody request, Preparation preparation) {
-        ctx.channel().config().setAutoRead(false);
-        Body body = new Body(ctx, request);
-        ctx.channel().attr(BODY).set(body);
+        UploadBody body = UploadBody.begin(ctx, request, diskExecutor, errors);
         Futures.supplyOn(diskExecutor, preparation::prepare).whenComplete((plan, failure) ->
                 ctx.executor().execute(() -> {
                     if (failure != null) {
@@ -163,203 +149,13 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
     /** On the disk executor: what a push will do with its body, or the refusal to take it. */
     @FunctionalInterface
     private interface Preparation {
-        Plan prepare() throws IOException;
-    }
-
-    /** On the disk executor, once the body is in: the answer. */
-    @FunctionalInterface
-    private interface Ending {
-        FullHttpResponse end() throws IOException;
-    }
-
-    /**
-     * What a push does with its body: write it to a chunk of the upload ({@code writer}), or let it
-     * go (null: a mount or start takes none); then end, giving the answer.
-     */
-    private record Plan(ChunkWriter writer, Ending ending) {
-
-        static Plan answer(FullHttpResponse response) {
-            return new Plan(null, () -> response);
-        }
-    }
-
-    /** The body of one push on its way to disk, on the channel's event loop. */
-    private final class Body {
-
-        private final ChannelHandlerContext ctx;
-        private final V2Request.WithBody request;
-        private final ArrayDeque<HttpContent> queued = new ArrayDeque<>();
-        private Plan plan;
-        private boolean writing;
-        private boolean lastSeen;
-        private boolean failed;
-        private boolean over;
-
-        Body(ChannelHandlerContext ctx, V2Request.WithBody request) {
-            this.ctx = ctx;
-            this.request = request;
-        }
-
-        void take(HttpContent content) {
-            if (content instanceof LastHttpContent) {
-                lastSeen = true;
-            }
-            if (failed) {
-                content.release();
-                if (lastSeen) {
-                    done();
-                }
-                return;
-            }
-            queued.add(content);
-            drain();
-        }
-
-        void ready(Plan ready) {
-            if (failed) {
-                if (ready.writer() != null) {
-                    diskExecutor.execute(ready.writer()::abort);
-                }
-                return;
-            }
-            plan = ready;
-            drain();
-        }
-
-        /** Writes what came, one batch at a time; asks for more once the disk has taken it. */
-        private void drain() {
-            if (plan == null || writing || over) {
-                return;
-            }
-            if (queued.isEmpty()) {
-                if (lastSeen) {
-                    end();
-                } else {
-                    ctx.read();
-                }
-                return;
-            }
-            List<HttpContent> batch = new ArrayList<>(queued);
-            queued.clear();
-            writing = true;
-            ChunkWriter writer = plan.writer();
-            Futures.supplyOn(diskExecutor, () -> {
-                try {
-                    if (writer != null) {
-                        for (HttpContent content : batch) {
-                            ByteBuf bytes = content.content();
-                            for (ByteBuffer buffer : bytes.nioBuffers(bytes.readerIndex(), bytes.readableBytes())) {
-                                writer.write(buffer);
-                            }
-                        }
-                    }
-                    return batch.size();
-                } finally {
-                    batch.forEach(HttpContent::release);
-                }
-            }).whenComplete((written, failure) -> ctx.executor().execute(() -> {
-                writing = false;
-                if (failed) {
-                    abortWriter(); // failed meanwhile (the client left): the write is over now
-                } else if (failure != null) {
-                    fail(failure);
-                } else {
-                    drain();
-                }
-            }));
-        }
-
-        private void end() {
-            over = true;
-            Futures.supplyOn(diskExecutor, () -> plan.ending().end()).whenComplete((response, failure) ->
-                    ctx.executor().execute(() -> {
-                        done();
-                        if (failure != null) {
-                            errors.send(ctx, request.method(), request.keepAlive(), withLocation(failure));
-                        } else {
-                            ctx.writeAndFlush(response);
-                        }
-                    }));
-        }
-
-        /**
-         * Refused, or failed while writing: answered at once, the chunk taken back out, and what
-         * still comes of the body dropped with the connection, which closes after the answer.
-         */
-        void fail(Throwable failure) {
-            if (failed || over) {
-                return;
-            }
-            abandon();
-            errors.send(ctx, request.method(), false, withLocation(failure));
-            if (lastSeen) {
-                done();
-            } else {
-                ctx.read();
-            }
-        }
-
-        /** Gives the body up: the chunk is taken back out and what came of the body is dropped. */
-        void abandon() {
-            if (failed || over) {
-                return;
-            }
-            failed = true;
-            if (!writing) {
-                abortWriter();
-            }
-            HttpContent content;
-            while ((content = queued.poll()) != null) {
-                content.release();
-            }
-        }
-
-        /** Takes the chunk back out of the upload, on the disk executor (never beside a write of it). */
-        private void abortWriter() {
-            if (plan != null && plan.writer() != null) {
-                diskExecutor.execute(plan.writer()::abort);
-            }
-        }
-
-        /** The body is all in: the channel reads on its own again, for the next request. */
-        private void done() {
-            if (ctx.channel().attr(BODY).compareAndSet(this, null)) {
-                ctx.channel().config().setAutoRead(true);
-            }
-        }
-
-        /** A 416 of an upload carries its {@code Location}, as the spec asks. */
-        private Throwable withLocation(Throwable failure) {
-            Throwable cause = Futures.unwrap(failure);
-            UploadId id = request instanceof V2Request.UploadChunk chunk ? chunk.id()
-                    : request instanceof V2Request.UploadFinish finish ? finish.id() : null;
-            if (id != null && cause instanceof InvalidRequestException invalid
-                    && invalid.code() == RegistryErrorCode.RANGE_INVALID) {
-                Map<String, String> headers = new HashMap<>(invalid.headers());
-                headers.put(HttpHeaderNames.LOCATION.toString(), written(request).url("blobs/uploads/" + id));
-                return new InvalidRequestException(invalid.code(), invalid.getMessage(), invalid.detail(), headers);
-            }
-            return cause;
-        }
+        UploadBody.Plan prepare() throws IOException;
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Body body = ctx.channel().attr(BODY).getAndSet(null);
-        if (body != null) {
-            body.abandon(); // the client left: nobody to answer
-        }
+        UploadBody.closed(ctx.channel());
         ctx.fireChannelInactive();
-    }
-
-    private static V2Request.Written written(V2Request.WithBody request) {
-        if (request instanceof V2Request.UploadStart start) {
-            return start.written();
-        }
-        if (request instanceof V2Request.UploadChunk chunk) {
-            return chunk.written();
-        }
-        return ((V2Request.UploadFinish) request).written();
     }
 
     /** 202 Accepted: where to go on, and what the upload holds. */
