@@ -92,7 +92,8 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
             return UploadBody.Plan.answer(accepted(request.written(), upload, request.keepAlive()));
         }
         Digest digest = request.digest().get();
-        ChunkWriter writer = uploads.chunk(request.route(), upload.id(), Optional.empty(), request.contentLength());
+        ChunkWriter writer = monolithic(request, upload.id(),
+                uploads.chunk(request.route(), upload.id(), Optional.empty(), request.contentLength()));
         return new UploadBody.Plan(writer, () -> {
             try {
                 writer.complete();
@@ -103,6 +104,32 @@ public final class UploadHandler extends ChannelInboundHandlerAdapter {
                 throw e;
             }
         });
+    }
+
+    /** The one chunk of a monolithic upload, which nobody else knows of: given up with it. */
+    private ChunkWriter monolithic(V2Request.UploadStart request, UploadId id, ChunkWriter chunk) {
+        return new ChunkWriter() {
+            @Override
+            public void write(java.nio.ByteBuffer buffer) throws IOException {
+                chunk.write(buffer);
+            }
+
+            @Override
+            public long written() {
+                return chunk.written();
+            }
+
+            @Override
+            public Upload complete() throws IOException {
+                return chunk.complete();
+            }
+
+            @Override
+            public void abort() {
+                chunk.abort();
+                cancelQuietly(request, id);
+            }
+        };
     }
 
     private void cancelQuietly(V2Request.UploadStart request, UploadId id) {

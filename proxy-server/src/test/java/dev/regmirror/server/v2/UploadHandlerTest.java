@@ -214,6 +214,17 @@ class UploadHandlerTest {
         }
     }
 
+    @Test
+    void aMonolithicPostCutShortLeavesNoUpload() {
+        channel.writeInbound(start(Optional.of(DIGEST)), content(0, 10));
+        runDisk();
+        assertEquals(1, uploads.inProgress());
+        channel.close();
+        runDisk();
+        assertEquals(0, uploads.inProgress(), "nobody could resume it");
+        assertFalse(hosted.hasBlob(APP, DIGEST));
+    }
+
     private V2Request.UploadStart start(Optional<Digest> digest) {
         return new V2Request.UploadStart(HttpMethod.POST, true, APP, digest, Optional.empty(), Optional.empty(),
                 OptionalLong.empty(), WRITTEN, V2Request.Origin.NONE);
