@@ -23,6 +23,7 @@ import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.hosted.HostedManifests;
 import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.hosted.Uploads;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
@@ -63,7 +64,9 @@ import dev.regmirror.server.v2.AccessHandler;
 import dev.regmirror.server.v2.BaseHandler;
 import dev.regmirror.server.v2.BlobHandler;
 import dev.regmirror.server.v2.CatalogHandler;
+import dev.regmirror.server.v2.ContinueHandler;
 import dev.regmirror.server.v2.DeleteHandler;
+import dev.regmirror.server.v2.HostedBlobHandler;
 import dev.regmirror.server.v2.HostedManifestHandler;
 import dev.regmirror.server.v2.HostedReferrersHandler;
 import dev.regmirror.server.v2.HostedTagsHandler;
@@ -72,6 +75,7 @@ import dev.regmirror.server.v2.ManifestHandler;
 import dev.regmirror.server.v2.ReferrersHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
+import dev.regmirror.server.v2.UploadHandler;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -227,10 +231,19 @@ public final class ProxyComponents implements AutoCloseable {
         if (access.isPresent()) {
             resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
         }
+        BlobResponder blobResponder = new BlobResponder(diskExecutor, metrics);
         resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));
         resources.add(new BaseHandler());
         if (hosted.isPresent()) {
-            // Before the mirrored handlers: each takes its resource's hosted requests and passes the rest on.
+            // Before the mirrored handlers: each takes its resource's hosted requests and passes the
+            // rest on. Pushes get their 100 Continue once access is decided, before their handler.
+            resources.add(new ContinueHandler());
+            Uploads uploads = new Uploads(hosted.get(), blobStore, clock, router.hosted().uploadTimeout(), metrics);
+            long sweepMillis = uploadSweepMillis(router.hosted().uploadTimeout());
+            scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(uploads::sweep), sweepMillis, sweepMillis,
+                    TimeUnit.MILLISECONDS);
+            resources.add(new UploadHandler(uploads, diskExecutor, errors));
+            resources.add(new HostedBlobHandler(hosted.get(), blobStore, blobResponder, diskExecutor, errors));
             HostedManifests hostedManifests = new HostedManifests(hosted.get(), manifestStore,
                     router.hosted().maxManifestBytes());
             resources.add(new HostedManifestHandler(hostedManifests, diskExecutor, errors));
@@ -243,7 +256,7 @@ public final class ProxyComponents implements AutoCloseable {
                 blobStore.root().resolve("ingest")),
                 new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
-                new BlobHandler(blobs, new BlobResponder(diskExecutor, metrics), errors),
+                new BlobHandler(blobs, blobResponder, errors),
                 new TagsHandler(new PullThroughTags(registryClients), mapper, errors),
                 new ReferrersHandler(referrers, errors),
                 new CatalogHandler(repositories, hosted, diskExecutor, mapper, errors))), metrics, router::serves);
@@ -276,6 +289,11 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /** How often idle uploads are looked for: a quarter of the timeout, between 100 ms and a minute. */
+    private static long uploadSweepMillis(java.time.Duration timeout) {
+        return Math.max(100, Math.min(60_000, timeout.toMillis() / 4));
     }
 
     /** The accounts of the htpasswd file, checked for changes on the timer; a bad file stops start-up. */

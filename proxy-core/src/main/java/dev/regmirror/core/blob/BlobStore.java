@@ -2,6 +2,7 @@ package dev.regmirror.core.blob;
 
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -25,4 +26,12 @@ public interface BlobStore {
 
     /** Writes small bytes already known to have this digest (manifests), committing them at once. */
     StoredBlob put(Digest digest, byte[] bytes) throws IOException;
+
+    /**
+     * Takes a file whose content the caller has verified to be {@code size} bytes of this digest
+     * (a finished upload) into the store by renaming it, on the same file system; a blob already
+     * stored under the digest stays as it was and the file is removed, so a digest is one file
+     * however it came. The file is synced first.
+     */
+    StoredBlob adopt(Path file, Digest digest, long size) throws IOException;
 }

@@ -189,6 +189,30 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws BlobTooLargeException when a cap is set and the blob exceeds it
+     */
+    @Override
+    public StoredBlob adopt(Path file, Digest digest, long size) throws IOException {
+        if (index.maxBytes() > 0 && size > index.maxBytes()) {
+            throw new BlobTooLargeException(digest, size, index.maxBytes());
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Path target = pathOf(digest);
+        synchronized (files) {
+            if (Files.isRegularFile(target)) {
+                Files.deleteIfExists(file);
+                index.add(digest, size);
+                return new StoredBlob(digest, target, size);
+            }
+        }
+        return commitIngest(file, digest, size);
+    }
+
     /** Moves a verified, synced ingest file under its digest; an existing blob counts as success. */
     StoredBlob commitIngest(Path ingestFile, Digest digest, long size) throws IOException {
         Path target = pathOf(digest);

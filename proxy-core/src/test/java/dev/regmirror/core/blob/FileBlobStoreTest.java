@@ -37,6 +37,39 @@ class FileBlobStoreTest {
     }
 
     @Test
+    void adoptRenamesAVerifiedFileInOnceAndKeepsABlobAlreadyStored() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(10_000, 7);
+        Digest digest = Digest.sha256Of(bytes);
+        Path upload = Files.write(Files.createDirectories(dir.resolve("hosted-uploads")).resolve("data"), bytes);
+
+        StoredBlob adopted = store.adopt(upload, digest, bytes.length);
+
+        assertEquals(store.pathOf(digest), adopted.path());
+        assertFalse(Files.exists(upload), "renamed, not copied");
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+        assertEquals(bytes.length, store.index().totalBytes());
+        Object stored = Files.readAttributes(adopted.path(), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Path again = Files.write(dir.resolve("hosted-uploads").resolve("again"), bytes);
+        assertEquals(adopted.path(), store.adopt(again, digest, bytes.length).path());
+        assertFalse(Files.exists(again), "the second copy is dropped");
+        assertEquals(stored, Files.readAttributes(adopted.path(), java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey(), "the stored file stays as it was");
+        assertEquals(bytes.length, store.index().totalBytes());
+        store.close();
+    }
+
+    @Test
+    void adoptRefusesABlobLargerThanTheCap() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir, 1000);
+        byte[] bytes = random(2000, 8);
+        Path upload = Files.write(dir.resolve("big"), bytes);
+        assertThrows(BlobTooLargeException.class, () -> store.adopt(upload, Digest.sha256Of(bytes), bytes.length));
+        assertTrue(store.find(Digest.sha256Of(bytes)).isEmpty());
+        store.close();
+    }
+
+    @Test
     void commitMakesTheBlobVisibleUnderItsDigest() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
         byte[] bytes = random(100_000, 1);

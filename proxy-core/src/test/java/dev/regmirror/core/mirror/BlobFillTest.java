@@ -260,6 +260,12 @@ class BlobFillTest {
             public dev.regmirror.core.blob.StoredBlob put(Digest digest, byte[] bytes) throws java.io.IOException {
                 throw new java.io.IOException("No space left on device");
             }
+
+            @Override
+            public dev.regmirror.core.blob.StoredBlob adopt(java.nio.file.Path file, Digest digest, long size)
+                    throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
         };
     }
 

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetSocketAddress;
@@ -62,7 +63,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         Exchange exchange = pending.peek();
-        if (exchange == null || !ACCESS.isInfoEnabled()) {
+        if (exchange == null || !ACCESS.isInfoEnabled() || msg instanceof HttpResponse response
+                && response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            // 100 Continue answers nothing yet: the line is written for the final response.
             ctx.write(msg, promise);
             return;
         }

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Times every request on the main listener as {@code regmirror.requests}, by route (the kind of
- * resource: {@code manifest}, {@code blob}, {@code tags}, {@code catalog}, {@code base}, the
+ * resource: {@code manifest}, {@code blob}, {@code upload} (a blob push), {@code tags}, {@code catalog}, {@code base}, the
  * operator's endpoints, or {@code other}), method and status, from the request until the last byte
  * of the answer was handed to the network; an answer cut short counts with status
  * {@code aborted}. Labels come from a fixed set, so made-up URLs cannot grow the registry. One
@@ -55,6 +56,10 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
         Exchange exchange = pending.peek();
         if (exchange == null) {
             ctx.write(msg, promise);
+            return;
+        }
+        if (msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            ctx.write(msg, promise); // 100 Continue: the answer is still to come
             return;
         }
         if (msg instanceof HttpResponse response) {
@@ -105,6 +110,10 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
         }
         if (path.endsWith("/tags/list")) {
             return "tags";
+        }
+        if (path.endsWith("/blobs/uploads") || path.endsWith("/blobs/uploads/")
+                || path.matches(".*/blobs/uploads/[^/]+")) {
+            return "upload";
         }
         int last = path.lastIndexOf('/');
         int previous = last > 0 ? path.lastIndexOf('/', last - 1) : -1;

@@ -12,6 +12,7 @@ import dev.regmirror.core.upstream.RouteRequest;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ByteRange;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.v2.ContinueHandler;
 import dev.regmirror.server.v2.V2Request;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -79,6 +80,9 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             }
             V2Request decoded = decode(request, method, HttpUtil.isKeepAlive(request));
             if (decoded instanceof V2Request.WithBody) {
+                if (HttpUtil.is100ContinueExpected(request)) {
+                    ContinueHandler.expect(ctx.channel()); // answered once access is decided
+                }
                 ctx.fireChannelRead(decoded);
                 if (!streamed) {
                     // An HTTP/2 push whose body came with its head: passed on as the body a handler takes.

@@ -325,5 +325,10 @@ class ArchiveImportTest {
         public StoredBlob put(Digest digest, byte[] bytes) throws IOException {
             return target.get().put(digest, bytes);
         }
+
+        @Override
+        public StoredBlob adopt(java.nio.file.Path file, Digest digest, long size) throws IOException {
+            return target.get().adopt(file, digest, size);
+        }
     }
 }

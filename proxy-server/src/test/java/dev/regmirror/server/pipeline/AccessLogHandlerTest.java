@@ -72,6 +72,23 @@ class AccessLogHandlerTest {
     }
 
     @Test
+    void a100ContinueIsNoLineOfItsOwnAndThePushIsLoggedWithItsFinalStatus() {
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        channel.writeInbound(new io.netty.handler.codec.http.DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PATCH,
+                "/v2/lan/app/blobs/uploads/u"));
+        ReferenceCountUtil.release(channel.readInbound());
+        channel.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
+        assertEquals(List.of(), messages());
+        channel.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.ACCEPTED));
+        assertEquals(1, messages().size(), messages().toString());
+        assertTrue(messages().get(0).matches("embedded \"PATCH /v2/lan/app/blobs/uploads/u\" 202 0 \\d+ms"),
+                messages().get(0));
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void aResponseCutOffByTheConnectionClosingIsLoggedAsAborted() {
         EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
         channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/x/blobs/y"));

@@ -26,6 +26,9 @@ class RequestMetricsHandlerTest {
             "/ghcr.io/v2/org/app/blobs/sha256:abc, blob",
             "/v2/team/blobs/blobs/sha256:abc, blob",
             "/v2/team/manifests/tags/list, tags",
+            "/v2/lan/app/blobs/uploads/, upload",
+            "/v2/lan/app/blobs/uploads, upload",
+            "/local/v2/lan/app/blobs/uploads/0b9a8b6e-8c1e-4a39-9d0e-2f6f4a1b2c3d, upload",
             "/v2/_catalog, catalog",
             "/v2/library/alpine/referrers/sha256:abc, referrers",
             "/metrics, metrics",
@@ -52,6 +55,23 @@ class RequestMetricsHandlerTest {
                 .timer().count(), "the client left before the second answer");
         assertEquals(2, channel.inboundMessages().size(), "requests pass on");
         assertEquals(1, channel.outboundMessages().size(), "the answer goes out");
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void a100ContinueIsNotTheAnswerThatIsTimed() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestMetricsHandler(meters));
+        channel.writeInbound(new io.netty.handler.codec.http.DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PUT,
+                "/v2/lan/app/blobs/uploads/u?digest=sha256:ab"));
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                Unpooled.EMPTY_BUFFER));
+        assertEquals(0, meters.find("regmirror.requests").timers().size());
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED,
+                Unpooled.EMPTY_BUFFER));
+
+        assertEquals(1, meters.get("regmirror.requests").tags("route", "upload", "method", "other", "status", "201")
+                .timer().count());
         channel.finishAndReleaseAll();
     }
 }
