@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,17 +187,24 @@ public final class Uploads {
                 throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID, "upload " + id + " to "
                         + route + " has digest " + actual + ", not " + digest, Map.of("digest", digest.toString()));
             }
-            boolean linkedBefore = hosted.hasBlob(route, digest);
-            // Linked (and so retained) before it is stored, so no eviction past the cap can take it meanwhile.
-            hosted.linkBlob(route, digest);
             StoredBlob stored;
+            // Under the push lock, so no prune runs between storing and linking; linked (and so
+            // retained) before it is stored, so no eviction past the cap can take it meanwhile.
+            Lock lock = hosted.pushLock().readLock();
+            lock.lock();
             try {
-                stored = blobs.adopt(state.data, digest, state.size);
-            } catch (IOException | RuntimeException e) {
-                if (!linkedBefore) {
-                    hosted.unlinkBlob(route, digest);
+                boolean linkedBefore = hosted.hasBlob(route, digest);
+                hosted.linkBlob(route, digest);
+                try {
+                    stored = blobs.adopt(state.data, digest, state.size);
+                } catch (IOException | RuntimeException e) {
+                    if (!linkedBefore) {
+                        hosted.unlinkBlob(route, digest);
+                    }
+                    throw e;
                 }
-                throw e;
+            } finally {
+                lock.unlock();
             }
             uploadedBlobs.increment();
             LOG.debug("upload {} to {} finished: {} ({} bytes)", id, route, digest.shortForm(), state.size);
@@ -237,13 +245,21 @@ public final class Uploads {
         if (!reachable) {
             return Optional.empty();
         }
-        Optional<StoredBlob> stored = blobs.find(digest);
-        if (stored.isPresent()) {
-            hosted.linkBlob(target, digest);
-            mounts.increment();
-            LOG.debug("mounted {} into {} from {}", digest.shortForm(), target, from.map(Route::toString).orElse("itself"));
+        // Under the push lock, so no prune removes the blob between finding and linking it.
+        Lock lock = hosted.pushLock().readLock();
+        lock.lock();
+        try {
+            Optional<StoredBlob> stored = blobs.find(digest);
+            if (stored.isPresent()) {
+                hosted.linkBlob(target, digest);
+                mounts.increment();
+                LOG.debug("mounted {} into {} from {}", digest.shortForm(), target,
+                        from.map(Route::toString).orElse("itself"));
+            }
+            return stored;
+        } finally {
+            lock.unlock();
         }
-        return stored;
     }
 
     /** Gives up every upload idle longer than the timeout, removing its bytes; how many. */
