@@ -278,7 +278,7 @@ public final class ProxyComponents implements AutoCloseable {
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
-                        blobStore.index(), diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
+                        blobStore.index(), hosted, diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
                         server.idleTimeout(), mapper, errors));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);

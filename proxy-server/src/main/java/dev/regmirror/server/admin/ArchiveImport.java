@@ -9,6 +9,7 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -34,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.Lock;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -45,7 +47,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * written: names route to a configured upstream, every referenced blob is in the archive with its
  * digest. Then the blobs go through the store's ingest and commit, the manifests through the
  * {@link ManifestStore} (a manifest already cached keeps its media type), and the tags are recorded
- * as resolved now. Every blob and manifest of the import is pinned in the {@link CacheIndex} from
+ * as resolved now; an image named under a hosted name goes into its hosted repository instead,
+ * linked and tagged as a push would put it. Every blob and manifest of the import is pinned in the {@link CacheIndex} from
  * before the first commit until the tags are recorded, so eviction past the cap cannot take them
  * meanwhile, and an import larger than the cap is refused up front. Disk I/O: call from the
  * maintenance executor, which runs imports, purges and prunes one at a time, so a prune never sees
@@ -72,9 +75,17 @@ final class ArchiveImport {
     private final UpstreamRouter router;
     private final Clock clock;
     private final CacheIndex index;
+    private final Optional<HostedStore> hosted;
 
     ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
                   UpstreamRouter router, Clock clock, CacheIndex index) {
+        this(blobs, manifests, tags, repositories, router, clock, index, Optional.empty());
+    }
+
+    /** @param hosted where an image named under a hosted name goes: linked and tagged as a push would */
+    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
+                  UpstreamRouter router, Clock clock, CacheIndex index, Optional<HostedStore> hosted) {
+        this.hosted = hosted;
         this.index = index;
         this.blobs = blobs;
         this.manifests = manifests;
@@ -101,10 +112,14 @@ final class ArchiveImport {
                     manifests.add(child);
                 }
                 manifests.add(image.top());
-                repositories.add(image.route());
-                if (image.tag().isPresent()) {
-                    tags.put(image.route(), image.tag().get(),
-                            new TagStore.Resolution(image.top().digest(), clock.instant()));
+                if (image.route().hosted()) {
+                    host(image);
+                } else {
+                    repositories.add(image.route());
+                    if (image.tag().isPresent()) {
+                        tags.put(image.route(), image.tag().get(),
+                                new TagStore.Resolution(image.top().digest(), clock.instant()));
+                    }
                 }
                 imported.add(new Imported(image.route().toString(), image.tag().map(Tag::value).orElse(null),
                         image.top().digest(), image.bytes()));
@@ -112,6 +127,31 @@ final class ArchiveImport {
             return imported;
         } finally {
             content.keySet().forEach(index::unpin);
+        }
+    }
+
+    /**
+     * Puts an image named under a hosted name into its hosted repository, as pushing it would:
+     * its blobs and manifests linked (so retained, never evicted or purged), then its tag.
+     */
+    private void host(Image image) throws IOException {
+        HostedStore store = hosted.orElseThrow(() -> new IllegalStateException(image.route() + " is not hosted here"));
+        Lock lock = store.pushLock().readLock();
+        lock.lock();
+        try {
+            List<ManifestBytes> all = new ArrayList<>(image.children());
+            all.add(image.top());
+            for (ManifestBytes manifest : all) {
+                for (Descriptor blob : Manifests.blobsOf(manifest.bytes())) {
+                    store.linkBlob(image.route(), blob.digest());
+                }
+                store.linkManifest(image.route(), manifest.digest());
+            }
+            if (image.tag().isPresent()) {
+                store.tag(image.route(), image.tag().get(), image.top().digest());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -41,6 +42,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -87,10 +89,12 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     /** A new handler per admin channel, all importing into these stores. */
     public static Supplier<ImportHandler> factory(AdminAuthHandler auth, BlobStore blobs, ManifestStore manifests,
                                                   TagStore tags, RepositoryStore repositories, UpstreamRouter router,
-                                                  Clock clock, CacheIndex index, Executor diskExecutor,
+                                                  Clock clock, CacheIndex index, Optional<HostedStore> hosted,
+                                                  Executor diskExecutor,
                                                   Executor maintenance, Path ingest, Duration idleTimeout,
                                                   ObjectMapper mapper, ErrorResponder errors) {
-        ArchiveImport imports = new ArchiveImport(blobs, manifests, tags, repositories, router, clock, index);
+        ArchiveImport imports = new ArchiveImport(blobs, manifests, tags, repositories, router, clock, index,
+                hosted);
         return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, ingest, idleTimeout, mapper, errors);
     }
 

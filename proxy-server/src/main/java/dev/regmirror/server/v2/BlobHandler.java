@@ -80,7 +80,7 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
      *
      * @throws InvalidRequestException RANGE_INVALID (416) when the range selects no byte of the blob
      */
-    private static Optional<ContentRange> part(V2Request.Blob request, long size) {
+    static Optional<ContentRange> part(V2Request.Blob request, long size) {
         if (request.range().isEmpty() || size <= 0) {
             return Optional.empty();
         }

@@ -7,15 +7,12 @@ import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.mirror.BlobSource;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.BlobResponder;
-import dev.regmirror.server.http.ByteRange;
 import dev.regmirror.server.http.ContentRange;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 
@@ -61,7 +58,7 @@ public final class HostedBlobHandler extends SimpleChannelInboundHandler<V2Reque
                 }
                 Optional<ContentRange> part;
                 try {
-                    part = part(request, blob.size());
+                    part = BlobHandler.part(request, blob.size());
                 } catch (InvalidRequestException e) {
                     errors.send(ctx, request.method(), request.keepAlive(), e);
                     return;
@@ -82,7 +79,7 @@ public final class HostedBlobHandler extends SimpleChannelInboundHandler<V2Reque
             BlobSource source = new BlobSource.Cached(open);
             Optional<ContentRange> part;
             try {
-                part = part(request, open.size());
+                part = BlobHandler.part(request, open.size());
             } catch (InvalidRequestException e) {
                 BlobResponder.discard(source);
                 errors.send(ctx, request.method(), request.keepAlive(), e);
@@ -102,20 +99,5 @@ public final class HostedBlobHandler extends SimpleChannelInboundHandler<V2Reque
     private static InvalidRequestException unknown(V2Request.Blob request) {
         return new InvalidRequestException(RegistryErrorCode.BLOB_UNKNOWN, "blob " + request.digest().shortForm()
                 + " is not in the hosted repository " + request.route());
-    }
-
-    /** As the {@link BlobHandler} reads a Range: the part asked for, or 416 outside the blob. */
-    private static Optional<ContentRange> part(V2Request.Blob request, long size) {
-        if (request.range().isEmpty() || size <= 0) {
-            return Optional.empty();
-        }
-        ByteRange range = request.range().get();
-        Optional<ContentRange> part = range.within(size);
-        if (part.isEmpty()) {
-            throw new InvalidRequestException(RegistryErrorCode.RANGE_INVALID,
-                    range + " of blob " + request.digest().shortForm() + " is outside its " + size + " bytes",
-                    null, Map.of(HttpHeaderNames.CONTENT_RANGE.toString(), ContentRange.unsatisfied(size)));
-        }
-        return part;
     }
 }
