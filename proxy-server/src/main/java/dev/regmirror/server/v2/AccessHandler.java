@@ -102,13 +102,16 @@ public final class AccessHandler extends ChannelInboundHandlerAdapter {
 
     /** Passes an allowed request on, and the part of its body that came meanwhile; reading resumes. */
     private static void admit(ChannelHandlerContext ctx, V2Request request) {
-        HeldBody held = ctx.channel().attr(HELD).getAndSet(null);
+        HeldBody held = ctx.channel().attr(HELD).get();
         if (held == null) {
             ctx.fireChannelRead(request);
             return;
         }
-        // Before the body is passed on, so that the handler taking it may stop reading again.
+        // Before the request is passed on, so that the handler taking its body may stop reading
+        // again; still holding, because on an HTTP/2 stream turning reading on delivers the frames
+        // buffered meanwhile at once, and they must not overtake their request.
         ctx.channel().config().setAutoRead(true);
+        ctx.channel().attr(HELD).set(null);
         ctx.fireChannelRead(request);
         held.passOn(ctx);
         ctx.read();
