@@ -126,7 +126,11 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
         };
     }
 
+    /** The registry API's methods by name (pushes and deletes too); anything else is {@code other}, so the label set stays fixed. */
+    private static final java.util.Set<HttpMethod> NAMED = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
+            HttpMethod.POST, HttpMethod.PATCH, HttpMethod.PUT, HttpMethod.DELETE);
+
     private static String method(HttpMethod method) {
-        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) ? method.name() : "other";
+        return NAMED.contains(method) ? method.name() : "other";
     }
 }

@@ -70,7 +70,7 @@ class RequestMetricsHandlerTest {
         channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED,
                 Unpooled.EMPTY_BUFFER));
 
-        assertEquals(1, meters.get("regmirror.requests").tags("route", "upload", "method", "other", "status", "201")
+        assertEquals(1, meters.get("regmirror.requests").tags("route", "upload", "method", "PUT", "status", "201")
                 .timer().count());
         channel.finishAndReleaseAll();
     }
