@@ -229,7 +229,9 @@ public final class ProxyComponents implements AutoCloseable {
         }
         List<ChannelHandler> resources = new ArrayList<>();
         if (access.isPresent()) {
-            resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), authExecutor, errors));
+            AccessHandler.BlobHolders holders = hosted.<AccessHandler.BlobHolders>map(
+                    store -> digest -> store.linking(router.hosted().registry(), digest)).orElse(AccessHandler.BlobHolders.NONE);
+            resources.add(new AccessHandler(access.get(), tokens.get(), auth.admins(), holders, authExecutor, errors));
         }
         BlobResponder blobResponder = new BlobResponder(diskExecutor, metrics);
         resources.add(new TokenHandler(access, tokens, authExecutor, mapper, errors));

@@ -254,6 +254,23 @@ class HostedUploadIT {
     }
 
     @Test
+    void aMountNamingNoRepositoryFindsTheBlobInAHostedRepositoryThePusherMayRead() throws Exception {
+        byte[] blob = bytes(30_000, 9);
+        Digest digest = Digest.sha256Of(blob);
+        assertEquals(201, send(push("/v2/lan/origin/blobs/uploads/?digest=" + digest)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(blob))).statusCode());
+        long uploaded = metric("regmirror_hosted_upload_bytes_total");
+
+        HttpResponse<String> mounted = send(push("/v2/lan/elsewhere/blobs/uploads/?mount=" + digest)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+
+        assertEquals(201, mounted.statusCode(), mounted.body());
+        assertEquals("/v2/lan/elsewhere/blobs/" + digest, header(mounted, "Location"));
+        assertEquals(uploaded, metric("regmirror_hosted_upload_bytes_total"), "mounted, not uploaded");
+        assertServed("lan/elsewhere", digest, blob);
+    }
+
+    @Test
     void a64MiBBlobStreamsInChunksWithTheServersMemoryFlat() throws Exception {
         long size = 64L * MIB;
         Digest digest = digestOf(size);

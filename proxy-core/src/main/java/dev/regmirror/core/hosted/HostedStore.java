@@ -219,6 +219,18 @@ public final class HostedStore {
         }
     }
 
+    /** The hosted repositories (named under {@code registry}) that link the blob, in lexical order. */
+    public List<Route> linking(String registry, Digest digest) throws IOException {
+        List<Route> found = new ArrayList<>();
+        for (RepositoryName name : repositories()) {
+            Route route = Route.hosted(registry, name);
+            if (hasBlob(route, digest)) {
+                found.add(route);
+            }
+        }
+        return found;
+    }
+
     /** Takes a blob out of the repository; whether it was in. */
     public boolean unlinkBlob(Route route, Digest digest) throws IOException {
         return Files.deleteIfExists(link(route, BLOBS, digest));

@@ -16,6 +16,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.util.AttributeKey;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -43,10 +44,18 @@ public final class AccessHandler extends ChannelInboundHandlerAdapter {
     private final TokenService tokens;
     private final Set<String> admins;
     private final Executor authExecutor;
+    private final BlobHolders holders;
     private final ErrorResponder errors;
 
     public AccessHandler(AccessControl access, TokenService tokens, Set<String> admins, Executor authExecutor,
                          ErrorResponder errors) {
+        this(access, tokens, admins, BlobHolders.NONE, authExecutor, errors);
+    }
+
+    /** @param holders where a mount that names no repository may find its blob */
+    public AccessHandler(AccessControl access, TokenService tokens, Set<String> admins, BlobHolders holders,
+                         Executor authExecutor, ErrorResponder errors) {
+        this.holders = holders;
         this.access = access;
         this.tokens = tokens;
         this.admins = Set.copyOf(admins);
@@ -74,10 +83,11 @@ public final class AccessHandler extends ChannelInboundHandlerAdapter {
             ctx.channel().attr(HELD).set(new HeldBody());
             ctx.channel().config().setAutoRead(false);
         }
-        Futures.supplyOn(authExecutor, () -> decide(ctx, request)).whenComplete((decision, failure) ->
+        Futures.supplyOn(authExecutor, () -> decided(ctx, request)).whenComplete((decided, failure) ->
                 ctx.executor().execute(() -> {
+                    AccessDecision decision = decided == null ? null : decided.decision();
                     if (failure == null && decision instanceof AccessDecision.Allowed) {
-                        admit(ctx, request);
+                        admit(ctx, decided.request());
                         return;
                     }
                     refuseBody(ctx, request);
@@ -162,6 +172,40 @@ public final class AccessHandler extends ChannelInboundHandlerAdapter {
                 content.release();
             }
         }
+    }
+
+    /** A decision, and the request as it goes on when allowed. */
+    private record Decided(AccessDecision decision, V2Request request) {
+    }
+
+    /**
+     * On the auth executor: the decision, and for an allowed mount that names no repository to
+     * mount from, the first hosted repository holding the blob that the caller may pull, so that a
+     * digest alone never mounts what its pusher could not read.
+     */
+    private Decided decided(ChannelHandlerContext ctx, V2Request request) throws java.io.IOException {
+        AccessDecision decision = decide(ctx, request);
+        if (decision instanceof AccessDecision.Allowed && request instanceof V2Request.UploadStart start
+                && start.mount().isPresent() && start.from().isEmpty()) {
+            for (dev.regmirror.core.upstream.Route holder : holders.holding(start.mount().get())) {
+                if (!holder.equals(start.route()) && access.decide(request.authorization(), holder, Action.PULL)
+                        instanceof AccessDecision.Allowed) {
+                    return new Decided(decision, start.from(holder));
+                }
+            }
+        }
+        return new Decided(decision, request);
+    }
+
+    /** Where a blob is held: the hosted repositories that link it. */
+    @FunctionalInterface
+    public interface BlobHolders {
+
+        /** No repository holds anything: nothing hosted. */
+        BlobHolders NONE = digest -> List.of();
+
+        List<dev.regmirror.core.upstream.Route> holding(dev.regmirror.core.reference.Digest digest)
+                throws java.io.IOException;
     }
 
     /** On the auth executor: the decision for this request and its credentials. */

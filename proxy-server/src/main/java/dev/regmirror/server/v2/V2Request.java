@@ -124,6 +124,12 @@ public sealed interface V2Request {
                        Optional<Digest> mount, Optional<Route> from, OptionalLong contentLength, Written written,
                        Origin origin) implements WithBody {
 
+        /** This mount, from a repository found to hold the blob (for a mount that named none). */
+        public UploadStart from(Route source) {
+            return new UploadStart(method, keepAlive, route, digest, mount, Optional.of(source), contentLength, written,
+                    origin);
+        }
+
         @Override
         public List<Access> access() {
             List<Access> needs = new java.util.ArrayList<>(List.of(new Access(route, Action.PUSH)));

@@ -20,6 +20,7 @@ import dev.regmirror.core.auth.token.TokenService;
 import dev.regmirror.core.auth.token.TokenSettings;
 import dev.regmirror.core.config.HostedSettings;
 import dev.regmirror.core.hosted.UploadId;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.upstream.Endpoint;
@@ -74,11 +75,18 @@ class AccessHandlerPushTest {
     private EmbeddedChannel channel;
 
     private void start() throws Exception {
+        start(AccessHandler.BlobHolders.NONE);
+    }
+
+    private void start(AccessHandler.BlobHolders holders) throws Exception {
         Path htpasswd = Files.writeString(dir.resolve("htpasswd"), TestCredentials.htpasswdLine("alice", "alice-pw")
                 + "\n" + TestCredentials.htpasswdLine("bob", "bob-pw") + "\n");
         Accounts accounts = Accounts.open(htpasswd, Set.of(), Ticker.systemTicker());
-        AccessPolicy policy = new AccessPolicy(List.of(new AccessRule(List.of(new ImagePattern("local/lan/**")),
-                Set.of(Action.PULL, Action.PUSH), Optional.of(List.of(Principal.parse("alice"))), List.of())), Set.of());
+        AccessPolicy policy = new AccessPolicy(List.of(
+                new AccessRule(List.of(new ImagePattern("local/lan/bob/**")), Set.of(Action.PULL, Action.PUSH),
+                        Optional.of(List.of(Principal.parse("bob"))), List.of()),
+                new AccessRule(List.of(new ImagePattern("local/lan/**")), Set.of(Action.PULL, Action.PUSH),
+                        Optional.of(List.of(Principal.parse("alice"))), List.of())), Set.of());
         UpstreamRouter router = new UpstreamRouter(List.of(new UpstreamSettings("docker.io", List.of(), List.of(), "library",
                 List.of(Endpoint.of(EndpointSettings.anonymous("docker.io", URI.create("http://127.0.0.1:1"),
                         Duration.ofSeconds(1), Duration.ofSeconds(1)))), Duration.ofSeconds(30))), "docker.io", Map.of(),
@@ -86,7 +94,7 @@ class AccessHandlerPushTest {
         TokenService tokens = new TokenService(TokenSettings.defaults(), SigningKey.generate(), policy, router,
                 Clock.systemUTC(), Ticker.systemTicker());
         channel = new EmbeddedChannel(new HttpServerKeepAliveHandler(), new AccessHandler(
-                new AccessControl(accounts, policy, tokens), tokens, Set.of(), decisions::add,
+                new AccessControl(accounts, policy, tokens), tokens, Set.of(), holders, decisions::add,
                 new ErrorResponder(new ObjectMapper())),
                 new ChannelInboundHandlerAdapter() {
                     @Override
@@ -123,6 +131,31 @@ class AccessHandlerPushTest {
     private void arrive(V2Request.UploadChunk request) {
         channel.writeInbound(request, new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)),
                 new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void aMountNamingNoRepositoryTakesItsBlobOnlyFromOneThePusherMayRead() throws Exception {
+        Digest blob = Digest.sha256Of("layer".getBytes(StandardCharsets.UTF_8));
+        Route held = Route.hosted("local", new RepositoryName("lan/app"));
+        start(digest -> digest.equals(blob) ? List.of(held) : List.of());
+
+        channel.writeInbound(mount("alice", new RepositoryName("lan/copy"), blob), new DefaultLastHttpContent());
+        decide();
+        assertEquals(Optional.of(held), ((V2Request.UploadStart) passed.get(0)).from(), "alice may pull lan/app");
+
+        channel.writeInbound(mount("bob", new RepositoryName("lan/bob/copy"), blob), new DefaultLastHttpContent());
+        decide();
+        assertEquals(Optional.empty(), ((V2Request.UploadStart) passed.get(2)).from(),
+                "bob may not pull lan/app: no source, so an ordinary upload");
+    }
+
+    private static V2Request.UploadStart mount(String user, RepositoryName name, Digest blob) {
+        Authorization authorization = Authorization.parse("Basic " + Base64.getEncoder()
+                .encodeToString((user + ":" + user + "-pw").getBytes(StandardCharsets.UTF_8)));
+        return new V2Request.UploadStart(HttpMethod.POST, true, Route.hosted("local", name), Optional.empty(),
+                Optional.of(blob), Optional.empty(), OptionalLong.of(0),
+                new V2Request.Written("/v2/", name.value(), Optional.empty()),
+                new V2Request.Origin(authorization, Optional.of("mirror.lan")));
     }
 
     @Test
