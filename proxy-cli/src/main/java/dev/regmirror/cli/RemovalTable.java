@@ -21,6 +21,10 @@ final class RemovalTable {
             table.row("tag", tag.asText(), "");
             rows++;
         }
+        for (JsonNode link : answer.path("hostedBlobLinks")) {
+            table.row("hosted link", link.asText(), "");
+            rows++;
+        }
         rows += items(table, "manifest", answer.path("manifests"));
         rows += items(table, "blob", answer.path("blobs"));
         for (JsonNode repository : answer.path("repositories")) {
