@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
 public final class CacheVerify {
 
     private static final Logger LOG = LoggerFactory.getLogger(CacheVerify.class);
-    private static final int BUFFER = 256 * 1024;
+    /** The most read at once; a low rate reads less at once, so it is kept smoothly rather than in bursts. */
+    private static final int MAX_BUFFER = 256 * 1024;
+    private static final int MIN_BUFFER = 4 * 1024;
 
     private final FileBlobStore blobs;
     private final ManifestStore manifests;
@@ -79,7 +81,7 @@ public final class CacheVerify {
         }
         progress.planned(entries.size(), total);
         ReadPacer pacer = new ReadPacer(bytesPerSecond, nanoTime, sleeper);
-        ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+        ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, bytesPerSecond / 16)));
         List<VerifyReport.Corrupt> corrupt = new ArrayList<>();
         int gone = 0;
         for (CacheIndex.Entry entry : entries) {
