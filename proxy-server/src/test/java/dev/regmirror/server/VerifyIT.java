@@ -11,6 +11,7 @@ import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import java.io.RandomAccessFile;
 import java.net.URI;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -33,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code POST /admin/verify} against a real server whose docker.io is a real registry, an image
  * pulled through regmirror with skopeo, then damaged on disk: the corrupt layer is named in the
  * report, moved to quarantine, counted in {@code /metrics}, and the next pull fetches it again from
- * the upstream with the right digest; a deleted layer is reported missing; one verify at a time.
+ * the upstream with the right digest; a deleted layer is reported missing; a corrupt hosted blob is
+ * quarantined too, reported as hosted, and served again once pushed again; one verify at a time.
  */
 class VerifyIT {
 
@@ -161,6 +164,48 @@ class VerifyIT {
                     .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(405, get.statusCode());
             // Closing the server stops the verify at once.
+        }
+    }
+
+    @Test
+    void aCorruptHostedBlobIsQuarantinedReportedAsHostedAndComesBackWhenPushedAgain() throws Exception {
+        Path cache = work.resolve("cache-hosted");
+        Path htpasswd = Files.writeString(work.resolve("htpasswd"),
+                TestCredentials.htpasswdLine("alice", "alice-pw") + "\n");
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("regmirror.cache.verify-rate", "1G");
+        settings.put("regmirror.auth.htpasswd", htpasswd.toString());
+        settings.put("regmirror.hosted.namespaces", List.of("lan"));
+        settings.put("regmirror.auth.rules", List.of(
+                Map.of("images", List.of("local/lan/**"), "actions", List.of("push"), "allow", List.of("alice")),
+                Map.of("images", List.of("**"), "allow", List.of("anonymous"))));
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, settings)) {
+            String hosted = "docker://" + mirror.hostPort() + "/lan/app:1.0";
+            skopeo.copy(app.source(), hosted, "--dest-creds", "alice:alice-pw");
+            Digest rotten = app.manifest().layers().get(0).digest();
+            flipByte(blobFile(cache, rotten), 100);
+
+            JsonNode done = poll(mirror, JSON.readTree(post(mirror).body()).get("id").asText(),
+                    state -> state.get("finished").isTextual());
+
+            JsonNode report = done.get("report");
+            assertTrue(report.get("damaged").asBoolean(), report.toString());
+            JsonNode corrupt = report.get("corrupt").get(0);
+            assertEquals(rotten.toString(), corrupt.get("digest").asText(), report.toString());
+            assertTrue(corrupt.get("hosted").asBoolean(), report.toString());
+            assertEquals("hosted content: no upstream has it; push it again", corrupt.get("repair").asText());
+            assertEquals(1, report.get("hostedMissingTotal").asInt(), report.toString());
+            HttpResponse<byte[]> gone = mirror.get("/v2/lan/app/blobs/" + rotten);
+            assertEquals(404, gone.statusCode(), "never served again");
+            assertTrue(new String(gone.body(), StandardCharsets.UTF_8).contains("BLOB_UNKNOWN"));
+
+            skopeo.copy(app.source(), hosted, "--dest-creds", "alice:alice-pw");
+            HttpResponse<byte[]> back = mirror.get("/v2/lan/app/blobs/" + rotten);
+            assertEquals(200, back.statusCode());
+            assertEquals(rotten, Digest.sha256Of(back.body()));
+            JsonNode again = poll(mirror, JSON.readTree(post(mirror).body()).get("id").asText(),
+                    state -> state.get("finished").isTextual());
+            assertFalse(again.get("report").get("damaged").asBoolean(), again.toString());
         }
     }
 
