@@ -1,5 +1,6 @@
 package dev.regmirror.core.verify;
 
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -116,8 +117,9 @@ public final class VerifyJobs {
                         status.bytesHashed(), report.corrupt().size(), report.missingTotal(),
                         report.hostedMissingTotal(), report.ingestLeftovers().size());
             } else {
-                String why = failure instanceof InterruptedException ? "interrupted: the server is stopping"
-                        : failure.toString();
+                String why = failure instanceof InterruptedException
+                        || failure instanceof ClosedByInterruptException
+                        ? "interrupted: the server is stopping" : failure.toString();
                 job.failed(clock.instant(), why);
                 LOG.warn("verify {} failed: {}", job.id(), why);
             }
