@@ -115,7 +115,8 @@ final class VerifyWatcher {
             out.println("corrupt blobs: " + corrupt.size() + ", moved to quarantine and no longer served:");
             for (JsonNode blob : corrupt) {
                 out.println("  " + blob.path("digest").asText() + "  " + Sizes.human(blob.path("size").asLong())
-                        + (blob.path("hosted").asBoolean() ? "  HOSTED" : "") + "  -> "
+                        + (blob.path("hosted").asBoolean() ? "  HOSTED" : "") + "  " + blob.path("problem").asText()
+                        + "  -> "
                         + blob.path("quarantinedAs").asText() + "  (" + blob.path("repair").asText() + ")");
             }
         }

@@ -298,7 +298,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     }
 
     /**
-     * Moves a blob found corrupt aside, to {@code quarantine/<algorithm>/<hex>-<time>}, and out of
+     * Moves a blob found corrupt (or unreadable) aside, to {@code quarantine/<algorithm>/<hex>-<time>}, and out of
      * the index, so it is never served again and a later pull fetches it afresh. Only the file that
      * was checked moves: if the blob was removed or committed again since ({@code fileKey} differs),
      * nothing happens and the answer is empty. A client reading the blob keeps its open file (POSIX
@@ -322,7 +322,6 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
             index.remove(digest);
         }
         syncDirectory(target.getParent());
-        LOG.warn("blob {} is corrupt on disk (its bytes do not hash to its name): moved to {}", digest, target);
         return Optional.of(target);
     }
 

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -104,7 +105,10 @@ public final class CacheVerify {
         return new VerifyReport(corrupt, missing.listed, missing.total, missing.hosted, gone, leftovers);
     }
 
-    /** Hashes one blob; a corrupt one is moved aside and returned. */
+    /**
+     * Hashes one blob; a corrupt one, or one the disk fails to read (an I/O error such as a bad
+     * sector's EIO), is moved aside and returned.
+     */
     private Optional<VerifyReport.Corrupt> check(Digest digest, boolean hosted, ByteBuffer buffer, ReadPacer pacer,
                                                  VerifyProgress progress) throws IOException, InterruptedException, Gone {
         Optional<FileBlobStore.CheckedFile> opened = blobs.openForCheck(digest);
@@ -112,22 +116,30 @@ public final class CacheVerify {
             throw new Gone();
         }
         MessageDigest hasher = digest.newHasher();
-        long size;
         try (FileBlobStore.CheckedFile file = opened.get()) {
-            size = file.size();
-            while (true) {
-                buffer.clear();
-                int read = file.channel().read(buffer);
-                if (read < 0) {
-                    break;
+            String problem = null;
+            try {
+                while (true) {
+                    buffer.clear();
+                    int read = file.channel().read(buffer);
+                    if (read < 0) {
+                        break;
+                    }
+                    buffer.flip();
+                    hasher.update(buffer);
+                    progress.hashed(read);
+                    pacer.read(read);
                 }
-                buffer.flip();
-                hasher.update(buffer);
-                progress.hashed(read);
-                pacer.read(read);
+            } catch (ClosedByInterruptException e) {
+                throw e;
+            } catch (IOException e) {
+                problem = "unreadable: " + e;
             }
-            if (digest.matches(hasher)) {
-                return Optional.empty();
+            if (problem == null) {
+                if (digest.matches(hasher)) {
+                    return Optional.empty();
+                }
+                problem = VerifyReport.Corrupt.MISMATCH;
             }
             Optional<Path> moved = blobs.quarantine(digest, file.fileKey(), clock.instant());
             if (moved.isEmpty()) {
@@ -137,10 +149,13 @@ public final class CacheVerify {
             corruptBlobs.increment();
             progress.corruptFound();
             if (hosted) {
-                LOG.error("hosted blob {} was corrupt on disk and is quarantined as {}: it cannot be fetched from"
-                        + " an upstream; push it again", digest, moved.get());
+                LOG.error("hosted blob {} is corrupt on disk ({}): moved to {}; no upstream has it, push it again",
+                        digest, problem, moved.get());
+            } else {
+                LOG.warn("blob {} is corrupt on disk ({}): moved to {}; the next pull fetches it again", digest,
+                        problem, moved.get());
             }
-            return Optional.of(new VerifyReport.Corrupt(digest, size, hosted, moved.get()));
+            return Optional.of(new VerifyReport.Corrupt(digest, file.size(), hosted, problem, moved.get()));
         }
     }
 

@@ -25,12 +25,18 @@ public record VerifyReport(List<Corrupt> corrupt, List<Missing> missing, int mis
     }
 
     /**
-     * A blob whose bytes do not hash to its name, moved to {@code quarantinedAs}. A hosted one
-     * (linked by a hosted repository) cannot be fetched again from any upstream: it must be pushed again.
+     * A blob whose bytes do not hash to its name, or that the disk failed to read, moved to
+     * {@code quarantinedAs}; {@code problem} says which. A hosted one (linked by a hosted
+     * repository) cannot be fetched again from any upstream: it must be pushed again.
      */
-    public record Corrupt(Digest digest, long size, boolean hosted, Path quarantinedAs) {
+    public record Corrupt(Digest digest, long size, boolean hosted, String problem, Path quarantinedAs) {
+
+        /** The {@code problem} of a blob whose bytes were read whole and do not hash to its name. */
+        public static final String MISMATCH = "its bytes do not hash to its digest";
+
         public Corrupt {
             Objects.requireNonNull(digest, "digest");
+            Objects.requireNonNull(problem, "problem");
             Objects.requireNonNull(quarantinedAs, "quarantinedAs");
         }
     }

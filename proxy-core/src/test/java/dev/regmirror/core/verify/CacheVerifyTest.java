@@ -91,6 +91,7 @@ class CacheVerifyTest {
             assertEquals(rottenDigest, corrupt.digest());
             assertEquals(rotten.length, corrupt.size());
             assertFalse(corrupt.hosted());
+            assertEquals("its bytes do not hash to its digest", corrupt.problem());
             assertEquals(store.root().resolve("quarantine/sha256/" + rottenDigest.hex() + "-20261203T083000.000Z"),
                     corrupt.quarantinedAs());
             assertTrue(Files.isRegularFile(corrupt.quarantinedAs()));
@@ -176,6 +177,27 @@ class CacheVerifyTest {
             assertEquals(42, report.ingestLeftovers().get(0).size());
             assertTrue(Files.exists(old), "only reported");
             assertFalse(report.damaged());
+        }
+    }
+
+    @Test
+    void aBlobTheDiskFailsToReadIsQuarantinedToo() throws Exception {
+        try (FileBlobStore store = FileBlobStore.open(dir)) {
+            ManifestStore manifests = new ManifestStore(store, store.root());
+            byte[] bytes = random(1000, 6);
+            Digest digest = store.put(Digest.sha256Of(bytes), bytes).digest();
+            // Reading a directory fails as a bad sector's EIO would: an IOException from read().
+            Files.delete(store.pathOf(digest));
+            Files.createDirectory(store.pathOf(digest));
+
+            VerifyReport report = verify(store, manifests).run(new VerifyProgress());
+
+            assertEquals(1, report.corrupt().size(), report.toString());
+            assertTrue(report.corrupt().get(0).problem().startsWith("unreadable: java.io.IOException"),
+                    report.corrupt().get(0).problem());
+            assertTrue(Files.isDirectory(report.corrupt().get(0).quarantinedAs()));
+            assertFalse(store.index().contains(digest));
+            assertFalse(Files.exists(store.pathOf(digest)));
         }
     }
 

@@ -57,6 +57,7 @@ final class VerifyJobJson {
             item.put("digest", blob.digest().toString());
             item.put("size", blob.size());
             item.put("hosted", blob.hosted());
+            item.put("problem", blob.problem());
             item.put("quarantinedAs", blob.quarantinedAs().toString());
             item.put("repair", blob.hosted() ? "hosted content: no upstream has it; push it again"
                     : "the next pull fetches it again from the upstream");
