@@ -3,6 +3,7 @@ package dev.regmirror.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 
 /**
@@ -107,7 +108,7 @@ final class VerifyWatcher {
     private void summary(JsonNode job, JsonNode report, Duration took) {
         out.println("verified " + job.path("blobsDone").asInt() + " blobs (" + Sizes.human(job.path("bytesDone").asLong())
                 + ") and " + job.path("manifestsDone").asInt() + " manifests in "
-                + String.format(Locale.ROOT, "%.1f", took.toMillis() / 1000.0) + " s");
+                + String.format(Locale.ROOT, "%.1f", ranFor(job, took).toMillis() / 1000.0) + " s");
         JsonNode corrupt = report.path("corrupt");
         if (corrupt.isEmpty()) {
             out.println("corrupt blobs: none");
@@ -146,6 +147,16 @@ final class VerifyWatcher {
                 out.println("  " + leftover.path("name").asText() + "  " + Sizes.human(leftover.path("size").asLong())
                         + "  " + leftover.path("modified").asText());
             }
+        }
+    }
+
+    /** How long the verify ran, by the server's clock; as long as it was followed if the times are missing. */
+    private static Duration ranFor(JsonNode job, Duration followed) {
+        try {
+            return Duration.between(Instant.parse(job.path("started").asText()),
+                    Instant.parse(job.path("finished").asText()));
+        } catch (RuntimeException unreadable) {
+            return followed;
         }
     }
 
