@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code regmirror jobs [ID]}: the admin API's jobs ({@code GET /admin/jobs}), or one of them. */
 @Command(name = "jobs", mixinStandardHelpOptions = true,
-        description = "List the prefetch jobs the server remembers (newest first), or show one.")
+        description = "List the prefetch and verify jobs the server remembers (newest first), or show one.")
 final class JobsCommand implements Callable<Integer> {
 
     @Mixin
@@ -36,8 +36,10 @@ final class JobsCommand implements Callable<Integer> {
             List<String> platforms = new java.util.ArrayList<>();
             job.path("platforms").forEach(p -> platforms.add(p.asText()));
             JsonNode error = job.path("error");
-            table.row(job.path("id").asText(), job.path("state").asText(), job.path("image").asText(),
-                    platforms.isEmpty() ? "all" : String.join(",", platforms),
+            boolean verify = "verify".equals(job.path("type").asText());
+            table.row(job.path("id").asText(), job.path("state").asText(),
+                    verify ? "(verify: " + job.path("corrupt").asInt() + " corrupt)" : job.path("image").asText(),
+                    verify ? "-" : platforms.isEmpty() ? "all" : String.join(",", platforms),
                     Sizes.human(job.path("bytesDone").asLong()) + " / " + Sizes.human(job.path("bytesTotal").asLong()),
                     job.path("blobsDone").asInt() + "/" + job.path("blobsTotal").asInt(),
                     job.path("started").asText("-"),

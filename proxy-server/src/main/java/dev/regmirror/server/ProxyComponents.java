@@ -38,6 +38,8 @@ import dev.regmirror.core.tls.TlsMaterialLoader;
 import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
+import dev.regmirror.core.verify.CacheVerify;
+import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
@@ -49,6 +51,7 @@ import dev.regmirror.server.admin.PrefetchHandler;
 import dev.regmirror.server.admin.PruneHandler;
 import dev.regmirror.server.admin.PurgeHandler;
 import dev.regmirror.server.admin.UsageHandler;
+import dev.regmirror.server.admin.VerifyHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
@@ -123,6 +126,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_RUNNING = 2;
     /** Prefetch jobs remembered for {@code GET /admin/jobs}. */
     private static final int PREFETCH_JOBS_KEPT = 1000;
+    /** Verify jobs remembered for {@code GET /admin/jobs}. */
+    private static final int VERIFY_JOBS_KEPT = 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorService diskExecutor;
@@ -132,6 +137,11 @@ public final class ProxyComponents implements AutoCloseable {
      */
     private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
+    /**
+     * Verifies, one at a time: a thread of their own, held for as long as a verify reads the cache
+     * at its bounded rate, so purges, prunes and imports do not wait behind it.
+     */
+    private final ExecutorService verifyExecutor;
     private final ExecutorService authExecutor;
     private final Accounts accounts;
     private final ScheduledExecutorService scheduler;
@@ -154,6 +164,9 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) diskExecutor).prestartAllCoreThreads();
         ((ThreadPoolExecutor) maintenanceExecutor).prestartAllCoreThreads();
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
+        this.verifyExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
+                named("regmirror-verify"));
+        ((ThreadPoolExecutor) verifyExecutor).prestartAllCoreThreads();
         // Password (bcrypt) and token (ECDSA) checks: slow by design, never on an event loop; as
         // many threads as cores, so a flood of wrong passwords cannot take more than the CPU.
         this.authExecutor = new ThreadPoolExecutor(AUTH_THREADS, AUTH_THREADS, 0, TimeUnit.MILLISECONDS,
@@ -267,6 +280,10 @@ public final class ProxyComponents implements AutoCloseable {
         PrefetchJobs prefetchJobs = new PrefetchJobs(router,
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
+        long verifyRate = mirror.cache().verifyBytesPerSecond();
+        VerifyJobs verifyJobs = new VerifyJobs(new CacheVerify(blobStore, manifestStore, verifyRate, clock, metrics),
+                verifyRate, verifyExecutor, clock, () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()),
+                VERIFY_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore,
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
@@ -276,9 +293,10 @@ public final class ProxyComponents implements AutoCloseable {
                 new UsageHandler(blobStore, hosted, diskExecutor, mapper, errors),
                 new ImagesHandler(repositories, tags, pulls, blobStore, hosted, router.hosted().registry(),
                         diskExecutor, mapper, errors),
-                new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, mapper, errors),
+                new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
+                new VerifyHandler(verifyJobs, mapper),
                 ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
                         blobStore.index(), hosted, diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
                         server.idleTimeout(), mapper, errors));
@@ -393,11 +411,14 @@ public final class ProxyComponents implements AutoCloseable {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
         authExecutor.shutdownNow();
+        // A verify running stops at its next blob; what it moved aside stays moved.
+        verifyExecutor.shutdownNow();
         maintenanceExecutor.shutdown();
         diskExecutor.shutdown();
         try {
             maintenanceExecutor.awaitTermination(5, TimeUnit.SECONDS);
             diskExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            verifyExecutor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

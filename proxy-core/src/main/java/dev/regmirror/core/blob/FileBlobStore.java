@@ -17,8 +17,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -29,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The on-disk {@link BlobStore}: {@code blobs/<algorithm>/<first two hex>/<hex>} for committed
  * content, {@code ingest/} for partial writes, which are removed at start because nothing there
- * was ever visible. The directory is locked while the store is open: a second process would sweep
+ * was ever visible, and {@code quarantine/<algorithm>/<hex>-<time>} for blobs a verify found
+ * corrupt, moved aside and never served again. The directory is locked while the store is open: a second process would sweep
  * the first one's downloads. With a cap, the least recently used unpinned blobs are evicted after
  * each commit past it; recency is kept in the files' modification times across restarts.
  */
@@ -37,11 +41,15 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBlobStore.class);
     private static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
+    private static final DateTimeFormatter QUARANTINE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private final Path root;
     private final Path blobs;
     private final Path ingest;
+    private final Path quarantine;
     private final FileLock lock;
+    private final Instant opened = Instant.now();
     private CacheIndex index;
     private final AtomicLong evictions = new AtomicLong();
     /**
@@ -56,6 +64,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         this.lock = lock;
         this.blobs = root.resolve("blobs");
         this.ingest = root.resolve("ingest");
+        this.quarantine = root.resolve("quarantine");
     }
 
     /**
@@ -249,6 +258,107 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
             index.remove(digest);
             return Files.deleteIfExists(path) ? Optional.of(size) : Optional.empty();
         }
+    }
+
+    /** A committed blob's file opened for a check, with the identity of the file that was opened. */
+    public record CheckedFile(FileChannel channel, Object fileKey, long size) implements java.io.Closeable {
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    /**
+     * Opens a committed blob's file for reading without marking it used (a check must not reorder
+     * eviction) nor pinning it; empty if it is not there (evicted or purged meanwhile).
+     */
+    public Optional<CheckedFile> openForCheck(Digest digest) throws IOException {
+        Path path = pathOf(digest);
+        try {
+            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+            return Optional.of(new CheckedFile(channel, key, channel.size()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A committed blob's bytes read whole without marking it used (an inventory or a check); empty if absent. */
+    public Optional<byte[]> peek(Digest digest) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(pathOf(digest)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Whether a committed blob's file is there, without marking it used. */
+    public boolean has(Digest digest) {
+        return Files.isRegularFile(pathOf(digest));
+    }
+
+    /**
+     * Moves a blob found corrupt (or unreadable) aside, to {@code quarantine/<algorithm>/<hex>-<time>}, and out of
+     * the index, so it is never served again and a later pull fetches it afresh. Only the file that
+     * was checked moves: if the blob was removed or committed again since ({@code fileKey} differs),
+     * nothing happens and the answer is empty. A client reading the blob keeps its open file (POSIX
+     * rename). Disk I/O.
+     */
+    public Optional<Path> quarantine(Digest digest, Object fileKey, Instant at) throws IOException {
+        Path path = pathOf(digest);
+        Path target = quarantine.resolve(digest.algorithm()).resolve(digest.hex() + "-" + QUARANTINE_TIME.format(at));
+        Files.createDirectories(target.getParent());
+        synchronized (files) {
+            Object now;
+            try {
+                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            }
+            if (!Objects.equals(now, fileKey)) {
+                return Optional.empty();
+            }
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+            index.remove(digest);
+        }
+        syncDirectory(target.getParent());
+        return Optional.of(target);
+    }
+
+    /** Where corrupt blobs are moved: {@code <cache>/quarantine}. */
+    public Path quarantineDirectory() {
+        return quarantine;
+    }
+
+    /** A file in {@code ingest/}. */
+    public record Leftover(String name, long size, Instant modified) {
+    }
+
+    /**
+     * The files in {@code ingest/} last written before {@code before}: writes interrupted and not
+     * cleaned up (the store sweeps them only when it opens). Reported, not removed.
+     */
+    public List<Leftover> ingestLeftovers(Instant before) throws IOException {
+        List<Leftover> found = new ArrayList<>();
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(ingest)) {
+            for (Path file : all) {
+                try {
+                    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                    Instant modified = attributes.lastModifiedTime().toInstant();
+                    if (modified.isBefore(before)) {
+                        found.add(new Leftover(file.getFileName().toString(), attributes.size(), modified));
+                    }
+                } catch (NoSuchFileException gone) {
+                    // finished or removed meanwhile
+                }
+            }
+        }
+        return found;
+    }
+
+    /** When this store was opened: ingest files older than that were not written by this process. */
+    public Instant opened() {
+        return opened;
     }
 
     /** Deletes what the index picks past the cap. */

@@ -6,11 +6,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -84,6 +87,36 @@ public final class ManifestStore {
      */
     public boolean forget(Digest digest) throws IOException {
         return Files.deleteIfExists(typePath(digest));
+    }
+
+    /** Whether the media type of a manifest with this digest is kept (its bytes are a blob, looked up apart). */
+    public boolean hasType(Digest digest) {
+        return Files.isRegularFile(typePath(digest));
+    }
+
+    /** Every digest with a media-type file, whether or not its bytes are still there; unknown names are skipped. */
+    public List<Digest> digests() throws IOException {
+        List<Digest> digests = new ArrayList<>();
+        if (!Files.isDirectory(types)) {
+            return digests;
+        }
+        try (DirectoryStream<Path> algorithms = Files.newDirectoryStream(types)) {
+            for (Path algorithm : algorithms) {
+                if (!Files.isDirectory(algorithm)) {
+                    continue;
+                }
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(algorithm)) {
+                    for (Path file : files) {
+                        try {
+                            digests.add(Digest.parse(algorithm.getFileName() + ":" + file.getFileName()));
+                        } catch (RuntimeException notADigest) {
+                            // not written by this store: skip it
+                        }
+                    }
+                }
+            }
+        }
+        return digests;
     }
 
     private Path typePath(Digest digest) {

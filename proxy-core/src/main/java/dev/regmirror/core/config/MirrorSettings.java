@@ -35,6 +35,14 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
         Objects.requireNonNull(hosted, "hosted");
     }
 
+    private static long verifyRate(long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            throw new SettingsException("regmirror.cache.verify-rate: must be a size per second above 0 (50M), was "
+                    + bytesPerSecond);
+        }
+        return bytesPerSecond;
+    }
+
     /** Reads and validates the settings from a resolved configuration. */
     public static MirrorSettings from(Config config) {
         try {
@@ -45,7 +53,8 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
             }
             CacheSettings cache = new CacheSettings(path(root, "cache.directory"), maxBytes,
                     positive("regmirror.cache.fill-timeout", root.getDuration("cache.fill-timeout")),
-                    positive("regmirror.cache.storage-retry", root.getDuration("cache.storage-retry")));
+                    positive("regmirror.cache.storage-retry", root.getDuration("cache.storage-retry")),
+                    verifyRate(root.getBytes("cache.verify-rate")));
             Config defaults = root.getConfig("upstream-defaults");
             UpstreamParser.checkDefaults(defaults);
             ConfigObject ids = root.getObject("upstreams");

@@ -222,6 +222,16 @@ class MirrorSettingsTest {
         assertTrue(e.getMessage().contains("application.conf"), e.getMessage());
     }
 
+    @Test
+    void theVerifyRateIsASizePerSecondAboveZero() throws IOException {
+        assertEquals(50L << 20, MirrorSettings.from(ConfigLoader.load(Optional.empty(), Map.of())).cache()
+                .verifyBytesPerSecond());
+        assertEquals(200L << 20, load("regmirror.cache.verify-rate = 200M", Map.of()).cache().verifyBytesPerSecond());
+        SettingsException e = assertThrows(SettingsException.class,
+                () -> load("regmirror.cache.verify-rate = 0", Map.of()));
+        assertEquals("regmirror.cache.verify-rate: must be a size per second above 0 (50M), was 0", e.getMessage());
+    }
+
     /**
      * A file whose settings sit outside the regmirror block would otherwise be ignored whole, and
      * the mirror would start on its defaults: open where the file meant it locked.

@@ -19,11 +19,12 @@ public final class AdminApi implements ApiPipeline {
     private final JobsHandler jobs;
     private final PurgeHandler purge;
     private final PruneHandler prune;
+    private final VerifyHandler verify;
     private final Supplier<ImportHandler> imports;
 
     public AdminApi(AdminAuthHandler auth, AdminRequestDecoder decoder, UsageHandler usage, ImagesHandler images,
                     PrefetchHandler prefetch, JobsHandler jobs, PurgeHandler purge, PruneHandler prune,
-                    Supplier<ImportHandler> imports) {
+                    VerifyHandler verify, Supplier<ImportHandler> imports) {
         this.auth = auth;
         this.decoder = decoder;
         this.usage = usage;
@@ -32,6 +33,7 @@ public final class AdminApi implements ApiPipeline {
         this.jobs = jobs;
         this.purge = purge;
         this.prune = prune;
+        this.verify = verify;
         this.imports = imports;
     }
 
@@ -47,6 +49,7 @@ public final class AdminApi implements ApiPipeline {
         pipeline.addLast("jobs", jobs);
         pipeline.addLast("purge", purge);
         pipeline.addLast("prune", prune);
+        pipeline.addLast("verify", verify);
         HttpBasics.addTail(pipeline);
     }
 }

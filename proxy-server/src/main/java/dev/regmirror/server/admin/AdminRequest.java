@@ -33,6 +33,10 @@ public sealed interface AdminRequest {
             implements AdminRequest {
     }
 
+    /** {@code POST /admin/verify}: start a verify of the whole cache, or answer the one running. */
+    record Verify(HttpMethod method, boolean keepAlive) implements AdminRequest {
+    }
+
     /** {@code GET /admin/jobs} (every job kept, {@code id} empty) or {@code GET /admin/jobs/<id>}. */
     record Jobs(HttpMethod method, boolean keepAlive, Optional<String> id) implements AdminRequest {
     }

@@ -60,6 +60,10 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
             PrefetchBody body = PrefetchBody.parse(request.content());
             return new AdminRequest.Prefetch(method, keepAlive, body.image(), body.platforms());
         }
+        if (path.equals("/admin/verify")) {
+            only(method, path, HttpMethod.POST);
+            return new AdminRequest.Verify(method, keepAlive);
+        }
         if (path.equals("/admin/jobs") || path.startsWith("/admin/jobs/")) {
             only(method, path, HttpMethod.GET, HttpMethod.HEAD);
             String id = path.substring("/admin/jobs".length());
@@ -72,7 +76,7 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
                     + " (the admin API has /admin/usage, /admin/images, /admin/prefetch, /admin/jobs,"
-                    + " /admin/cache, /admin/prune and /admin/import)");
+                    + " /admin/cache, /admin/prune, /admin/verify and /admin/import)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
