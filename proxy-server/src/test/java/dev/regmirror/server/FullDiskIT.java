@@ -119,6 +119,9 @@ class FullDiskIT {
             System.out.printf("FullDiskIT: with 0 bytes free (%d more filled): %d write failures, %d blobs streamed"
                     + " uncached%n", taken, value(empty, "regmirror_cache_write_failures_total"),
                     value(empty, "regmirror_blobs_uncached_total"));
+            assertTrue(value(empty, "regmirror_cache_write_failures_total")
+                    > value(full, "regmirror_cache_write_failures_total"),
+                    "the fourth image's manifest and tag could not be stored, and were answered all the same");
             assertCacheIntact(cache);
 
             Files.delete(filler);
