@@ -17,10 +17,15 @@ public final class ProxyMain {
 
     /** Validates the configuration and starts the server; the caller closes it. */
     public static ProxyServer start(Config config) throws IOException, InterruptedException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** Starts the server on {@code clock} (a test's, to move time without waiting); the caller closes it. */
+    public static ProxyServer start(Config config, Clock clock) throws IOException, InterruptedException {
         MirrorSettings mirror = MirrorSettings.from(config);
         ServerSettings server = ServerSettings.from(config);
         AdminSettings admin = AdminSettings.from(config);
-        ProxyComponents components = new ProxyComponents(mirror, server, admin, Clock.systemUTC());
+        ProxyComponents components = new ProxyComponents(mirror, server, admin, clock);
         try {
             ProxyServer running = ProxyServer.start(server, components);
             for (ProxyComponents.Listener listener : components.listeners()) {

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -30,6 +31,12 @@ public final class MirrorFixture implements AutoCloseable {
     /** Starts regmirror with docker.io served from {@code upstream}, caching under {@code cacheDir}. */
     public static MirrorFixture start(URI upstream, Path cacheDir, Map<String, Object> overrides)
             throws IOException, InterruptedException {
+        return start(upstream, cacheDir, overrides, Clock.systemUTC());
+    }
+
+    /** As {@link #start(URI, Path, Map)}, with the server reading time from {@code clock}. */
+    public static MirrorFixture start(URI upstream, Path cacheDir, Map<String, Object> overrides, Clock clock)
+            throws IOException, InterruptedException {
         EventLoopGuard.install();
         EventLoopGuard.drain();
         Map<String, Object> settings = new HashMap<>();
@@ -45,7 +52,7 @@ public final class MirrorFixture implements AutoCloseable {
         settings.put("regmirror.upstream-defaults.read-timeout", "5s");
         settings.putAll(overrides);
         Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
-        return new MirrorFixture(ProxyMain.start(config));
+        return new MirrorFixture(ProxyMain.start(config, clock));
     }
 
     public int port() {

@@ -48,6 +48,11 @@ public final class BlobIngest implements AutoCloseable {
         return written;
     }
 
+    /** How many of the declared bytes are still to come (0 when no size was declared). */
+    long unwritten() {
+        return expectedSize < 0 ? 0 : Math.max(0, expectedSize - written);
+    }
+
     /** Appends the buffer's remaining bytes, hashing them on the way. */
     public void write(ByteBuffer buffer) throws IOException {
         if (finished) {
@@ -102,6 +107,8 @@ public final class BlobIngest implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             abortQuietly();
             throw e;
+        } finally {
+            store.finished(this);
         }
     }
 
@@ -112,6 +119,7 @@ public final class BlobIngest implements AutoCloseable {
     }
 
     private void abortQuietly() {
+        store.finished(this);
         try {
             channel.close();
         } catch (IOException ignored) {

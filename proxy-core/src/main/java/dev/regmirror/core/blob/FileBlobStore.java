@@ -20,9 +20,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.UUID;
@@ -43,6 +45,11 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     private static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
     private static final DateTimeFormatter QUARANTINE_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+    /**
+     * Bytes a blob of declared size must leave free on the file system, beside those promised to
+     * downloads in progress: room for manifests, tag files and the file system's own blocks.
+     */
+    static final long HEADROOM = 1024 * 1024;
 
     private final Path root;
     private final Path blobs;
@@ -58,6 +65,8 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      * without its entry. Held only for a rename or an unlink.
      */
     private final Object files = new Object();
+    /** Ingests of a declared size not yet committed or aborted: what they still have to write is promised. */
+    private final Set<BlobIngest> writing = new HashSet<>();
 
     private FileBlobStore(Path root, FileLock lock) {
         this.root = root;
@@ -167,16 +176,45 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     /**
      * {@inheritDoc}
      *
+     * <p>A blob of declared size is only begun when the file system has room for it beside what
+     * the downloads in progress still have to write, and {@link #HEADROOM} more: a disk that
+     * fills halfway through a download would cut off every response following it.
+     *
      * @throws BlobTooLargeException when a cap is set and the declared size exceeds it
+     * @throws DiskFullException     when the file system has no room for the declared size
      */
     @Override
     public BlobIngest begin(Digest expected, long expectedSize) throws IOException {
+        return begin(expected, expectedSize, true);
+    }
+
+    private BlobIngest begin(Digest expected, long expectedSize, boolean checkSpace) throws IOException {
         if (index.maxBytes() > 0 && expectedSize > index.maxBytes()) {
             throw new BlobTooLargeException(expected, expectedSize, index.maxBytes());
         }
         Path path = ingest.resolve(expected.hex() + "-" + UUID.randomUUID());
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        return new BlobIngest(this, expected, expectedSize, path, channel);
+        if (expectedSize < 0 || !checkSpace) {
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            return new BlobIngest(this, expected, expectedSize, path, channel);
+        }
+        synchronized (writing) {
+            long reserved = writing.stream().mapToLong(BlobIngest::unwritten).sum();
+            long usable = Files.getFileStore(ingest).getUsableSpace();
+            if (usable - reserved - expectedSize < HEADROOM) {
+                throw new DiskFullException(expected, expectedSize, usable, reserved);
+            }
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            BlobIngest begun = new BlobIngest(this, expected, expectedSize, path, channel);
+            writing.add(begun);
+            return begun;
+        }
+    }
+
+    /** The ingest was committed or aborted: what it had still to write is no longer promised. */
+    void finished(BlobIngest done) {
+        synchronized (writing) {
+            writing.remove(done);
+        }
     }
 
     @Override
@@ -192,7 +230,8 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     @Override
     public StoredBlob put(Digest digest, byte[] bytes) throws IOException {
-        try (BlobIngest ingest = begin(digest, bytes.length)) {
+        // Small content (manifests) may use the headroom that blobs of declared size leave free.
+        try (BlobIngest ingest = begin(digest, bytes.length, false)) {
             ingest.write(java.nio.ByteBuffer.wrap(bytes));
             return ingest.commit();
         }

@@ -16,12 +16,15 @@ import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers manifest requests from the cache where it can and from the upstream where it must. A
@@ -31,6 +34,8 @@ import java.util.function.Function;
  * "not found" answers are remembered briefly.
  */
 public final class PullThroughManifests {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PullThroughManifests.class);
 
     private record TagKey(Route route, Tag tag) {
     }
@@ -190,18 +195,35 @@ public final class PullThroughManifests {
     private CompletableFuture<ManifestBytes> fetch(Route route, Reference reference) {
         return clients.forRegistry(route.registry()).getManifest(route.name(), reference)
                 .thenCompose(manifest -> Futures.supplyOn(diskExecutor, () -> {
-                    store.put(manifest);
-                    repositories.add(route);
+                    try {
+                        store.put(manifest);
+                        repositories.add(route);
+                    } catch (IOException e) {
+                        notStored("manifest " + manifest.digest().shortForm() + " of " + route.name(), e);
+                    }
                     return manifest;
                 }));
     }
 
     private CompletableFuture<Void> record(Route route, Tag tag, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> {
-            tags.put(route, tag, new TagStore.Resolution(digest, clock.instant()));
-            repositories.add(route);
+            try {
+                tags.put(route, tag, new TagStore.Resolution(digest, clock.instant()));
+                repositories.add(route);
+            } catch (IOException e) {
+                notStored("tag " + tag + " of " + route.name(), e);
+            }
             return null;
         });
+    }
+
+    /**
+     * A manifest or tag the cache could not store (disk full, write error) is still answered, as
+     * blobs are streamed through; the next request asks the upstream again.
+     */
+    private void notStored(String what, IOException e) {
+        meters.counter("regmirror.cache.write.failures").increment();
+        LOG.warn("cannot cache {} ({}); answering it uncached", what, e.toString());
     }
 
     /**

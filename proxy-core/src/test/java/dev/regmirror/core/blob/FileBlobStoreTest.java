@@ -102,6 +102,33 @@ class FileBlobStoreTest {
         assertEquals(fits.length, store.put(Digest.sha256Of(fits), fits).size(), "a blob the size of the cap is stored");
     }
 
+    /**
+     * A disk that runs out halfway through a download cuts off every response following it; a
+     * blob of declared size the file system has no room for is refused before anything is read,
+     * counting what the downloads in progress still have to write.
+     */
+    @Test
+    void aBlobTheDiskHasNoRoomForIsRefusedCountingDownloadsInProgress() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        long usable = Files.getFileStore(dir).getUsableSpace();
+        Digest someDigest = Digest.sha256Of(new byte[] {1});
+        DiskFullException refused = assertThrows(DiskFullException.class,
+                () -> store.begin(someDigest, usable - FileBlobStore.HEADROOM / 2));
+        assertTrue(refused.getMessage().contains("no space for blob"), refused.getMessage());
+        assertEquals(0, countFiles(dir.resolve("ingest")), "nothing is begun");
+
+        long half = (long) (usable * 0.6);
+        BlobIngest first = store.begin(someDigest, half);
+        assertThrows(DiskFullException.class, () -> store.begin(Digest.sha256Of(new byte[] {2}), half),
+                "the first download's unwritten bytes are promised");
+        first.abort();
+        store.begin(Digest.sha256Of(new byte[] {2}), half).abort();
+
+        byte[] small = random(1000, 9);
+        assertEquals(1000, store.put(Digest.sha256Of(small), small).size(), "small content needs no promise");
+        store.begin(Digest.sha256Of(small), -1).abort();
+    }
+
     @Test
     void digestMismatchCommitsNothing() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
