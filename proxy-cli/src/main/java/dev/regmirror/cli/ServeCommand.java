@@ -21,12 +21,11 @@ final class ServeCommand implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
     /**
-     * The JDK HTTP client reads upstream bodies in buffers of this size (its default, 16 KiB, made
-     * a cold blob download several times slower than the upstream could send; 1 MiB takes a
-     * quarter less time per cold 256 MiB blob than 256 KiB, fewer hand-offs per byte). The client reads
-     * the property once, so it is set here, before any client exists, unless given with -D.
+     * The JVM flag the server needs for cold blobs at speed, which the {@code regmirror} launcher
+     * passes (docs/configuration.md, "JVM flags"): without it the JDK HTTP client reads upstream
+     * bodies in 16 KiB buffers and a cold blob downloads several times slower.
      */
-    private static final String UPSTREAM_READ_BUFFER = "1048576";
+    static final String UPSTREAM_READ_BUFFER_FLAG = "-Djdk.httpclient.bufsize=1048576";
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;
@@ -34,7 +33,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.setProperty("jdk.httpclient.bufsize", UPSTREAM_READ_BUFFER);
+            System.err.println("regmirror: started without " + UPSTREAM_READ_BUFFER_FLAG
+                    + ": cold blobs download several times slower (the regmirror launcher passes it)");
         }
         Config loaded;
         ProxyServer server;
