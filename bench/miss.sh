@@ -4,7 +4,8 @@
 # nginx as a caching proxy, all in one run. One client on a cold blob (median of runs, each run a
 # new blob), then N clients at once on one cold blob. Prints the ratios against the targets of
 # issue 12 and writes them with the raw measurements to bench/results/<date>-miss.txt. Only
-# 127.0.0.1 is ever contacted. See bench/README.md, "The miss path".
+# 127.0.0.1 is ever contacted. BENCH_COMPARE_JAR adds an earlier build of regmirror ("before"). See
+# bench/README.md, "The miss path".
 set -euo pipefail
 umask 022
 
@@ -18,6 +19,8 @@ COLD_CLIENTS=${BENCH_COLD_CLIENTS:-20}
 WARM_MIB=${BENCH_WARM_MIB:-256}
 HEAP=${BENCH_HEAP:-256m}
 EXTRA_JAVA_OPTS=${BENCH_JAVA_OPTS:-}
+COMPARE_JAR=${BENCH_COMPARE_JAR:-}
+COMPARE_JAVA_OPTS=${BENCH_COMPARE_JAVA_OPTS:-}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$here/results}
 KEEP=${BENCH_KEEP:-0}
 
@@ -33,7 +36,7 @@ check_tools
 # One warm-up blob, RUNS blobs for one client each, one blob for the clients at once; the upstream
 # holds each once, each mirror caches each once.
 make_work $(( (BLOB_MIB * (RUNS + 1) + WARM_MIB) * 4 + 64 ))
-read -r UP_PORT RM_PORT PX_PORT NG_PORT AD_PORT < <(free_ports 5)
+read -r UP_PORT RM_PORT PX_PORT NG_PORT AD_PORT CM_PORT CA_PORT < <(free_ports 7)
 start_upstream
 say "generating and pushing $(( RUNS + 1 )) blobs of ${BLOB_MIB} MiB and a ${WARM_MIB} MiB warm-up blob"
 WARM=$(make_blob "$work/blob" "$WARM_MIB"); push_blob "$work/blob" "$WARM"
@@ -51,6 +54,15 @@ say "starting regmirror (JAVA_OPTS=-Xmx$HEAP $EXTRA_JAVA_OPTS), docker-registry 
   REGMIRROR_CACHE_DIR="$work/regmirror" REGMIRROR_UPSTREAM_DOCKERHUB_URL="$UP" REGMIRROR_UPSTREAM_DOCKERHUB_TOKEN_REALM= \
   "$repo/regmirror" serve > "$work/regmirror.log" 2>&1) &
 RM_PID=$!; pids+=("$RM_PID")
+# Another regmirror jar (an earlier build) to compare with, in the same run: "before".
+if [[ -n $COMPARE_JAR ]]; then
+  (cd "$work" && exec env REGMIRROR_LISTEN_HOST=127.0.0.1 REGMIRROR_LISTEN_PORT="$CM_PORT" \
+    REGMIRROR_ADMIN_HOST=127.0.0.1 REGMIRROR_ADMIN_PORT="$CA_PORT" \
+    REGMIRROR_CACHE_DIR="$work/before" REGMIRROR_UPSTREAM_DOCKERHUB_URL="$UP" REGMIRROR_UPSTREAM_DOCKERHUB_TOKEN_REALM= \
+    java -Xmx"$HEAP" $COMPARE_JAVA_OPTS -Dlogback.configurationFile="$repo/conf/logback.xml" -jar "$COMPARE_JAR" serve \
+    > "$work/before.log" 2>&1) &
+  pids+=($!); CM_PID=$!
+fi
 registry_config "$PX_PORT" "$work/proxy" "$UP" > "$work/proxy.yml"
 docker-registry serve "$work/proxy.yml" > "$work/proxy.log" 2> "$work/proxy-errors.log" &
 PX_PID=$!; pids+=("$PX_PID")
@@ -87,21 +99,27 @@ RM=http://127.0.0.1:$RM_PORT; PX=http://127.0.0.1:$PX_PORT; NG=http://127.0.0.1:
 wait_ready regmirror "$RM/v2/" "$RM_PID"
 wait_ready proxy "$PX/v2/" "$PX_PID"
 wait_ready nginx "$NG/v2/" "$NG_PID"
-base_of() { case $1 in direct) echo "$UP" ;; regmirror) echo "$RM" ;; proxy) echo "$PX" ;; nginx) echo "$NG" ;; esac; }
+servers=(direct regmirror proxy nginx)
+if [[ -n $COMPARE_JAR ]]; then
+  wait_ready before "http://127.0.0.1:$CM_PORT/v2/" "$CM_PID"; servers+=(before)
+  raw "compare jar=$COMPARE_JAR java_opts=$COMPARE_JAVA_OPTS"
+fi
+base_of() { case $1 in direct) echo "$UP" ;; regmirror) echo "$RM" ;; proxy) echo "$PX" ;; nginx) echo "$NG" ;;
+  before) echo "http://127.0.0.1:$CM_PORT" ;; esac; }
 
 # Warm-up: each server fetches one cold blob first (a fresh JVM compiles its miss path meanwhile).
-for server in regmirror proxy nginx direct; do
+for server in "${servers[@]}"; do
   curl -s -f -o /dev/null "$(base_of $server)/v2/$REPO/blobs/$WARM"
 done
 
 # ---- 1. one client, a cold blob --------------------------------------------------------------
 # The order rotates from run to run so that a disturbance or a warmer page cache favours no one.
 say "1/2 one client, cold ${BLOB_MIB} MiB blob, $RUNS runs"
-servers=(direct regmirror proxy nginx)
+n=${#servers[@]}
 for i in $(seq "$RUNS"); do
   d=${BLOBS[$(( i - 1 ))]}
-  for k in 0 1 2 3; do
-    server=${servers[$(( (k + i - 1) % 4 ))]}
+  for k in $(seq 0 $(( n - 1 ))); do
+    server=${servers[$(( (k + i - 1) % n ))]}
     out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_starttransfer} %{time_total}' \
       "$(base_of "$server")/v2/$REPO/blobs/$d")
     read -r code size ttfb total <<< "$out"
@@ -114,7 +132,7 @@ done
 # For direct, N clients at once on the upstream: what the machine does with N copies of the blob.
 say "2/2 $COLD_CLIENTS clients at once on one cold ${BLOB_MIB} MiB blob"
 d=${BLOBS[$RUNS]}
-for server in direct regmirror proxy nginx; do
+for server in "${servers[@]}"; do
   start=$(now); clients=()
   for c in $(seq "$COLD_CLIENTS"); do
     curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' \
@@ -140,7 +158,7 @@ raw "many-upstream server=regmirror upstream_gets=$upstream_gets"
   echo "machine: $(nproc) cores, $(uname -sr); regmirror $(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo '?')" \
     "(-Xmx$HEAP $EXTRA_JAVA_OPTS), $(java -version 2>&1 | head -n 1)"
   echo "         $(docker-registry --version | awk '{ print $2, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  awk -v runs="$RUNS" -v clients="$COLD_CLIENTS" -v mib="$BLOB_MIB" '
+  awk -v runs="$RUNS" -v clients="$COLD_CLIENTS" -v mib="$BLOB_MIB" -v servers="${servers[*]}" '
     function median(list,   n, a, i, j, t) {
       n = split(list, a, " ")
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -155,15 +173,15 @@ raw "many-upstream server=regmirror upstream_gets=$upstream_gets"
       printf "\n1. One client, a cold %d MiB blob: median of %d runs (each a new blob), seconds\n", mib, runs
       printf "   %-10s %9s %9s %10s %11s   every run (total)\n", "server", "first", "total", "x direct", "first-byte"
       d = median(total["direct"]); dt = median(ttfb["direct"])
-      split("direct regmirror proxy nginx", order, " ")
-      for (k = 1; k <= 4; k++) {
+      n = split(servers, order, " ")
+      for (k = 1; k <= n; k++) {
         s = order[k]; t = median(total[s]); b = median(ttfb[s])
         printf "   %-10s %9.4f %9.3f %10.2f %+10.1fms  %s%s\n", s, b, t, t / d, 1000 * (b - dt), total[s], bad[s] ? "  (" bad[s] " not 200)" : ""
       }
       r = median(total["regmirror"]) / d
       printf "   target: regmirror at most 1.15x direct: %.2fx %s\n", r, r <= 1.15 ? "PASS" : "FAIL"
       printf "\n2. %d clients at once on one cold %d MiB blob: seconds until all have it\n", clients, mib
-      for (k = 1; k <= 4; k++) {
+      for (k = 1; k <= n; k++) {
         s = order[k]
         printf "   %-10s %3s/%d %8.2f s %7.2fx one direct fetch\n", s, done_[s], clients, many[s], many[s] / d
       }

@@ -8,6 +8,7 @@ import dev.regmirror.server.ProxyServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,11 +22,12 @@ final class ServeCommand implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
     /**
-     * The JVM flag the server needs for cold blobs at speed, which the {@code regmirror} launcher
-     * passes (docs/configuration.md, "JVM flags"): without it the JDK HTTP client reads upstream
-     * bodies in 16 KiB buffers and a cold blob downloads several times slower.
+     * The JVM flags the server needs for cold blobs at speed, which the {@code regmirror} launcher
+     * passes (docs/configuration.md, "JVM flags"): without the first the JDK HTTP client reads
+     * upstream bodies in 16 KiB buffers and a cold blob downloads several times slower; without the
+     * second G1 treats those 1 MiB buffers as humongous objects, a collection each.
      */
-    static final String UPSTREAM_READ_BUFFER_FLAG = "-Djdk.httpclient.bufsize=1048576";
+    static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576", "-XX:G1HeapRegionSize=4m");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;
@@ -33,8 +35,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.err.println("regmirror: started without " + UPSTREAM_READ_BUFFER_FLAG
-                    + ": cold blobs download several times slower (the regmirror launcher passes it)");
+            System.err.println("regmirror: started without " + String.join(" ", JVM_FLAGS)
+                    + ": cold blobs download several times slower (the regmirror launcher passes them)");
         }
         Config loaded;
         ProxyServer server;

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 
 /**
  * The built regmirror jar running in its own JVM, started the way the README starts it (with the JVM
- * flag the launcher passes). A command that overruns its time is not just killed: the failure
+ * flags the launcher passes). A command that overruns its time is not just killed: the failure
  * carries a thread dump of it and of every mirror still serving, with the mirrors' logs, so that a
  * hang says where it waited.
  */
@@ -190,7 +190,7 @@ final class RegmirrorProcess implements AutoCloseable {
     private static List<String> command(List<String> jvmArgs, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add(ServeCommand.UPSTREAM_READ_BUFFER_FLAG); // as the launcher passes it
+        command.addAll(ServeCommand.JVM_FLAGS); // as the launcher passes them
         command.addAll(jvmArgs);
         command.add("-jar");
         command.add(jar().toAbsolutePath().toString());

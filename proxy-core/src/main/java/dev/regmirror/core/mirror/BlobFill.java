@@ -100,6 +100,19 @@ public final class BlobFill {
         return new Progress(readable(), ended, failed);
     }
 
+    /**
+     * The blob's size: the one the upstream {@code declared}, or, if it declared none (-1), the
+     * verified size once the fill has ended without failing (a request arriving between
+     * verification and commit can then be answered a part, as for a cached blob); else -1.
+     */
+    public long size(long declared) {
+        if (declared >= 0) {
+            return declared;
+        }
+        Progress progress = progress();
+        return progress.ended() && !progress.failed() ? progress.readable() : -1;
+    }
+
     /** How many bytes from the start a reader may send now. */
     public long readable() {
         long verifiedSize = verified;
