@@ -25,7 +25,7 @@ final class ServeCommand implements Callable<Integer> {
      * The JVM flags the server needs for cold blobs at speed, which the {@code regmirror} launcher
      * passes (docs/configuration.md, "JVM flags"): without the first the JDK HTTP client reads
      * upstream bodies in 16 KiB buffers and a cold blob downloads several times slower; without the
-     * second G1 treats those 1 MiB buffers as humongous objects, a collection each.
+     * second G1 treats those 1 MiB buffers as humongous objects, which set off extra collections.
      */
     static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576", "-XX:G1HeapRegionSize=4m");
 
