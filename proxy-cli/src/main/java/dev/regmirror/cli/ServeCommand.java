@@ -22,12 +22,11 @@ final class ServeCommand implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
     /**
-     * The JVM flags the server needs for cold blobs at speed, which the {@code regmirror} launcher
-     * passes (docs/configuration.md, "JVM flags"): without the first the JDK HTTP client reads
-     * upstream bodies in 16 KiB buffers and a cold blob downloads several times slower; without the
-     * second G1 treats those 1 MiB buffers as humongous objects, which set off extra collections.
+     * The JVM flags the server needs, which the {@code regmirror} launcher passes
+     * (docs/configuration.md, "JVM flags"): without {@code jdk.httpclient.bufsize} the JDK HTTP
+     * client reads upstream bodies in 16 KiB buffers and a cold blob downloads several times slower.
      */
-    static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576", "-XX:G1HeapRegionSize=4m");
+    static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;

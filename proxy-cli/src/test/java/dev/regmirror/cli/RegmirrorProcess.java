@@ -202,6 +202,23 @@ final class RegmirrorProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /**
+     * Waits (at most 30 s) until no blob fill is running, as {@code /metrics} reports it. A
+     * response ends once its blob is verified; the fill commits it (sync, rename) just after, so a
+     * test that looks at the cache right after a miss waits for this first.
+     */
+    void awaitFillsCommitted() throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body()
+                .contains("regmirror_fills_inflight 0.0")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("blob fills still running after 30 s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     /** Kills the process at once (SIGKILL), as a crash or an OOM killer would. */
     void kill() throws InterruptedException {
         SERVING.remove(this);
