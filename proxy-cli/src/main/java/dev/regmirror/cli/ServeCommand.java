@@ -8,6 +8,7 @@ import dev.regmirror.server.ProxyServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,12 +22,11 @@ final class ServeCommand implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
     /**
-     * The JDK HTTP client reads upstream bodies in buffers of this size (its default, 16 KiB, made
-     * a cold blob download several times slower than the upstream could send; 1 MiB takes a
-     * quarter less time per cold 256 MiB blob than 256 KiB, fewer hand-offs per byte). The client reads
-     * the property once, so it is set here, before any client exists, unless given with -D.
+     * The JVM flags the server needs, which the {@code regmirror} launcher passes
+     * (docs/configuration.md, "JVM flags"): without {@code jdk.httpclient.bufsize} the JDK HTTP
+     * client reads upstream bodies in 16 KiB buffers and a cold blob downloads several times slower.
      */
-    private static final String UPSTREAM_READ_BUFFER = "1048576";
+    static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;
@@ -34,7 +34,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.setProperty("jdk.httpclient.bufsize", UPSTREAM_READ_BUFFER);
+            System.err.println("regmirror: started without " + String.join(" ", JVM_FLAGS)
+                    + ": cold blobs download several times slower (the regmirror launcher passes them)");
         }
         Config loaded;
         ProxyServer server;

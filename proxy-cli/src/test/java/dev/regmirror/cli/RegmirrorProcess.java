@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The built regmirror jar running in its own JVM, started the way the README starts it. A command that
- * overruns its time is not just killed: the failure carries a thread dump of it and of every mirror
- * still serving, with the mirrors' logs, so that a hang says where it waited.
+ * The built regmirror jar running in its own JVM, started the way the README starts it (with the JVM
+ * flags the launcher passes). A command that overruns its time is not just killed: the failure
+ * carries a thread dump of it and of every mirror still serving, with the mirrors' logs, so that a
+ * hang says where it waited.
  */
 final class RegmirrorProcess implements AutoCloseable {
 
@@ -189,6 +190,7 @@ final class RegmirrorProcess implements AutoCloseable {
     private static List<String> command(List<String> jvmArgs, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(ServeCommand.JVM_FLAGS); // as the launcher passes them
         command.addAll(jvmArgs);
         command.add("-jar");
         command.add(jar().toAbsolutePath().toString());
@@ -198,6 +200,23 @@ final class RegmirrorProcess implements AutoCloseable {
 
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    /**
+     * Waits (at most 30 s) until no blob fill is running, as {@code /metrics} reports it. A
+     * response ends once its blob is verified; the fill commits it (sync, rename) just after, so a
+     * test that looks at the cache right after a miss waits for this first.
+     */
+    void awaitFillsCommitted() throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body()
+                .contains("regmirror_fills_inflight 0.0")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("blob fills still running after 30 s");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** Kills the process at once (SIGKILL), as a crash or an OOM killer would. */

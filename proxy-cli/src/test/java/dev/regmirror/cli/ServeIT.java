@@ -53,6 +53,7 @@ class ServeIT {
                     assertEquals(String.valueOf(blob.size()), response.headers().firstValue("Content-Length").orElse(""));
                     assertEquals(digest, GeneratedBlob.digestOf(response.body()), "pull " + pull);
                 }
+                mirror.awaitFillsCommitted();
                 Path cached = work.resolve("cache/blobs/sha256").resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
                 assertEquals(blob.size(), Files.size(cached));
                 assertEquals(1, upstream.blobGets().size(), "fetched once, then served from disk");
@@ -130,6 +131,7 @@ class ServeIT {
                 HttpResponse<byte[]> pulled = http.send(HttpRequest.newBuilder(second.uri("/v2/x/blobs/" + digest)).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertEquals(digest, Digest.sha256Of(pulled.body()));
+                second.awaitFillsCommitted();
                 assertEquals(blob.length, Files.size(committed));
             }
             int requestsBefore = pausing.requests();

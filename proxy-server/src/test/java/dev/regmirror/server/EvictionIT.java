@@ -54,12 +54,14 @@ class EvictionIT {
                         .willReturn(aResponse().withHeader("Content-Length", String.valueOf(bytes.length)).withBody(bytes)));
             }
             assertArrayEquals(small, mirror.get("/v2/x/blobs/" + Digest.sha256Of(small)).body());
+            mirror.awaitFillsCommitted();
             HttpResponse<byte[]> through = mirror.get("/v2/x/blobs/" + Digest.sha256Of(huge));
             assertEquals(200, through.statusCode());
             assertArrayEquals(huge, through.body(), "served whole, verified");
             assertFalse(Files.exists(cached(Digest.sha256Of(huge))), "not cached");
             assertTrue(Files.exists(cached(Digest.sha256Of(small))), "and nothing else was evicted for it");
             assertArrayEquals(later, mirror.get("/v2/x/blobs/" + Digest.sha256Of(later)).body());
+            mirror.awaitFillsCommitted();
             assertTrue(Files.exists(cached(Digest.sha256Of(later))), "the cache is not put off caching the next blob");
             String metrics = new String(mirror.get("/metrics").body());
             assertTrue(metrics.contains("regmirror_cache_evictions_total 0.0"), metrics);
@@ -85,12 +87,14 @@ class EvictionIT {
             }
             assertArrayEquals(a, mirror.get("/v2/x/blobs/" + Digest.sha256Of(a)).body());
             assertArrayEquals(b, mirror.get("/v2/x/blobs/" + Digest.sha256Of(b)).body());
+            mirror.awaitFillsCommitted();
 
             HttpResponse<InputStream> reading = mirror.http().send(
                     mirror.request("/v2/x/blobs/" + Digest.sha256Of(a)).build(), HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream slow = reading.body()) {
                 byte[] start = slow.readNBytes(MIB);
                 assertArrayEquals(c, mirror.get("/v2/x/blobs/" + Digest.sha256Of(c)).body());
+                mirror.awaitFillsCommitted();
                 assertTrue(Files.exists(cached(Digest.sha256Of(a))), "the blob being read was not evicted");
                 assertFalse(Files.exists(cached(Digest.sha256Of(b))), "the least recently used other one was");
                 byte[] rest = slow.readAllBytes();
@@ -100,6 +104,7 @@ class EvictionIT {
                 assertArrayEquals(a, whole, "the reader got every byte");
             }
             assertArrayEquals(d, mirror.get("/v2/x/blobs/" + Digest.sha256Of(d)).body());
+            mirror.awaitFillsCommitted();
             assertFalse(Files.exists(cached(Digest.sha256Of(a))), "once read, it was evictable again");
             String metrics = new String(mirror.get("/metrics").body());
             assertTrue(metrics.contains("regmirror_cache_evictions_total 2.0"), metrics);

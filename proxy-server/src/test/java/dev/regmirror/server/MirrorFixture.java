@@ -107,6 +107,22 @@ public final class MirrorFixture implements AutoCloseable {
         return http;
     }
 
+    /**
+     * Waits (at most 30 s) until no blob fill is running, as {@code /metrics} reports it. A
+     * response ends once its blob is verified; the fill commits it (sync, rename, eviction) just
+     * after, so a test that looks at the cache right after a miss waits for this first.
+     */
+    public void awaitFillsCommitted() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!new String(get("/metrics").body(), java.nio.charset.StandardCharsets.UTF_8)
+                .contains("regmirror_fills_inflight 0.0")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("blob fills still running after 30 s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     /** Stops the server; fails if any event loop made a blocking call while it ran. */
     @Override
     public void close() {

@@ -23,6 +23,7 @@ public final class BlobIngest implements AutoCloseable {
     private final FileChannel channel;
     private final MessageDigest hasher;
     private volatile long written;
+    private boolean verified;
     private boolean finished;
 
     BlobIngest(FileBlobStore store, Digest expected, long expectedSize, Path path, FileChannel channel) {
@@ -55,8 +56,8 @@ public final class BlobIngest implements AutoCloseable {
 
     /** Appends the buffer's remaining bytes, hashing them on the way. */
     public void write(ByteBuffer buffer) throws IOException {
-        if (finished) {
-            throw new IOException("ingest of " + expected + " already finished");
+        if (finished || verified) {
+            throw new IOException("ingest of " + expected + " already " + (finished ? "finished" : "verified"));
         }
         ByteBuffer forHash = buffer.duplicate();
         int n = buffer.remaining();
@@ -85,14 +86,17 @@ public final class BlobIngest implements AutoCloseable {
     }
 
     /**
-     * Verifies size and digest, syncs and moves the file under its digest. A blob that another
-     * writer committed first counts as success. On failure the ingest is removed.
+     * Checks size and digest of what was written, without making it visible: the bytes are then
+     * known good, and a reader may be given them before {@link #commit()} syncs and moves the
+     * file. No write may follow. On a mismatch the ingest is removed.
      */
-    public StoredBlob commit() throws IOException {
+    public void verify() throws IOException {
         if (finished) {
             throw new IOException("ingest of " + expected + " already finished");
         }
-        finished = true;
+        if (verified) {
+            return;
+        }
         try {
             if (expectedSize >= 0 && written != expectedSize) {
                 throw new DigestMismatchException("blob " + expected + " has " + written
@@ -101,6 +105,22 @@ public final class BlobIngest implements AutoCloseable {
             if (!expected.matches(hasher)) {
                 throw new DigestMismatchException("blob content does not match digest " + expected);
             }
+        } catch (IOException | RuntimeException e) {
+            abort();
+            throw e;
+        }
+        verified = true;
+    }
+
+    /**
+     * Verifies size and digest (unless {@link #verify()} did), syncs and moves the file under its
+     * digest. A blob that another writer committed first counts as success. On failure the ingest
+     * is removed.
+     */
+    public StoredBlob commit() throws IOException {
+        verify();
+        finished = true;
+        try {
             channel.force(true);
             channel.close();
             return store.commitIngest(path, expected, written);

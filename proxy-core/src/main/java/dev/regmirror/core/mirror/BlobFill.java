@@ -33,9 +33,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One download of a blob from the upstream into the cache, which any number of readers follow as
  * it grows. Bytes are written to an ingest file and hashed as they arrive; the last byte is held
- * back from readers until size and digest are verified and the blob committed, so no reader ever
- * receives a complete body that failed verification. A failed fill commits nothing and every
- * reader's response ends in error.
+ * back from readers until size and digest are verified, so no reader ever receives a complete
+ * body that failed verification. The sync and the move under the digest (the commit) follow
+ * without holding readers back: the disk may take seconds to write a large blob, which the
+ * readers, given bytes already known good, need not wait for. A fill that fails before it is
+ * verified commits nothing and every reader's response ends in error; one whose commit fails
+ * after it was verified has served its readers and only leaves the blob uncached.
  */
 public final class BlobFill {
 
@@ -48,6 +51,8 @@ public final class BlobFill {
     private final List<Runnable> waiters = new ArrayList<>();
     private volatile BlobIngest ingest;
     private volatile long written;
+    /** The blob's size once its bytes are verified (all readable); -1 before. */
+    private volatile long verified = -1;
     private Path readablePath;
     private Executor diskExecutor;
     private ScheduledExecutorService scheduler;
@@ -86,13 +91,34 @@ public final class BlobFill {
      * would end a response early and leave its client waiting for the rest).
      */
     public Progress progress() {
+        long verifiedSize = verified;
+        if (verifiedSize >= 0) {
+            return new Progress(verifiedSize, true, false);
+        }
         boolean ended = done.isDone();
         boolean failed = done.isCompletedExceptionally();
         return new Progress(readable(), ended, failed);
     }
 
+    /**
+     * The blob's size: the one the upstream {@code declared}, or, if it declared none (-1), the
+     * verified size once the fill has ended without failing (a request arriving between
+     * verification and commit can then be answered a part, as for a cached blob); else -1.
+     */
+    public long size(long declared) {
+        if (declared >= 0) {
+            return declared;
+        }
+        Progress progress = progress();
+        return progress.ended() && !progress.failed() ? progress.readable() : -1;
+    }
+
     /** How many bytes from the start a reader may send now. */
     public long readable() {
+        long verifiedSize = verified;
+        if (verifiedSize >= 0) {
+            return verifiedSize;
+        }
         if (done.isDone() && !done.isCompletedExceptionally()) {
             return done.join().size();
         }
@@ -105,7 +131,7 @@ public final class BlobFill {
      */
     public void whenReadableBeyond(long position, Runnable callback) {
         synchronized (waiters) {
-            if (readable() <= position && !done.isDone()) {
+            if (readable() <= position && !done.isDone() && verified < 0) {
                 waiters.add(callback);
                 return;
             }
@@ -216,7 +242,10 @@ public final class BlobFill {
         boolean streaming = started.isDone() && !started.isCompletedExceptionally();
         started.completeExceptionally(cause);
         done.completeExceptionally(cause);
-        if (streaming) {
+        if (verified >= 0) {
+            LOG.warn("blob {} of {} from {} served to its readers but not cached: {}", digest.shortForm(),
+                    route.name(), route.registry(), cause.getMessage());
+        } else if (streaming) {
             LOG.warn("blob {} of {} from {} not cached, readers cut off after {} bytes: {}", digest.shortForm(),
                     route.name(), route.registry(), written, cause.getMessage());
         } else {
@@ -230,7 +259,8 @@ public final class BlobFill {
      * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
      * and not yet on disk: enough that the upstream connection does not idle while a chunk is
      * written, few enough that memory per fill stays bounded (the JDK client's chunks are
-     * {@code jdk.httpclient.bufsize} bytes, 1 MiB as {@code regmirror serve} sets it: 4 MiB per fill).
+     * {@code jdk.httpclient.bufsize} bytes, 1 MiB as the {@code regmirror} launcher passes it: 4 MiB
+     * per fill).
      */
     private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
 
@@ -370,11 +400,32 @@ public final class BlobFill {
             inOrder(this::commit);
         }
 
+        /**
+         * Verifies the blob and lets its readers have the last byte, then syncs and moves it under
+         * its digest. The sync runs outside the lock that {@link #openReader} takes, so a reader
+         * arriving meanwhile opens the ingest file at once; only the rename is under it.
+         */
         private void commit() {
             if (done.isDone()) {
                 return;
             }
             try {
+                ingest.verify();
+            } catch (DigestMismatchException e) {
+                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
+                        route.registry(), 200, Map.of()));
+                return;
+            } catch (IOException e) {
+                fail(new StorageFailure(e, null));
+                return;
+            } catch (RuntimeException e) {
+                fail(e);
+                return;
+            }
+            verified = ingest.written();
+            progressed();
+            try {
+                ingest.flush();
                 StoredBlob blob;
                 synchronized (BlobFill.this) {
                     blob = ingest.commit();
@@ -383,10 +434,6 @@ public final class BlobFill {
                 done.complete(blob);
                 LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
                         route.registry(), blob.size());
-            } catch (DigestMismatchException e) {
-                fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
-                        route.registry(), 200, Map.of()));
-                return;
             } catch (IOException e) {
                 fail(new StorageFailure(e, null));
                 return;

@@ -75,7 +75,7 @@ public final class PullThroughBlobs {
             BlobFill fill = fillFor(route, digest);
             return fill.started().handle((size, failure) -> {
                 if (failure == null) {
-                    return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, size));
+                    return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, fill.size(size)));
                 }
                 if (Futures.unwrap(failure) instanceof StorageFailure storage) {
                     count(route, "uncached");

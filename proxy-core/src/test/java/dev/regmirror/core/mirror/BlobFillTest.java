@@ -110,6 +110,40 @@ class BlobFillTest {
         assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
     }
 
+    /**
+     * Readers get the last byte once the bytes are verified, not once the disk has synced them:
+     * a commit that fails after verification (here the rename, whose directory cannot be made)
+     * leaves the blob uncached but lets every reader finish its response with bytes known good.
+     */
+    @Test
+    void aVerifiedFillWhoseCommitFailsStillLetsItsReadersFinish() throws Exception {
+        byte[] bytes = random(10_000);
+        Digest digest = Digest.sha256Of(bytes);
+        ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+        FileBlobStore store = FileBlobStore.open(dir);
+        BlobFill fill = new BlobFill(route, digest);
+        fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
+        fill.started().get(5, TimeUnit.SECONDS);
+        java.nio.file.Files.createDirectories(store.pathOf(digest).getParent().getParent());
+        java.nio.file.Files.writeString(store.pathOf(digest).getParent(), "not a directory");
+        FileChannel reader = fill.openReader();
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
+
+        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.close();
+
+        woken.get(5, TimeUnit.SECONDS);
+        assertTrue(fill.done().isCompletedExceptionally(), "the commit failed");
+        assertEquals(new BlobFill.Progress(bytes.length, true, false), fill.progress());
+        try (reader) {
+            ByteBuffer all = ByteBuffer.allocate(bytes.length);
+            reader.read(all, 0);
+            assertArrayEquals(bytes, all.array(), "a reader that opened the ingest file still reads it whole");
+        }
+        assertTrue(!java.nio.file.Files.exists(store.pathOf(digest)), "nothing is cached");
+    }
+
     @Test
     void aFillWithTheWrongBytesFailsItsReadersAndCommitsNothing() throws Exception {
         byte[] bytes = random(4096);
