@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long fault campaigns: FaultInjectionIT for FAULTS_SECONDS (default 600) with FAULTS_CLIENTS
 # clients (default 16), and CrashLoopIT with FAULTS_KILLS kill -9s (default 50). The default test
-# run (mvn verify) runs both briefly (20 s of faulty pulls, 10 kills). Set FAULTS_SEED or
+# run (mvn verify) runs both briefly (15 s of faulty pulls, 10 kills). Set FAULTS_SEED or
 # CRASH_SEED to replay a failed run's schedule (the seed is printed and in every failure message).
 # Prints each test's summary line and keeps the whole log in bench/results/faults-<date>.log.
 # Only 127.0.0.1 is ever contacted. See bench/README.md and docs/reliability.md.

@@ -49,14 +49,14 @@ import org.slf4j.LoggerFactory;
  * name; file descriptors, threads and direct memory are back where they were; and with the faults
  * gone a clean pull of every image succeeds, fetching nothing the run had committed.
  *
- * <p>The run lasts {@code -Dregmirror.faults.seconds} (default 20) with
+ * <p>The run lasts {@code -Dregmirror.faults.seconds} (default 15) with
  * {@code -Dregmirror.faults.clients} clients (default 12); {@code -Dregmirror.faults.seed} replays
  * the fault schedule of a failed run, whose seed every failure message carries.
  * {@code bench/faults.sh} runs longer campaigns.
  */
 class FaultInjectionIT {
 
-    private static final long SECONDS = Long.getLong("regmirror.faults.seconds", 20);
+    private static final long SECONDS = Long.getLong("regmirror.faults.seconds", 15);
     private static final int CLIENTS = Integer.getInteger("regmirror.faults.clients", 12);
     private static final double FAULT_RATE = 0.3;
     private static final int MAX_STALL_MILLIS = 2_500;
@@ -80,14 +80,11 @@ class FaultInjectionIT {
             startMirror(faults.uri(), work.resolve("warm-up")).close(); // loads what stays loaded: classes, BlockHound
             Baseline before = Baseline.take().awaitReturn(Duration.ofSeconds(5), faults);
 
-            MirrorFixture mirror = startMirror(faults.uri(), cache);
             long directBefore = directMemory();
             AtomicInteger purges = new AtomicInteger();
-            try {
-                runLoad(mirror, clients, images, new Random(seed), purges);
-            } finally {
-                mirror.close();
-            }
+            // No reference to the server outlives its close: its JDK HTTP clients let go of their pooled
+            // upstream connections and selector threads only once collected.
+            runLoad(faults.uri(), cache, clients, images, new Random(seed), purges);
             String run = faults.summary() + "; " + clients.summary() + ", purges=" + purges;
             System.out.println("FaultInjectionIT: " + run);
 
@@ -181,6 +178,13 @@ class FaultInjectionIT {
     }
 
     /** {@link #CLIENTS} clients pulling random images for {@link #SECONDS}, and a purge of everything now and then. */
+    private static void runLoad(URI upstream, Path cache, PullClient clients, Map<String, BuiltImage> images,
+                                Random seeds, AtomicInteger purges) throws Exception {
+        try (MirrorFixture mirror = startMirror(upstream, cache)) {
+            runLoad(mirror, clients, images, seeds, purges);
+        }
+    }
+
     private static void runLoad(MirrorFixture mirror, PullClient clients, Map<String, BuiltImage> images, Random seeds,
                                 AtomicInteger purges) throws Exception {
         List<String> names = new ArrayList<>(images.keySet());

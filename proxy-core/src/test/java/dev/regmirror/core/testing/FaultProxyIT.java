@@ -27,9 +27,9 @@ class FaultProxyIT {
     void everyFaultReachesAClientThatNothingProtects() throws Exception {
         Digest digest = Digest.sha256Of(BLOB);
         try (RawBlobUpstream upstream = RawBlobUpstream.truncating(BLOB, BLOB.length);
-             FaultProxy faults = FaultProxy.start(upstream.uri(), 42, 1.0, 300)) {
+             FaultProxy faults = FaultProxy.start(upstream.uri(), 42, 1.0, 200)) {
             PullClient client = new PullClient(HttpClient.newHttpClient(), Duration.ofSeconds(10));
-            for (int i = 0; i < 120; i++) {
+            for (int i = 0; i < 60; i++) {
                 client.fetch(faults.uri().resolve("/v2/x/blobs/" + digest), digest);
             }
             Map<FaultProxy.Fault, Long> applied = faults.applied();
