@@ -32,12 +32,16 @@ props=(-Dregmirror.faults.seconds="$SECONDS_OF_FAULTS" -Dregmirror.faults.client
 echo "faults.sh: $ONLY, ${SECONDS_OF_FAULTS}s of faults with $CLIENTS clients, $KILLS kills; log in $log"
 cd "$repo"
 status=0
-# package runs before the ITs, so proxy-cli's CrashLoopIT gets the jar it starts.
-mvn -B ${MVN_OFFLINE--o} verify -pl proxy-core,proxy-server,proxy-cli \
+# package runs before the ITs, so proxy-cli's CrashLoopIT gets the jar it starts. A failure does not
+# stop the build (proxy-cli would be skipped after a proxy-server failure); the summaries decide.
+mvn -B ${MVN_OFFLINE--o} verify -pl proxy-core,proxy-server,proxy-cli -Dmaven.test.failure.ignore=true \
     -Dtest='NoSuchTest*' -Dsurefire.failIfNoSpecifiedTests=false \
     -Dit.test="$ONLY" -Dfailsafe.failIfNoSpecifiedTests=false \
     "${props[@]}" >"$log" 2>&1 || status=$?
 grep -a -E '^(FaultInjectionIT|CrashLoopIT)[: ]|Tests run:.*(FaultInjectionIT|CrashLoopIT)' "$log" || true
+if grep -a -E 'Tests run:.*(Failures: [1-9]|Errors: [1-9])' "$log" >/dev/null; then
+  status=1
+fi
 if [ "$status" -ne 0 ]; then
   echo "faults.sh: FAILED (exit $status); see $log and the failsafe reports under */target/failsafe-reports" >&2
 fi

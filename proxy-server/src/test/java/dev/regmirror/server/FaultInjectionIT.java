@@ -58,7 +58,7 @@ class FaultInjectionIT {
 
     private static final long SECONDS = Long.getLong("regmirror.faults.seconds", 15);
     private static final int CLIENTS = Integer.getInteger("regmirror.faults.clients", 12);
-    private static final double FAULT_RATE = 0.3;
+    private static final double FAULT_RATE = Double.parseDouble(System.getProperty("regmirror.faults.rate", "0.3"));
     private static final int MAX_STALL_MILLIS = 2_500;
     private static final long PURGE_EVERY_MILLIS = 4_000;
 
@@ -84,7 +84,8 @@ class FaultInjectionIT {
             AtomicInteger purges = new AtomicInteger();
             // No reference to the server outlives its close: its JDK HTTP clients let go of their pooled
             // upstream connections and selector threads only once collected.
-            runLoad(faults.uri(), cache, clients, images, new Random(seed), purges);
+            int[] ports = new int[1];
+            runLoad(faults.uri(), cache, clients, images, new Random(seed), purges, ports);
             String run = faults.summary() + "; " + clients.summary() + ", purges=" + purges;
             System.out.println("FaultInjectionIT: " + run);
 
@@ -103,7 +104,8 @@ class FaultInjectionIT {
             Baseline after = before.awaitReturn(Duration.ofSeconds(20), faults);
             assertTrue(after.fds() <= before.fds() + 16 && after.threads().size() <= before.threads().size() + 2,
                     "file descriptors and threads before the load " + before + ", after " + after + "\n"
-                            + after.fdList() + "\n" + run);
+                            + after.fdList(faults) + "\nmirror port " + ports[0] + ", fault proxy " + faults.uri().getPort()
+                            + ", registry " + upstream.port() + "\n" + run);
             long directAfter = directMemory();
             assertTrue(directAfter <= Math.max(directBefore, 0) + 64L * 1024 * 1024,
                     "direct memory " + directBefore + " before the load, " + directAfter + " after; " + run);
@@ -179,8 +181,9 @@ class FaultInjectionIT {
 
     /** {@link #CLIENTS} clients pulling random images for {@link #SECONDS}, and a purge of everything now and then. */
     private static void runLoad(URI upstream, Path cache, PullClient clients, Map<String, BuiltImage> images,
-                                Random seeds, AtomicInteger purges) throws Exception {
+                                Random seeds, AtomicInteger purges, int[] port) throws Exception {
         try (MirrorFixture mirror = startMirror(upstream, cache)) {
+            port[0] = mirror.port();
             runLoad(mirror, clients, images, seeds, purges);
         }
     }
@@ -270,19 +273,48 @@ class FaultInjectionIT {
             return now;
         }
 
-        String fdList() {
+        /** Every descriptor and what it is; a TCP socket with its addresses and state from /proc/net/tcp. */
+        String fdList(FaultProxy faults) {
+            Map<String, String> tcp = tcpSockets();
             StringBuilder list = new StringBuilder();
             File[] fds = new File("/proc/self/fd").listFiles();
             if (fds != null) {
                 for (File fd : fds) {
                     try {
-                        list.append(fd.getName()).append(" -> ").append(java.nio.file.Files.readSymbolicLink(fd.toPath())).append('\n');
+                        String target = Files.readSymbolicLink(fd.toPath()).toString();
+                        String inode = target.startsWith("socket:[") ? target.substring(8, target.length() - 1) : "";
+                        String socket = tcp.getOrDefault(inode, "");
+                        list.append(fd.getName()).append(" -> ").append(target).append(' ').append(socket);
+                        if (socket.contains(" -> " + faults.uri().getPort() + " ")) {
+                            list.append(" faults ").append(faults.faultsOfClientPort(
+                                    Integer.parseInt(socket.substring(0, socket.indexOf(' ')))));
+                        }
+                        list.append('\n');
                     } catch (java.io.IOException e) {
                         list.append(fd.getName()).append(" -> ?\n");
                     }
                 }
             }
             return list.toString();
+        }
+
+        /** inode to "local-port -> remote-port state" of every IPv4 and IPv6 TCP socket. */
+        private static Map<String, String> tcpSockets() {
+            Map<String, String> sockets = new java.util.HashMap<>();
+            for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                try {
+                    for (String line : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
+                        String[] f = line.trim().split("\\s+");
+                        String local = f[1].substring(f[1].indexOf(':') + 1);
+                        String remote = f[2].substring(f[2].indexOf(':') + 1);
+                        sockets.put(f[9], Integer.parseInt(local, 16) + " -> " + Integer.parseInt(remote, 16)
+                                + " state " + f[3]);
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    // no such table
+                }
+            }
+            return sockets;
         }
 
     }

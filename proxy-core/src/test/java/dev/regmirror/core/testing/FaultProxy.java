@@ -1,7 +1,6 @@
 package dev.regmirror.core.testing;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +12,7 @@ import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -25,8 +24,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A TCP proxy in front of an HTTP/1.1 upstream that spoils responses on a seeded random schedule:
@@ -66,7 +63,6 @@ public final class FaultProxy implements AutoCloseable {
         STATUS
     }
 
-    private static final Pattern CONTENT_LENGTH = Pattern.compile("(?im)^content-length:\\s*(\\d+)\\s*$");
     private static final int[] STATUSES = {500, 502, 503, 504, 429};
 
     private final ServerSocket server;
@@ -77,6 +73,7 @@ public final class FaultProxy implements AutoCloseable {
     private final Map<Fault, AtomicLong> chosen = new EnumMap<>(Fault.class);
     private final Map<Fault, AtomicLong> applied = new EnumMap<>(Fault.class);
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, List<Fault>> byClientPort = new ConcurrentHashMap<>();
     private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "fault-proxy");
         thread.setDaemon(true);
@@ -98,7 +95,7 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     /**
-     * Starts a proxy to {@code upstream} ({@code http://host:port}) where a connection is spoilt with
+     * Starts a proxy to {@code upstream} ({@code http://host:port}) that spoils a response with
      * probability {@code faultRate}, by a fault drawn uniformly from the others, stalls lasting up to
      * {@code maxStallMillis}.
      */
@@ -124,7 +121,7 @@ public final class FaultProxy implements AutoCloseable {
         return maxStallMillis;
     }
 
-    /** From now on, new connections are spoilt with this probability (0: a plain proxy). */
+    /** From now on, responses are spoilt with this probability (0: a plain proxy). */
     public void faultRate(double rate) {
         this.faultRate = rate;
     }
@@ -134,14 +131,14 @@ public final class FaultProxy implements AutoCloseable {
         return connections.get();
     }
 
-    /** How many connections drew each fault. */
+    /** How many responses drew each fault ({@link Fault#NONE}: forwarded untouched). */
     public Map<Fault, Long> chosen() {
         return snapshot(chosen);
     }
 
     /**
-     * How many connections each fault was carried out on: a fault whose offset lies past the end of
-     * what the upstream sent (a connection the client closed first) is chosen but not applied.
+     * How many responses each fault was carried out on: a fault whose offset lies past the end of
+     * what the upstream sent (a body cut off by the upstream first) is chosen but not applied.
      */
     public Map<Fault, Long> applied() {
         return snapshot(applied);
@@ -207,6 +204,15 @@ public final class FaultProxy implements AutoCloseable {
         return z ^ (z >>> 33);
     }
 
+    /**
+     * The faults drawn so far for the responses of connections from the client port {@code port}
+     * (ports are reused, so possibly of several connections): what a socket the client left open
+     * went through.
+     */
+    public List<Fault> faultsOfClientPort(int port) {
+        return List.copyOf(byClientPort.getOrDefault(port, List.of()));
+    }
+
     private Fault draw(Random random) {
         boolean spoil = random.nextDouble() < faultRate;
         Fault[] faults = Fault.values();
@@ -252,12 +258,11 @@ public final class FaultProxy implements AutoCloseable {
         try {
             OutputStream out = up.getOutputStream();
             byte[] head;
-            while ((head = readHead(in)) != null) {
+            while ((head = HttpHeads.read(in)) != null) {
                 String text = new String(head, StandardCharsets.ISO_8859_1);
                 methods.add(text.substring(0, Math.max(0, text.indexOf(' '))));
                 out.write(head);
-                Matcher length = CONTENT_LENGTH.matcher(text);
-                long remaining = length.find() ? Long.parseLong(length.group(1)) : 0;
+                long remaining = Math.max(HttpHeads.contentLength(text), 0);
                 while (remaining > 0) {
                     int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
                     if (n < 0) {
@@ -283,10 +288,12 @@ public final class FaultProxy implements AutoCloseable {
         InputStream in = new BufferedInputStream(up.getInputStream());
         byte[] buffer = new byte[16 * 1024];
         byte[] head;
-        while ((head = readHead(in)) != null) {
+        while ((head = HttpHeads.read(in)) != null) {
             String method = methods.poll(10, TimeUnit.SECONDS);
-            long bodyLength = "HEAD".equals(method) ? 0 : bodyLength(head);
+            long bodyLength = "HEAD".equals(method) ? 0 : HttpHeads.bodyLength(head);
             Fault fault = draw(random);
+            byClientPort.computeIfAbsent(client.getPort(), p -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                    .add(fault);
             if (fault == Fault.STATUS) {
                 answerStatus(client, random, "HEAD".equals(method));
                 return;
@@ -462,39 +469,6 @@ public final class FaultProxy implements AutoCloseable {
         } catch (IOException e) {
             // closed or timed out
         }
-    }
-
-    /** Reads an HTTP head up to and including the blank line; null if the stream ends first. */
-    private static byte[] readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream(512);
-        int matched = 0;
-        int b;
-        while ((b = in.read()) >= 0) {
-            head.write(b);
-            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
-                    ? matched + 1 : (b == '\r' ? 1 : 0);
-            if (matched == 4) {
-                return head.toByteArray();
-            }
-            if (head.size() > 64 * 1024) {
-                throw new IOException("head over 64 KiB");
-            }
-        }
-        return null;
-    }
-
-    /** The body length a response head declares: its Content-Length, 0 for 1xx/204/304, -1 if unknown. */
-    private static long bodyLength(byte[] head) {
-        String text = new String(head, StandardCharsets.ISO_8859_1);
-        int status = Integer.parseInt(text.substring(9, 12));
-        if (status < 200 || status == 204 || status == 304) {
-            return 0;
-        }
-        if (text.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
-            return -1;
-        }
-        Matcher length = CONTENT_LENGTH.matcher(text);
-        return length.find() ? Long.parseLong(length.group(1)) : -1;
     }
 
     private static void pause(long millis) {
