@@ -41,9 +41,17 @@ final class StreamingAggregator extends HttpObjectAggregator {
         this.errors = errors;
     }
 
-    /** The answer to an {@code Expect} header: Netty's 100 Continue, or its refusal as a registry error. */
+    /**
+     * The answer to an {@code Expect} header: Netty's 100 Continue, or its refusal as a registry error.
+     * A head the codec could not read gets none: it passes on as it is, and its connection is closed
+     * (Netty would parse its {@code Content-Length} again, and fail on one that is not a number, as
+     * {@code V2RequestDecoderFuzzTest} found).
+     */
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        if (!start.decoderResult().isSuccess()) {
+            return null;
+        }
         String expect = start.headers().get(HttpHeaderNames.EXPECT);
         Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
         if (!(answer instanceof HttpResponse response) || response.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {

@@ -69,4 +69,15 @@ class StreamingAggregatorTest {
         assertTrue(channel.isOpen());
         assertFalse(channel.finishAndReleaseAll());
     }
+
+    @Test
+    void aHeadWithAContentLengthThatIsNoNumberAndAnExpectationPassesOnAsUnreadable() {
+        ClientChannel.send(channel, "GET /v2/ HTTP/1.1\r\nExpect: 100-continue\r\n"
+                + "Content-Length: \u00d80\r\n\r\n");
+        io.netty.handler.codec.http.HttpRequest request = channel.readInbound();
+        assertTrue(request.decoderResult().isFailure(), "the decoder closes the connection of an unreadable head");
+        io.netty.util.ReferenceCountUtil.release(request);
+        assertEquals("", ClientChannel.answer(channel));
+        assertFalse(channel.finishAndReleaseAll());
+    }
 }
