@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * Fuzzes {@code POST /admin/import} with any bytes as the uploaded archive, into a real cache
@@ -51,6 +52,11 @@ class ArchiveImportFuzzTest {
         } catch (IOException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    @AfterAll
+    static void removeTheDirectory() throws IOException {
+        delete(BASE);
     }
 
     @FuzzTest

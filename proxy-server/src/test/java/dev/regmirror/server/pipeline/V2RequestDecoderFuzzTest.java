@@ -19,7 +19,6 @@ import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.v2.V2Request;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -92,11 +91,10 @@ class V2RequestDecoderFuzzTest {
 
         // Sent in two parts, as a socket may deliver it: a head split anywhere must decode alike.
         int half = input.length / 2;
-        channel.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, 0, half)));
+        send(channel, Arrays.copyOfRange(input, 0, half));
         if (channel.isOpen()) {
-            channel.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, half, input.length)));
+            send(channel, Arrays.copyOfRange(input, half, input.length));
         }
-        channel.runPendingTasks();
 
         assertTrue(resources.failures.isEmpty(), () -> "unhandled: " + resources.failures);
         int unanswered = exchanges.requests.size();
@@ -111,6 +109,22 @@ class V2RequestDecoderFuzzTest {
         }
         channel.finishAndReleaseAll();
         assertTrue(exchanges.problems.isEmpty(), () -> String.join("; ", exchanges.problems));
+    }
+
+    /**
+     * Delivers bytes as the socket would. A write the server attempted after it closed the connection
+     * (requests the codec still read from the same bytes) fails with an I/O error, which
+     * {@code EmbeddedChannel} rethrows here and a real connection drops: no failure once closed.
+     */
+    private static void send(EmbeddedChannel channel, byte[] bytes) {
+        try {
+            channel.writeInbound(Unpooled.wrappedBuffer(bytes));
+            channel.runPendingTasks();
+        } catch (Exception e) {
+            if (!(e instanceof java.io.IOException) || channel.isOpen()) {
+                throw e;
+            }
+        }
     }
 
     /**
@@ -214,10 +228,15 @@ class V2RequestDecoderFuzzTest {
             ctx.writeAndFlush(ok);
         }
 
-        /** As {@link UnhandledErrorHandler} sees it: a connection closed mid-body is no failure, anything else is. */
+        /**
+         * As {@link UnhandledErrorHandler} sees it: once the connection is closed, a write that failed
+         * for it (an I/O error) and a body cut short are no failures; anything else is.
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!(cause instanceof io.netty.handler.codec.PrematureChannelClosureException && !ctx.channel().isOpen())) {
+            boolean closing = cause instanceof java.io.IOException
+                    || cause instanceof io.netty.handler.codec.PrematureChannelClosureException;
+            if (!(closing && !ctx.channel().isOpen())) {
                 failures.add(cause);
             }
             ctx.close();
