@@ -31,7 +31,8 @@ final class UpstreamErrors {
     private static final Set<RegistryErrorCode> MIRROR_OWN = Set.of(RegistryErrorCode.UPSTREAM_ERROR,
             RegistryErrorCode.UNAVAILABLE, RegistryErrorCode.NOT_FOUND, RegistryErrorCode.BODY_INVALID,
             RegistryErrorCode.PLATFORM_INVALID, RegistryErrorCode.JOB_UNKNOWN, RegistryErrorCode.REQUEST_TIMEOUT,
-            RegistryErrorCode.URI_TOO_LONG, RegistryErrorCode.HEADERS_TOO_LARGE, RegistryErrorCode.PARAMETER_INVALID);
+            RegistryErrorCode.URI_TOO_LONG, RegistryErrorCode.HEADERS_TOO_LARGE, RegistryErrorCode.PARAMETER_INVALID,
+            RegistryErrorCode.BODY_TOO_LARGE, RegistryErrorCode.EXPECTATION_FAILED);
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final EndpointSettings settings;

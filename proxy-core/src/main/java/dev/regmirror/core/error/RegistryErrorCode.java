@@ -10,7 +10,8 @@ package dev.regmirror.core.error;
  * reached, or answered with something that cannot be passed on as it is. So are the admin API's
  * {@link #BODY_INVALID}, {@link #PLATFORM_INVALID} and {@link #JOB_UNKNOWN}, and the refusals of a
  * request head that came too slowly or too big: {@link #REQUEST_TIMEOUT}, {@link #URI_TOO_LONG} and
- * {@link #HEADERS_TOO_LARGE}. {@link #MANIFEST_TOO_LARGE} is a pushed manifest past
+ * {@link #HEADERS_TOO_LARGE}; and of a request whose body the listener will not take:
+ * {@link #BODY_TOO_LARGE} and {@link #EXPECTATION_FAILED}. {@link #MANIFEST_TOO_LARGE} is a pushed manifest past
  * {@code regmirror.hosted.max-manifest-size}: the spec only says to answer 413, and gives no code.
  */
 public enum RegistryErrorCode {
@@ -42,6 +43,8 @@ public enum RegistryErrorCode {
     REQUEST_TIMEOUT(408, "the request head did not arrive in time"),
     URI_TOO_LONG(414, "request line too long"),
     HEADERS_TOO_LARGE(431, "request header fields too large"),
+    BODY_TOO_LARGE(413, "request body too large"),
+    EXPECTATION_FAILED(417, "the request's Expect header cannot be met"),
     UNAVAILABLE(503, "service unavailable");
 
     private final int status;

@@ -10,6 +10,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -39,6 +40,14 @@ public final class ErrorResponder {
      * future completes when the answer was written.
      */
     public ChannelFuture send(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive, Throwable failure) {
+        return ctx.writeAndFlush(response(method, keepAlive, failure));
+    }
+
+    /**
+     * The answer {@link #send} writes, for a handler that must return it rather than write it (an
+     * aggregator's answer to an {@code Expect} header); logged as {@code send} logs it.
+     */
+    public FullHttpResponse response(HttpMethod method, boolean keepAlive, Throwable failure) {
         Throwable cause = Futures.unwrap(failure);
         RegistryErrorCode code;
         String message;
@@ -79,7 +88,7 @@ public final class ErrorResponder {
         if (code == RegistryErrorCode.UNSUPPORTED && !template.headers().contains("Allow")) {
             template.headers().set("Allow", "GET, HEAD");
         }
-        return Responses.sendFull(ctx, template.status(), "application/json; charset=utf-8", Unpooled.wrappedBuffer(json),
+        return Responses.full(template.status(), "application/json; charset=utf-8", Unpooled.wrappedBuffer(json),
                 HttpMethod.HEAD.equals(method), keepAlive, template);
     }
 }

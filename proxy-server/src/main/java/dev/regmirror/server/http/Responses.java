@@ -54,6 +54,12 @@ public final class Responses {
      */
     public static ChannelFuture sendFull(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType,
                                 ByteBuf body, boolean head, boolean keepAlive, HttpResponse headersFrom) {
+        return ctx.writeAndFlush(full(status, contentType, body, head, keepAlive, headersFrom));
+    }
+
+    /** The whole response {@link #sendFull} sends, for a handler that must return it rather than write it. */
+    public static FullHttpResponse full(HttpResponseStatus status, String contentType, ByteBuf body, boolean head,
+                                        boolean keepAlive, HttpResponse headersFrom) {
         int length = body.readableBytes();
         ByteBuf content = body;
         if (head) {
@@ -68,6 +74,6 @@ public final class Responses {
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-        return ctx.writeAndFlush(withApiHeaders(response, keepAlive));
+        return withApiHeaders(response, keepAlive);
     }
 }

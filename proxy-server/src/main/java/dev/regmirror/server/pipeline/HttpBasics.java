@@ -94,7 +94,7 @@ public final class HttpBasics {
         if (buckets != null) {
             pipeline.addLast("rate-limit", new RateLimitHandler(buckets, errors, refusals));
         }
-        pipeline.addLast("aggregator", new StreamingAggregator(MAX_REQUEST_BYTES));
+        pipeline.addLast("aggregator", new StreamingAggregator(MAX_REQUEST_BYTES, errors));
         pipeline.addLast("idle", idleCloser(idleTimeout));
     }
 

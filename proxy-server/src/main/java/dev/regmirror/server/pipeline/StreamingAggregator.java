@@ -1,8 +1,21 @@
 package dev.regmirror.server.pipeline;
 
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.Printable;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.server.http.ErrorResponder;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.ReferenceCountUtil;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -11,15 +24,64 @@ import java.util.regex.Pattern;
  * {@code POST}, {@code PATCH} or {@code PUT} under {@code /v2/} (or containerd's
  * {@code /<registry>/v2/}) passes on as its head followed by its {@code HttpContent}, so a layer of
  * any size streams to disk with back-pressure and a manifest is bounded by its handler, not here.
- * Everything else is aggregated up to a small limit: reads have no bodies.
+ * Everything else is aggregated up to a small limit: reads have no bodies. What Netty's aggregator
+ * refuses itself (a body over the limit, 413, and an {@code Expect} other than {@code 100-continue},
+ * 417) is answered as a registry error like any other; a body over the limit that was sent without
+ * waiting for {@code 100 Continue} closes the connection.
  */
 final class StreamingAggregator extends HttpObjectAggregator {
 
     private static final Set<HttpMethod> PUSHES = Set.of(HttpMethod.POST, HttpMethod.PATCH, HttpMethod.PUT);
     private static final Pattern API_PATH = Pattern.compile("(/[^/]+)?/v2/.*");
 
-    StreamingAggregator(int maxContentLength) {
+    private final ErrorResponder errors;
+
+    StreamingAggregator(int maxContentLength, ErrorResponder errors) {
         super(maxContentLength);
+        this.errors = errors;
+    }
+
+    /**
+     * The answer to an {@code Expect} header: Netty's 100 Continue, or its refusal as a registry error.
+     * A head the codec could not read gets none: it passes on as it is, and its connection is closed
+     * (Netty would parse its {@code Content-Length} again, and fail on one that is not a number, as
+     * {@code V2RequestDecoderFuzzTest} found).
+     */
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        if (!start.decoderResult().isSuccess()) {
+            return null;
+        }
+        String expect = start.headers().get(HttpHeaderNames.EXPECT);
+        Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (!(answer instanceof HttpResponse response) || response.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
+            return answer;
+        }
+        ReferenceCountUtil.release(answer);
+        InvalidRequestException refusal = response.status().code() == 413 ? tooLarge()
+                : new InvalidRequestException(RegistryErrorCode.EXPECTATION_FAILED, "Expect: " + Printable.of(expect)
+                + " is not supported; only 100-continue is");
+        // Kept open as Netty keeps it: the body, if the client sends it anyway, is read and dropped.
+        return errors.response(methodOf(start), HttpUtil.isKeepAlive(start), refusal);
+    }
+
+    /** A body over the limit: answered as a registry error, and the connection closed (the rest is not read). */
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+        if (!(oversized instanceof HttpRequest)) {
+            super.handleOversizedMessage(ctx, oversized);
+            return;
+        }
+        errors.send(ctx, methodOf(oversized), false, tooLarge()).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private InvalidRequestException tooLarge() {
+        return new InvalidRequestException(RegistryErrorCode.BODY_TOO_LARGE, "the request body is larger than "
+                + maxContentLength() + " bytes, the most this request takes");
+    }
+
+    private static HttpMethod methodOf(HttpMessage message) {
+        return message instanceof HttpRequest request ? request.method() : HttpMethod.GET;
     }
 
     @Override
