@@ -174,17 +174,21 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) authExecutor).prestartAllCoreThreads();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
-        this.blobStore = FileBlobStore.open(mirror.cache().directory(), mirror.cache().maxBytes());
+        this.blobStore = FileBlobStore.openUnevicted(mirror.cache().directory(), mirror.cache().maxBytes());
         ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
         RepositoryStore repositories = RepositoryStore.open(blobStore.root());
         TagStore tags = new TagStore(blobStore.root());
         UpstreamRouter router = mirror.router();
-        // One for the process, when anything is hosted: it retains what hosted repositories link, so
-        // it opens before the first pull could evict any of it.
-        Optional<HostedStore> hosted = router.hosted().enabled()
-                ? Optional.of(HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index(),
-                        clock))
-                : Optional.empty();
+        // One for the process: it retains what hosted repositories link, so it opens before the
+        // first eviction, which would otherwise take hosted content for cached (the cap does not
+        // count hosted bytes). Opened even with hosting turned off, if hosted content is on disk,
+        // so that turning it off for a while loses nothing.
+        boolean hostedOnDisk = Files.isDirectory(blobStore.root().resolve("hosted"));
+        HostedStore hostedStore = router.hosted().enabled() || hostedOnDisk
+                ? HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index(), clock)
+                : null;
+        Optional<HostedStore> hosted = router.hosted().enabled() ? Optional.of(hostedStore) : Optional.empty();
+        blobStore.evictOverCap();
         this.pulls = PullStore.open(blobStore.root(), clock);
         scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
                 PULLS_FLUSH_SECONDS, TimeUnit.SECONDS);

@@ -113,6 +113,22 @@ class HostedGcIT {
     }
 
     @Test
+    void aRestartOverTheCapKeepsHostedContent() throws Exception {
+        Path cache = work.resolve("restart-cache");
+        Map<String, Object> capped = new HashMap<>(settings);
+        capped.put("regmirror.cache.max-size", "1M");
+        try (MirrorFixture first = MirrorFixture.start(upstream.url(), cache, capped)) {
+            skopeo.copy(pushed.source(), via(first, "lan/restarted:1.0"), "--dest-creds", "alice:alice-pw");
+            skopeo.copyToDir(via(first, "library/big:1.0"), work.resolve("big-before-restart"));
+        }
+        // On disk: 0.6 MB hosted beside up to 1 MiB cached. A start that evicted before it knew what
+        // is hosted would take the oldest files, the hosted layers among them.
+        try (MirrorFixture second = MirrorFixture.start(upstream.url(), cache, capped)) {
+            assertPulledBack(second, "lan/restarted:1.0", pushed, "restarted");
+        }
+    }
+
+    @Test
     void pruneCollectsAHostedBlobNothingReferencesOnceTheUploadTimeoutIsPast() throws Exception {
         skopeo.copy(pushed.source(), via(mirror, "lan/gc:1.0"), "--dest-creds", "alice:alice-pw");
         byte[] orphan = "a blob no manifest will name".getBytes(StandardCharsets.UTF_8);

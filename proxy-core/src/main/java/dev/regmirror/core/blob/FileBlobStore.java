@@ -89,6 +89,17 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      * recently used first by file time, and evicts at once if the cap is already exceeded.
      */
     public static FileBlobStore open(Path directory, long maxBytes) throws IOException {
+        FileBlobStore store = openUnevicted(directory, maxBytes);
+        store.evictOverCap();
+        return store;
+    }
+
+    /**
+     * Opens the store as {@link #open(Path, long)} does, without evicting: for a caller that first
+     * retains what must never be evicted (hosted content, which the cap does not count), then calls
+     * {@link #evictOverCap()}. Evicting first would take hosted blobs for cached ones.
+     */
+    public static FileBlobStore openUnevicted(Path directory, long maxBytes) throws IOException {
         Path root = directory.toAbsolutePath().normalize();
         Files.createDirectories(root);
         FileBlobStore store = new FileBlobStore(root, lock(root));
@@ -102,8 +113,12 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         store.index = CacheIndex.of(maxBytes, store.scan());
         LOG.info("indexed {} blobs ({} bytes) in {} ms", store.index.size(), store.index.totalBytes(),
                 (System.nanoTime() - started) / 1_000_000);
-        store.evict();
         return store;
+    }
+
+    /** Evicts the least recently used blobs, none of them retained, until the cap holds. */
+    public void evictOverCap() {
+        evict();
     }
 
     /** The index of committed blobs: sizes, recency, pins. */
@@ -405,7 +420,8 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         for (CacheIndex.Entry entry : index.evictOverCap()) {
             try {
                 synchronized (files) {
-                    if (!index.contains(entry.digest())) {
+                    // Retained meanwhile (a push linked it) or committed again: the file stays.
+                    if (!index.contains(entry.digest()) && !index.retained(entry.digest())) {
                         Files.deleteIfExists(pathOf(entry.digest()));
                     }
                 }
