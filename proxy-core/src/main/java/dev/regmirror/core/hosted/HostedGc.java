@@ -2,9 +2,10 @@ package dev.regmirror.core.hosted;
 
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
-import dev.regmirror.core.manifest.Manifests;
+import dev.regmirror.core.manifest.PushedManifest;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
@@ -79,22 +80,21 @@ public final class HostedGc {
             Route route = Route.hosted(registry, name);
             List<Digest> repositoryManifests = store.manifests(route);
             stillLinked.addAll(repositoryManifests);
-            Set<Digest> referenced = referencedBy(repositoryManifests);
+            Optional<Set<Digest>> referenced = referencedBy(repositoryManifests);
             for (Digest blob : store.blobs(route)) {
                 Optional<Instant> linkedAt = store.blobLinkedAt(route, blob);
-                if (referenced.contains(blob) || linkedAt.isPresent() && linkedAt.get().isAfter(cutoff)) {
+                // A manifest that cannot be read keeps every blob of its repository this time.
+                if (referenced.isEmpty() || referenced.get().contains(blob)
+                        || linkedAt.isPresent() && linkedAt.get().isAfter(cutoff)) {
                     stillLinked.add(blob);
                 } else {
                     unlinked.add(new Link(route, blob));
                 }
             }
         }
-        Set<Digest> released = new HashSet<>();
-        for (Link link : unlinked) {
-            if (!stillLinked.contains(link.digest())) {
-                released.add(link.digest());
-            }
-        }
+        // Every retained digest no link keeps: the blobs unlinked here, and manifests deleted since.
+        Set<Digest> released = new HashSet<>(index.retainedDigests());
+        released.removeAll(stillLinked);
         return new Plan(unlinked, released);
     }
 
@@ -106,18 +106,26 @@ public final class HostedGc {
         plan.released().forEach(index::release);
     }
 
-    /** The blobs (config, layers) the manifests reference; an index's entries are manifests, linked themselves. */
-    private Set<Digest> referencedBy(List<Digest> repositoryManifests) throws IOException {
+    /**
+     * The blobs (config, layers) the manifests reference, read as a push reads them; an index's
+     * entries are manifests, linked themselves. Empty when one cannot be read: nothing is collected.
+     */
+    private Optional<Set<Digest>> referencedBy(List<Digest> repositoryManifests) throws IOException {
         Set<Digest> referenced = new HashSet<>();
         for (Digest digest : repositoryManifests) {
             Optional<ManifestBytes> manifest = manifests.get(digest);
             if (manifest.isEmpty()) {
-                continue;
+                return Optional.empty();
             }
-            for (Descriptor blob : Manifests.blobsOf(manifest.get().bytes())) {
-                referenced.add(blob.digest());
+            try {
+                for (Descriptor blob : PushedManifest.parse(manifest.get().bytes(),
+                        Optional.of(manifest.get().mediaType())).blobs()) {
+                    referenced.add(blob.digest());
+                }
+            } catch (InvalidRequestException unreadable) {
+                return Optional.empty();
             }
         }
-        return referenced;
+        return Optional.of(referenced);
     }
 }

@@ -171,6 +171,9 @@ public final class Uploads {
         UploadState state = find(route, id);
         Digest actual;
         synchronized (state) {
+            if (state.gone) {
+                throw unknown(route, id); // cancelled or expired meanwhile
+            }
             if (state.writing) {
                 throw outOfOrder(state, "a chunk of upload " + id + " is still being written");
             }
@@ -222,6 +225,13 @@ public final class Uploads {
     public void cancel(Route route, UploadId id) throws IOException {
         UploadState state = find(route, id);
         synchronized (state) {
+            if (state.gone) {
+                throw unknown(route, id);
+            }
+            if (state.writing) {
+                // Its bytes are being written on another thread: the chunk's own answer comes first.
+                throw outOfOrder(state, "a chunk of upload " + id + " is being written; cancel it after");
+            }
             state.gone = true;
             uploads.remove(id);
         }

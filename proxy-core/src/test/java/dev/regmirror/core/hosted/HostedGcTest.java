@@ -83,6 +83,31 @@ class HostedGcTest {
     }
 
     @Test
+    void aDeletedManifestAndTheBlobsOnlyItReferencedAreReleased() throws Exception {
+        Digest config = blob(APP, "config");
+        Digest layer = blob(APP, "layer");
+        Digest manifest = manifest(APP, config, layer);
+        hosted.unlinkManifest(APP, manifest); // DELETE /v2/lan/app/manifests/<digest>
+        clock.advance(GRACE.plusMinutes(1));
+
+        HostedGc.Plan plan = gc.plan();
+
+        assertEquals(Set.of(manifest, config, layer), plan.released());
+    }
+
+    @Test
+    void aManifestThatCannotBeReadKeepsEveryBlobOfItsRepository() throws Exception {
+        Digest layer = blob(APP, "layer");
+        byte[] bytes = "{\"schemaVersion\":2,\"layers\":\"not a list\"}".getBytes(StandardCharsets.UTF_8);
+        Digest odd = Digest.sha256Of(bytes);
+        manifests.put(new ManifestBytes("application/vnd.oci.image.manifest.v1+json", odd, bytes));
+        hosted.linkManifest(APP, odd);
+        clock.advance(GRACE.plusMinutes(1));
+
+        assertEquals(List.of(), gc.plan().unlinked(), "nothing collected on a guess: " + layer);
+    }
+
+    @Test
     void linkingAgainRenewsTheGracePeriod() throws Exception {
         Digest layer = blob(APP, "layer");
         clock.advance(GRACE.minusMinutes(1));

@@ -85,6 +85,12 @@ public final class AccessHandler extends ChannelInboundHandlerAdapter {
         }
         Futures.supplyOn(authExecutor, () -> decided(ctx, request)).whenComplete((decided, failure) ->
                 ctx.executor().execute(() -> {
+                    if (!ctx.channel().isActive()) {
+                        // The client left while this was decided: nobody to answer, and a push's
+                        // handler would start an upload that no end of the body ever finishes.
+                        refuseBody(ctx, request);
+                        return;
+                    }
                     AccessDecision decision = decided == null ? null : decided.decision();
                     if (failure == null && decision instanceof AccessDecision.Allowed) {
                         admit(ctx, decided.request());
