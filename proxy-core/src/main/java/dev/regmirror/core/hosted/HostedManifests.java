@@ -71,7 +71,7 @@ public final class HostedManifests {
         lock.lock();
         try {
             for (Descriptor blob : manifest.blobs()) {
-                if (!store.hasBlob(route, blob.digest())) {
+                if (!store.holds(route, blob.digest())) {
                     throw unknown(route, "blob", blob.digest());
                 }
             }
@@ -80,6 +80,7 @@ public final class HostedManifests {
                     throw unknown(route, "manifest", child.digest());
                 }
             }
+            store.retain(digest); // before it is stored: an eviction chosen meanwhile keeps its file
             manifests.put(new ManifestBytes(manifest.mediaType(), digest, body));
             store.linkManifest(route, digest);
             Optional<Digest> subject = manifest.subject().map(Descriptor::digest);

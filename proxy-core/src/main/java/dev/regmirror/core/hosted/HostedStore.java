@@ -219,6 +219,22 @@ public final class HostedStore {
         }
     }
 
+    /**
+     * Whether the blob is linked into the repository and its bytes are in the store: what a
+     * manifest pushed there may name (a link whose bytes a crash or an eviction took does not count).
+     */
+    public boolean holds(Route route, Digest digest) {
+        return hasBlob(route, digest) && index.contains(digest);
+    }
+
+    /**
+     * Keeps a digest from eviction before its bytes are stored and linked, so that no eviction
+     * chosen meanwhile takes it (a manifest pushed again that the cache already held).
+     */
+    public void retain(Digest digest) {
+        index.retain(digest);
+    }
+
     /** The hosted repositories (named under {@code registry}) that link the blob, in lexical order. */
     public List<Route> linking(String registry, Digest digest) throws IOException {
         List<Route> found = new ArrayList<>();

@@ -259,6 +259,7 @@ public final class Uploads {
         Lock lock = hosted.pushLock().readLock();
         lock.lock();
         try {
+            hosted.retain(digest); // before it is looked up: an eviction chosen meanwhile keeps the file
             Optional<StoredBlob> stored = blobs.find(digest);
             if (stored.isPresent()) {
                 hosted.linkBlob(target, digest);

@@ -74,6 +74,10 @@ public record PushedManifest(String mediaType, Optional<String> artifactType, Op
         }
         String mediaType = declared.or(() -> inBody).or(() -> shape(root)).orElseThrow(() -> invalid(
                 "the manifest has no media type: send it as Content-Type, or as mediaType in the manifest"));
+        if (!mediaType.startsWith("application/") || mediaType.indexOf('/') != mediaType.lastIndexOf('/')) {
+            // Served back as the Content-Type of every pull: never text/html or the like.
+            throw invalid("a manifest's media type is application/<something>, not " + mediaType);
+        }
         JsonNode schemaVersion = root.get("schemaVersion");
         if (schemaVersion != null && schemaVersion.isInt() && schemaVersion.intValue() == 1
                 || mediaType.equals(MediaTypes.DOCKER_MANIFEST_V1) || mediaType.equals(MediaTypes.DOCKER_MANIFEST_V1_SIGNED)) {

@@ -105,6 +105,8 @@ class PushedManifestTest {
                 Arguments.of("Content-Type is not the body's mediaType", image, MediaTypes.DOCKER_MANIFEST,
                         "is not its Content-Type"),
                 Arguments.of("not JSON", "not json", MediaTypes.OCI_MANIFEST, "not JSON"),
+                Arguments.of("a type browsers render", "{\"schemaVersion\":2,\"layers\":[]}", "text/html",
+                        "application/<something>"),
                 Arguments.of("a JSON array", "[]", MediaTypes.OCI_MANIFEST, "not a JSON object"),
                 Arguments.of("no media type anywhere", "{\"schemaVersion\":2}", null, "no media type"),
                 Arguments.of("schema 1", "{\"schemaVersion\":1,\"fsLayers\":[]}", MediaTypes.DOCKER_MANIFEST_V1_SIGNED,
