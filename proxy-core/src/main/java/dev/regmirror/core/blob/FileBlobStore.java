@@ -259,7 +259,8 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      */
     @Override
     public StoredBlob adopt(Path file, Digest digest, long size) throws IOException {
-        if (index.maxBytes() > 0 && size > index.maxBytes()) {
+        // A retained blob (hosted content, linked before it is adopted) is not counted against the cap.
+        if (index.maxBytes() > 0 && size > index.maxBytes() && !index.retained(digest)) {
             throw new BlobTooLargeException(digest, size, index.maxBytes());
         }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {

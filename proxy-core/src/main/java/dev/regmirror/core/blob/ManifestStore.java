@@ -1,21 +1,17 @@
 package dev.regmirror.core.blob;
 
+import dev.regmirror.core.cache.CacheFiles;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * Cached manifests: their bytes live in the {@link BlobStore} under their digest like any content;
@@ -68,17 +64,8 @@ public final class ManifestStore {
 
     /** Writes the media type beside the bytes: synced to a scratch file, then renamed into place. */
     private void writeType(ManifestBytes manifest) throws IOException {
-        Path target = typePath(manifest.digest());
-        Files.createDirectories(target.getParent());
-        Path temp = scratch.resolve("type-" + UUID.randomUUID());
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer bytes = ByteBuffer.wrap(manifest.mediaType().getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        CacheFiles.replace(scratch, "type", typePath(manifest.digest()),
+                manifest.mediaType().getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -17,7 +17,7 @@ import java.util.UUID;
  * root, checked not to escape it, and files replaced atomically and synced, so that after a crash a
  * file holds either its old or its new content. Disk I/O: call from a disk executor.
  */
-final class CacheFiles {
+public final class CacheFiles {
 
     private CacheFiles() {
     }
@@ -36,8 +36,12 @@ final class CacheFiles {
         return path;
     }
 
-    /** Writes {@code bytes} to a new file in {@code scratch}, syncs it, and renames it over {@code target}. */
-    static void replace(Path scratch, String prefix, Path target, byte[] bytes) throws IOException {
+    /**
+     * Writes {@code bytes} to a new file in {@code scratch}, syncs it, renames it over {@code target}
+     * and syncs the directory, so the rename too survives a power cut: the one way regmirror writes
+     * its small files (tags, referrers, manifest types, hosted links).
+     */
+    public static void replace(Path scratch, String prefix, Path target, byte[] bytes) throws IOException {
         Files.createDirectories(target.getParent());
         Path temp = scratch.resolve(prefix + "-" + UUID.randomUUID());
         try {
@@ -49,8 +53,18 @@ final class CacheFiles {
                 out.force(true);
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(target.getParent());
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Syncs a directory's entries; a file system that cannot is left as it is (the files were synced). */
+    private static void syncDirectory(Path directory) {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException cannot) {
+            // Some file systems cannot sync a directory.
         }
     }
 

@@ -1,20 +1,17 @@
 package dev.regmirror.core.hosted;
 
+import dev.regmirror.core.cache.CacheFiles;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
@@ -357,15 +353,6 @@ public final class HostedStore {
 
     /** Writes a small file: synced to a scratch file, then renamed into place. */
     private void writeAtomically(Path target, String content) throws IOException {
-        Files.createDirectories(target.getParent());
-        Path temp = scratch.resolve("hosted-" + UUID.randomUUID());
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        CacheFiles.replace(scratch, "hosted", target, content.getBytes(StandardCharsets.UTF_8));
     }
 }

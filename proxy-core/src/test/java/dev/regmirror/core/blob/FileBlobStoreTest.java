@@ -37,6 +37,21 @@ class FileBlobStoreTest {
     }
 
     @Test
+    void aRetainedBlobLargerThanTheCapIsAdoptedAndNotEvicted() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir, 4_000);
+        byte[] bytes = random(10_000, 8);
+        Digest digest = Digest.sha256Of(bytes);
+        Path upload = Files.write(Files.createDirectories(dir.resolve("hosted-uploads")).resolve("big"), bytes);
+        store.index().retain(digest); // linked into a hosted repository before it is adopted
+
+        store.adopt(upload, digest, bytes.length);
+        store.put(Digest.sha256Of(random(3_000, 9)), random(3_000, 9));
+
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow(), "hosted content is outside the cap");
+        store.close();
+    }
+
+    @Test
     void adoptRenamesAVerifiedFileInOnceAndKeepsABlobAlreadyStored() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
         byte[] bytes = random(10_000, 7);
