@@ -24,6 +24,7 @@ import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.hosted.HostedManifests;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.hosted.Uploads;
+import dev.regmirror.core.mirror.HostedDigests;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
 import dev.regmirror.core.mirror.PullThroughBlobs;
@@ -224,14 +225,18 @@ public final class ProxyComponents implements AutoCloseable {
 
         ObjectMapper mapper = new ObjectMapper();
         ErrorResponder errors = new ErrorResponder(mapper);
+        // Hosted content shares the store: a mirrored name gets a hosted digest only once its upstream has it too.
+        HostedDigests hostedDigests = hostedStore != null ? new HostedDigests(blobStore.index()::retained)
+                : HostedDigests.NONE;
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics);
+                metrics, hostedDigests);
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(blobStore.root()),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
-                mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics);
+                mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics,
+                hostedDigests);
         Optional<AccessControl> access = Optional.empty();
         Optional<TokenService> tokens = Optional.empty();
         AuthSettings auth = mirror.auth();

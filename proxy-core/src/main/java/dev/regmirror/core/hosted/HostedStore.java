@@ -223,6 +223,11 @@ public final class HostedStore {
         return hasBlob(route, digest) && index.contains(digest);
     }
 
+    /** Whether some hosted repository links (or a push in progress retains) the digest. */
+    public boolean isHosted(Digest digest) {
+        return index.retained(digest);
+    }
+
     /**
      * Keeps a digest from eviction before its bytes are stored and linked, so that no eviction
      * chosen meanwhile takes it (a manifest pushed again that the cache already held).

@@ -250,7 +250,11 @@ public final class Uploads {
      *         client is then given an ordinary upload)
      */
     public Optional<StoredBlob> mount(Route target, Digest digest, Optional<Route> from) throws IOException {
-        boolean reachable = from.map(source -> !source.hosted() || hosted.hasBlob(source, digest))
+        // From a mirrored repository: cached content only. A digest hosted repositories hold is not
+        // taken by naming a mirrored repository (which says nothing about who may read it); the
+        // client uploads it instead, into the same one file.
+        boolean reachable = from.map(source -> source.hosted() ? hosted.hasBlob(source, digest)
+                        : !hosted.isHosted(digest))
                 .orElseGet(() -> hosted.hasBlob(target, digest));
         if (!reachable) {
             return Optional.empty();

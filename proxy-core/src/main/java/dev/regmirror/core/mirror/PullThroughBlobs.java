@@ -34,6 +34,7 @@ public final class PullThroughBlobs {
     private final Duration fillTimeout;
     private final StorageHealth health;
     private final MeterRegistry meters;
+    private final HostedDigests hostedDigests;
     /** Running downloads by registry and digest: one registry's failure never answers another's request. */
     private final ConcurrentMap<FillKey, BlobFill> inFlight = new ConcurrentHashMap<>();
 
@@ -49,6 +50,14 @@ public final class PullThroughBlobs {
     public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
                             ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
                             MeterRegistry meters) {
+        this(clients, store, diskExecutor, scheduler, fillTimeout, health, meters, HostedDigests.NONE);
+    }
+
+    /** @param hostedDigests which stored digests a mirrored name gets only once its upstream confirms them */
+    public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
+                            ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
+                            MeterRegistry meters, HostedDigests hostedDigests) {
+        this.hostedDigests = hostedDigests;
         this.clients = clients;
         this.store = store;
         this.diskExecutor = diskExecutor;
@@ -62,6 +71,16 @@ public final class PullThroughBlobs {
 
     /** Opens the blob for one response: cached, or a fill that has started (the upstream said 200). */
     public CompletableFuture<BlobSource> open(Route route, Digest digest) {
+        return confirmed(route, digest).thenCompose(ignored -> openServable(route, digest));
+    }
+
+    /** For a mirrored name, a stored hosted digest only once the upstream has it too ({@link HostedDigests}). */
+    private CompletableFuture<Void> confirmed(Route route, Digest digest) {
+        return hostedDigests.servable(route, digest,
+                () -> clients.forRegistry(route.registry()).headBlob(route.name(), digest));
+    }
+
+    private CompletableFuture<BlobSource> openServable(Route route, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> {
             Optional<OpenBlob> hit = store.open(digest);
             if (hit.isPresent()) {
@@ -100,6 +119,10 @@ public final class PullThroughBlobs {
 
     /** The blob's size without downloading it: from the cache, a running fill, or an upstream HEAD. */
     public CompletableFuture<Long> size(Route route, Digest digest) {
+        return confirmed(route, digest).thenCompose(ignored -> sizeServable(route, digest));
+    }
+
+    private CompletableFuture<Long> sizeServable(Route route, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> store.find(digest)).thenCompose(hit -> {
             if (hit.isPresent()) {
                 return CompletableFuture.completedFuture(hit.get().size());

@@ -51,6 +51,7 @@ public final class PullThroughManifests {
     private final Executor diskExecutor;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final HostedDigests hostedDigests;
     private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
     private final InFlight<DigestKey, ManifestBytes> fetches = new InFlight<>();
     private final NotFoundCache notFound;
@@ -58,6 +59,14 @@ public final class PullThroughManifests {
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters) {
+        this(clients, store, tags, repositories, policies, diskExecutor, clock, meters, HostedDigests.NONE);
+    }
+
+    /** @param hostedDigests which stored digests a mirrored name gets only once its upstream confirms them */
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
+                                RepositoryStore repositories, Function<String, TagPolicy> policies,
+                                Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests) {
+        this.hostedDigests = hostedDigests;
         this.clients = clients;
         this.store = store;
         this.tags = tags;
@@ -172,7 +181,9 @@ public final class PullThroughManifests {
 
     /** A manifest by digest: from the cache, else one fetch shared by all who ask meanwhile. */
     private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest) {
-        return Futures.supplyOn(diskExecutor, () -> cached(route, digest)).thenCompose(hit -> {
+        return hostedDigests.servable(route, digest,
+                () -> clients.forRegistry(route.registry()).headManifest(route.name(), digest))
+                .thenCompose(ignored -> Futures.supplyOn(diskExecutor, () -> cached(route, digest))).thenCompose(hit -> {
             if (hit.isPresent()) {
                 count(route, "hit");
                 return CompletableFuture.completedFuture(hit.get());
