@@ -65,6 +65,7 @@ class AdminIT {
         skopeo.copyToOci("docker://" + mirror.hostPort() + "/team/multi:2.0", work.resolve("pulled-multi"), "2.0", "--all");
         HttpResponse<byte[]> blob = mirror.get("/v2/library/loose/blobs/" + Digest.sha256Of(loose));
         assertEquals(200, blob.statusCode(), "a blob no cached manifest references");
+        mirror.awaitFillsCommitted(); // the last blob is committed just after its response ends
     }
 
     @AfterAll

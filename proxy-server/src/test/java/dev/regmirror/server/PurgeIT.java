@@ -174,6 +174,7 @@ class PurgeIT {
 
             pullApp(mirror);
             assertEquals(200, mirror.get("/v2/library/loose/blobs/" + Digest.sha256Of(loose)).statusCode());
+            mirror.awaitFillsCommitted();
             HttpResponse<byte[]> all = delete(mirror, "/admin/cache?all=true", null);
             assertEquals(200, all.statusCode(), new String(all.body()));
             assertTrue(digests(JSON.readTree(all.body()).get("blobs")).contains(Digest.sha256Of(loose)));
@@ -304,6 +305,7 @@ class PurgeIT {
         try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of())) {
             pullApp(mirror);
             assertEquals(200, mirror.get("/v2/library/loose/blobs/" + Digest.sha256Of(loose)).statusCode());
+            mirror.awaitFillsCommitted();
             BuiltManifest webImage = web.manifests().get(0);
             assertEquals(200, mirror.get("/v2/team/web/manifests/" + webImage.digest(), "Accept",
                     MediaTypes.ACCEPT_ALL_HEADER).statusCode());
@@ -344,13 +346,16 @@ class PurgeIT {
         return work.resolve("cache-" + (++caches));
     }
 
-    private static void pullApp(MirrorFixture mirror) {
+    /** Pulls app:1.0 through the mirror, and waits until its blobs are committed to the cache (they may end just after the pull). */
+    private static void pullApp(MirrorFixture mirror) throws Exception {
         skopeo.copyToDir("docker://" + mirror.hostPort() + "/app:1.0", work.resolve("pulled-app-" + System.nanoTime()));
+        mirror.awaitFillsCommitted();
     }
 
-    private static void pullWeb(MirrorFixture mirror) {
+    private static void pullWeb(MirrorFixture mirror) throws Exception {
         skopeo.copyToOci("docker://" + mirror.hostPort() + "/team/web:2.0", work.resolve("pulled-web-" + System.nanoTime()),
                 "2.0", "--all");
+        mirror.awaitFillsCommitted();
     }
 
     private static Set<Digest> blobGetDigests() {
