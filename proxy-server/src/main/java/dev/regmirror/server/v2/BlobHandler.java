@@ -44,15 +44,7 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
                     errors.send(ctx, request.method(), request.keepAlive(), failure);
                     return;
                 }
-                Optional<ContentRange> part;
-                try {
-                    part = part(request, size);
-                } catch (InvalidRequestException e) {
-                    errors.send(ctx, request.method(), request.keepAlive(), e);
-                    return;
-                }
-                ctx.write(BlobResponder.headers(request.digest(), size, part, request.keepAlive()));
-                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                answerHead(ctx, request, size, errors);
             }));
             return;
         }
@@ -73,6 +65,19 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
             }
             responder.send(ctx, request.route(), request.digest(), source, part, request.keepAlive());
         }));
+    }
+
+    /** A HEAD's answer for a blob of this size: its headers, for the part a Range asks for, or 416. */
+    static void answerHead(ChannelHandlerContext ctx, V2Request.Blob request, long size, ErrorResponder errors) {
+        Optional<ContentRange> part;
+        try {
+            part = part(request, size);
+        } catch (InvalidRequestException e) {
+            errors.send(ctx, request.method(), request.keepAlive(), e);
+            return;
+        }
+        ctx.write(BlobResponder.headers(request.digest(), size, part, request.keepAlive()));
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
     /**

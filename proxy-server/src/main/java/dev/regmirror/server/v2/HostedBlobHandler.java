@@ -12,7 +12,6 @@ import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.LastHttpContent;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 
@@ -56,15 +55,7 @@ public final class HostedBlobHandler extends SimpleChannelInboundHandler<V2Reque
                     errors.send(ctx, request.method(), request.keepAlive(), failure);
                     return;
                 }
-                Optional<ContentRange> part;
-                try {
-                    part = BlobHandler.part(request, blob.size());
-                } catch (InvalidRequestException e) {
-                    errors.send(ctx, request.method(), request.keepAlive(), e);
-                    return;
-                }
-                ctx.write(BlobResponder.headers(request.digest(), blob.size(), part, request.keepAlive()));
-                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                BlobHandler.answerHead(ctx, request, blob.size(), errors);
             }));
             return;
         }
