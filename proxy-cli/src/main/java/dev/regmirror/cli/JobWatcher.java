@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Follows a job by polling {@code GET /admin/jobs/<id>} until it ends: on a terminal a progress bar
@@ -14,79 +15,50 @@ import java.util.Locale;
  */
 final class JobWatcher {
 
-    private static final Duration POLL = Duration.ofMillis(250);
-    private static final Duration PLAIN_EVERY = Duration.ofSeconds(5);
     private static final int BAR = 30;
 
-    private final AdminClient client;
-    private final Duration stallLimit;
+    private final JobPoller poller;
     private final boolean json;
-    private final boolean terminal;
     private final PrintStream out;
     private final PrintStream err;
 
     /** @param stallLimit how long a running job may show no progress before the watch gives up on it */
     JobWatcher(AdminClient client, Duration stallLimit, boolean json, boolean terminal, PrintStream out,
                PrintStream err) {
-        this.client = client;
-        this.stallLimit = stallLimit;
+        this.poller = new JobPoller(client, stallLimit, json, terminal, out, err);
         this.json = json;
-        this.terminal = terminal;
         this.out = out;
         this.err = err;
     }
 
     int follow(JsonNode job) throws InterruptedException {
-        String id = job.path("id").asText();
         long startNanos = System.nanoTime();
         long startBytes = job.path("bytesDone").asLong();
-        long lastPlain = startNanos;
-        int lastBlobs = -1;
-        boolean drawn = false;
-        String lastSeen = progressOf(job);
-        long lastChange = startNanos;
-        while (!ended(job)) {
-            Thread.sleep(POLL.toMillis());
-            try {
-                job = client.get("/admin/jobs/" + id).body();
-            } catch (AdminClient.Failure e) {
-                if (drawn) {
-                    out.println();
-                }
-                err.println("regmirror: " + e.getMessage());
-                return 1;
+        Optional<JsonNode> ended = poller.follow(job, new JobPoller.View() {
+            @Override
+            public String progressOf(JsonNode job) {
+                return job.path("state").asText() + " " + job.path("bytesDone").asLong() + " "
+                        + job.path("blobsDone").asInt();
             }
-            long now = System.nanoTime();
-            if (!progressOf(job).equals(lastSeen)) {
-                lastSeen = progressOf(job);
-                lastChange = now;
-            } else if ("running".equals(job.path("state").asText()) && now - lastChange >= stallLimit.toNanos()) {
-                if (drawn) {
-                    out.println();
-                }
-                err.println("regmirror: prefetch job " + id + " of " + job.path("image").asText()
-                        + " made no progress for " + StallLimit.format(stallLimit)
-                        + "; it goes on in the mirror (regmirror jobs " + id + " shows it)");
-                return 1;
+
+            @Override
+            public String named(String id, JsonNode job) {
+                return "prefetch job " + id + " of " + job.path("image").asText();
             }
-            if (json || ended(job) || job.path("blobsTotal").asInt() == 0) {
-                continue;
+
+            @Override
+            public Optional<String> line(JsonNode job, long sinceStart) {
+                // Nothing before the image's blobs are known.
+                return job.path("blobsTotal").asInt() == 0 ? Optional.empty()
+                        : Optional.of(JobWatcher.line(job, rate(job.path("bytesDone").asLong() - startBytes, sinceStart)));
             }
-            String line = line(job, rate(job.path("bytesDone").asLong() - startBytes, now - startNanos));
-            if (terminal) {
-                out.print("\r" + line + "\033[K");
-                out.flush();
-                drawn = true;
-            } else if (job.path("blobsDone").asInt() != lastBlobs || now - lastPlain >= PLAIN_EVERY.toNanos()) {
-                out.println(line);
-                lastBlobs = job.path("blobsDone").asInt();
-                lastPlain = now;
+
+            @Override
+            public boolean changedEnough(JsonNode printed, JsonNode job) {
+                return printed == null || printed.path("blobsDone").asInt() != job.path("blobsDone").asInt();
             }
-        }
-        if (drawn) {
-            out.print("\r\033[K");
-        }
-        return ended(job, Duration.ofNanos(System.nanoTime() - startNanos));
+        });
+        return ended.isEmpty() ? 1 : ended(ended.get(), Duration.ofNanos(System.nanoTime() - startNanos));
     }
 
     private int ended(JsonNode job, Duration took) {
@@ -106,16 +78,6 @@ final class JobWatcher {
             return 1;
         }
         return 0;
-    }
-
-    /** What changes while a job makes progress: its state, bytes and blobs. */
-    private static String progressOf(JsonNode job) {
-        return job.path("state").asText() + " " + job.path("bytesDone").asLong() + " " + job.path("blobsDone").asInt();
-    }
-
-    private static boolean ended(JsonNode job) {
-        String state = job.path("state").asText();
-        return state.equals("succeeded") || state.equals("failed");
     }
 
     /** {@code docker.io/library/app:1.0 [######........] 12.3 MB / 45.6 MB  3/7 blobs  4.50 MB/s}. */

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Follows a verify job by polling {@code GET /admin/jobs/<id>} until it ends, as {@link JobWatcher}
@@ -18,73 +19,46 @@ final class VerifyWatcher {
     /** The exit code when the verify found damage. */
     static final int DAMAGED = 3;
 
-    private static final Duration POLL = Duration.ofMillis(250);
-    private static final Duration PLAIN_EVERY = Duration.ofSeconds(5);
     private static final int BAR = 30;
 
-    private final AdminClient client;
-    private final Duration stallLimit;
+    private final JobPoller poller;
     private final boolean json;
-    private final boolean terminal;
     private final PrintStream out;
     private final PrintStream err;
 
     VerifyWatcher(AdminClient client, Duration stallLimit, boolean json, boolean terminal, PrintStream out,
                   PrintStream err) {
-        this.client = client;
-        this.stallLimit = stallLimit;
+        this.poller = new JobPoller(client, stallLimit, json, terminal, out, err);
         this.json = json;
-        this.terminal = terminal;
         this.out = out;
         this.err = err;
     }
 
     int follow(JsonNode job) throws InterruptedException {
-        String id = job.path("id").asText();
         long startNanos = System.nanoTime();
-        long lastPlain = startNanos;
-        boolean drawn = false;
-        String lastSeen = progressOf(job);
-        long lastChange = startNanos;
-        while (!"succeeded".equals(job.path("state").asText()) && !"failed".equals(job.path("state").asText())) {
-            Thread.sleep(POLL.toMillis());
-            try {
-                job = client.get("/admin/jobs/" + id).body();
-            } catch (AdminClient.Failure e) {
-                if (drawn) {
-                    out.println();
-                }
-                err.println("regmirror: " + e.getMessage());
-                return 1;
+        Optional<JsonNode> ended = poller.follow(job, new JobPoller.View() {
+            @Override
+            public String progressOf(JsonNode job) {
+                return VerifyWatcher.progressOf(job);
             }
-            long now = System.nanoTime();
-            if (!progressOf(job).equals(lastSeen)) {
-                lastSeen = progressOf(job);
-                lastChange = now;
-            } else if ("running".equals(job.path("state").asText()) && now - lastChange >= stallLimit.toNanos()) {
-                if (drawn) {
-                    out.println();
-                }
-                err.println("regmirror: verify job " + id + " made no progress for " + StallLimit.format(stallLimit)
-                        + "; it goes on in the mirror (regmirror jobs " + id + " shows it)");
-                return 1;
+
+            @Override
+            public String named(String id, JsonNode job) {
+                return "verify job " + id;
             }
-            if (json || !"running".equals(job.path("state").asText())) {
-                continue;
+
+            @Override
+            public Optional<String> line(JsonNode job, long sinceStart) {
+                return "running".equals(job.path("state").asText()) ? Optional.of(VerifyWatcher.line(job))
+                        : Optional.empty();
             }
-            if (terminal) {
-                out.print("\r" + line(job) + "\033[K");
-                out.flush();
-                drawn = true;
-            } else if (now - lastPlain >= PLAIN_EVERY.toNanos()) {
-                out.println(line(job));
-                lastPlain = now;
+
+            @Override
+            public boolean changedEnough(JsonNode printed, JsonNode job) {
+                return false; // a plain line every few seconds
             }
-        }
-        if (drawn) {
-            out.print("\r\033[K");
-        }
-        return ended(job, Duration.ofNanos(System.nanoTime() - startNanos));
+        });
+        return ended.isEmpty() ? 1 : ended(ended.get(), Duration.ofNanos(System.nanoTime() - startNanos));
     }
 
     private int ended(JsonNode job, Duration took) {
