@@ -129,10 +129,18 @@ public final class PullThroughBlobs {
             }
             BlobFill fill = inFlight.get(new FillKey(route.registry(), digest));
             if (fill != null) {
-                return fill.started();
+                // Known once the upstream declared it or the fill is verified; else the upstream says.
+                return fill.started().thenCompose(declared -> {
+                    long size = fill.size(declared);
+                    return size >= 0 ? CompletableFuture.completedFuture(size) : upstreamSize(route, digest);
+                });
             }
-            return clients.forRegistry(route.registry()).headBlob(route.name(), digest).thenApply(h -> h.size());
+            return upstreamSize(route, digest);
         });
+    }
+
+    private CompletableFuture<Long> upstreamSize(Route route, Digest digest) {
+        return clients.forRegistry(route.registry()).headBlob(route.name(), digest).thenApply(h -> h.size());
     }
 
     /**
