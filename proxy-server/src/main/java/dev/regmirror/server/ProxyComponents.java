@@ -10,8 +10,8 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.ReferrerStore;
+import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
@@ -34,6 +34,7 @@ import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.tls.TlsMaterialException;
 import dev.regmirror.core.tls.TlsMaterialLoader;
 import dev.regmirror.core.upstream.UpstreamLimits;
@@ -74,8 +75,8 @@ import dev.regmirror.server.v2.HostedBlobHandler;
 import dev.regmirror.server.v2.HostedManifestHandler;
 import dev.regmirror.server.v2.HostedReferrersHandler;
 import dev.regmirror.server.v2.HostedTagsHandler;
-import dev.regmirror.server.v2.ManifestPushHandler;
 import dev.regmirror.server.v2.ManifestHandler;
+import dev.regmirror.server.v2.ManifestPushHandler;
 import dev.regmirror.server.v2.ReferrersHandler;
 import dev.regmirror.server.v2.TagsHandler;
 import dev.regmirror.server.v2.TokenHandler;
@@ -176,21 +177,22 @@ public final class ProxyComponents implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
         this.blobStore = FileBlobStore.openUnevicted(mirror.cache().directory(), mirror.cache().maxBytes());
-        ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
-        RepositoryStore repositories = RepositoryStore.open(blobStore.root());
-        TagStore tags = new TagStore(blobStore.root());
+        CacheLayout layout = blobStore.layout();
+        ManifestStore manifestStore = new ManifestStore(blobStore, layout);
+        RepositoryStore repositories = RepositoryStore.open(layout);
+        TagStore tags = new TagStore(layout);
         UpstreamRouter router = mirror.router();
         // One for the process: it retains what hosted repositories link, so it opens before the
         // first eviction, which would otherwise take hosted content for cached (the cap does not
         // count hosted bytes). Opened even with hosting turned off, if hosted content is on disk,
         // so that turning it off for a while loses nothing.
-        boolean hostedOnDisk = Files.isDirectory(blobStore.root().resolve("hosted"));
+        boolean hostedOnDisk = Files.isDirectory(layout.hosted());
         HostedStore hostedStore = router.hosted().enabled() || hostedOnDisk
-                ? HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index(), clock)
+                ? HostedStore.open(layout, blobStore.index(), clock)
                 : null;
         Optional<HostedStore> hosted = router.hosted().enabled() ? Optional.of(hostedStore) : Optional.empty();
         blobStore.evictOverCap();
-        this.pulls = PullStore.open(blobStore.root(), clock);
+        this.pulls = PullStore.open(layout, clock);
         scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
                 PULLS_FLUSH_SECONDS, TimeUnit.SECONDS);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -231,7 +233,7 @@ public final class ProxyComponents implements AutoCloseable {
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics, hostedDigests);
-        PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(blobStore.root()),
+        PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(layout),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
@@ -276,8 +278,7 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
             resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
         }
-        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
-                blobStore.root().resolve("ingest")),
+        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout),
                 new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, blobResponder, errors),
@@ -307,7 +308,7 @@ public final class ProxyComponents implements AutoCloseable {
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new VerifyHandler(verifyJobs, mapper),
                 ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
-                        blobStore.index(), hosted, diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
+                        blobStore.index(), hosted, diskExecutor, maintenanceExecutor, layout,
                         server.idleTimeout(), mapper, errors));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);

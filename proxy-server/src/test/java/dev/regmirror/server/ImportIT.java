@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.RegistryProcess;
@@ -220,7 +221,7 @@ class ImportIT {
             assertRefused(mirror, tar, 400, "BODY_INVALID", "cache.max-size is 60000 bytes");
             assertEquals(404, mirror.get("/v2/library/app/manifests/1.0").statusCode());
         }
-        try (Stream<Path> files = Files.walk(cache.resolve("blobs"))) {
+        try (Stream<Path> files = Files.walk(new CacheLayout(cache).blobs())) {
             assertEquals(List.of(), files.filter(Files::isRegularFile).toList(), "no blob was written");
         }
     }
@@ -321,7 +322,7 @@ class ImportIT {
     }
 
     private static long blobFiles(Path cache) throws IOException {
-        try (Stream<Path> files = Files.walk(cache.resolve("blobs"))) {
+        try (Stream<Path> files = Files.walk(new CacheLayout(cache).blobs())) {
             return files.filter(Files::isRegularFile).count();
         }
     }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.LoggedRequest;
@@ -369,7 +370,7 @@ class PurgeIT {
     private static void assertUsageIsWhatIsOnDisk(MirrorFixture mirror, Path cache) throws Exception {
         JsonNode usage = usage(mirror);
         List<Path> files;
-        try (Stream<Path> walk = Files.walk(cache.resolve("blobs"))) {
+        try (Stream<Path> walk = Files.walk(new CacheLayout(cache).blobs())) {
             files = walk.filter(Files::isRegularFile).toList();
         }
         long bytes = 0;
@@ -412,7 +413,7 @@ class PurgeIT {
     }
 
     private static Path blobFile(Path cache, Digest digest) {
-        return cache.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
+        return new CacheLayout(cache).blob(digest);
     }
 
     private static List<String> texts(JsonNode array) {

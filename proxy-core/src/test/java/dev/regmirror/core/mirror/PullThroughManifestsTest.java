@@ -19,6 +19,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
@@ -114,8 +115,8 @@ class PullThroughManifestsTest {
     }
 
     private PullThroughManifests build(FileBlobStore store) throws Exception {
-        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, dir),
-                new TagStore(dir), RepositoryStore.open(dir), registry -> POLICY, Runnable::run, clock, meters);
+        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, new CacheLayout(dir)),
+                new TagStore(new CacheLayout(dir)), RepositoryStore.open(new CacheLayout(dir)), registry -> POLICY, Runnable::run, clock, meters);
     }
 
     private ManifestAnswer pull() throws Exception {

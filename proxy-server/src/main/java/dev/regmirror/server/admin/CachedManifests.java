@@ -22,7 +22,7 @@ final class CachedManifests {
     CachedManifests(FileBlobStore store) {
         this.store = store;
         try {
-            this.types = new ManifestStore(store, store.root());
+            this.types = new ManifestStore(store, store.layout());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -68,10 +68,10 @@ class ArchiveImportFuzzTest {
         Files.createDirectories(cache);
         Files.write(tar, archive);
         try (FileBlobStore store = FileBlobStore.open(cache, 0)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
-            ArchiveImport imports = new ArchiveImport(store, manifests, new TagStore(store.root()),
-                    RepositoryStore.open(store.root()), ROUTER, Clock.systemUTC(), store.index(),
-                    Optional.of(HostedStore.open(store.root(), store.root().resolve("ingest"), store.index())));
+            ManifestStore manifests = new ManifestStore(store, store.layout());
+            ArchiveImport imports = new ArchiveImport(store, manifests, new TagStore(store.layout()),
+                    RepositoryStore.open(store.layout()), ROUTER, Clock.systemUTC(), store.index(),
+                    Optional.of(HostedStore.open(store.layout(), store.index())));
             try {
                 List<ArchiveImport.Imported> imported = imports.run(tar);
                 assertFalse(imported.isEmpty(), "an import that succeeds imports an image");

@@ -66,12 +66,12 @@ class ArchiveImportTest {
     /** A cache of {@code cap} bytes and an import over {@code blobs} (the store itself unless a test wraps it). */
     private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
         store = FileBlobStore.open(work.resolve("cache"), cap);
-        return new ArchiveImport(blobs == null ? store : blobs, manifests(), new TagStore(store.root()),
-                RepositoryStore.open(store.root()), router(), Clock.systemUTC(), store.index());
+        return new ArchiveImport(blobs == null ? store : blobs, manifests(), new TagStore(store.layout()),
+                RepositoryStore.open(store.layout()), router(), Clock.systemUTC(), store.index());
     }
 
     private ManifestStore manifests() throws IOException {
-        return new ManifestStore(store, store.root());
+        return new ManifestStore(store, store.layout());
     }
 
     /**
@@ -147,7 +147,7 @@ class ArchiveImportTest {
 
         assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", "1.0", digest, tagged.get(0).bytes())),
                 tagged);
-        assertEquals(digest, new TagStore(store.root()).get(new Route("docker.io", new RepositoryName("library/app")),
+        assertEquals(digest, new TagStore(store.layout()).get(new Route("docker.io", new RepositoryName("library/app")),
                 new Tag("1.0")).orElseThrow().digest());
         assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", null, digest, pinned.get(0).bytes())),
                 pinned, "a digest alone records no tag");
