@@ -258,7 +258,7 @@ class FileBlobStoreTest {
     @Test
     void manifestsKeepTheirMediaTypeAndShareTheBlobFile() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
-        ManifestStore manifests = new ManifestStore(store, new CacheLayout(dir));
+        ManifestStore manifests = new ManifestStore(store, store.layout());
         byte[] bytes = "{\"schemaVersion\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         ManifestBytes manifest = new ManifestBytes(MediaTypes.OCI_MANIFEST, Digest.sha256Of(bytes), bytes);
         assertTrue(manifests.get(manifest.digest()).isEmpty());
@@ -272,7 +272,7 @@ class FileBlobStoreTest {
     @Test
     void aBlobWithoutItsMediaTypeIsNotACachedManifest() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
-        ManifestStore manifests = new ManifestStore(store, new CacheLayout(dir));
+        ManifestStore manifests = new ManifestStore(store, store.layout());
         byte[] bytes = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         store.put(Digest.sha256Of(bytes), bytes);
         assertTrue(manifests.get(Digest.sha256Of(bytes)).isEmpty());

@@ -12,7 +12,6 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
-import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -51,7 +50,7 @@ class UploadsTest {
     @BeforeEach
     void open() throws IOException {
         blobs = FileBlobStore.open(cache);
-        hosted = HostedStore.open(new CacheLayout(cache), blobs.index());
+        hosted = HostedStore.open(blobs.layout(), blobs.index());
         clock = new MutableClock();
         meters = new SimpleMeterRegistry();
         uploads = new Uploads(hosted, blobs, clock, Duration.ofMinutes(10), meters);

@@ -19,7 +19,6 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
-import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
@@ -115,8 +114,9 @@ class PullThroughManifestsTest {
     }
 
     private PullThroughManifests build(FileBlobStore store) throws Exception {
-        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, new CacheLayout(dir)),
-                new TagStore(new CacheLayout(dir)), RepositoryStore.open(new CacheLayout(dir)), registry -> POLICY, Runnable::run, clock, meters);
+        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, store.layout()),
+                new TagStore(store.layout()), RepositoryStore.open(store.layout()), registry -> POLICY, Runnable::run,
+                clock, meters);
     }
 
     private ManifestAnswer pull() throws Exception {

@@ -9,7 +9,6 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
-import dev.regmirror.core.storage.CacheLayout;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.RandomAccessFile;

@@ -9,10 +9,10 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
-import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
@@ -20,6 +20,7 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.admin.ArchiveEntries.Compression;
@@ -77,20 +78,22 @@ final class ArchiveImport {
     private final CacheIndex index;
     private final Optional<HostedStore> hosted;
 
-    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                  UpstreamRouter router, Clock clock, CacheIndex index) {
-        this(blobs, manifests, tags, repositories, router, clock, index, Optional.empty());
+    /**
+     * An import into the cache; an image named under a hosted name goes to its hosted repositories
+     * (when hosting is on), linked and tagged as a push would put it.
+     */
+    ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock) {
+        this(storage, storage.blobs(), router, clock);
     }
 
-    /** @param hosted where an image named under a hosted name goes: linked and tagged as a push would */
-    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                  UpstreamRouter router, Clock clock, CacheIndex index, Optional<HostedStore> hosted) {
-        this.hosted = hosted;
-        this.index = index;
+    /** As {@link #ArchiveImport(CacheStorage, UpstreamRouter, Clock)}, writing blobs through {@code blobs}. */
+    ArchiveImport(CacheStorage storage, BlobStore blobs, UpstreamRouter router, Clock clock) {
+        this.hosted = storage.hosted();
+        this.index = storage.index();
         this.blobs = blobs;
-        this.manifests = manifests;
-        this.tags = tags;
-        this.repositories = repositories;
+        this.manifests = storage.manifests();
+        this.tags = storage.tags();
+        this.repositories = storage.repositories();
         this.router = router;
         this.clock = clock;
     }

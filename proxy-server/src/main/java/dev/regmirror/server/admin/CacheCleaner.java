@@ -9,6 +9,7 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.util.List;
@@ -34,20 +35,19 @@ public final class CacheCleaner {
 
     private static final Logger LOG = LoggerFactory.getLogger(CacheCleaner.class);
 
+    private final CacheStorage storage;
     private final RepositoryStore repositories;
     private final TagStore tags;
     private final PullStore pulls;
     private final ManifestStore manifestTypes;
     private final FileBlobStore blobs;
-    private final CachedManifests cached;
     private final Optional<HostedGc> hostedGc;
     /** Held over every purge and prune: the write side of the hosted push lock, when anything is hosted. */
     private final Lock removals;
 
     /** A cleaner of a cache with nothing hosted. */
-    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
-                        FileBlobStore blobs) {
-        this(repositories, tags, pulls, manifests, blobs, Optional.empty(), new ReentrantLock());
+    public CacheCleaner(CacheStorage storage) {
+        this(storage, Optional.empty(), new ReentrantLock());
     }
 
     /**
@@ -55,16 +55,15 @@ public final class CacheCleaner {
      * @param removals the lock pushes hold from storing to linking (their read side), held over
      *                 each purge and prune so neither removes a blob a push has stored and not yet linked
      */
-    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
-                        FileBlobStore blobs, Optional<HostedGc> hostedGc, Lock removals) {
+    public CacheCleaner(CacheStorage storage, Optional<HostedGc> hostedGc, Lock removals) {
         this.hostedGc = hostedGc;
         this.removals = removals;
-        this.repositories = repositories;
-        this.tags = tags;
-        this.pulls = pulls;
-        this.manifestTypes = manifests;
-        this.blobs = blobs;
-        this.cached = new CachedManifests(blobs);
+        this.storage = storage;
+        this.repositories = storage.repositories();
+        this.tags = storage.tags();
+        this.pulls = storage.pulls();
+        this.manifestTypes = storage.manifests();
+        this.blobs = storage.blobs();
     }
 
     /**
@@ -134,7 +133,7 @@ public final class CacheCleaner {
     }
 
     private CacheSnapshot snapshot() throws IOException {
-        return CacheSnapshot.read(repositories, tags, cached, blobs.index());
+        return CacheSnapshot.read(storage);
     }
 
     private void apply(RemovalPlan plan) throws IOException {

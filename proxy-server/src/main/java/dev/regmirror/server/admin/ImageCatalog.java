@@ -1,15 +1,17 @@
 package dev.regmirror.server.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
-import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.storage.CachedManifests;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.time.Instant;
@@ -62,15 +64,15 @@ final class ImageCatalog {
     private final Optional<HostedStore> hosted;
     private final String hostedRegistry;
 
-    ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls, CachedManifests manifests,
-                 CacheIndex index, Optional<HostedStore> hosted, String hostedRegistry) {
-        this.hosted = hosted;
+    /** @param hostedRegistry the hosted registry's name, which hosted repositories' names start with */
+    ImageCatalog(CacheStorage storage, String hostedRegistry) {
+        this.hosted = storage.hosted();
         this.hostedRegistry = hostedRegistry;
-        this.repositories = repositories;
-        this.tags = tags;
-        this.pulls = pulls;
-        this.manifests = manifests;
-        this.index = index;
+        this.repositories = storage.repositories();
+        this.tags = storage.tags();
+        this.pulls = storage.pulls();
+        this.manifests = storage.cachedManifests();
+        this.index = storage.index();
     }
 
     Page page(AdminRequest.Images request) throws IOException {

@@ -12,7 +12,6 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.blob.StoredBlob;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -21,6 +20,7 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.Route;
@@ -54,24 +54,25 @@ class ArchiveImportTest {
     @TempDir
     Path work;
 
+    private CacheStorage storage;
     private FileBlobStore store;
 
     @AfterEach
     void close() throws IOException {
-        if (store != null) {
-            store.close();
+        if (storage != null) {
+            storage.close();
         }
     }
 
     /** A cache of {@code cap} bytes and an import over {@code blobs} (the store itself unless a test wraps it). */
     private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
-        store = FileBlobStore.open(work.resolve("cache"), cap);
-        return new ArchiveImport(blobs == null ? store : blobs, manifests(), new TagStore(store.layout()),
-                RepositoryStore.open(store.layout()), router(), Clock.systemUTC(), store.index());
+        storage = CacheStorage.open(work.resolve("cache"), cap, false, Clock.systemUTC());
+        store = storage.blobs();
+        return new ArchiveImport(storage, blobs == null ? store : blobs, router(), Clock.systemUTC());
     }
 
-    private ManifestStore manifests() throws IOException {
-        return new ManifestStore(store, store.layout());
+    private ManifestStore manifests() {
+        return storage.manifests();
     }
 
     /**

@@ -10,7 +10,6 @@ import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
-import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -39,10 +38,10 @@ class CatalogHandlerTest {
     @BeforeEach
     void open() throws Exception {
         blobs = FileBlobStore.open(dir);
-        RepositoryStore cached = RepositoryStore.open(new CacheLayout(dir));
+        RepositoryStore cached = RepositoryStore.open(blobs.layout());
         cached.add(new Route("docker.io", new RepositoryName("library/a")));
         cached.add(new Route("docker.io", new RepositoryName("library/z")));
-        HostedStore hosted = HostedStore.open(new CacheLayout(dir), blobs.index());
+        HostedStore hosted = HostedStore.open(blobs.layout(), blobs.index());
         Digest digest = Digest.sha256Of("m".getBytes(StandardCharsets.UTF_8));
         hosted.linkManifest(Route.hosted("local", new RepositoryName("lan/b")), digest);
         hosted.linkManifest(Route.hosted("local", new RepositoryName("lan/app")), digest);

@@ -13,7 +13,6 @@ import dev.regmirror.core.hosted.UploadId;
 import dev.regmirror.core.hosted.Uploads;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
-import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.server.http.ErrorResponder;
@@ -75,7 +74,7 @@ class UploadHandlerTest {
     @BeforeEach
     void open() throws IOException {
         blobs = FileBlobStore.open(cache);
-        hosted = HostedStore.open(new CacheLayout(cache), blobs.index());
+        hosted = HostedStore.open(blobs.layout(), blobs.index());
         uploads = new Uploads(hosted, blobs, new MutableClock(), Duration.ofHours(1), new SimpleMeterRegistry());
         channel = new EmbeddedChannel(new ContinueHandler(),
                 new UploadHandler(uploads, disk, new ErrorResponder(new ObjectMapper())));
