@@ -5,6 +5,7 @@ import dev.regmirror.core.config.S3Settings;
 import dev.regmirror.core.config.SettingsException;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -183,6 +184,17 @@ public final class S3Objects implements AutoCloseable {
             client.putObject(b -> b.bucket(settings.bucket()).key(full(key)).contentType(contentType),
                     RequestBody.fromBytes(body));
         } catch (SdkException e) {
+            throw failure("PUT " + key, e);
+        }
+    }
+
+    /** Writes the first {@code length} bytes of a file as one object, replacing what was there. */
+    public void write(String key, Path file, long length, String contentType) {
+        try {
+            client.putObject(b -> b.bucket(settings.bucket()).key(full(key)).contentType(contentType)
+                    .contentLength(length), RequestBody.fromContentProvider(() -> new FileRegionStream(file, 0, length),
+                            length, contentType));
+        } catch (SdkException | FileRegionStream.Unreadable e) {
             throw failure("PUT " + key, e);
         }
     }
