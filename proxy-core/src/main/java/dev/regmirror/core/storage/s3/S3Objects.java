@@ -220,12 +220,18 @@ public final class S3Objects implements AutoCloseable {
         }
     }
 
-    /** Every object whose key starts with {@code keyPrefix}, in key order, read page by page. */
+    /**
+     * Every object whose key starts with {@code keyPrefix}, in key order, read page by page; keys
+     * ending in '/' are folder markers, not objects of ours, and are left out.
+     */
     public List<ObjectInfo> list(String keyPrefix) {
         List<ObjectInfo> found = new ArrayList<>();
         try {
             for (S3Object object : client.listObjectsV2Paginator(b -> b.bucket(settings.bucket())
                     .prefix(full(keyPrefix))).contents()) {
+                if (object.key().endsWith("/")) {
+                    continue; // a "folder" marker (consoles make them; S3Proxy's file back end lists its directories)
+                }
                 found.add(new ObjectInfo(object.key().substring(settings.prefix().length()), object.size(),
                         object.lastModified(), object.eTag()));
             }
