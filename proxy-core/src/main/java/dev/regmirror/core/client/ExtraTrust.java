@@ -25,7 +25,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * An {@link SSLContext} that trusts the JVM's own CAs plus those of a PEM file (a registry with a
  * private CA); a server certificate is accepted if either trusts it, with the host name always checked.
  */
-final class ExtraTrust extends X509ExtendedTrustManager {
+public final class ExtraTrust extends X509ExtendedTrustManager {
 
     /** A check of one trust manager. */
     private interface Check {
@@ -54,7 +54,7 @@ final class ExtraTrust extends X509ExtendedTrustManager {
     }
 
     /** The trust manager of {@link #context}. */
-    static ExtraTrust of(Path caFile) {
+    public static ExtraTrust of(Path caFile) {
         try {
             KeyStore extra = KeyStore.getInstance(KeyStore.getDefaultType());
             extra.load(null, null);

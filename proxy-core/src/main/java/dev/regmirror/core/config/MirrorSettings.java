@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
  */
 public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstreams, String defaultRegistry,
                              Map<String, String> localAliases, Map<String, TagPolicy> tagPolicies,
-                             Map<String, UpstreamLimits> limits, AuthSettings auth, HostedSettings hosted) {
+                             Map<String, UpstreamLimits> limits, AuthSettings auth, HostedSettings hosted,
+                             StorageSettings storage) {
 
     public MirrorSettings {
         upstreams = List.copyOf(upstreams);
@@ -33,6 +34,7 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
         limits = Map.copyOf(limits);
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(hosted, "hosted");
+        Objects.requireNonNull(storage, "storage");
     }
 
     private static long verifyRate(long bytesPerSecond) {
@@ -102,7 +104,7 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
                         + "regmirror.auth.htpasswd and a rule with actions = [\"push\"] for " + hosted.registry() + "/...");
             }
             MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, limits,
-                    auth, hosted);
+                    auth, hosted, StorageParser.parse(root.getConfig("storage")));
             settings.router();
             return settings;
         } catch (ConfigException e) {

@@ -1,0 +1,84 @@
+package dev.regmirror.core.storage;
+
+import dev.regmirror.core.cache.CacheFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * {@link MetadataStore} on the local file system: a key is a file under the root, written by
+ * {@link CacheFiles#replace} (a synced scratch file renamed over it, the directory synced).
+ */
+public final class FileMetadataStore implements MetadataStore {
+
+    private final Path root;
+    private final Path scratch;
+
+    /**
+     * @param root    the directory the keys are relative to
+     * @param scratch a directory on the same file system for files being written
+     */
+    public FileMetadataStore(Path root, Path scratch) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        this.scratch = scratch.toAbsolutePath().normalize();
+        Files.createDirectories(this.scratch);
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void write(String key, byte[] bytes) throws IOException {
+        CacheFiles.replace(scratch, "meta", file(key), bytes);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Files.deleteIfExists(file(key));
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        int slash = prefix.lastIndexOf('/');
+        Path directory = slash < 0 ? root : file(prefix.substring(0, slash));
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<String> keys = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(directory)) {
+            files.filter(Files::isRegularFile).forEach(file -> {
+                String key = root.relativize(file).toString().replace('\\', '/');
+                if (key.startsWith(prefix)) {
+                    keys.add(key);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) {
+                throw e.getCause();
+            }
+            // a directory removed while walking: list what is left
+        }
+        Collections.sort(keys);
+        return keys;
+    }
+
+    private Path file(String key) {
+        Path file = root.resolve(MetadataStore.checkKey(key)).normalize();
+        if (!file.startsWith(root) || file.equals(root)) {
+            throw new IllegalArgumentException("key \"" + key + "\" leaves the store");
+        }
+        return file;
+    }
+}

@@ -1,0 +1,182 @@
+package dev.regmirror.core.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real S3 server for the tests: S3Proxy (the S3 API over a filesystem back end) as a process of
+ * its own on 127.0.0.1 and a free port, with SigV4 authentication and one access key pair. The
+ * jar is copied to {@code target/s3proxy/s3proxy.jar} by the build (maven-dependency-plugin). It
+ * can be stopped and started again on the same port and data, as a store that goes away and
+ * comes back.
+ */
+public final class S3ProxyProcess implements AutoCloseable {
+
+    public static final String ACCESS_KEY = "regmirror-test";
+    public static final String SECRET_KEY = "regmirror-test-secret";
+    private static final long START_TIMEOUT_MILLIS = 30_000;
+
+    private final int port;
+    private final Path workDir;
+    private final Path jar;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private Process process;
+    private ProcessOutput output;
+    private Thread killOnExit;
+
+    private S3ProxyProcess(int port, Path workDir, Path jar) {
+        this.port = port;
+        this.workDir = workDir;
+        this.jar = jar;
+    }
+
+    /** Starts S3Proxy with no bucket; see {@link #createBucket}. */
+    public static S3ProxyProcess start() {
+        Path jar = Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: the build copies it in process-test-resources "
+                    + "(maven-dependency-plugin execution s3proxy)");
+        }
+        try {
+            S3ProxyProcess s3 = new S3ProxyProcess(RegistryProcess.freePort(),
+                    Files.createTempDirectory("regmirror-s3proxy-"), jar);
+            Files.createDirectories(s3.workDir.resolve("data"));
+            s3.launch();
+            return s3;
+        } catch (IOException e) {
+            throw new UncheckedIOException("start S3Proxy", e);
+        }
+    }
+
+    /** {@code http://127.0.0.1:PORT}. */
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** Creates an empty bucket (a directory of the filesystem back end). */
+    public void createBucket(String bucket) {
+        try {
+            Files.createDirectories(workDir.resolve("data").resolve(bucket));
+        } catch (IOException e) {
+            throw new UncheckedIOException("create bucket " + bucket, e);
+        }
+    }
+
+    /** The files the back end holds for the bucket, relative to it: what is really stored. */
+    public List<String> storedKeys(String bucket) {
+        Path root = workDir.resolve("data").resolve(bucket);
+        List<String> keys = new ArrayList<>();
+        try (var paths = Files.walk(root)) {
+            paths.filter(Files::isRegularFile).forEach(p -> keys.add(root.relativize(p).toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("list " + root, e);
+        }
+        return keys;
+    }
+
+    /** Stops the server; its data stays for {@link #restart()}. */
+    public void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down and runs the hook itself
+            }
+            output.close();
+            process = null;
+        }
+    }
+
+    /** Starts the server again on the same port and data. */
+    public void restart() {
+        if (process != null) {
+            throw new IllegalStateException("S3Proxy is running");
+        }
+        try {
+            launch();
+        } catch (IOException e) {
+            throw new UncheckedIOException("restart S3Proxy", e);
+        }
+    }
+
+    /** Everything the running process printed so far. */
+    public String output() {
+        return output == null ? "" : output.text();
+    }
+
+    @Override
+    public void close() {
+        stop();
+        RegistryProcess.deleteRecursively(workDir);
+    }
+
+    private void launch() throws IOException {
+        Path properties = workDir.resolve("s3proxy.conf");
+        Files.writeString(properties, String.join("\n",
+                "s3proxy.endpoint=" + endpoint(),
+                "s3proxy.authorization=aws-v2-or-v4",
+                "s3proxy.identity=" + ACCESS_KEY,
+                "s3proxy.credential=" + SECRET_KEY,
+                "jclouds.provider=filesystem",
+                "jclouds.filesystem.basedir=" + workDir.resolve("data"),
+                ""));
+        Path logDir = Files.isDirectory(Path.of("target")) ? Path.of("target", "s3proxy-logs") : workDir;
+        Files.createDirectories(logDir);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        process = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
+                "--properties", properties.toString()).directory(workDir.toFile()).start();
+        output = new ProcessOutput(process, logDir.resolve("s3proxy-" + port + "-" + System.nanoTime() + ".log"),
+                "s3proxy-" + port, line -> { });
+        killOnExit = new Thread(process::destroyForcibly, "kill s3proxy " + port);
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+        awaitReady();
+    }
+
+    /** Ready once it logged its start and answers HTTP (403 to an unsigned request). */
+    private void awaitReady() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
+        HttpRequest ping = HttpRequest.newBuilder(endpoint()).timeout(Duration.ofSeconds(1)).build();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("S3Proxy on port " + port + " exited with " + process.exitValue()
+                        + "; output:\n" + output.drain());
+            }
+            try {
+                if (output.text().contains("Started Server")
+                        && http.send(ping, HttpResponse.BodyHandlers.discarding()).statusCode() > 0) {
+                    return;
+                }
+                Thread.sleep(50);
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        stop();
+        throw new IllegalStateException("S3Proxy on port " + port + " did not start within " + START_TIMEOUT_MILLIS
+                + " ms");
+    }
+}
