@@ -16,7 +16,7 @@ import java.security.MessageDigest;
  */
 public final class BlobIngest implements AutoCloseable {
 
-    private final FileBlobStore store;
+    private final IngestTarget target;
     private final Digest expected;
     private final long expectedSize;
     private final Path path;
@@ -25,9 +25,15 @@ public final class BlobIngest implements AutoCloseable {
     private volatile long written;
     private boolean verified;
     private boolean finished;
+    private volatile Path readable;
+    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
 
-    BlobIngest(FileBlobStore store, Digest expected, long expectedSize, Path path, FileChannel channel) {
-        this.store = store;
+    /**
+     * @param target  the store that began the ingest, which takes the file once it is verified
+     * @param path    the ingest file, opened for writing as {@code channel}
+     */
+    public BlobIngest(IngestTarget target, Digest expected, long expectedSize, Path path, FileChannel channel) {
+        this.target = target;
         this.expected = expected;
         this.expectedSize = expectedSize;
         this.path = path;
@@ -42,6 +48,15 @@ public final class BlobIngest implements AutoCloseable {
     /** The ingest file; readers may follow it while it grows (it is renamed on commit). */
     public Path path() {
         return path;
+    }
+
+    /**
+     * Where a reader opens the bytes now: the ingest file until the commit, then the file the store
+     * named (the committed blob, or the ingest file when the store keeps it a while).
+     */
+    public Path readablePath() {
+        Path committed = readable;
+        return committed != null ? committed : path;
     }
 
     /** How many bytes were written so far. */
@@ -70,6 +85,7 @@ public final class BlobIngest implements AutoCloseable {
             throw new DigestMismatchException("blob " + expected + " is longer than the expected "
                     + expectedSize + " bytes");
         }
+        target.written(written);
     }
 
     /**
@@ -120,15 +136,20 @@ public final class BlobIngest implements AutoCloseable {
     public StoredBlob commit() throws IOException {
         verify();
         finished = true;
+        boolean committed = false;
         try {
             channel.force(true);
             channel.close();
-            return store.commitIngest(path, expected, written);
+            readable = target.commit(path, expected, written);
+            committed = true;
+            return new StoredBlob(expected, written);
         } catch (IOException | RuntimeException e) {
-            abortQuietly();
+            deleteQuietly();
             throw e;
         } finally {
-            store.finished(this);
+            if (ended.compareAndSet(false, true)) {
+                target.finished(this, committed);
+            }
         }
     }
 
@@ -139,7 +160,13 @@ public final class BlobIngest implements AutoCloseable {
     }
 
     private void abortQuietly() {
-        store.finished(this);
+        deleteQuietly();
+        if (ended.compareAndSet(false, true)) {
+            target.finished(this, false);
+        }
+    }
+
+    private void deleteQuietly() {
         try {
             channel.close();
         } catch (IOException ignored) {

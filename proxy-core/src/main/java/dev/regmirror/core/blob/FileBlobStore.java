@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * the first one's downloads. With a cap, the least recently used unpinned blobs are evicted after
  * each commit past it; recency is kept in the files' modification times across restarts.
  */
-public final class FileBlobStore implements BlobStore, java.io.Closeable {
+public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBlobStore.class);
     private static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
@@ -168,7 +168,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     public Optional<StoredBlob> find(Digest digest) throws IOException {
         Path path = pathOf(digest);
         try {
-            StoredBlob blob = new StoredBlob(digest, path, Files.size(path));
+            StoredBlob blob = new StoredBlob(digest, Files.size(path));
             used(blob);
             return Optional.of(blob);
         } catch (NoSuchFileException e) {
@@ -185,7 +185,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        StoredBlob blob = new StoredBlob(digest, path, channel.size());
+        StoredBlob blob = new StoredBlob(digest, channel.size());
         index.pin(digest);
         used(blob);
         java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
@@ -234,7 +234,8 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     }
 
     /** The ingest was committed or aborted: what it had still to write is no longer promised. */
-    void finished(BlobIngest done) {
+    @Override
+    public void finished(BlobIngest done, boolean committed) {
         synchronized (writing) {
             writing.remove(done);
         }
@@ -279,14 +280,16 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
             if (Files.isRegularFile(target)) {
                 Files.deleteIfExists(file);
                 index.add(digest, size);
-                return new StoredBlob(digest, target, size);
+                return new StoredBlob(digest, size);
             }
         }
-        return commitIngest(file, digest, size);
+        commit(file, digest, size);
+        return new StoredBlob(digest, size);
     }
 
     /** Moves a verified, synced ingest file under its digest; an existing blob counts as success. */
-    StoredBlob commitIngest(Path ingestFile, Digest digest, long size) throws IOException {
+    @Override
+    public Path commit(Path ingestFile, Digest digest, long size) throws IOException {
         Path target = pathOf(digest);
         Files.createDirectories(target.getParent());
         synchronized (files) {
@@ -299,7 +302,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         }
         syncDirectory(target.getParent());
         evict();
-        return new StoredBlob(digest, target, size);
+        return target;
     }
 
     /**
@@ -446,9 +449,10 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     private void used(StoredBlob blob) throws IOException {
         index.touch(blob.digest());
         FileTime now = FileTime.from(Instant.now());
-        FileTime last = Files.getLastModifiedTime(blob.path());
+        Path path = pathOf(blob.digest());
+        FileTime last = Files.getLastModifiedTime(path);
         if (now.toMillis() - last.toMillis() > TOUCH_INTERVAL.toMillis()) {
-            Files.setLastModifiedTime(blob.path(), now);
+            Files.setLastModifiedTime(path, now);
         }
     }
 

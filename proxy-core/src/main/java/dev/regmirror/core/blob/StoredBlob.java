@@ -1,8 +1,12 @@
 package dev.regmirror.core.blob;
 
 import dev.regmirror.core.reference.Digest;
-import java.nio.file.Path;
+import java.util.Objects;
 
-/** A committed blob: its digest, its file and its size. */
-public record StoredBlob(Digest digest, Path path, long size) {
+/** A committed blob: its digest and its size. */
+public record StoredBlob(Digest digest, long size) {
+
+    public StoredBlob {
+        Objects.requireNonNull(digest, "digest");
+    }
 }

@@ -54,6 +54,7 @@ public final class BlobFill {
     /** The blob's size once its bytes are verified (all readable); -1 before. */
     private volatile long verified = -1;
     private Path readablePath;
+    private volatile boolean foundStored;
     private Executor diskExecutor;
     private ScheduledExecutorService scheduler;
     private Duration fillTimeout;
@@ -65,6 +66,14 @@ public final class BlobFill {
 
     public Digest digest() {
         return digest;
+    }
+
+    /**
+     * Whether the fill found the blob already stored (another fill committed it meanwhile) and so
+     * downloaded nothing: its readers read the stored blob, not the fill.
+     */
+    public boolean foundStored() {
+        return foundStored;
     }
 
     /** Completes with the blob's size (-1 if the upstream did not declare it) once the upstream answered 200. */
@@ -157,9 +166,7 @@ public final class BlobFill {
         try {
             Optional<StoredBlob> committed = store.find(digest);
             if (committed.isPresent()) {
-                synchronized (this) {
-                    readablePath = committed.get().path();
-                }
+                foundStored = true;
                 started.complete(committed.get().size());
                 done.complete(committed.get());
                 return;
@@ -429,7 +436,7 @@ public final class BlobFill {
                 StoredBlob blob;
                 synchronized (BlobFill.this) {
                     blob = ingest.commit();
-                    readablePath = blob.path();
+                    readablePath = ingest.readablePath();
                 }
                 done.complete(blob);
                 LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),

@@ -93,6 +93,11 @@ public final class PullThroughBlobs {
             }
             BlobFill fill = fillFor(route, digest);
             return fill.started().handle((size, failure) -> {
+                if (failure == null && fill.foundStored()) {
+                    return Futures.supplyOn(diskExecutor, () -> store.open(digest)).thenCompose(stored -> stored
+                            .map(blob -> CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(blob)))
+                            .orElseGet(() -> direct(route, digest)));
+                }
                 if (failure == null) {
                     return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, fill.size(size)));
                 }

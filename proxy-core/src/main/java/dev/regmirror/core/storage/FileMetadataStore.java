@@ -12,22 +12,19 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * {@link MetadataStore} on the local file system: a key is a file under the root, written by
- * {@link CacheFiles#replace} (a synced scratch file renamed over it, the directory synced).
+ * {@link MetadataStore} on the local file system: a key is a file under the cache directory,
+ * written by {@link CacheFiles#replace} (a synced scratch file renamed over it, the directory synced).
  */
 public final class FileMetadataStore implements MetadataStore {
 
+    private final CacheLayout layout;
     private final Path root;
-    private final Path scratch;
 
-    /**
-     * @param root    the directory the keys are relative to
-     * @param scratch a directory on the same file system for files being written
-     */
-    public FileMetadataStore(Path root, Path scratch) throws IOException {
-        this.root = root.toAbsolutePath().normalize();
-        this.scratch = scratch.toAbsolutePath().normalize();
-        Files.createDirectories(this.scratch);
+    /** The small objects of the cache of that layout; keys are relative to its directory. */
+    public FileMetadataStore(CacheLayout layout) throws IOException {
+        this.layout = layout;
+        this.root = layout.root();
+        Files.createDirectories(layout.ingest());
     }
 
     @Override
@@ -41,7 +38,7 @@ public final class FileMetadataStore implements MetadataStore {
 
     @Override
     public void write(String key, byte[] bytes) throws IOException {
-        CacheFiles.replace(scratch, "meta", file(key), bytes);
+        CacheFiles.replace(layout, "meta", file(key), bytes);
     }
 
     @Override

@@ -61,15 +61,17 @@ class FileBlobStoreTest {
 
         StoredBlob adopted = store.adopt(upload, digest, bytes.length);
 
-        assertEquals(store.pathOf(digest), adopted.path());
+        assertEquals(new StoredBlob(digest, bytes.length), adopted);
+        assertTrue(Files.isRegularFile(store.pathOf(digest)));
         assertFalse(Files.exists(upload), "renamed, not copied");
         assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
         assertEquals(bytes.length, store.index().totalBytes());
-        Object stored = Files.readAttributes(adopted.path(), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object stored = Files.readAttributes(store.pathOf(digest), java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey();
         Path again = Files.write(dir.resolve("hosted-uploads").resolve("again"), bytes);
-        assertEquals(adopted.path(), store.adopt(again, digest, bytes.length).path());
+        assertEquals(adopted, store.adopt(again, digest, bytes.length));
         assertFalse(Files.exists(again), "the second copy is dropped");
-        assertEquals(stored, Files.readAttributes(adopted.path(), java.nio.file.attribute.BasicFileAttributes.class)
+        assertEquals(stored, Files.readAttributes(store.pathOf(digest), java.nio.file.attribute.BasicFileAttributes.class)
                 .fileKey(), "the stored file stays as it was");
         assertEquals(bytes.length, store.index().totalBytes());
         store.close();
@@ -99,7 +101,8 @@ class FileBlobStoreTest {
         }
         assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
         assertEquals(dir.resolve("blobs/sha256/" + digest.hex().substring(0, 2) + "/" + digest.hex()),
-                store.find(digest).orElseThrow().path());
+                store.pathOf(digest));
+        assertEquals(new StoredBlob(digest, bytes.length), store.find(digest).orElseThrow());
         assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
     }
 
@@ -223,9 +226,9 @@ class FileBlobStoreTest {
         Digest digest = Digest.sha256Of(bytes);
         store.put(digest, bytes);
         try (OpenBlob open = store.open(digest).orElseThrow()) {
-            Files.delete(open.blob().path());
+            Files.delete(store.pathOf(digest));
             ByteBuffer buffer = ByteBuffer.allocate(bytes.length);
-            while (buffer.hasRemaining() && open.channel().read(buffer, buffer.position()) > 0) {
+            while (buffer.hasRemaining() && open.file().orElseThrow().read(buffer, buffer.position()) > 0) {
                 // read all
             }
             assertArrayEquals(bytes, buffer.array());
@@ -245,7 +248,7 @@ class FileBlobStoreTest {
             assertFalse(store.index().contains(digest));
             assertEquals(0, store.index().totalBytes());
             ByteBuffer buffer = ByteBuffer.allocate(bytes.length);
-            while (buffer.hasRemaining() && open.channel().read(buffer, buffer.position()) > 0) {
+            while (buffer.hasRemaining() && open.file().orElseThrow().read(buffer, buffer.position()) > 0) {
                 // read all
             }
             assertArrayEquals(bytes, buffer.array());

@@ -73,8 +73,8 @@ class UploadsTest {
 
         StoredBlob stored = uploads.finish(APP, started.id(), DIGEST);
 
-        assertArrayEquals(BLOB, Files.readAllBytes(stored.path()));
-        assertEquals(blobs.pathOf(DIGEST), stored.path());
+        assertArrayEquals(BLOB, Files.readAllBytes(blobs.pathOf(DIGEST)));
+        assertEquals(new StoredBlob(DIGEST, BLOB.length), stored);
         assertTrue(hosted.hasBlob(APP, DIGEST));
         assertTrue(blobs.index().retained(DIGEST));
         assertFalse(Files.exists(hosted.upload(started.id())), "the upload's directory is gone");
@@ -215,7 +215,7 @@ class UploadsTest {
         assertTrue(uploads.mount(APP, DIGEST, Optional.empty()).isEmpty(), "app does not link it");
         assertFalse(hosted.hasBlob(APP, DIGEST));
 
-        assertEquals(blobs.pathOf(DIGEST), uploads.mount(APP, DIGEST, Optional.of(MIRRORED)).orElseThrow().path());
+        assertEquals(new StoredBlob(DIGEST, BLOB.length), uploads.mount(APP, DIGEST, Optional.of(MIRRORED)).orElseThrow());
         assertTrue(hosted.hasBlob(APP, DIGEST));
         assertTrue(uploads.mount(OTHER, DIGEST, Optional.of(APP)).isPresent());
         assertTrue(uploads.mount(APP, DIGEST, Optional.empty()).isPresent(), "already linked in the target");
@@ -229,11 +229,12 @@ class UploadsTest {
     @Test
     void pushingABlobTheCacheHoldsKeepsOneFile() throws IOException {
         StoredBlob cached = blobs.put(DIGEST, BLOB);
-        Object inode = Files.readAttributes(cached.path(), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Path file = blobs.pathOf(DIGEST);
+        Object inode = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         UploadId id = uploads.start(APP).id();
         append(id, Optional.empty(), 0, BLOB.length);
-        assertEquals(cached.path(), uploads.finish(APP, id, DIGEST).path());
-        assertEquals(inode, Files.readAttributes(cached.path(), java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+        assertEquals(cached, uploads.finish(APP, id, DIGEST));
+        assertEquals(inode, Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
                 "the cached file stayed, the upload's was dropped");
         assertEquals(1, blobs.index().size());
     }

@@ -17,7 +17,7 @@ class FileMetadataStoreTest extends MetadataStoreContract {
 
     @Override
     protected MetadataStore store() throws IOException {
-        return new FileMetadataStore(dir.resolve("cache"), dir.resolve("cache").resolve("ingest"));
+        return new FileMetadataStore(new CacheLayout(dir.resolve("cache")));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.regmirror.server.http;
 
+import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.mirror.BlobSource;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
@@ -56,6 +57,24 @@ public final class BlobResponder {
         if (source instanceof BlobSource.Cached cached) {
             long count = part.map(ContentRange::length).orElse(cached.size());
             Counter fromCache = served(route.registry(), "cache");
+            if (cached.blob().content() instanceof OpenBlob.Remote remote) {
+                ctx.flush();
+                RemoteRange range = new RemoteRange(remote.reader(), start, count);
+                BufferedFileSender.send(ctx, range, start, count, diskExecutor, fromCache::increment)
+                        .whenComplete((sent, failure) -> {
+                            range.close();
+                            discard(source);
+                            ctx.executor().execute(() -> {
+                                if (failure == null) {
+                                    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                                } else {
+                                    LOG.debug("sending blob {} from the store: {}", digest.shortForm(), failure.toString());
+                                    ctx.close();
+                                }
+                            });
+                        });
+                return;
+            }
             if (zeroCopy) {
                 PinnedFileRegion region = new PinnedFileRegion(cached.blob(), start, count);
                 ctx.write(region).addListener(written -> fromCache.increment(written.isSuccess() ? count : region.transferred()));
@@ -63,7 +82,8 @@ public final class BlobResponder {
                 return;
             }
             ctx.flush();
-            BufferedFileSender.send(ctx, cached.blob().channel(), start, count, diskExecutor, fromCache::increment)
+            BufferedFileSender.send(ctx, cached.blob().file().orElseThrow(), start, count, diskExecutor,
+                    fromCache::increment)
                     .whenComplete((sent, failure) -> {
                         discard(source);
                         ctx.executor().execute(() -> {
@@ -143,7 +163,7 @@ public final class BlobResponder {
             try {
                 cached.blob().close();
             } catch (IOException e) {
-                LOG.debug("closing {}: {}", cached.blob().blob().path(), e.toString());
+                LOG.debug("closing blob {}: {}", cached.blob().blob().digest().shortForm(), e.toString());
             }
         }
     }

@@ -12,7 +12,8 @@ import java.util.function.LongConsumer;
 
 /**
  * Sends a span of a file as buffers, for connections that cannot take a zero-copy file region
- * (TLS encrypts in user space; an HTTP/2 stream sends frames). Each chunk is read on the disk
+ * (TLS encrypts in user space; an HTTP/2 stream sends frames), or of a blob in a remote store,
+ * which no connection can take zero-copy. Each chunk is read on the disk
  * executor, never on the event loop; the next is read while the previous is written, and none
  * after that until that write completed, so a response holds at most two chunks whatever the
  * client's speed: a slow client (or a slow HTTP/2 stream) holds its own two chunks, nothing more.
@@ -22,15 +23,21 @@ final class BufferedFileSender {
     /** One read and one write; large enough that TLS records stay full and hand-offs rare. */
     static final int CHUNK = 256 * 1024;
 
+    /** Reads {@code length} bytes from {@code position} of the content into the buffer, or fewer at its end (-1). */
+    @FunctionalInterface
+    interface ChunkReader {
+        int read(ByteBuf buffer, long position, int length) throws IOException;
+    }
+
     private final ChannelHandlerContext ctx;
-    private final FileChannel file;
+    private final ChunkReader file;
     private final long end;
     private final Executor diskExecutor;
     private final LongConsumer sent;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private long position;
 
-    private BufferedFileSender(ChannelHandlerContext ctx, FileChannel file, long position, long count,
+    private BufferedFileSender(ChannelHandlerContext ctx, ChunkReader file, long position, long count,
                                Executor diskExecutor, LongConsumer sent) {
         this.ctx = ctx;
         this.file = file;
@@ -48,6 +55,16 @@ final class BufferedFileSender {
      * @param sent told the size of each chunk once the client took it
      */
     static CompletableFuture<Void> send(ChannelHandlerContext ctx, FileChannel file, long position, long count,
+                                        Executor diskExecutor, LongConsumer sent) {
+        return send(ctx, (ChunkReader) (buffer, at, length) -> buffer.writeBytes(file, at, length), position, count,
+                diskExecutor, sent);
+    }
+
+    /**
+     * Sends {@code count} bytes of the content from {@code position}, as {@link #send(ChannelHandlerContext,
+     * FileChannel, long, long, Executor, LongConsumer)} does a file's; chunks are read in order.
+     */
+    static CompletableFuture<Void> send(ChannelHandlerContext ctx, ChunkReader file, long position, long count,
                                         Executor diskExecutor, LongConsumer sent) {
         BufferedFileSender sender = new BufferedFileSender(ctx, file, position, count, diskExecutor, sent);
         if (count <= 0) {
@@ -70,7 +87,7 @@ final class BufferedFileSender {
                 try {
                     int read = 0;
                     while (read < length) {
-                        int n = buffer.writeBytes(file, from + read, length - read);
+                        int n = file.read(buffer, from + read, length - read);
                         if (n < 0) {
                             throw new EOFException("the file ends at " + (from + read) + ", before " + (from + length));
                         }

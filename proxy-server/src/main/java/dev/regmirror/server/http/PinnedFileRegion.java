@@ -11,8 +11,9 @@ final class PinnedFileRegion extends DefaultFileRegion {
 
     private final OpenBlob blob;
 
+    /** @param blob a blob in a local file ({@link OpenBlob#file()}) */
     PinnedFileRegion(OpenBlob blob, long position, long count) {
-        super(blob.channel(), position, count);
+        super(blob.file().orElseThrow(), position, count);
         this.blob = blob;
     }
 
