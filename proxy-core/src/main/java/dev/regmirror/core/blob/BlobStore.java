@@ -34,4 +34,10 @@ public interface BlobStore {
      * however it came. The file is synced first.
      */
     StoredBlob adopt(Path file, Digest digest, long size) throws IOException;
+
+    /**
+     * Removes a committed blob. Readers that opened it before may finish; a later fill of the same
+     * digest stores it again. Returns the size removed, or empty if the blob was not there.
+     */
+    Optional<Long> delete(Digest digest) throws IOException;
 }

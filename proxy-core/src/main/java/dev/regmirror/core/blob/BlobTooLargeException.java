@@ -9,7 +9,7 @@ import java.io.IOException;
  */
 public final class BlobTooLargeException extends IOException {
 
-    BlobTooLargeException(Digest digest, long size, long maxBytes) {
+    public BlobTooLargeException(Digest digest, long size, long maxBytes) {
         super("blob " + digest.shortForm() + " of " + size + " bytes is larger than cache.max-size (" + maxBytes
                 + " bytes)");
     }

@@ -311,6 +311,7 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
      * the same digest that commits later simply caches it again. Returns the size removed, or empty
      * if the blob was not there.
      */
+    @Override
     public Optional<Long> delete(Digest digest) throws IOException {
         Path path = pathOf(digest);
         synchronized (files) {

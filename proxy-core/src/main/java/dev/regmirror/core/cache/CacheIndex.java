@@ -156,6 +156,15 @@ public final class CacheIndex {
         return maxBytes;
     }
 
+    /** The size of an indexed blob, marking it used (as a hit does); empty if it is not indexed. */
+    public synchronized java.util.OptionalLong sizeOf(Digest digest) {
+        Long size = lru.get(digest);
+        if (size == null) {
+            return java.util.OptionalLong.empty();
+        }
+        return java.util.OptionalLong.of(size);
+    }
+
     public synchronized boolean contains(Digest digest) {
         return lru.containsKey(digest);
     }

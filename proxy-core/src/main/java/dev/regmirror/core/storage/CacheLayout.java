@@ -225,4 +225,18 @@ public final class CacheLayout {
         }
         return normalized;
     }
+
+    /**
+     * The storage key of a path under the cache directory: its relative name with '/' separators,
+     * as an object store keeps the same layout under its prefix.
+     *
+     * @throws IllegalArgumentException for a path outside the cache directory
+     */
+    public String key(Path path) {
+        Path normalized = path.toAbsolutePath().normalize();
+        if (!normalized.startsWith(root) || normalized.equals(root)) {
+            throw new IllegalArgumentException(path + " is not under the cache directory " + root);
+        }
+        return root.relativize(normalized).toString().replace('\\', '/');
+    }
 }

@@ -300,6 +300,11 @@ class BlobFillTest {
                     throws java.io.IOException {
                 throw new java.io.IOException("No space left on device");
             }
+
+            @Override
+            public java.util.Optional<Long> delete(Digest digest) throws java.io.IOException {
+                return real.delete(digest);
+            }
         };
     }
 

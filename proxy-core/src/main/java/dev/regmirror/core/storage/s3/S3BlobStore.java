@@ -1,0 +1,353 @@
+package dev.regmirror.core.storage.s3;
+
+import dev.regmirror.core.blob.BlobIngest;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.blob.BlobTooLargeException;
+import dev.regmirror.core.blob.IngestTarget;
+import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.blob.StoredBlob;
+import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link BlobStore} in an S3-compatible bucket, under the same names as on disk
+ * ({@code blobs/<alg>/<first two hex>/<hex>} below the configured prefix). A blob being fetched
+ * is spooled in the local {@code ingest/} directory, where its readers follow it as today, and is
+ * sent to the bucket part by part meanwhile ({@link S3SpoolUpload}); it appears in the bucket only
+ * once verified. The spool of a committed blob stays a minute for readers that joined its fill
+ * late, then goes. Hits are read from the bucket by range. The index (sizes, recency, pins) is
+ * built from a listing at start and learns of blobs other nodes stored when they are asked for;
+ * past {@code cache.max-size} the least recently used unpinned blobs are deleted from the bucket.
+ * Calls block on the network: run them on the storage threads.
+ */
+public final class S3BlobStore implements BlobStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3BlobStore.class);
+    private static final String CONTENT_TYPE = "application/octet-stream";
+    /** How long the spool of a committed blob is kept for readers that joined its fill late. */
+    static final Duration SPOOL_KEPT = Duration.ofMinutes(1);
+    /** The longest a blob's final part and completion may take before its commit fails. */
+    private static final Duration COMPLETE_TIMEOUT = Duration.ofMinutes(10);
+
+    private record KeptSpool(Path file, Instant until) {
+    }
+
+    private final S3Objects objects;
+    private final CacheLayout layout;
+    private final long partSize;
+    private final Executor uploads;
+    private final Clock clock;
+    private final CacheIndex index;
+    private final Deque<KeptSpool> kept = new ArrayDeque<>();
+    private final AtomicLong evictions = new AtomicLong();
+
+    private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
+                        CacheIndex index) {
+        this.objects = objects;
+        this.layout = layout;
+        this.partSize = partSize;
+        this.uploads = uploads;
+        this.clock = clock;
+        this.index = index;
+    }
+
+    /**
+     * Opens the store: lists the blobs in the bucket into the index (least recently written first)
+     * and creates the local spool directory. Does not evict: see {@link #evictOverCap()}.
+     *
+     * @param uploads where part uploads run, one request at a time per blob
+     */
+    public static S3BlobStore open(S3Objects objects, CacheLayout layout, long maxBytes, long partSize,
+                                   Executor uploads, Clock clock) throws IOException {
+        Files.createDirectories(layout.ingest());
+        long started = System.nanoTime();
+        List<CacheIndex.Stored> found = new ArrayList<>();
+        String prefix = layout.key(layout.blobs()) + "/";
+        try {
+            for (S3Objects.ObjectInfo object : objects.list(prefix)) {
+                Optional<Digest> digest = CacheLayout.blobDigest(Path.of(object.key().substring(prefix.length())));
+                if (digest.isPresent()) {
+                    found.add(new CacheIndex.Stored(digest.get(), object.size(), object.lastModified()));
+                }
+            }
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        CacheIndex index = CacheIndex.of(maxBytes, found);
+        LOG.info("indexed {} blobs ({} bytes) in {} in {} ms", index.size(), index.totalBytes(), objects.describe(),
+                (System.nanoTime() - started) / 1_000_000);
+        return new S3BlobStore(objects, layout, partSize, uploads, clock, index);
+    }
+
+    /** The index of stored blobs: sizes, recency, pins. */
+    public CacheIndex index() {
+        return index;
+    }
+
+    /** How many blobs were evicted since start. */
+    public long evictions() {
+        return evictions.get();
+    }
+
+    /** The bucket's key of a blob. */
+    String key(Digest digest) {
+        return layout.key(layout.blob(digest));
+    }
+
+    @Override
+    public Optional<StoredBlob> find(Digest digest) throws IOException {
+        sweepKept();
+        OptionalLong known = index.sizeOf(digest);
+        if (known.isPresent()) {
+            return Optional.of(new StoredBlob(digest, known.getAsLong()));
+        }
+        try {
+            // Stored by another node, or before this one started.
+            Optional<S3Objects.ObjectInfo> head = objects.head(key(digest));
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            index.add(digest, head.get().size());
+            return Optional.of(new StoredBlob(digest, head.get().size()));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<OpenBlob> open(Digest digest) throws IOException {
+        Optional<StoredBlob> found = find(digest);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        index.pin(digest);
+        AtomicBoolean released = new AtomicBoolean();
+        String key = key(digest);
+        OpenBlob.RangeReader reader = (first, last) -> {
+            try {
+                return objects.open(key, first, last).orElseThrow(() -> new NoSuchFileException(
+                        "blob " + digest + " is no longer in " + objects.describe()));
+            } catch (S3StoreException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        };
+        return Optional.of(new OpenBlob(found.get(), new OpenBlob.Remote(reader), () -> {
+            if (released.compareAndSet(false, true)) {
+                index.unpin(digest);
+            }
+        }));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws BlobTooLargeException when a cap is set and the declared size exceeds it
+     */
+    @Override
+    public BlobIngest begin(Digest expected, long expectedSize) throws IOException {
+        if (index.maxBytes() > 0 && expectedSize > index.maxBytes()) {
+            throw new BlobTooLargeException(expected, expectedSize, index.maxBytes());
+        }
+        sweepKept();
+        Path spool = layout.scratchFile(expected.hex());
+        FileChannel channel = FileChannel.open(spool, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        S3SpoolUpload upload = new S3SpoolUpload(objects, key(expected), spool, partSize, uploads);
+        return new BlobIngest(new Target(upload), expected, expectedSize, spool, channel);
+    }
+
+    /** One blob's way into the bucket: its parts follow the writes, the upload completes at the commit. */
+    private final class Target implements IngestTarget {
+
+        private final S3SpoolUpload upload;
+
+        Target(S3SpoolUpload upload) {
+            this.upload = upload;
+        }
+
+        @Override
+        public void written(long total) {
+            upload.written(total);
+        }
+
+        @Override
+        public Path commit(Path file, Digest digest, long size) throws IOException {
+            await(upload.complete(size), "store blob " + digest.shortForm());
+            index.add(digest, size);
+            keep(file);
+            evictOverCap();
+            return file;
+        }
+
+        @Override
+        public void finished(BlobIngest ingest, boolean committed) {
+            if (!committed) {
+                upload.abort();
+            }
+        }
+    }
+
+    @Override
+    public Optional<byte[]> readAll(Digest digest) throws IOException {
+        try {
+            Optional<byte[]> bytes = objects.read(key(digest));
+            bytes.ifPresent(b -> index.add(digest, b.length));
+            return bytes;
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public StoredBlob put(Digest digest, byte[] bytes) throws IOException {
+        try {
+            objects.write(key(digest), bytes, CONTENT_TYPE);
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        index.add(digest, bytes.length);
+        evictOverCap();
+        return new StoredBlob(digest, bytes.length);
+    }
+
+    /**
+     * {@inheritDoc} The file is sent to the bucket (in parts when it is large) and then removed.
+     *
+     * @throws BlobTooLargeException when a cap is set and the blob exceeds it
+     */
+    @Override
+    public StoredBlob adopt(Path file, Digest digest, long size) throws IOException {
+        if (index.maxBytes() > 0 && size > index.maxBytes() && !index.retained(digest)) {
+            throw new BlobTooLargeException(digest, size, index.maxBytes());
+        }
+        try {
+            if (find(digest).isEmpty()) {
+                S3SpoolUpload upload = new S3SpoolUpload(objects, key(digest), file, partSize, Runnable::run);
+                await(upload.complete(size), "store blob " + digest.shortForm());
+                index.add(digest, size);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        evictOverCap();
+        return new StoredBlob(digest, size);
+    }
+
+    /** Removes a blob from the bucket and the index; the size removed, empty if it was not there. */
+    @Override
+    public Optional<Long> delete(Digest digest) throws IOException {
+        Optional<StoredBlob> found = find(digest);
+        index.remove(digest);
+        try {
+            objects.delete(key(digest));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        return found.map(StoredBlob::size);
+    }
+
+    /** Deletes the least recently used blobs, none of them pinned or retained, until the cap holds. */
+    public void evictOverCap() {
+        for (CacheIndex.Entry entry : index.evictOverCap()) {
+            if (index.contains(entry.digest()) || index.retained(entry.digest())) {
+                continue;
+            }
+            try {
+                objects.delete(key(entry.digest()));
+                evictions.incrementAndGet();
+                LOG.debug("evicted {} ({} bytes)", entry.digest().shortForm(), entry.size());
+            } catch (S3StoreException e) {
+                LOG.warn("evicting {}: {}", entry.digest().shortForm(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Aborts the multipart uploads in the bucket started before {@code cutoff}: those of a node
+     * that died mid-upload. Returns how many.
+     */
+    public int abortLeftoverUploads(Instant cutoff) throws IOException {
+        try {
+            return objects.abortUploadsStartedBefore(cutoff);
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Opens a stream of a whole stored blob, for reading it through (a check, an export). */
+    public Optional<InputStream> openStream(Digest digest) throws IOException {
+        Optional<StoredBlob> found = find(digest);
+        if (found.isEmpty() || found.get().size() == 0) {
+            return found.map(empty -> InputStream.nullInputStream());
+        }
+        try {
+            return objects.open(key(digest), 0, found.get().size() - 1).map(in -> (InputStream) in);
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private void keep(Path spool) {
+        synchronized (kept) {
+            kept.addLast(new KeptSpool(spool, clock.instant().plus(SPOOL_KEPT)));
+        }
+    }
+
+    /** Removes the spools of committed blobs whose minute is over. */
+    private void sweepKept() {
+        Instant now = clock.instant();
+        while (true) {
+            KeptSpool next;
+            synchronized (kept) {
+                next = kept.peekFirst();
+                if (next == null || next.until().isAfter(now)) {
+                    return;
+                }
+                kept.removeFirst();
+            }
+            try {
+                Files.deleteIfExists(next.file());
+            } catch (IOException e) {
+                LOG.debug("removing spool {}: {}", next.file(), e.toString());
+            }
+        }
+    }
+
+    private static void await(java.util.concurrent.CompletableFuture<Void> done, String what) throws IOException {
+        try {
+            done.get(COMPLETE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(what + ": interrupted", e);
+        } catch (TimeoutException e) {
+            throw new IOException(what + ": the store took longer than " + COMPLETE_TIMEOUT, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = Futures.unwrap(e);
+            throw new IOException(what + ": " + cause.getMessage(), cause);
+        }
+    }
+}
