@@ -1,47 +1,48 @@
 package dev.regmirror.core.blob;
 
-import dev.regmirror.core.cache.CacheFiles;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.FileMetadataStore;
+import dev.regmirror.core.storage.MetadataStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * Cached manifests: their bytes live in the {@link BlobStore} under their digest like any content;
- * the media type they were served with is kept beside, in {@code manifests/<algorithm>/<hex>}. A
- * manifest counts as cached only when both are there; the type is synced before it is renamed into
- * place, so a power cut never leaves an empty one. Disk I/O: call from a disk executor.
+ * the media type they were served with is kept beside, in {@code manifests/<algorithm>/<hex>} of
+ * the cache's {@link MetadataStore}. A manifest counts as cached only when both are there; the
+ * type is written atomically, so a power cut never leaves an empty one. Storage I/O: call from a
+ * disk executor.
  */
 public final class ManifestStore {
 
     private final BlobStore blobs;
     private final CacheLayout layout;
-    private final Path types;
+    private final MetadataStore meta;
 
+    /** Media types in files under the cache directory. */
     public ManifestStore(BlobStore blobs, CacheLayout layout) throws IOException {
+        this(blobs, layout, new FileMetadataStore(layout));
+    }
+
+    /** Media types in {@code meta}, under the layout's names. */
+    public ManifestStore(BlobStore blobs, CacheLayout layout, MetadataStore meta) {
         this.blobs = blobs;
         this.layout = layout;
-        this.types = layout.manifestTypes();
-        Files.createDirectories(types);
-        Files.createDirectories(layout.ingest());
+        this.meta = meta;
     }
 
     /** The cached manifest with this digest, if both its bytes and its media type are present. */
     public Optional<ManifestBytes> get(Digest digest) throws IOException {
-        String mediaType;
-        try {
-            mediaType = Files.readString(typePath(digest), StandardCharsets.UTF_8).trim();
-        } catch (NoSuchFileException e) {
+        Optional<byte[]> type = meta.read(typeKey(digest));
+        if (type.isEmpty()) {
             return Optional.empty();
         }
+        String mediaType = new String(type.get(), StandardCharsets.UTF_8).trim();
         return blobs.readAll(digest).map(bytes -> new ManifestBytes(mediaType, digest, bytes));
     }
 
@@ -58,15 +59,14 @@ public final class ManifestStore {
      */
     public void add(ManifestBytes manifest) throws IOException {
         blobs.put(manifest.digest(), manifest.bytes());
-        if (!Files.exists(typePath(manifest.digest()))) {
+        if (!hasType(manifest.digest())) {
             writeType(manifest);
         }
     }
 
-    /** Writes the media type beside the bytes: synced to a scratch file, then renamed into place. */
+    /** Writes the media type beside the bytes, atomically. */
     private void writeType(ManifestBytes manifest) throws IOException {
-        CacheFiles.replace(layout, "type", typePath(manifest.digest()),
-                manifest.mediaType().getBytes(StandardCharsets.UTF_8));
+        meta.write(typeKey(manifest.digest()), manifest.mediaType().getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -74,40 +74,35 @@ public final class ManifestStore {
      * caller removes from the blob store. Returns whether there was one.
      */
     public boolean forget(Digest digest) throws IOException {
-        return Files.deleteIfExists(typePath(digest));
+        boolean had = hasType(digest);
+        meta.delete(typeKey(digest));
+        return had;
     }
 
     /** Whether the media type of a manifest with this digest is kept (its bytes are a blob, looked up apart). */
-    public boolean hasType(Digest digest) {
-        return Files.isRegularFile(typePath(digest));
+    public boolean hasType(Digest digest) throws IOException {
+        return meta.read(typeKey(digest)).isPresent();
     }
 
     /** Every digest with a media-type file, whether or not its bytes are still there; unknown names are skipped. */
     public List<Digest> digests() throws IOException {
         List<Digest> digests = new ArrayList<>();
-        if (!Files.isDirectory(types)) {
-            return digests;
-        }
-        try (DirectoryStream<Path> algorithms = Files.newDirectoryStream(types)) {
-            for (Path algorithm : algorithms) {
-                if (!Files.isDirectory(algorithm)) {
-                    continue;
-                }
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(algorithm)) {
-                    for (Path file : files) {
-                        try {
-                            digests.add(Digest.parse(algorithm.getFileName() + ":" + file.getFileName()));
-                        } catch (RuntimeException notADigest) {
-                            // not written by this store: skip it
-                        }
-                    }
-                }
+        String prefix = layout.key(layout.manifestTypes()) + "/";
+        for (String key : meta.list(prefix)) {
+            String[] parts = key.substring(prefix.length()).split("/");
+            if (parts.length != 2) {
+                continue;
+            }
+            try {
+                digests.add(Digest.parse(parts[0] + ":" + parts[1]));
+            } catch (RuntimeException notADigest) {
+                // not written by this store: skip it
             }
         }
         return digests;
     }
 
-    private Path typePath(Digest digest) {
-        return layout.manifestType(digest);
+    private String typeKey(Digest digest) {
+        return layout.key(layout.manifestType(digest));
     }
 }

@@ -4,14 +4,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.FileMetadataStore;
+import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
@@ -23,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * How often each cached tag was pulled through regmirror and when last: counted in memory on
  * every answered manifest request by tag (lock-free, callable from an event loop), kept across
- * restarts in {@code pulls.json} under the cache directory, which {@link #flush} rewrites
- * atomically when something changed. Counts since the last flush are lost in a crash. At most
+ * restarts in {@code pulls.json} in the cache's {@link MetadataStore}, which {@link #flush}
+ * rewrites atomically when something changed. Counts since the last flush are lost in a crash. At most
  * {@value #MAX_TAGS} tags are kept: a flush forgets the least recently pulled beyond that.
  */
 public final class PullStore {
@@ -41,27 +37,31 @@ public final class PullStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final CacheLayout layout;
-    private final Path file;
+    private final MetadataStore meta;
+    private final String key;
     private final Clock clock;
     private final Map<String, Pulls> pulls = new ConcurrentHashMap<>();
     private final AtomicBoolean dirty = new AtomicBoolean();
 
-    private PullStore(CacheLayout layout, Clock clock) {
-        this.layout = layout;
-        this.file = layout.pulls();
+    private PullStore(CacheLayout layout, MetadataStore meta, Clock clock) {
+        this.meta = meta;
+        this.key = layout.key(layout.pulls());
         this.clock = clock;
     }
 
-    /** Opens the store of the cache, reading what an earlier run kept. Disk I/O. */
+    /** Opens the store in a file under the cache directory, reading what an earlier run kept. Disk I/O. */
     public static PullStore open(CacheLayout layout, Clock clock) throws IOException {
-        PullStore store = new PullStore(layout, clock);
-        Files.createDirectories(layout.ingest());
+        return open(layout, new FileMetadataStore(layout), clock);
+    }
+
+    /** Opens the store in {@code meta}, reading what an earlier run kept. Storage I/O. */
+    public static PullStore open(CacheLayout layout, MetadataStore meta, Clock clock) throws IOException {
+        PullStore store = new PullStore(layout, meta, clock);
         Map<String, Entry> saved;
         try {
-            saved = JSON.readValue(Files.readAllBytes(store.file), new TypeReference<Map<String, Entry>>() { });
-        } catch (NoSuchFileException e) {
-            saved = Map.of();
+            Optional<byte[]> bytes = meta.read(store.key);
+            saved = bytes.isEmpty() ? Map.of()
+                    : JSON.readValue(bytes.get(), new TypeReference<Map<String, Entry>>() { });
         } catch (IOException e) {
             // Only statistics: a damaged file starts the counts afresh rather than stopping start-up.
             saved = Map.of();
@@ -89,7 +89,7 @@ public final class PullStore {
         }
     }
 
-    /** Writes the counts if they changed since the last flush: to a scratch file, synced, then renamed. Disk I/O. */
+    /** Writes the counts if they changed since the last flush, atomically. Storage I/O. */
     public void flush() throws IOException {
         if (!dirty.getAndSet(false)) {
             return;
@@ -97,16 +97,10 @@ public final class PullStore {
         forgetBeyond(MAX_TAGS);
         Map<String, Entry> snapshot = new TreeMap<>();
         pulls.forEach((key, value) -> snapshot.put(key, new Entry(value.count(), value.last().toEpochMilli())));
-        Path temp = layout.scratchFile("pulls");
         try {
-            Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(snapshot));
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+            meta.write(key, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(snapshot));
         } catch (IOException e) {
             dirty.set(true);
-            Files.deleteIfExists(temp);
             throw e;
         }
     }

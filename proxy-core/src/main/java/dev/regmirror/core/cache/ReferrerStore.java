@@ -2,11 +2,11 @@ package dev.regmirror.core.cache;
 
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.FileMetadataStore;
+import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
@@ -16,8 +16,8 @@ import java.util.Optional;
  * The last referrers list answered for each subject of a mirrored repository, and when:
  * {@code referrers/<registry>/<name>/:<alg>-<hex>/all} for the whole list, {@code .../type-<sha256 of
  * the artifactType>} for a filtered one. Each file holds one line {@code <epoch millis> <source>
- * <filtered> <media type>} and then the image index's bytes; files are replaced atomically and
- * synced ({@link CacheFiles}, as {@link TagStore} does). Disk I/O: call from a disk executor.
+ * <filtered> <media type>} and then the image index's bytes, in the cache's {@link MetadataStore},
+ * replaced atomically (as {@link TagStore} does). Storage I/O: call from a disk executor.
  */
 public final class ReferrerStore {
 
@@ -49,16 +49,22 @@ public final class ReferrerStore {
     }
 
     private final CacheLayout layout;
+    private final MetadataStore meta;
 
+    /** Lists in files under the cache directory. */
     public ReferrerStore(CacheLayout layout) throws IOException {
+        this(layout, new FileMetadataStore(layout));
+    }
+
+    /** Lists in {@code meta}, under the layout's names. */
+    public ReferrerStore(CacheLayout layout, MetadataStore meta) {
         this.layout = layout;
-        Files.createDirectories(layout.referrers());
-        Files.createDirectories(layout.ingest());
+        this.meta = meta;
     }
 
     /** The last list answered for the subject under that filter, if any (an unreadable file is none). */
     public Optional<Entry> get(Route route, Digest subject, Optional<String> artifactType) throws IOException {
-        Optional<byte[]> stored = CacheFiles.read(file(route, subject, artifactType));
+        Optional<byte[]> stored = meta.read(key(route, subject, artifactType));
         if (stored.isEmpty()) {
             return Optional.empty();
         }
@@ -82,11 +88,11 @@ public final class ReferrerStore {
                 + entry.mediaType() + "\n").getBytes(StandardCharsets.UTF_8);
         byte[] bytes = Arrays.copyOf(head, head.length + entry.index().length);
         System.arraycopy(entry.index(), 0, bytes, head.length, entry.index().length);
-        CacheFiles.replace(layout, "referrers", file(route, subject, artifactType), bytes);
+        meta.write(key(route, subject, artifactType), bytes);
     }
 
-    private Path file(Route route, Digest subject, Optional<String> artifactType) {
-        return layout.referrersList(route, subject, artifactType);
+    private String key(Route route, Digest subject, Optional<String> artifactType) {
+        return layout.key(layout.referrersList(route, subject, artifactType));
     }
 
     private static int indexOf(byte[] bytes, byte wanted) {

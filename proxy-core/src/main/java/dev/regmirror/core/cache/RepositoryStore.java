@@ -1,38 +1,45 @@
 package dev.regmirror.core.cache;
 
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.FileMetadataStore;
+import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.NavigableSet;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.stream.Stream;
 
 /**
  * The repositories whose manifests regmirror has cached, in the client's naming
  * ({@code docker.io/library/nginx}), for {@code /v2/_catalog}. Each is a marker file
  * {@code repositories/<registry>/<name>/_cached} (a repository component cannot start with
- * {@code _}, so markers never collide with nested names), read once at start and kept in memory.
- * Disk I/O: call {@link #open}, {@link #add} and {@link #remove} from a disk executor.
+ * {@code _}, so markers never collide with nested names) in the cache's {@link MetadataStore},
+ * read once at start and kept in memory. Storage I/O: call {@link #open}, {@link #add} and
+ * {@link #remove} from a disk executor.
  */
 public final class RepositoryStore {
 
+    private static final byte[] MARKER = new byte[0];
+
     private final CacheLayout layout;
+    private final MetadataStore meta;
     private final NavigableSet<String> names = new ConcurrentSkipListSet<>();
 
-    private RepositoryStore(CacheLayout layout) {
+    private RepositoryStore(CacheLayout layout, MetadataStore meta) {
         this.layout = layout;
+        this.meta = meta;
     }
 
-    /** Opens (creating) the store in the cache and reads what it holds. */
+    /** Opens the store in files under the cache directory and reads what it holds. */
     public static RepositoryStore open(CacheLayout layout) throws IOException {
-        RepositoryStore store = new RepositoryStore(layout);
-        Files.createDirectories(layout.repositories());
-        try (Stream<Path> files = Files.walk(layout.repositories())) {
-            files.map(layout::repositoryOf).flatMap(Optional::stream).forEach(store.names::add);
+        return open(layout, new FileMetadataStore(layout));
+    }
+
+    /** Opens the store in {@code meta}, under the layout's names, and reads what it holds. */
+    public static RepositoryStore open(CacheLayout layout, MetadataStore meta) throws IOException {
+        RepositoryStore store = new RepositoryStore(layout, meta);
+        for (String key : meta.list(layout.key(layout.repositories()) + "/")) {
+            layout.repositoryOf(layout.root().resolve(key)).ifPresent(store.names::add);
         }
         return store;
     }
@@ -43,17 +50,16 @@ public final class RepositoryStore {
         if (names.contains(name)) {
             return;
         }
-        Path marker = layout.repositoryMarker(route);
-        Files.createDirectories(marker.getParent());
-        if (!Files.exists(marker)) {
-            Files.createFile(marker);
+        String marker = layout.key(layout.repositoryMarker(route));
+        if (meta.read(marker).isEmpty()) {
+            meta.write(marker, MARKER);
         }
         names.add(name);
     }
 
     /** Takes the repository out of the list (a purge left it nothing); its marker file goes too. */
     public void remove(Route route) throws IOException {
-        Files.deleteIfExists(layout.repositoryMarker(route));
+        meta.delete(layout.key(layout.repositoryMarker(route)));
         names.remove(route.toString());
     }
 

@@ -5,12 +5,11 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.FileMetadataStore;
+import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,8 +19,10 @@ import java.util.Optional;
 /**
  * What each tag last resolved to and when: {@code tags/<registry>/<name>/:<tag>} holding
  * {@code <digest> <epoch millis>} (a repository component cannot contain {@code :}, so tag files
- * never collide with nested names). The most recently used are kept in memory; written atomically and synced, so
- * after a crash a tag is either its old or its new resolution. Disk I/O: call from a disk executor.
+ * never collide with nested names), kept in the cache's {@link MetadataStore} (files on disk, or
+ * objects in the bucket). The most recently used are kept in memory; each is written atomically,
+ * so after a crash a tag is either its old or its new resolution. Storage I/O: call from a disk
+ * executor.
  */
 public final class TagStore {
 
@@ -32,14 +33,23 @@ public final class TagStore {
     private record Key(Route route, Tag tag) {
     }
 
+    /** What starts the last segment of a tag's key, as the layout names them ({@code :<tag>}). */
+    private static final String TAG_MARK = CacheLayout.tagGlob().substring(0, CacheLayout.tagGlob().length() - 1);
+
     private final CacheLayout layout;
+    private final MetadataStore meta;
     /** Recently used resolutions; bounded, so asking for random tags cannot grow the heap. */
     private final Cache<Key, Resolution> known = Caffeine.newBuilder().maximumSize(100_000).build();
 
+    /** Tags in files under the cache directory. */
     public TagStore(CacheLayout layout) throws IOException {
+        this(layout, new FileMetadataStore(layout));
+    }
+
+    /** Tags in the store, under the layout's names. */
+    public TagStore(CacheLayout layout, MetadataStore meta) {
         this.layout = layout;
-        Files.createDirectories(layout.tags());
-        Files.createDirectories(layout.ingest());
+        this.meta = meta;
     }
 
     /** The tag's last resolution, if it was ever resolved. */
@@ -49,14 +59,14 @@ public final class TagStore {
         if (cached != null) {
             return Optional.of(cached);
         }
-        Optional<Resolution> read = read(file(route, tag));
+        Optional<Resolution> read = read(meta.read(key(route, tag)));
         read.ifPresent(resolution -> known.put(key, resolution));
         return read;
     }
 
     /** Records that the tag resolved to the digest at that time. */
     public void put(Route route, Tag tag, Resolution resolution) throws IOException {
-        CacheFiles.replace(layout, "tag", file(route, tag), (resolution.digest() + " "
+        meta.write(key(route, tag), (resolution.digest() + " "
                 + resolution.resolvedAt().toEpochMilli()).getBytes(StandardCharsets.UTF_8));
         known.put(new Key(route, tag), resolution);
     }
@@ -66,26 +76,22 @@ public final class TagStore {
      * {@code :<tag>} files; names that are not valid tags are skipped).
      */
     public List<Tag> tags(Route route) throws IOException {
-        Path directory;
+        String prefix;
         try {
-            directory = layout.tagDirectory(route);
+            prefix = layout.key(layout.tagDirectory(route)) + "/" + TAG_MARK;
         } catch (IllegalArgumentException escapes) {
             return List.of();
         }
-        if (!Files.isDirectory(directory)) {
-            return List.of();
-        }
         List<Tag> tags = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, CacheLayout.tagGlob())) {
-            for (Path file : files) {
-                String value = CacheLayout.tagOf(file);
-                if (Files.isRegularFile(file)) {
-                    try {
-                        tags.add(new Tag(value));
-                    } catch (RuntimeException notATag) {
-                        // not written by this store: skip it
-                    }
-                }
+        for (String key : meta.list(prefix)) {
+            if (key.indexOf('/', prefix.length()) >= 0) {
+                continue; // a nested repository's
+            }
+            String value = CacheLayout.tagOf(java.nio.file.Path.of(key));
+            try {
+                tags.add(new Tag(value));
+            } catch (RuntimeException notATag) {
+                // not written by this store: skip it
             }
         }
         tags.sort(Comparator.comparing(Tag::value));
@@ -94,16 +100,15 @@ public final class TagStore {
 
     /** Forgets every resolution (for purges); the files go too. */
     public void forget(Route route, Tag tag) throws IOException {
-        Files.deleteIfExists(file(route, tag));
+        meta.delete(key(route, tag));
         known.invalidate(new Key(route, tag));
     }
 
-    private Path file(Route route, Tag tag) {
-        return layout.tag(route, tag);
+    private String key(Route route, Tag tag) {
+        return layout.key(layout.tag(route, tag));
     }
 
-    private static Optional<Resolution> read(Path file) throws IOException {
-        Optional<byte[]> bytes = CacheFiles.read(file);
+    private static Optional<Resolution> read(Optional<byte[]> bytes) {
         if (bytes.isEmpty()) {
             return Optional.empty();
         }

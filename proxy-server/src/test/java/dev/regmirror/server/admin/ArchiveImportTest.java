@@ -331,5 +331,10 @@ class ArchiveImportTest {
         public StoredBlob adopt(java.nio.file.Path file, Digest digest, long size) throws IOException {
             return target.get().adopt(file, digest, size);
         }
+
+        @Override
+        public Optional<Long> delete(Digest digest) throws IOException {
+            return target.get().delete(digest);
+        }
     }
 }
