@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.regmirror.core.admin.CacheCleaner;
 import dev.regmirror.core.auth.AccessControl;
 import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.core.auth.token.SigningKey;
@@ -45,7 +46,6 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
-import dev.regmirror.server.admin.CacheCleaner;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
@@ -70,7 +70,7 @@ public final class CacheCleaner {
      * Purges the selection, or with {@code dryRun} only says what would go. An image, digest or
      * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
      */
-    RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+    public RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
         removals.lock();
         try {
             return purgeLocked(selection, dryRun);
@@ -108,7 +108,7 @@ public final class CacheCleaner {
      * Collects hosted blobs nothing references (see {@link HostedGc}), then removes manifests no tag
      * reaches and blobs no remaining manifest references; {@code dryRun} only says which.
      */
-    RemovalPlan prune(boolean dryRun) throws IOException {
+    public RemovalPlan prune(boolean dryRun) throws IOException {
         removals.lock();
         try {
             HostedGc.Plan collected = new HostedGc.Plan(List.of(), Set.of());
