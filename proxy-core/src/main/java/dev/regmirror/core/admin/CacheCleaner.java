@@ -1,9 +1,5 @@
 package dev.regmirror.core.admin;
 
-import dev.regmirror.core.blob.FileBlobStore;
-import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -36,11 +32,6 @@ public final class CacheCleaner {
     private static final Logger LOG = LoggerFactory.getLogger(CacheCleaner.class);
 
     private final CacheStorage storage;
-    private final RepositoryStore repositories;
-    private final TagStore tags;
-    private final PullStore pulls;
-    private final ManifestStore manifestTypes;
-    private final FileBlobStore blobs;
     private final Optional<HostedGc> hostedGc;
     /** Held over every purge and prune: the write side of the hosted push lock, when anything is hosted. */
     private final Lock removals;
@@ -59,11 +50,6 @@ public final class CacheCleaner {
         this.hostedGc = hostedGc;
         this.removals = removals;
         this.storage = storage;
-        this.repositories = storage.repositories();
-        this.tags = storage.tags();
-        this.pulls = storage.pulls();
-        this.manifestTypes = storage.manifests();
-        this.blobs = storage.blobs();
     }
 
     /**
@@ -138,18 +124,18 @@ public final class CacheCleaner {
 
     private void apply(RemovalPlan plan) throws IOException {
         for (RemovalPlan.TagRef tag : plan.tags()) {
-            tags.forget(tag.route(), tag.tag());
-            pulls.forget(tag.route(), tag.tag());
+            storage.tags().forget(tag.route(), tag.tag());
+            storage.pulls().forget(tag.route(), tag.tag());
         }
         for (RemovalPlan.Item manifest : plan.manifests()) {
-            manifestTypes.forget(manifest.digest());
-            blobs.delete(manifest.digest());
+            storage.manifests().forget(manifest.digest());
+            storage.blobs().delete(manifest.digest());
         }
         for (RemovalPlan.Item blob : plan.blobs()) {
-            blobs.delete(blob.digest());
+            storage.blobs().delete(blob.digest());
         }
         for (Route route : plan.repositories()) {
-            repositories.remove(route);
+            storage.repositories().remove(route);
         }
     }
 }
