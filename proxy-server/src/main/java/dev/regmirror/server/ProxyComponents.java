@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.regmirror.core.admin.CacheCleaner;
 import dev.regmirror.core.auth.AccessControl;
 import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.core.auth.token.SigningKey;
@@ -11,7 +12,6 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.ReferrerStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
@@ -34,6 +34,8 @@ import dev.regmirror.core.mirror.PullThroughTags;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
+import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.tls.TlsMaterialException;
 import dev.regmirror.core.tls.TlsMaterialLoader;
 import dev.regmirror.core.upstream.UpstreamLimits;
@@ -44,7 +46,6 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
-import dev.regmirror.server.admin.CacheCleaner;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;
@@ -147,8 +148,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final Accounts accounts;
     private final ScheduledExecutorService scheduler;
     private final List<Listener> listeners;
-    private final FileBlobStore blobStore;
-    private final PullStore pulls;
+    private final CacheStorage storage;
     private final PrometheusMeterRegistry metrics;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
@@ -175,22 +175,17 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) authExecutor).prestartAllCoreThreads();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
 
-        this.blobStore = FileBlobStore.openUnevicted(mirror.cache().directory(), mirror.cache().maxBytes());
-        ManifestStore manifestStore = new ManifestStore(blobStore, blobStore.root());
-        RepositoryStore repositories = RepositoryStore.open(blobStore.root());
-        TagStore tags = new TagStore(blobStore.root());
         UpstreamRouter router = mirror.router();
-        // One for the process: it retains what hosted repositories link, so it opens before the
-        // first eviction, which would otherwise take hosted content for cached (the cap does not
-        // count hosted bytes). Opened even with hosting turned off, if hosted content is on disk,
-        // so that turning it off for a while loses nothing.
-        boolean hostedOnDisk = Files.isDirectory(blobStore.root().resolve("hosted"));
-        HostedStore hostedStore = router.hosted().enabled() || hostedOnDisk
-                ? HostedStore.open(blobStore.root(), blobStore.root().resolve("ingest"), blobStore.index(), clock)
-                : null;
-        Optional<HostedStore> hosted = router.hosted().enabled() ? Optional.of(hostedStore) : Optional.empty();
-        blobStore.evictOverCap();
-        this.pulls = PullStore.open(blobStore.root(), clock);
+        // One for the process: every store of the cache, hosted content retained before the first eviction.
+        this.storage = CacheStorage.open(mirror.cache().directory(), mirror.cache().maxBytes(),
+                router.hosted().enabled(), clock);
+        FileBlobStore blobStore = storage.blobs();
+        CacheLayout layout = storage.layout();
+        ManifestStore manifestStore = storage.manifests();
+        RepositoryStore repositories = storage.repositories();
+        TagStore tags = storage.tags();
+        Optional<HostedStore> hosted = storage.hosted();
+        PullStore pulls = storage.pulls();
         scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(this::flushPulls), PULLS_FLUSH_SECONDS,
                 PULLS_FLUSH_SECONDS, TimeUnit.SECONDS);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -226,12 +221,12 @@ public final class ProxyComponents implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         ErrorResponder errors = new ErrorResponder(mapper);
         // Hosted content shares the store: a mirrored name gets a hosted digest only once its upstream has it too.
-        HostedDigests hostedDigests = hostedStore != null ? new HostedDigests(blobStore.index()::retained)
+        HostedDigests hostedDigests = storage.holdsHosted() ? new HostedDigests(blobStore.index()::retained)
                 : HostedDigests.NONE;
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics, hostedDigests);
-        PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(blobStore.root()),
+        PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
@@ -276,8 +271,7 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
             resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
         }
-        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor,
-                blobStore.root().resolve("ingest")),
+        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout),
                 new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, blobResponder, errors),
@@ -293,21 +287,19 @@ public final class ProxyComponents implements AutoCloseable {
         VerifyJobs verifyJobs = new VerifyJobs(new CacheVerify(blobStore, manifestStore, verifyRate, clock, metrics),
                 verifyRate, verifyExecutor, clock, () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()),
                 VERIFY_JOBS_KEPT);
-        CacheCleaner cleaner = new CacheCleaner(repositories, tags, pulls, manifestStore, blobStore,
+        CacheCleaner cleaner = new CacheCleaner(storage,
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
                 hosted.<Lock>map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
         AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
         AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
-                new UsageHandler(blobStore, hosted, diskExecutor, mapper, errors),
-                new ImagesHandler(repositories, tags, pulls, blobStore, hosted, router.hosted().registry(),
-                        diskExecutor, mapper, errors),
+                new UsageHandler(storage, diskExecutor, mapper, errors),
+                new ImagesHandler(storage, router.hosted().registry(), diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new VerifyHandler(verifyJobs, mapper),
-                ImportHandler.factory(adminAuth, blobStore, manifestStore, tags, repositories, router, clock,
-                        blobStore.index(), hosted, diskExecutor, maintenanceExecutor, blobStore.root().resolve("ingest"),
+                ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
                         server.idleTimeout(), mapper, errors));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
@@ -412,7 +404,7 @@ public final class ProxyComponents implements AutoCloseable {
     }
 
     public FileBlobStore blobStore() {
-        return blobStore;
+        return storage.blobs();
     }
 
     @Override
@@ -433,7 +425,7 @@ public final class ProxyComponents implements AutoCloseable {
         }
         flushPulls();
         try {
-            blobStore.close();
+            storage.close();
         } catch (IOException e) {
             LoggerFactory.getLogger(ProxyComponents.class).warn("releasing the cache directory: {}", e.toString());
         }
@@ -441,7 +433,7 @@ public final class ProxyComponents implements AutoCloseable {
 
     private void flushPulls() {
         try {
-            pulls.flush();
+            storage.pulls().flush();
         } catch (IOException e) {
             LoggerFactory.getLogger(ProxyComponents.class).warn("saving pull counts: {}", e.toString());
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.MutableClock;
@@ -172,13 +173,13 @@ class FullDiskIT {
     /** Every file under blobs/ hashes to its name, and no unfinished download is left. */
     private static void assertCacheIntact(Path cache) throws Exception {
         List<Path> files;
-        try (Stream<Path> walk = Files.walk(cache.resolve("blobs"))) {
+        try (Stream<Path> walk = Files.walk(new CacheLayout(cache).blobs())) {
             files = walk.filter(Files::isRegularFile).toList();
         }
         for (Path file : files) {
             assertEquals(file.getFileName().toString(), sha256Hex(file), "cached file " + file);
         }
-        Path ingest = cache.resolve("ingest");
+        Path ingest = new CacheLayout(cache).ingest();
         if (Files.isDirectory(ingest)) {
             try (Stream<Path> left = Files.list(ingest)) {
                 assertEquals(List.of(), left.toList(), "no unfinished download is left behind");

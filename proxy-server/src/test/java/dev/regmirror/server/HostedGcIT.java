@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -154,8 +155,7 @@ class HostedGcIT {
         HttpResponse<byte[]> gone = mirror.get("/v2/lan/gc/blobs/" + digest);
         assertEquals(404, gone.statusCode());
         assertTrue(new String(gone.body(), StandardCharsets.UTF_8).contains("BLOB_UNKNOWN"));
-        assertFalse(Files.exists(work.resolve("cache").resolve("blobs").resolve("sha256")
-                .resolve(digest.hex().substring(0, 2)).resolve(digest.hex())), "the file is deleted");
+        assertFalse(Files.exists(new CacheLayout(work.resolve("cache")).blob(digest)), "the file is deleted");
         assertPulledBack(mirror, "lan/gc:1.0", pushed, "gc");
     }
 

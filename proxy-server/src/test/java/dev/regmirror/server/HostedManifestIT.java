@@ -105,7 +105,7 @@ class HostedManifestIT {
             throws IOException {
         Map<String, Digest> digests = new HashMap<>();
         try (FileBlobStore store = FileBlobStore.open(cache)) {
-            HostedStore hosted = HostedStore.open(store.root(), store.root().resolve("ingest"), store.index());
+            HostedStore hosted = HostedStore.open(store.layout(), store.index());
             for (String content : contents) {
                 byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
                 Digest digest = Digest.sha256Of(bytes);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
@@ -205,7 +206,7 @@ class HostedUploadIT {
         HttpResponse<String> gone = send(push(location).GET());
         assertEquals(404, gone.statusCode());
         assertTrue(gone.body().contains("BLOB_UPLOAD_UNKNOWN"), gone.body());
-        try (Stream<Path> uploads = Files.list(work.resolve("cache").resolve("hosted").resolve("uploads"))) {
+        try (Stream<Path> uploads = Files.list(new CacheLayout(work.resolve("cache")).hostedUploads())) {
             String id = location.substring(location.lastIndexOf('/') + 1);
             assertFalse(uploads.anyMatch(path -> path.getFileName().toString().equals(id)), "its bytes were removed");
         }
@@ -238,8 +239,7 @@ class HostedUploadIT {
                     copies.add(path); // the hosted repository's link is an empty file
                 }
             }
-            assertEquals(List.of(work.resolve("cache").resolve("blobs").resolve("sha256")
-                    .resolve(layer.digest().hex().substring(0, 2)).resolve(layer.digest().hex())), copies,
+            assertEquals(List.of(new CacheLayout(work.resolve("cache")).blob(layer.digest())), copies,
                     "one file for the digest, where the cache keeps it");
         }
         assertEquals(List.of(), upstream.requests().stream().map(LoggedRequest::path)

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.ImageFormat;
@@ -191,7 +192,7 @@ class PullThroughIT {
         multi.manifests().forEach(m -> expected.add(m.digest().hex()));
         expected.add(multi.digest().hex());
         Set<String> stored = new HashSet<>();
-        try (Stream<Path> files = Files.walk(work.resolve("cache").resolve("blobs"))) {
+        try (Stream<Path> files = Files.walk(new CacheLayout(work.resolve("cache")).blobs())) {
             files.filter(Files::isRegularFile).forEach(f -> stored.add(f.getFileName().toString()));
         }
         assertTrue(stored.containsAll(expected), "every blob and manifest of the image is cached");

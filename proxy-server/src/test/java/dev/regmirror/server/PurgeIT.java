@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.LoggedRequest;
@@ -310,6 +311,7 @@ class PurgeIT {
             assertEquals(200, mirror.get("/v2/team/web/manifests/" + webImage.digest(), "Accept",
                     MediaTypes.ACCEPT_ALL_HEADER).statusCode());
             assertEquals(200, mirror.get("/v2/team/web/blobs/" + webImage.config().digest()).statusCode());
+            mirror.awaitFillsCommitted();
             assertEquals(loose.length, usage(mirror).get("reclaimableBytes").asLong());
 
             JsonNode dry = JSON.readTree(post(mirror, "/admin/prune?dryRun=true", null).body());
@@ -369,7 +371,7 @@ class PurgeIT {
     private static void assertUsageIsWhatIsOnDisk(MirrorFixture mirror, Path cache) throws Exception {
         JsonNode usage = usage(mirror);
         List<Path> files;
-        try (Stream<Path> walk = Files.walk(cache.resolve("blobs"))) {
+        try (Stream<Path> walk = Files.walk(new CacheLayout(cache).blobs())) {
             files = walk.filter(Files::isRegularFile).toList();
         }
         long bytes = 0;
@@ -412,7 +414,7 @@ class PurgeIT {
     }
 
     private static Path blobFile(Path cache, Digest digest) {
-        return cache.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
+        return new CacheLayout(cache).blob(digest);
     }
 
     private static List<String> texts(JsonNode array) {

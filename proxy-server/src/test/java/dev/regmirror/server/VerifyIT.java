@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
@@ -247,6 +248,6 @@ class VerifyIT {
     }
 
     private static Path blobFile(Path cache, Digest digest) {
-        return cache.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
+        return new CacheLayout(cache).blob(digest);
     }
 }

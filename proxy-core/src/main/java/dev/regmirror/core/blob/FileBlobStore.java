@@ -2,6 +2,7 @@ package dev.regmirror.core.blob;
 
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -17,8 +18,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,14 +41,13 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBlobStore.class);
     private static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
-    private static final DateTimeFormatter QUARANTINE_TIME =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     /**
      * Bytes a blob of declared size must leave free on the file system, beside those promised to
      * downloads in progress: room for manifests, tag files and the file system's own blocks.
      */
     static final long HEADROOM = 1024 * 1024;
 
+    private final CacheLayout layout;
     private final Path root;
     private final Path blobs;
     private final Path ingest;
@@ -68,12 +65,13 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
     /** Ingests of a declared size not yet committed or aborted: what they still have to write is promised. */
     private final Set<BlobIngest> writing = new HashSet<>();
 
-    private FileBlobStore(Path root, FileLock lock) {
-        this.root = root;
+    private FileBlobStore(CacheLayout layout, FileLock lock) {
+        this.layout = layout;
+        this.root = layout.root();
         this.lock = lock;
-        this.blobs = root.resolve("blobs");
-        this.ingest = root.resolve("ingest");
-        this.quarantine = root.resolve("quarantine");
+        this.blobs = layout.blobs();
+        this.ingest = layout.ingest();
+        this.quarantine = layout.quarantine();
     }
 
     /**
@@ -100,9 +98,13 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      * {@link #evictOverCap()}. Evicting first would take hosted blobs for cached ones.
      */
     public static FileBlobStore openUnevicted(Path directory, long maxBytes) throws IOException {
-        Path root = directory.toAbsolutePath().normalize();
-        Files.createDirectories(root);
-        FileBlobStore store = new FileBlobStore(root, lock(root));
+        return openUnevicted(new CacheLayout(directory), maxBytes);
+    }
+
+    /** As {@link #openUnevicted(Path, long)}, for the cache of that layout. */
+    public static FileBlobStore openUnevicted(CacheLayout layout, long maxBytes) throws IOException {
+        Files.createDirectories(layout.root());
+        FileBlobStore store = new FileBlobStore(layout, lock(layout));
         Files.createDirectories(store.blobs);
         Files.createDirectories(store.ingest);
         int removed = store.sweepIngest();
@@ -131,8 +133,9 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         return evictions.get();
     }
 
-    private static FileLock lock(Path root) throws IOException {
-        FileChannel channel = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    private static FileLock lock(CacheLayout layout) throws IOException {
+        Path root = layout.root();
+        FileChannel channel = FileChannel.open(layout.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -154,6 +157,11 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     public Path root() {
         return root;
+    }
+
+    /** The layout of the cache this store is part of. */
+    public CacheLayout layout() {
+        return layout;
     }
 
     @Override
@@ -207,7 +215,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
         if (index.maxBytes() > 0 && expectedSize > index.maxBytes()) {
             throw new BlobTooLargeException(expected, expectedSize, index.maxBytes());
         }
-        Path path = ingest.resolve(expected.hex() + "-" + UUID.randomUUID());
+        Path path = layout.scratchFile(expected.hex());
         if (expectedSize < 0 || !checkSpace) {
             FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             return new BlobIngest(this, expected, expectedSize, path, channel);
@@ -361,7 +369,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
      */
     public Optional<Path> quarantine(Digest digest, Object fileKey, Instant at) throws IOException {
         Path path = pathOf(digest);
-        Path target = quarantine.resolve(digest.algorithm()).resolve(digest.hex() + "-" + QUARANTINE_TIME.format(at));
+        Path target = layout.quarantined(digest, at);
         Files.createDirectories(target.getParent());
         synchronized (files) {
             Object now;
@@ -453,14 +461,15 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
                 if (relative.getNameCount() != 3) {
                     continue;
                 }
-                try {
-                    Digest digest = new Digest(relative.getName(0).toString(), relative.getName(2).toString());
-                    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                    if (attributes.isRegularFile()) {
-                        found.add(new CacheIndex.Stored(digest, attributes.size(), attributes.lastModifiedTime().toInstant()));
-                    }
-                } catch (RuntimeException notABlob) {
+                Optional<Digest> digest = CacheLayout.blobDigest(relative);
+                if (digest.isEmpty()) {
                     LOG.debug("skipping {} in the blob store", file);
+                    continue;
+                }
+                BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                if (attributes.isRegularFile()) {
+                    found.add(new CacheIndex.Stored(digest.get(), attributes.size(),
+                            attributes.lastModifiedTime().toInstant()));
                 }
             }
         }
@@ -469,11 +478,7 @@ public final class FileBlobStore implements BlobStore, java.io.Closeable {
 
     /** The path of a digest's blob; a validated digest cannot leave the store's directory. */
     public Path pathOf(Digest digest) {
-        Path path = blobs.resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
-        if (!path.normalize().startsWith(blobs)) {
-            throw new IllegalArgumentException("digest " + digest + " escapes the store");
-        }
-        return path;
+        return layout.blob(digest);
     }
 
     private int sweepIngest() throws IOException {

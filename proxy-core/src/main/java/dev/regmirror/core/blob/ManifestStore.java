@@ -3,6 +3,7 @@ package dev.regmirror.core.blob;
 import dev.regmirror.core.cache.CacheFiles;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -22,15 +23,15 @@ import java.util.Optional;
 public final class ManifestStore {
 
     private final BlobStore blobs;
+    private final CacheLayout layout;
     private final Path types;
-    private final Path scratch;
 
-    public ManifestStore(BlobStore blobs, Path root) throws IOException {
+    public ManifestStore(BlobStore blobs, CacheLayout layout) throws IOException {
         this.blobs = blobs;
-        this.types = root.resolve("manifests");
-        this.scratch = root.resolve("ingest");
+        this.layout = layout;
+        this.types = layout.manifestTypes();
         Files.createDirectories(types);
-        Files.createDirectories(scratch);
+        Files.createDirectories(layout.ingest());
     }
 
     /** The cached manifest with this digest, if both its bytes and its media type are present. */
@@ -64,7 +65,7 @@ public final class ManifestStore {
 
     /** Writes the media type beside the bytes: synced to a scratch file, then renamed into place. */
     private void writeType(ManifestBytes manifest) throws IOException {
-        CacheFiles.replace(scratch, "type", typePath(manifest.digest()),
+        CacheFiles.replace(layout, "type", typePath(manifest.digest()),
                 manifest.mediaType().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -107,10 +108,6 @@ public final class ManifestStore {
     }
 
     private Path typePath(Digest digest) {
-        Path path = types.resolve(digest.algorithm()).resolve(digest.hex());
-        if (!path.normalize().startsWith(types)) {
-            throw new IllegalArgumentException("digest " + digest + " escapes the store");
-        }
-        return path;
+        return layout.manifestType(digest);
     }
 }

@@ -1,6 +1,6 @@
 package dev.regmirror.core.cache;
 
-import dev.regmirror.core.upstream.Route;
+import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,12 +10,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
- * The file work the small per-repository stores share: a repository's directory under a store's
- * root, checked not to escape it, and files replaced atomically and synced, so that after a crash a
- * file holds either its old or its new content. Disk I/O: call from a disk executor.
+ * The file work the small stores share: files replaced atomically and synced, through a scratch
+ * file in the cache's {@code ingest/}, so that after a crash a file holds either its old or its new
+ * content; the paths are {@link CacheLayout}'s. Disk I/O: call from a disk executor.
  */
 public final class CacheFiles {
 
@@ -23,27 +22,13 @@ public final class CacheFiles {
     }
 
     /**
-     * {@code <root>/<registry>/<name>/<leaf>}. Leaves start with {@code :}, which no repository
-     * component may hold, so they never collide with nested repository names.
-     *
-     * @throws IllegalArgumentException if the path would leave {@code root}
-     */
-    static Path underRoute(Path root, Route route, String leaf) {
-        Path path = root.resolve(route.registry()).resolve(route.name().value()).resolve(leaf).normalize();
-        if (!path.startsWith(root) || path.equals(root)) {
-            throw new IllegalArgumentException(route + " " + leaf + " escapes the store");
-        }
-        return path;
-    }
-
-    /**
      * Writes {@code bytes} to a new file in {@code scratch}, syncs it, renames it over {@code target}
      * and syncs the directory, so the rename too survives a power cut: the one way regmirror writes
      * its small files (tags, referrers, manifest types, hosted links).
      */
-    public static void replace(Path scratch, String prefix, Path target, byte[] bytes) throws IOException {
+    public static void replace(CacheLayout layout, String prefix, Path target, byte[] bytes) throws IOException {
         Files.createDirectories(target.getParent());
-        Path temp = scratch.resolve(prefix + "-" + UUID.randomUUID());
+        Path temp = layout.scratchFile(prefix);
         try {
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);

@@ -3,6 +3,7 @@ package dev.regmirror.core.cache;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -16,7 +17,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -41,23 +41,22 @@ public final class PullStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final CacheLayout layout;
     private final Path file;
-    private final Path scratch;
     private final Clock clock;
     private final Map<String, Pulls> pulls = new ConcurrentHashMap<>();
     private final AtomicBoolean dirty = new AtomicBoolean();
 
-    private PullStore(Path file, Path scratch, Clock clock) {
-        this.file = file;
-        this.scratch = scratch;
+    private PullStore(CacheLayout layout, Clock clock) {
+        this.layout = layout;
+        this.file = layout.pulls();
         this.clock = clock;
     }
 
-    /** Opens the store of the cache directory, reading what an earlier run kept. Disk I/O. */
-    public static PullStore open(Path cacheDirectory, Clock clock) throws IOException {
-        Path base = cacheDirectory.toAbsolutePath().normalize();
-        PullStore store = new PullStore(base.resolve("pulls.json"), base.resolve("ingest"), clock);
-        Files.createDirectories(store.scratch);
+    /** Opens the store of the cache, reading what an earlier run kept. Disk I/O. */
+    public static PullStore open(CacheLayout layout, Clock clock) throws IOException {
+        PullStore store = new PullStore(layout, clock);
+        Files.createDirectories(layout.ingest());
         Map<String, Entry> saved;
         try {
             saved = JSON.readValue(Files.readAllBytes(store.file), new TypeReference<Map<String, Entry>>() { });
@@ -98,7 +97,7 @@ public final class PullStore {
         forgetBeyond(MAX_TAGS);
         Map<String, Entry> snapshot = new TreeMap<>();
         pulls.forEach((key, value) -> snapshot.put(key, new Entry(value.count(), value.last().toEpochMilli())));
-        Path temp = scratch.resolve("pulls-" + UUID.randomUUID());
+        Path temp = layout.scratchFile("pulls");
         try {
             Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(snapshot));
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {

@@ -1,6 +1,7 @@
 package dev.regmirror.core.cache;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,15 +48,12 @@ public final class ReferrerStore {
         }
     }
 
-    private final Path root;
-    private final Path scratch;
+    private final CacheLayout layout;
 
-    public ReferrerStore(Path cacheDirectory) throws IOException {
-        Path base = cacheDirectory.toAbsolutePath().normalize();
-        this.root = base.resolve("referrers");
-        this.scratch = base.resolve("ingest");
-        Files.createDirectories(root);
-        Files.createDirectories(scratch);
+    public ReferrerStore(CacheLayout layout) throws IOException {
+        this.layout = layout;
+        Files.createDirectories(layout.referrers());
+        Files.createDirectories(layout.ingest());
     }
 
     /** The last list answered for the subject under that filter, if any (an unreadable file is none). */
@@ -84,14 +82,11 @@ public final class ReferrerStore {
                 + entry.mediaType() + "\n").getBytes(StandardCharsets.UTF_8);
         byte[] bytes = Arrays.copyOf(head, head.length + entry.index().length);
         System.arraycopy(entry.index(), 0, bytes, head.length, entry.index().length);
-        CacheFiles.replace(scratch, "referrers", file(route, subject, artifactType), bytes);
+        CacheFiles.replace(layout, "referrers", file(route, subject, artifactType), bytes);
     }
 
     private Path file(Route route, Digest subject, Optional<String> artifactType) {
-        String leaf = ":" + subject.algorithm() + "-" + subject.hex() + "/"
-                + artifactType.map(type -> "type-" + Digest.sha256Of(type.getBytes(StandardCharsets.UTF_8)).hex())
-                .orElse("all");
-        return CacheFiles.underRoute(root, route, leaf);
+        return layout.referrersList(route, subject, artifactType);
     }
 
     private static int indexOf(byte[] bytes, byte wanted) {

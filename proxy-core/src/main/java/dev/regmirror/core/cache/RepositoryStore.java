@@ -1,11 +1,13 @@
 package dev.regmirror.core.cache;
 
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.NavigableSet;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.stream.Stream;
 
@@ -18,23 +20,19 @@ import java.util.stream.Stream;
  */
 public final class RepositoryStore {
 
-    private static final String MARKER = "_cached";
-
-    private final Path root;
+    private final CacheLayout layout;
     private final NavigableSet<String> names = new ConcurrentSkipListSet<>();
 
-    private RepositoryStore(Path root) {
-        this.root = root;
+    private RepositoryStore(CacheLayout layout) {
+        this.layout = layout;
     }
 
-    /** Opens (creating) the store under the cache directory and reads what it holds. */
-    public static RepositoryStore open(Path cacheDirectory) throws IOException {
-        RepositoryStore store = new RepositoryStore(cacheDirectory.toAbsolutePath().normalize().resolve("repositories"));
-        Files.createDirectories(store.root);
-        try (Stream<Path> files = Files.walk(store.root)) {
-            files.filter(path -> path.getFileName().toString().equals(MARKER))
-                    .map(marker -> store.root.relativize(marker.getParent()).toString().replace('\\', '/'))
-                    .forEach(store.names::add);
+    /** Opens (creating) the store in the cache and reads what it holds. */
+    public static RepositoryStore open(CacheLayout layout) throws IOException {
+        RepositoryStore store = new RepositoryStore(layout);
+        Files.createDirectories(layout.repositories());
+        try (Stream<Path> files = Files.walk(layout.repositories())) {
+            files.map(layout::repositoryOf).flatMap(Optional::stream).forEach(store.names::add);
         }
         return store;
     }
@@ -45,12 +43,8 @@ public final class RepositoryStore {
         if (names.contains(name)) {
             return;
         }
-        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
-        if (!directory.startsWith(root)) {
-            throw new IllegalArgumentException("repository " + name + " escapes the store");
-        }
-        Files.createDirectories(directory);
-        Path marker = directory.resolve(MARKER);
+        Path marker = layout.repositoryMarker(route);
+        Files.createDirectories(marker.getParent());
         if (!Files.exists(marker)) {
             Files.createFile(marker);
         }
@@ -59,11 +53,7 @@ public final class RepositoryStore {
 
     /** Takes the repository out of the list (a purge left it nothing); its marker file goes too. */
     public void remove(Route route) throws IOException {
-        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
-        if (!directory.startsWith(root)) {
-            throw new IllegalArgumentException("repository " + route + " escapes the store");
-        }
-        Files.deleteIfExists(directory.resolve(MARKER));
+        Files.deleteIfExists(layout.repositoryMarker(route));
         names.remove(route.toString());
     }
 

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,17 +32,14 @@ public final class TagStore {
     private record Key(Route route, Tag tag) {
     }
 
-    private final Path root;
-    private final Path scratch;
+    private final CacheLayout layout;
     /** Recently used resolutions; bounded, so asking for random tags cannot grow the heap. */
     private final Cache<Key, Resolution> known = Caffeine.newBuilder().maximumSize(100_000).build();
 
-    public TagStore(Path cacheDirectory) throws IOException {
-        Path base = cacheDirectory.toAbsolutePath().normalize();
-        this.root = base.resolve("tags");
-        this.scratch = base.resolve("ingest");
-        Files.createDirectories(root);
-        Files.createDirectories(scratch);
+    public TagStore(CacheLayout layout) throws IOException {
+        this.layout = layout;
+        Files.createDirectories(layout.tags());
+        Files.createDirectories(layout.ingest());
     }
 
     /** The tag's last resolution, if it was ever resolved. */
@@ -58,7 +56,7 @@ public final class TagStore {
 
     /** Records that the tag resolved to the digest at that time. */
     public void put(Route route, Tag tag, Resolution resolution) throws IOException {
-        CacheFiles.replace(scratch, "tag", file(route, tag), (resolution.digest() + " "
+        CacheFiles.replace(layout, "tag", file(route, tag), (resolution.digest() + " "
                 + resolution.resolvedAt().toEpochMilli()).getBytes(StandardCharsets.UTF_8));
         known.put(new Key(route, tag), resolution);
     }
@@ -68,14 +66,19 @@ public final class TagStore {
      * {@code :<tag>} files; names that are not valid tags are skipped).
      */
     public List<Tag> tags(Route route) throws IOException {
-        Path directory = root.resolve(route.registry()).resolve(route.name().value()).normalize();
-        if (!directory.startsWith(root) || !Files.isDirectory(directory)) {
+        Path directory;
+        try {
+            directory = layout.tagDirectory(route);
+        } catch (IllegalArgumentException escapes) {
+            return List.of();
+        }
+        if (!Files.isDirectory(directory)) {
             return List.of();
         }
         List<Tag> tags = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, ":*")) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, CacheLayout.tagGlob())) {
             for (Path file : files) {
-                String value = file.getFileName().toString().substring(1);
+                String value = CacheLayout.tagOf(file);
                 if (Files.isRegularFile(file)) {
                     try {
                         tags.add(new Tag(value));
@@ -96,7 +99,7 @@ public final class TagStore {
     }
 
     private Path file(Route route, Tag tag) {
-        return CacheFiles.underRoute(root, route, ":" + tag.value());
+        return layout.tag(route, tag);
     }
 
     private static Optional<Resolution> read(Path file) throws IOException {

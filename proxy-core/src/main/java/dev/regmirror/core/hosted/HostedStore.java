@@ -5,6 +5,7 @@ import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +27,8 @@ import java.util.stream.Stream;
 
 /**
  * What the hosted repositories hold, as links to the content-addressed store (in the manner of
- * distribution's {@code registry/storage/paths.go}), the one owner of every path under
- * {@code hosted/} in the cache directory:
+ * distribution's {@code registry/storage/paths.go}), the owner of every path inside the hosted
+ * areas that {@link CacheLayout} names ({@code hosted/repositories/} and {@code hosted/uploads/}):
  * <pre>
  * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;                  the digest the tag points at
  * hosted/repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt;    the manifest was pushed to the repository
@@ -49,38 +50,34 @@ public final class HostedStore {
     private static final String BLOBS = "_blobs";
     private static final String REFERRERS = "_referrers";
 
+    private final CacheLayout layout;
     private final Path repositories;
     private final Path uploads;
-    private final Path scratch;
     private final CacheIndex index;
     /** Fair, so that garbage collection waiting for the write side is not starved by a stream of pushes. */
     private final ReentrantReadWriteLock pushLock = new ReentrantReadWriteLock(true);
 
     private final Clock clock;
 
-    private HostedStore(Path base, Path scratch, CacheIndex index, Clock clock) {
+    private HostedStore(CacheLayout layout, CacheIndex index, Clock clock) {
         this.clock = clock;
-        this.repositories = base.resolve("repositories");
-        this.uploads = base.resolve("uploads");
-        this.scratch = scratch;
+        this.layout = layout;
+        this.repositories = layout.hostedRepositories();
+        this.uploads = layout.hostedUploads();
         this.index = index;
     }
 
     /**
-     * Opens the hosted area of a cache directory and retains every linked digest in the index.
-     *
-     * @param scratch where temporary files are written before they are renamed into place (the
-     *                cache's {@code ingest/}, swept at start)
+     * Opens the hosted area of the cache and retains every linked digest in the index; temporary
+     * files are written in the cache's {@code ingest/} before they are renamed into place.
      */
-    public static HostedStore open(Path cacheDirectory, Path scratch, CacheIndex index) throws IOException {
-        return open(cacheDirectory, scratch, index, Clock.systemUTC());
+    public static HostedStore open(CacheLayout layout, CacheIndex index) throws IOException {
+        return open(layout, index, Clock.systemUTC());
     }
 
-    /** As {@link #open(Path, Path, CacheIndex)}, with the clock that times blob links. */
-    public static HostedStore open(Path cacheDirectory, Path scratch, CacheIndex index, Clock clock)
-            throws IOException {
-        Path base = cacheDirectory.toAbsolutePath().normalize().resolve("hosted");
-        HostedStore store = new HostedStore(base, scratch, index, clock);
+    /** As {@link #open(CacheLayout, CacheIndex)}, with the clock that times blob links. */
+    public static HostedStore open(CacheLayout layout, CacheIndex index, Clock clock) throws IOException {
+        HostedStore store = new HostedStore(layout, index, clock);
         Files.createDirectories(store.repositories);
         Files.createDirectories(store.uploads);
         store.linkedDigests().forEach(index::retain);
@@ -358,6 +355,6 @@ public final class HostedStore {
 
     /** Writes a small file: synced to a scratch file, then renamed into place. */
     private void writeAtomically(Path target, String content) throws IOException {
-        CacheFiles.replace(scratch, "hosted", target, content.getBytes(StandardCharsets.UTF_8));
+        CacheFiles.replace(layout, "hosted", target, content.getBytes(StandardCharsets.UTF_8));
     }
 }

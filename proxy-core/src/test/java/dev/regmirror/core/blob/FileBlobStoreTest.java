@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -99,7 +100,7 @@ class FileBlobStoreTest {
         assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
         assertEquals(dir.resolve("blobs/sha256/" + digest.hex().substring(0, 2) + "/" + digest.hex()),
                 store.find(digest).orElseThrow().path());
-        assertEquals(0, countFiles(dir.resolve("ingest")));
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
     }
 
     @Test
@@ -110,7 +111,7 @@ class FileBlobStoreTest {
                 () -> store.begin(Digest.sha256Of(bytes), bytes.length));
         assertTrue(refused.getMessage().contains("10001 bytes is larger than cache.max-size (10000 bytes)"),
                 refused.getMessage());
-        try (Stream<Path> ingest = Files.list(dir.resolve("ingest"))) {
+        try (Stream<Path> ingest = Files.list(new CacheLayout(dir).ingest())) {
             assertEquals(0, ingest.count());
         }
         byte[] fits = random(10_000, 8);
@@ -130,7 +131,7 @@ class FileBlobStoreTest {
         DiskFullException refused = assertThrows(DiskFullException.class,
                 () -> store.begin(someDigest, usable - FileBlobStore.HEADROOM / 2));
         assertTrue(refused.getMessage().contains("no space for blob"), refused.getMessage());
-        assertEquals(0, countFiles(dir.resolve("ingest")), "nothing is begun");
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()), "nothing is begun");
 
         long half = (long) (usable * 0.6);
         BlobIngest first = store.begin(someDigest, half);
@@ -153,7 +154,7 @@ class FileBlobStoreTest {
         ingest.write(ByteBuffer.wrap(bytes));
         assertThrows(DigestMismatchException.class, ingest::commit);
         assertTrue(store.find(claimed).isEmpty());
-        assertEquals(0, countFiles(dir.resolve("ingest")));
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
     }
 
     @Test
@@ -174,7 +175,7 @@ class FileBlobStoreTest {
         try (BlobIngest ingest = store.begin(Digest.sha256Of(bytes), 10)) {
             assertThrows(DigestMismatchException.class, () -> ingest.write(ByteBuffer.wrap(bytes)));
         }
-        assertEquals(0, countFiles(dir.resolve("ingest")));
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
     }
 
     @Test
@@ -196,7 +197,7 @@ class FileBlobStoreTest {
             pool.shutdownNow();
         }
         assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
-        assertEquals(1, countFiles(dir.resolve("blobs")));
+        assertEquals(1, countFiles(new CacheLayout(dir).blobs()));
     }
 
     @Test
@@ -207,11 +208,11 @@ class FileBlobStoreTest {
         BlobIngest abandoned = store.begin(digest, bytes.length);
         abandoned.write(ByteBuffer.wrap(bytes, 0, 500));
         // The process dies here: no commit, no abort (and the OS releases its lock).
-        assertEquals(1, countFiles(dir.resolve("ingest")));
+        assertEquals(1, countFiles(new CacheLayout(dir).ingest()));
         store.close();
 
         FileBlobStore reopened = FileBlobStore.open(dir);
-        assertEquals(0, countFiles(dir.resolve("ingest")));
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
         assertTrue(reopened.find(digest).isEmpty());
     }
 
@@ -257,7 +258,7 @@ class FileBlobStoreTest {
     @Test
     void manifestsKeepTheirMediaTypeAndShareTheBlobFile() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
-        ManifestStore manifests = new ManifestStore(store, dir);
+        ManifestStore manifests = new ManifestStore(store, store.layout());
         byte[] bytes = "{\"schemaVersion\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         ManifestBytes manifest = new ManifestBytes(MediaTypes.OCI_MANIFEST, Digest.sha256Of(bytes), bytes);
         assertTrue(manifests.get(manifest.digest()).isEmpty());
@@ -271,7 +272,7 @@ class FileBlobStoreTest {
     @Test
     void aBlobWithoutItsMediaTypeIsNotACachedManifest() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
-        ManifestStore manifests = new ManifestStore(store, dir);
+        ManifestStore manifests = new ManifestStore(store, store.layout());
         byte[] bytes = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         store.put(Digest.sha256Of(bytes), bytes);
         assertTrue(manifests.get(Digest.sha256Of(bytes)).isEmpty());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.Route;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ class PullStoreTest {
     @Test
     void countsSurviveAFlushAndAReopen() throws Exception {
         Instant first = Instant.parse("2026-11-22T10:00:00Z");
-        PullStore store = PullStore.open(dir, Clock.fixed(first, ZoneOffset.UTC));
+        PullStore store = PullStore.open(new CacheLayout(dir), Clock.fixed(first, ZoneOffset.UTC));
         store.record(APP, new Tag("1.0"));
         store.record(APP, new Tag("1.0"));
         store.record(OTHER, new Tag("1.0"));
@@ -38,7 +39,7 @@ class PullStoreTest {
         store.flush();
 
         Instant later = first.plusSeconds(60);
-        PullStore reopened = PullStore.open(dir, Clock.fixed(later, ZoneOffset.UTC));
+        PullStore reopened = PullStore.open(new CacheLayout(dir), Clock.fixed(later, ZoneOffset.UTC));
         assertEquals(Optional.of(new PullStore.Pulls(2, first)), reopened.get(APP, new Tag("1.0")));
         reopened.record(APP, new Tag("1.0"));
         assertEquals(Optional.of(new PullStore.Pulls(3, later)), reopened.get(APP, new Tag("1.0")));
@@ -46,10 +47,10 @@ class PullStoreTest {
 
         reopened.forget(OTHER, new Tag("1.0"));
         reopened.flush();
-        PullStore third = PullStore.open(dir, Clock.systemUTC());
+        PullStore third = PullStore.open(new CacheLayout(dir), Clock.systemUTC());
         assertEquals(Optional.empty(), third.get(OTHER, new Tag("1.0")));
         assertEquals(3, third.get(APP, new Tag("1.0")).orElseThrow().count());
-        try (var leftovers = Files.list(dir.resolve("ingest"))) {
+        try (var leftovers = Files.list(new CacheLayout(dir).ingest())) {
             assertEquals(0, leftovers.count(), "no scratch file left behind");
         }
     }
@@ -57,7 +58,7 @@ class PullStoreTest {
     @Test
     void theLeastRecentlyPulledGoBeyondTheLimit() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
-        PullStore store = PullStore.open(dir, clock);
+        PullStore store = PullStore.open(new CacheLayout(dir), clock);
         for (int i = 0; i < 5; i++) {
             store.record(APP, new Tag("v" + i));
             clock.advance(Duration.ofMinutes(1));
@@ -73,11 +74,11 @@ class PullStoreTest {
 
     @Test
     void aDamagedFileStartsTheCountsAfresh() throws Exception {
-        Files.writeString(dir.resolve("pulls.json"), "{ not json");
-        PullStore store = PullStore.open(dir, Clock.systemUTC());
+        Files.writeString(new CacheLayout(dir).pulls(), "{ not json");
+        PullStore store = PullStore.open(new CacheLayout(dir), Clock.systemUTC());
         assertTrue(store.get(APP, new Tag("1.0")).isEmpty());
         store.record(APP, new Tag("1.0"));
         store.flush();
-        assertEquals(1, PullStore.open(dir, Clock.systemUTC()).get(APP, new Tag("1.0")).orElseThrow().count());
+        assertEquals(1, PullStore.open(new CacheLayout(dir), Clock.systemUTC()).get(APP, new Tag("1.0")).orElseThrow().count());
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.upstream.Route;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,11 +35,11 @@ class ReferrerStoreTest {
 
     @Test
     void aListIsReadBackAsWrittenWholeAndFilteredApart() throws Exception {
-        ReferrerStore store = new ReferrerStore(dir);
+        ReferrerStore store = new ReferrerStore(new CacheLayout(dir));
         store.put(APP, SUBJECT, Optional.empty(), entry(INDEX, false));
         store.put(APP, SUBJECT, Optional.of("application/vnd.example"), entry("{}".getBytes(StandardCharsets.UTF_8), true));
 
-        ReferrerStore.Entry whole = new ReferrerStore(dir).get(APP, SUBJECT, Optional.empty()).orElseThrow();
+        ReferrerStore.Entry whole = new ReferrerStore(new CacheLayout(dir)).get(APP, SUBJECT, Optional.empty()).orElseThrow();
         assertArrayEquals(INDEX, whole.index());
         assertFalse(whole.filtered());
         assertEquals(ReferrerStore.Source.FALLBACK, whole.source());
@@ -46,14 +47,14 @@ class ReferrerStoreTest {
         assertTrue(store.get(APP, SUBJECT, Optional.of("application/vnd.example")).orElseThrow().filtered());
         assertTrue(store.get(APP, SUBJECT, Optional.of("application/vnd.other")).isEmpty());
         assertTrue(Files.isRegularFile(dir.resolve("referrers/docker.io/library/app/:sha256-" + SUBJECT.hex() + "/all")));
-        try (Stream<Path> ingest = Files.list(dir.resolve("ingest"))) {
+        try (Stream<Path> ingest = Files.list(new CacheLayout(dir).ingest())) {
             assertEquals(0, ingest.count(), "no temporary file left behind");
         }
     }
 
     @Test
     void aNestedRepositoryNamedLikeASubjectIsAnotherRepository() throws Exception {
-        ReferrerStore store = new ReferrerStore(dir);
+        ReferrerStore store = new ReferrerStore(new CacheLayout(dir));
         Route nested = new Route("docker.io", new RepositoryName("library/app/sha256-" + SUBJECT.hex()));
         store.put(nested, SUBJECT, Optional.empty(), entry(INDEX, false));
 
@@ -62,7 +63,7 @@ class ReferrerStoreTest {
 
     @Test
     void anUnreadableFileIsAMiss() throws Exception {
-        ReferrerStore store = new ReferrerStore(dir);
+        ReferrerStore store = new ReferrerStore(new CacheLayout(dir));
         store.put(APP, SUBJECT, Optional.empty(), entry(INDEX, false));
         Path file = dir.resolve("referrers/docker.io/library/app/:sha256-" + SUBJECT.hex() + "/all");
         Files.writeString(file, "garbage");

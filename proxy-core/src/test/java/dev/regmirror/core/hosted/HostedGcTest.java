@@ -39,8 +39,8 @@ class HostedGcTest {
     @BeforeEach
     void open() throws Exception {
         blobs = FileBlobStore.open(cache);
-        manifests = new ManifestStore(blobs, blobs.root());
-        hosted = HostedStore.open(blobs.root(), blobs.root().resolve("ingest"), blobs.index(), clock);
+        manifests = new ManifestStore(blobs, blobs.layout());
+        hosted = HostedStore.open(blobs.layout(), blobs.index(), clock);
         gc = new HostedGc(hosted, manifests, blobs.index(), "local", GRACE, clock);
     }
 

@@ -44,8 +44,8 @@ class HostedManifestsTest {
     @BeforeEach
     void open() throws IOException {
         blobs = FileBlobStore.open(dir);
-        manifestStore = new ManifestStore(blobs, blobs.root());
-        store = HostedStore.open(blobs.root(), blobs.root().resolve("ingest"), blobs.index());
+        manifestStore = new ManifestStore(blobs, blobs.layout());
+        store = HostedStore.open(blobs.layout(), blobs.index());
         manifests = new HostedManifests(store, manifestStore, 4096);
     }
 

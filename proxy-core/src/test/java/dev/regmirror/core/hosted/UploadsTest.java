@@ -50,7 +50,7 @@ class UploadsTest {
     @BeforeEach
     void open() throws IOException {
         blobs = FileBlobStore.open(cache);
-        hosted = HostedStore.open(cache, cache.resolve("ingest"), blobs.index());
+        hosted = HostedStore.open(blobs.layout(), blobs.index());
         clock = new MutableClock();
         meters = new SimpleMeterRegistry();
         uploads = new Uploads(hosted, blobs, clock, Duration.ofMinutes(10), meters);

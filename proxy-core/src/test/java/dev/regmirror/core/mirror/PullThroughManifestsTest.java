@@ -114,8 +114,9 @@ class PullThroughManifestsTest {
     }
 
     private PullThroughManifests build(FileBlobStore store) throws Exception {
-        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, dir),
-                new TagStore(dir), RepositoryStore.open(dir), registry -> POLICY, Runnable::run, clock, meters);
+        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(store, store.layout()),
+                new TagStore(store.layout()), RepositoryStore.open(store.layout()), registry -> POLICY, Runnable::run,
+                clock, meters);
     }
 
     private ManifestAnswer pull() throws Exception {

@@ -17,6 +17,7 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.manifest.ReferrerIndexes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
@@ -78,7 +79,7 @@ class PullThroughReferrersTest {
 
     @BeforeEach
     void open() throws Exception {
-        referrers = new PullThroughReferrers(new RegistryClients(List.of(upstream)), new ReferrerStore(dir),
+        referrers = new PullThroughReferrers(new RegistryClients(List.of(upstream)), new ReferrerStore(new CacheLayout(dir)),
                 registry -> POLICY, Runnable::run, clock, meters);
     }
 

@@ -1,5 +1,6 @@
 package dev.regmirror.core.testing;
 
+import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,7 +28,7 @@ public final class CacheCheck {
 
     /** The hex digests of every blob file under {@code <cache>/blobs/sha256}. */
     public static Set<String> blobs(Path cache) {
-        Path root = cache.resolve("blobs").resolve("sha256");
+        Path root = new CacheLayout(cache).blobs().resolve("sha256");
         Set<String> names = new TreeSet<>();
         if (!Files.isDirectory(root)) {
             return names;
@@ -45,7 +46,7 @@ public final class CacheCheck {
      * {@code <2 hex>} directory, as {@code "<path>: <what>"}; empty when the cache is sound.
      */
     public static List<String> corruptBlobs(Path cache) {
-        Path root = cache.resolve("blobs").resolve("sha256");
+        Path root = new CacheLayout(cache).blobs().resolve("sha256");
         List<String> corrupt = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return corrupt;
@@ -68,7 +69,7 @@ public final class CacheCheck {
 
     /** Manifest type files ({@code manifests/sha256/<hex>}) whose bytes are not in {@code blobs/}. */
     public static List<String> typesWithoutBytes(Path cache) {
-        Path root = cache.resolve("manifests").resolve("sha256");
+        Path root = new CacheLayout(cache).manifestTypes().resolve("sha256");
         List<String> missing = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return missing;
@@ -85,7 +86,7 @@ public final class CacheCheck {
 
     /** Every file under {@code <cache>/ingest}, relative names. */
     public static List<String> ingestLeftovers(Path cache) {
-        Path ingest = cache.resolve("ingest");
+        Path ingest = new CacheLayout(cache).ingest();
         if (!Files.isDirectory(ingest)) {
             return List.of();
         }

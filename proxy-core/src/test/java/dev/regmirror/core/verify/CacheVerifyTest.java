@@ -71,7 +71,7 @@ class CacheVerifyTest {
     @Test
     void aBlobWithAFlippedByteIsQuarantinedNeverServedAgainAndCounted() throws Exception {
         try (FileBlobStore store = FileBlobStore.open(dir)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
+            ManifestStore manifests = new ManifestStore(store, store.layout());
             byte[] good = random(300_000, 1);
             byte[] rotten = random(700_000, 2);
             Digest goodDigest = store.put(Digest.sha256Of(good), good).digest();
@@ -131,7 +131,7 @@ class CacheVerifyTest {
     @Test
     void aCorruptHostedBlobIsQuarantinedAndReportedAsHosted() throws Exception {
         try (FileBlobStore store = FileBlobStore.open(dir)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
+            ManifestStore manifests = new ManifestStore(store, store.layout());
             byte[] layer = random(50_000, 4);
             Digest digest = store.put(Digest.sha256Of(layer), layer).digest();
             ManifestBytes manifest = imageManifest(digest);
@@ -154,7 +154,7 @@ class CacheVerifyTest {
     @Test
     void reportsMissingChildrenAndIngestLeftoversFromBeforeTheStartWithoutRemovingThem() throws Exception {
         try (FileBlobStore store = FileBlobStore.open(dir)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
+            ManifestStore manifests = new ManifestStore(store, store.layout());
             ManifestBytes child = imageManifest(store.put(Digest.sha256Of(new byte[] {1}), new byte[] {1}).digest());
             manifests.put(child);
             Digest absentChild = Digest.sha256Of(random(5, 5));
@@ -164,9 +164,9 @@ class CacheVerifyTest {
                     .getBytes(StandardCharsets.UTF_8);
             Digest indexDigest = Digest.sha256Of(index);
             manifests.put(new ManifestBytes(MediaTypes.OCI_INDEX, indexDigest, index));
-            Path old = Files.write(store.root().resolve("ingest").resolve("abc-leftover"), new byte[42]);
+            Path old = Files.write(store.layout().ingest().resolve("abc-leftover"), new byte[42]);
             Files.setLastModifiedTime(old, FileTime.from(store.opened().minusSeconds(60)));
-            Files.write(store.root().resolve("ingest").resolve("def-running"), new byte[7]);
+            Files.write(store.layout().ingest().resolve("def-running"), new byte[7]);
 
             VerifyReport report = verify(store, manifests).run(new VerifyProgress());
 
@@ -183,7 +183,7 @@ class CacheVerifyTest {
     @Test
     void aBlobTheDiskFailsToReadIsQuarantinedToo() throws Exception {
         try (FileBlobStore store = FileBlobStore.open(dir)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
+            ManifestStore manifests = new ManifestStore(store, store.layout());
             byte[] bytes = random(1000, 6);
             Digest digest = store.put(Digest.sha256Of(bytes), bytes).digest();
             // Reading a directory fails as a bad sector's EIO would: an IOException from read().
@@ -221,7 +221,7 @@ class CacheVerifyTest {
     @Test
     void aSecondRequestWhileOneRunsGetsTheRunningJob() throws Exception {
         try (FileBlobStore store = FileBlobStore.open(dir)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
+            ManifestStore manifests = new ManifestStore(store, store.layout());
             java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
             AtomicLong ids = new AtomicLong();
             VerifyJobs jobs = new VerifyJobs(verify(store, manifests), 123, queued::add,

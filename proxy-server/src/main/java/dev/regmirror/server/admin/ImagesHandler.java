@@ -3,12 +3,10 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.hosted.HostedStore;
-import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,7 +16,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringEncoder;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
@@ -34,14 +31,12 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
     private final ErrorResponder errors;
 
     /**
-     * @param hosted         the hosted repositories, listed beside the cached ones
+     * @param storage        the cache, whose hosted repositories (when hosting is on) are listed beside the cached ones
      * @param hostedRegistry the hosted registry's name, which their names start with
      */
-    public ImagesHandler(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore store,
-                         Optional<HostedStore> hosted, String hostedRegistry, Executor diskExecutor,
-                         ObjectMapper mapper, ErrorResponder errors) {
-        this.catalog = new ImageCatalog(repositories, tags, pulls, new CachedManifests(store), store.index(), hosted,
-                hostedRegistry);
+    public ImagesHandler(CacheStorage storage, String hostedRegistry, Executor diskExecutor, ObjectMapper mapper,
+                         ErrorResponder errors) {
+        this.catalog = new ImageCatalog(storage, hostedRegistry);
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;
@@ -49,7 +44,8 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Images request) {
-        Futures.supplyOn(diskExecutor, () -> catalog.page(request)).whenComplete((page, failure) -> {
+        Futures.supplyOn(diskExecutor, () -> catalog.page(new ImageCatalog.Query(request.upstream(),
+                request.prefix(), request.n(), request.last()))).whenComplete((page, failure) -> {
             if (failure != null) {
                 AdminJson.send(ctx, request, mapper, null, null, failure, errors);
                 return;

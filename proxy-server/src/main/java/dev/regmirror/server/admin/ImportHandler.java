@@ -3,16 +3,13 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.regmirror.core.blob.BlobStore;
-import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.CacheIndex;
-import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.TagStore;
-import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.admin.ArchiveImport;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
@@ -42,7 +39,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -71,7 +67,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     private final ArchiveImport imports;
     private final Executor diskExecutor;
     private final Executor maintenance;
-    private final Path ingest;
+    private final CacheLayout layout;
     private final Duration idleTimeout;
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
@@ -87,24 +83,21 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     private int pending;
 
     /** A new handler per admin channel, all importing into these stores. */
-    public static Supplier<ImportHandler> factory(AdminAuthHandler auth, BlobStore blobs, ManifestStore manifests,
-                                                  TagStore tags, RepositoryStore repositories, UpstreamRouter router,
-                                                  Clock clock, CacheIndex index, Optional<HostedStore> hosted,
-                                                  Executor diskExecutor,
-                                                  Executor maintenance, Path ingest, Duration idleTimeout,
-                                                  ObjectMapper mapper, ErrorResponder errors) {
-        ArchiveImport imports = new ArchiveImport(blobs, manifests, tags, repositories, router, clock, index,
-                hosted);
-        return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, ingest, idleTimeout, mapper, errors);
+    public static Supplier<ImportHandler> factory(AdminAuthHandler auth, CacheStorage storage, UpstreamRouter router,
+                                                  Clock clock, Executor diskExecutor, Executor maintenance,
+                                                  Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
+        ArchiveImport imports = new ArchiveImport(storage, router, clock);
+        return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, storage.layout(), idleTimeout, mapper,
+                errors);
     }
 
     ImportHandler(AdminAuthHandler auth, ArchiveImport imports, Executor diskExecutor, Executor maintenance,
-                  Path ingest, Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
+                  CacheLayout layout, Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
         this.auth = auth;
         this.imports = imports;
         this.diskExecutor = diskExecutor;
         this.maintenance = maintenance;
-        this.ingest = ingest;
+        this.layout = layout;
         this.idleTimeout = idleTimeout;
         this.mapper = mapper;
         this.errors = errors;
@@ -219,7 +212,7 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
             }
             if (channel == null) {
                 // UUID.randomUUID reads the system's random source: not on an event loop.
-                file = ingest.resolve("import-" + UUID.randomUUID() + ".tar");
+                file = layout.scratchFile("import", ".tar");
                 channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             }
             var buffer = bytes.nioBuffer();

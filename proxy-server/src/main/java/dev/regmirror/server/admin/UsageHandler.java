@@ -2,14 +2,13 @@ package dev.regmirror.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.regmirror.core.blob.FileBlobStore;
-import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.admin.CacheUsage;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
@@ -19,19 +18,13 @@ import java.util.concurrent.Executor;
 @Sharable
 public final class UsageHandler extends SimpleChannelInboundHandler<AdminRequest.Usage> {
 
-    private final FileBlobStore store;
-    private final CachedManifests manifests;
+    private final CacheStorage storage;
     private final Executor diskExecutor;
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    private final Optional<HostedStore> hosted;
-
-    public UsageHandler(FileBlobStore store, Optional<HostedStore> hosted, Executor diskExecutor, ObjectMapper mapper,
-                        ErrorResponder errors) {
-        this.store = store;
-        this.hosted = hosted;
-        this.manifests = new CachedManifests(store);
+    public UsageHandler(CacheStorage storage, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+        this.storage = storage;
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;
@@ -39,7 +32,7 @@ public final class UsageHandler extends SimpleChannelInboundHandler<AdminRequest
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Usage request) {
-        Futures.supplyOn(diskExecutor, () -> toJson(CacheUsage.measure(store, manifests, hosted))).whenComplete(
+        Futures.supplyOn(diskExecutor, () -> toJson(CacheUsage.measure(storage))).whenComplete(
                 (body, failure) -> AdminJson.send(ctx, request, mapper, body, null, failure, errors));
     }
 

@@ -2,6 +2,7 @@ package dev.regmirror.server.pipeline;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.server.http.Responses;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.Unpooled;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.UUID;
 import java.util.concurrent.Executor;
 
 /**
@@ -33,16 +33,16 @@ public final class OperationsHandler extends ChannelInboundHandlerAdapter {
 
     private final PrometheusMeterRegistry metrics;
     private final Executor diskExecutor;
-    private final Path ingestDirectory;
+    private final CacheLayout layout;
 
     /**
      * @param diskExecutor where scrapes and readiness probes run: some gauges read files under /proc
-     * @param ingestDirectory where the readiness probe writes its file (the cache's {@code ingest/})
+     * @param layout the cache's, in whose {@code ingest/} the readiness probe writes its file
      */
-    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor, Path ingestDirectory) {
+    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor, CacheLayout layout) {
         this.metrics = metrics;
         this.diskExecutor = diskExecutor;
-        this.ingestDirectory = ingestDirectory;
+        this.layout = layout;
     }
 
     @Override
@@ -81,7 +81,7 @@ public final class OperationsHandler extends ChannelInboundHandlerAdapter {
 
     /** Creates and deletes a file where downloads are written: the cache directory is writable. */
     private Boolean probe() throws IOException {
-        Path file = ingestDirectory.resolve("readyz-" + UUID.randomUUID());
+        Path file = layout.scratchFile("readyz");
         try {
             Files.createFile(file);
         } catch (IOException e) {

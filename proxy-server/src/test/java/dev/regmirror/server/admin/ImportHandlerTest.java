@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.auth.Accounts;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -43,7 +43,7 @@ class ImportHandlerTest {
             throw new AssertionError("no disk work for a request that is not imported");
         };
         return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors), null, task -> never.run(), task -> never.run(),
-                Path.of("unused"), Duration.ofSeconds(30), new ObjectMapper(), errors));
+                new CacheLayout(Path.of("unused")), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
     private static HttpRequest request(HttpMethod method, String uri, String authorization) {
@@ -125,10 +125,19 @@ class ImportHandlerTest {
         }
     }
 
+    /** The cache's {@code ingest/}, created as the blob store creates it. */
+    private static Path ingestOf(Path cache) {
+        try {
+            return Files.createDirectories(new CacheLayout(cache).ingest());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static EmbeddedChannel importing(Executor disk, Executor maintenance, Path ingest) {
         ErrorResponder errors = new ErrorResponder(new ObjectMapper());
         return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors), null, disk,
-                maintenance, ingest, Duration.ofSeconds(30), new ObjectMapper(), errors));
+                maintenance, new CacheLayout(ingest.getParent()), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
     private static JsonNode error(EmbeddedChannel channel, int status) throws Exception {
@@ -141,7 +150,8 @@ class ImportHandlerTest {
     }
 
     @Test
-    void anEmptyBodyIsBodyInvalid(@TempDir Path ingest) throws Exception {
+    void anEmptyBodyIsBodyInvalid(@TempDir Path cache) throws Exception {
+        Path ingest = ingestOf(cache);
         EmbeddedChannel channel = importing(Runnable::run, Runnable::run, ingest);
         channel.writeInbound(request(HttpMethod.POST, "/admin/import", "Bearer s3cret"), LastHttpContent.EMPTY_LAST_CONTENT);
         JsonNode error = error(channel, 400);
@@ -155,7 +165,8 @@ class ImportHandlerTest {
 
     /** Netty's decoder ends a body it cannot read (a broken chunk) with a failed LastHttpContent: not an archive. */
     @Test
-    void aBodyTheDecoderCouldNotReadIsRefusedAndItsFileDeleted(@TempDir Path ingest) throws Exception {
+    void aBodyTheDecoderCouldNotReadIsRefusedAndItsFileDeleted(@TempDir Path cache) throws Exception {
+        Path ingest = ingestOf(cache);
         Recording maintenance = new Recording(false);
         EmbeddedChannel channel = importing(Runnable::run, maintenance, ingest);
         channel.writeInbound(request(HttpMethod.POST, "/admin/import", "Bearer s3cret"),
@@ -178,7 +189,8 @@ class ImportHandlerTest {
 
     /** Only the per-chunk writes use the shared disk threads; reading and importing the archive is maintenance work. */
     @Test
-    void theImportItselfRunsOnTheMaintenanceExecutor(@TempDir Path ingest) {
+    void theImportItselfRunsOnTheMaintenanceExecutor(@TempDir Path cache) {
+        Path ingest = ingestOf(cache);
         Recording disk = new Recording(true);
         Recording maintenance = new Recording(false);
         EmbeddedChannel channel = importing(disk, maintenance, ingest);

@@ -38,10 +38,10 @@ class CatalogHandlerTest {
     @BeforeEach
     void open() throws Exception {
         blobs = FileBlobStore.open(dir);
-        RepositoryStore cached = RepositoryStore.open(dir);
+        RepositoryStore cached = RepositoryStore.open(blobs.layout());
         cached.add(new Route("docker.io", new RepositoryName("library/a")));
         cached.add(new Route("docker.io", new RepositoryName("library/z")));
-        HostedStore hosted = HostedStore.open(dir, dir.resolve("ingest"), blobs.index());
+        HostedStore hosted = HostedStore.open(blobs.layout(), blobs.index());
         Digest digest = Digest.sha256Of("m".getBytes(StandardCharsets.UTF_8));
         hosted.linkManifest(Route.hosted("local", new RepositoryName("lan/b")), digest);
         hosted.linkManifest(Route.hosted("local", new RepositoryName("lan/app")), digest);

@@ -62,8 +62,8 @@ class HostedManifestHandlersTest {
     @BeforeEach
     void open() throws Exception {
         blobs = FileBlobStore.open(dir);
-        store = HostedStore.open(blobs.root(), blobs.root().resolve("ingest"), blobs.index());
-        manifests = new HostedManifests(store, new ManifestStore(blobs, blobs.root()), 2048);
+        store = HostedStore.open(blobs.layout(), blobs.index());
+        manifests = new HostedManifests(store, new ManifestStore(blobs, blobs.layout()), 2048);
         config = seed("{}");
         layer = seed("layer");
     }

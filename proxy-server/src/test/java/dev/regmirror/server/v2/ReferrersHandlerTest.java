@@ -17,6 +17,7 @@ import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.TagPolicy;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.UnscriptedRegistryClient;
 import dev.regmirror.core.upstream.Route;
@@ -63,7 +64,7 @@ class ReferrersHandlerTest {
             }
         };
         PullThroughReferrers referrers = new PullThroughReferrers(new RegistryClients(List.of(upstream)),
-                new ReferrerStore(dir), registry -> new TagPolicy(Duration.ofMinutes(5), Duration.ZERO, -1),
+                new ReferrerStore(new CacheLayout(dir)), registry -> new TagPolicy(Duration.ofMinutes(5), Duration.ZERO, -1),
                 Runnable::run, clock, new SimpleMeterRegistry());
         channel = new EmbeddedChannel(new ReferrersHandler(referrers, new ErrorResponder(new ObjectMapper())),
                 new ChannelInboundHandlerAdapter() {

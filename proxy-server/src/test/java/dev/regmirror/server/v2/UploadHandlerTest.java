@@ -74,7 +74,7 @@ class UploadHandlerTest {
     @BeforeEach
     void open() throws IOException {
         blobs = FileBlobStore.open(cache);
-        hosted = HostedStore.open(cache, cache.resolve("ingest"), blobs.index());
+        hosted = HostedStore.open(blobs.layout(), blobs.index());
         uploads = new Uploads(hosted, blobs, new MutableClock(), Duration.ofHours(1), new SimpleMeterRegistry());
         channel = new EmbeddedChannel(new ContinueHandler(),
                 new UploadHandler(uploads, disk, new ErrorResponder(new ObjectMapper())));

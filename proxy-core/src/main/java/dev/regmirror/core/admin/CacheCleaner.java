@@ -1,14 +1,11 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
-import dev.regmirror.core.blob.FileBlobStore;
-import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.util.List;
@@ -34,20 +31,14 @@ public final class CacheCleaner {
 
     private static final Logger LOG = LoggerFactory.getLogger(CacheCleaner.class);
 
-    private final RepositoryStore repositories;
-    private final TagStore tags;
-    private final PullStore pulls;
-    private final ManifestStore manifestTypes;
-    private final FileBlobStore blobs;
-    private final CachedManifests cached;
+    private final CacheStorage storage;
     private final Optional<HostedGc> hostedGc;
     /** Held over every purge and prune: the write side of the hosted push lock, when anything is hosted. */
     private final Lock removals;
 
     /** A cleaner of a cache with nothing hosted. */
-    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
-                        FileBlobStore blobs) {
-        this(repositories, tags, pulls, manifests, blobs, Optional.empty(), new ReentrantLock());
+    public CacheCleaner(CacheStorage storage) {
+        this(storage, Optional.empty(), new ReentrantLock());
     }
 
     /**
@@ -55,23 +46,17 @@ public final class CacheCleaner {
      * @param removals the lock pushes hold from storing to linking (their read side), held over
      *                 each purge and prune so neither removes a blob a push has stored and not yet linked
      */
-    public CacheCleaner(RepositoryStore repositories, TagStore tags, PullStore pulls, ManifestStore manifests,
-                        FileBlobStore blobs, Optional<HostedGc> hostedGc, Lock removals) {
+    public CacheCleaner(CacheStorage storage, Optional<HostedGc> hostedGc, Lock removals) {
         this.hostedGc = hostedGc;
         this.removals = removals;
-        this.repositories = repositories;
-        this.tags = tags;
-        this.pulls = pulls;
-        this.manifestTypes = manifests;
-        this.blobs = blobs;
-        this.cached = new CachedManifests(blobs);
+        this.storage = storage;
     }
 
     /**
      * Purges the selection, or with {@code dryRun} only says what would go. An image, digest or
      * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
      */
-    RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+    public RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
         removals.lock();
         try {
             return purgeLocked(selection, dryRun);
@@ -109,7 +94,7 @@ public final class CacheCleaner {
      * Collects hosted blobs nothing references (see {@link HostedGc}), then removes manifests no tag
      * reaches and blobs no remaining manifest references; {@code dryRun} only says which.
      */
-    RemovalPlan prune(boolean dryRun) throws IOException {
+    public RemovalPlan prune(boolean dryRun) throws IOException {
         removals.lock();
         try {
             HostedGc.Plan collected = new HostedGc.Plan(List.of(), Set.of());
@@ -134,23 +119,23 @@ public final class CacheCleaner {
     }
 
     private CacheSnapshot snapshot() throws IOException {
-        return CacheSnapshot.read(repositories, tags, cached, blobs.index());
+        return CacheSnapshot.read(storage);
     }
 
     private void apply(RemovalPlan plan) throws IOException {
         for (RemovalPlan.TagRef tag : plan.tags()) {
-            tags.forget(tag.route(), tag.tag());
-            pulls.forget(tag.route(), tag.tag());
+            storage.tags().forget(tag.route(), tag.tag());
+            storage.pulls().forget(tag.route(), tag.tag());
         }
         for (RemovalPlan.Item manifest : plan.manifests()) {
-            manifestTypes.forget(manifest.digest());
-            blobs.delete(manifest.digest());
+            storage.manifests().forget(manifest.digest());
+            storage.blobs().delete(manifest.digest());
         }
         for (RemovalPlan.Item blob : plan.blobs()) {
-            blobs.delete(blob.digest());
+            storage.blobs().delete(blob.digest());
         }
         for (Route route : plan.repositories()) {
-            repositories.remove(route);
+            storage.repositories().remove(route);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.storage;
 
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
@@ -10,31 +10,28 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The manifests in the cache, as the admin API reads them: the digests that have a media-type file
- * (listed by the {@link ManifestStore}, which names those files), and their bytes, read without marking them as used (an
- * inventory must not reorder eviction). Disk I/O: call from the disk executor.
+ * The manifests in the cache, as inventories (purge, prune, usage, the image catalog) read them:
+ * the digests that have a media-type file (listed by the {@link ManifestStore}), and their bytes,
+ * read without marking them as used (an inventory must not reorder eviction). Disk I/O: call from
+ * the disk executor.
  */
-final class CachedManifests {
+public final class CachedManifests {
 
     private final FileBlobStore store;
     private final ManifestStore types;
 
-    CachedManifests(FileBlobStore store) {
+    CachedManifests(FileBlobStore store, ManifestStore types) {
         this.store = store;
-        try {
-            this.types = new ManifestStore(store, store.root());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        this.types = types;
     }
 
     /** Every digest with a media-type file; its bytes may have been evicted since. */
-    List<Digest> digests() throws IOException {
+    public List<Digest> digests() throws IOException {
         return types.digests();
     }
 
     /** The manifest's bytes, if they are still cached. */
-    Optional<byte[]> bytes(Digest digest) throws IOException {
+    public Optional<byte[]> bytes(Digest digest) throws IOException {
         try {
             return Optional.of(Files.readAllBytes(store.pathOf(digest)));
         } catch (NoSuchFileException e) {

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +12,6 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.blob.StoredBlob;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -21,16 +20,16 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.testing.TarFiles;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,8 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,24 +51,25 @@ class ArchiveImportTest {
     @TempDir
     Path work;
 
+    private CacheStorage storage;
     private FileBlobStore store;
 
     @AfterEach
     void close() throws IOException {
-        if (store != null) {
-            store.close();
+        if (storage != null) {
+            storage.close();
         }
     }
 
     /** A cache of {@code cap} bytes and an import over {@code blobs} (the store itself unless a test wraps it). */
     private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
-        store = FileBlobStore.open(work.resolve("cache"), cap);
-        return new ArchiveImport(blobs == null ? store : blobs, manifests(), new TagStore(store.root()),
-                RepositoryStore.open(store.root()), router(), Clock.systemUTC(), store.index());
+        storage = CacheStorage.open(work.resolve("cache"), cap, false, Clock.systemUTC());
+        store = storage.blobs();
+        return new ArchiveImport(storage, blobs == null ? store : blobs, router(), Clock.systemUTC());
     }
 
-    private ManifestStore manifests() throws IOException {
-        return new ManifestStore(store, store.root());
+    private ManifestStore manifests() {
+        return storage.manifests();
     }
 
     /**
@@ -147,7 +145,7 @@ class ArchiveImportTest {
 
         assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", "1.0", digest, tagged.get(0).bytes())),
                 tagged);
-        assertEquals(digest, new TagStore(store.root()).get(new Route("docker.io", new RepositoryName("library/app")),
+        assertEquals(digest, new TagStore(store.layout()).get(new Route("docker.io", new RepositoryName("library/app")),
                 new Tag("1.0")).orElseThrow().digest());
         assertEquals(List.of(new ArchiveImport.Imported("docker.io/library/app", null, digest, pinned.get(0).bytes())),
                 pinned, "a digest alone records no tag");
@@ -223,7 +221,7 @@ class ArchiveImportTest {
         }
         files.put("manifest.json", ("[{\"Config\":\"" + blobPath(CONFIG) + "\",\"RepoTags\":[\"app:1.0\"],\"Layers\":["
                 + names + "]}]").getBytes(StandardCharsets.UTF_8));
-        return tar(work.resolve("docker.tar"), files);
+        return TarFiles.write(work.resolve("docker.tar"), files);
     }
 
     private static byte[] ociManifest(List<byte[]> layers) throws IOException {
@@ -259,8 +257,8 @@ class ArchiveImportTest {
         entry.putObject("annotations").put("io.containerd.image.name", name);
         files.put("index.json", JSON.writeValueAsBytes(index));
         files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-        return tar(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + "-" + Integer.toHexString(name.hashCode())
-                + ".tar"), files);
+        return TarFiles.write(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + "-"
+                + Integer.toHexString(name.hashCode()) + ".tar"), files);
     }
 
     private static void descriptor(ObjectNode node, String mediaType, byte[] content) {
@@ -271,20 +269,6 @@ class ArchiveImportTest {
 
     private static String blobPath(byte[] content) {
         return "blobs/sha256/" + Digest.sha256Of(content).hex();
-    }
-
-    private static Path tar(Path file, Map<String, byte[]> files) throws IOException {
-        try (OutputStream stream = Files.newOutputStream(file); TarArchiveOutputStream out = new TarArchiveOutputStream(stream)) {
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (Map.Entry<String, byte[]> entry : files.entrySet()) {
-                TarArchiveEntry tarEntry = new TarArchiveEntry(entry.getKey(), true);
-                tarEntry.setSize(entry.getValue().length);
-                out.putArchiveEntry(tarEntry);
-                out.write(entry.getValue());
-                out.closeArchiveEntry();
-            }
-        }
-        return file;
     }
 
     private static UpstreamRouter router() {

@@ -1,11 +1,12 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
-import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.storage.CachedManifests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.HashMap;
@@ -29,12 +30,13 @@ import java.util.Set;
  * @param hostedBlobs        how many blobs and manifests that is
  * @param hostedRepositories hosted repositories, 0 when nothing is hosted
  */
-record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
+public record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
                   long freeBytes, long maxBytes, long hostedBytes, int hostedBlobs, int hostedRepositories) {
 
-    static CacheUsage measure(FileBlobStore store, CachedManifests cached, Optional<HostedStore> hosted)
-            throws IOException {
-        CacheIndex index = store.index();
+    public static CacheUsage measure(CacheStorage storage) throws IOException {
+        CacheIndex index = storage.index();
+        CachedManifests cached = storage.cachedManifests();
+        Optional<HostedStore> hosted = storage.hosted();
         Map<Digest, Long> sizes = new HashMap<>();
         long total = 0;
         for (CacheIndex.Entry entry : index.entries()) {
@@ -69,7 +71,7 @@ record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSav
         long distinctLayerBytes = layers.stream().mapToLong(sizes::get).sum();
         long reclaimable = sizes.entrySet().stream().filter(entry -> !referenced.contains(entry.getKey()))
                 .mapToLong(Map.Entry::getValue).sum();
-        long free = Files.getFileStore(store.root()).getUsableSpace();
+        long free = Files.getFileStore(storage.layout().root()).getUsableSpace();
         int repositories = hosted.isPresent() ? hosted.get().repositories().size() : 0;
         int hostedBlobs = (int) retained.stream().filter(sizes::containsKey).count();
         return new CacheUsage(total, sizes.size(), manifests, layerBytesPerImage - distinctLayerBytes, reclaimable, free,

@@ -1,17 +1,14 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.config.HostedSettings;
 import dev.regmirror.core.error.InvalidRequestException;
-import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.UpstreamRouter;
@@ -25,7 +22,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 
@@ -67,11 +63,9 @@ class ArchiveImportFuzzTest {
         Path tar = work.resolve("upload.tar");
         Files.createDirectories(cache);
         Files.write(tar, archive);
-        try (FileBlobStore store = FileBlobStore.open(cache, 0)) {
-            ManifestStore manifests = new ManifestStore(store, store.root());
-            ArchiveImport imports = new ArchiveImport(store, manifests, new TagStore(store.root()),
-                    RepositoryStore.open(store.root()), ROUTER, Clock.systemUTC(), store.index(),
-                    Optional.of(HostedStore.open(store.root(), store.root().resolve("ingest"), store.index())));
+        try (CacheStorage storage = CacheStorage.open(cache, 0, true, Clock.systemUTC())) {
+            ManifestStore manifests = storage.manifests();
+            ArchiveImport imports = new ArchiveImport(storage, ROUTER, Clock.systemUTC());
             try {
                 List<ArchiveImport.Imported> imported = imports.run(tar);
                 assertFalse(imported.isEmpty(), "an import that succeeds imports an image");

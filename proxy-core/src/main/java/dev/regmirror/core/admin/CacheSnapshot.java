@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
@@ -8,6 +8,8 @@ import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.storage.CachedManifests;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -68,8 +70,11 @@ record CacheSnapshot(Set<Route> repositories, Map<Route, Map<Tag, Digest>> tags,
         return new CacheSnapshot(repositories, tags, manifests, blobs, still);
     }
 
-    static CacheSnapshot read(RepositoryStore repositoryStore, TagStore tagStore, CachedManifests cached,
-                              CacheIndex index) throws IOException {
+    static CacheSnapshot read(CacheStorage storage) throws IOException {
+        RepositoryStore repositoryStore = storage.repositories();
+        TagStore tagStore = storage.tags();
+        CachedManifests cached = storage.cachedManifests();
+        CacheIndex index = storage.index();
         Set<Route> repositories = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
         Map<Route, Map<Tag, Digest>> tags = new LinkedHashMap<>();
         for (String name : repositoryStore.page(null, Integer.MAX_VALUE)) {

@@ -1,18 +1,20 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.admin.ArchiveEntries.Compression;
+import dev.regmirror.core.admin.ArchiveEntries.Entry;
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
-import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
@@ -20,10 +22,9 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
-import dev.regmirror.server.admin.ArchiveEntries.Compression;
-import dev.regmirror.server.admin.ArchiveEntries.Entry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -54,10 +55,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * maintenance executor, which runs imports, purges and prunes one at a time, so a prune never sees
  * the new blobs before their manifests and tags.
  */
-final class ArchiveImport {
+public final class ArchiveImport {
 
     /** One imported image: its repository, tag (null if it came by digest only), digest and bytes. */
-    record Imported(String name, String tag, Digest digest, long bytes) {
+    public record Imported(String name, String tag, Digest digest, long bytes) {
     }
 
     /** An image to import: where, under which tag, its top manifest and the manifests under it. */
@@ -77,26 +78,28 @@ final class ArchiveImport {
     private final CacheIndex index;
     private final Optional<HostedStore> hosted;
 
-    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                  UpstreamRouter router, Clock clock, CacheIndex index) {
-        this(blobs, manifests, tags, repositories, router, clock, index, Optional.empty());
+    /**
+     * An import into the cache; an image named under a hosted name goes to its hosted repositories
+     * (when hosting is on), linked and tagged as a push would put it.
+     */
+    public ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock) {
+        this(storage, storage.blobs(), router, clock);
     }
 
-    /** @param hosted where an image named under a hosted name goes: linked and tagged as a push would */
-    ArchiveImport(BlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                  UpstreamRouter router, Clock clock, CacheIndex index, Optional<HostedStore> hosted) {
-        this.hosted = hosted;
-        this.index = index;
+    /** As {@link #ArchiveImport(CacheStorage, UpstreamRouter, Clock)}, writing blobs through {@code blobs}. */
+    ArchiveImport(CacheStorage storage, BlobStore blobs, UpstreamRouter router, Clock clock) {
+        this.hosted = storage.hosted();
+        this.index = storage.index();
         this.blobs = blobs;
-        this.manifests = manifests;
-        this.tags = tags;
-        this.repositories = repositories;
+        this.manifests = storage.manifests();
+        this.tags = storage.tags();
+        this.repositories = storage.repositories();
         this.router = router;
         this.clock = clock;
     }
 
     /** Imports the tar at {@code file}; a bad archive is an {@link InvalidRequestException} and changes nothing. */
-    List<Imported> run(Path file) throws IOException {
+    public List<Imported> run(Path file) throws IOException {
         ArchiveEntries entries = ArchiveEntries.read(file);
         Map<String, Digest> needed = new HashMap<>();
         List<Image> images = entries.named("index.json").isPresent()

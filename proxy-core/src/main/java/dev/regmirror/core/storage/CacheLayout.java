@@ -1,0 +1,228 @@
+package dev.regmirror.core.storage;
+
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.upstream.Route;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Names every path under the cache directory, the one owner of its layout (as distribution's
+ * {@code registry/storage/paths.go} is of its):
+ * <pre>
+ * .lock                                           held while a process has the cache open
+ * blobs/&lt;alg&gt;/&lt;first two hex&gt;/&lt;hex&gt;                committed content, manifests included
+ * ingest/&lt;prefix&gt;-&lt;uuid&gt;                           partial writes, swept at start
+ * quarantine/&lt;alg&gt;/&lt;hex&gt;-&lt;time&gt;                    blobs a verify found corrupt
+ * manifests/&lt;alg&gt;/&lt;hex&gt;                            a cached manifest's media type
+ * tags/&lt;registry&gt;/&lt;name&gt;/:&lt;tag&gt;                     a tag's last resolution
+ * referrers/&lt;registry&gt;/&lt;name&gt;/:&lt;alg&gt;-&lt;hex&gt;/all      a subject's referrers list ({@code type-<sha256>} filtered)
+ * repositories/&lt;registry&gt;/&lt;name&gt;/_cached          the repository has a cached manifest
+ * pulls.json                                      pull counts per tag
+ * hosted/repositories/, hosted/uploads/           hosted repositories (their inside is {@code HostedStore}'s)
+ * </pre>
+ * Repository components cannot contain {@code :} nor start with {@code _}, so leaves never collide
+ * with nested names; every path built from a digest or a route is checked not to leave its area.
+ */
+public final class CacheLayout {
+
+    private static final String REPOSITORY_MARKER = "_cached";
+    private static final DateTimeFormatter QUARANTINE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final Path root;
+
+    /** The layout of the cache in that directory (made absolute and normalized). */
+    public CacheLayout(Path directory) {
+        this.root = directory.toAbsolutePath().normalize();
+    }
+
+    /** The cache directory. */
+    public Path root() {
+        return root;
+    }
+
+    /** The file locked while a process has the cache open. */
+    public Path lockFile() {
+        return root.resolve(".lock");
+    }
+
+    /** Where committed blobs live. */
+    public Path blobs() {
+        return root.resolve("blobs");
+    }
+
+    /** {@code blobs/<alg>/<first two hex>/<hex>}. */
+    public Path blob(Digest digest) {
+        Path blobs = blobs();
+        return inside(blobs, blobs.resolve(digest.algorithm()).resolve(digest.hex().substring(0, 2))
+                .resolve(digest.hex()), "digest " + digest);
+    }
+
+    /**
+     * The digest a file under {@link #blobs()} holds, read back from its path relative to that
+     * directory; empty for anything not named as {@link #blob} names files.
+     */
+    public static Optional<Digest> blobDigest(Path relative) {
+        if (relative.getNameCount() != 3) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Digest(relative.getName(0).toString(), relative.getName(2).toString()));
+        } catch (RuntimeException notABlob) {
+            return Optional.empty();
+        }
+    }
+
+    /** Where partial writes and scratch files live; whatever is there at start is swept. */
+    public Path ingest() {
+        return root.resolve("ingest");
+    }
+
+    /** A new file name in {@link #ingest()}: {@code <prefix>-<uuid>}. */
+    public Path scratchFile(String prefix) {
+        return scratchFile(prefix, "");
+    }
+
+    /** A new file name in {@link #ingest()}: {@code <prefix>-<uuid><suffix>}. */
+    public Path scratchFile(String prefix, String suffix) {
+        return ingest().resolve(prefix + "-" + UUID.randomUUID() + suffix);
+    }
+
+    /** Where corrupt blobs are moved aside. */
+    public Path quarantine() {
+        return root.resolve("quarantine");
+    }
+
+    /** {@code quarantine/<alg>/<hex>-<time>}: where a blob found corrupt at that time is moved. */
+    public Path quarantined(Digest digest, Instant at) {
+        Path quarantine = quarantine();
+        return inside(quarantine, quarantine.resolve(digest.algorithm())
+                .resolve(digest.hex() + "-" + QUARANTINE_TIME.format(at)), "digest " + digest);
+    }
+
+    /** Where cached manifests' media types live. */
+    public Path manifestTypes() {
+        return root.resolve("manifests");
+    }
+
+    /** {@code manifests/<alg>/<hex>}. */
+    public Path manifestType(Digest digest) {
+        Path types = manifestTypes();
+        return inside(types, types.resolve(digest.algorithm()).resolve(digest.hex()), "digest " + digest);
+    }
+
+    /** Where tag resolutions live. */
+    public Path tags() {
+        return root.resolve("tags");
+    }
+
+    /** {@code tags/<registry>/<name>}: the directory of a repository's tag files, which {@link #tagOf} reads. */
+    public Path tagDirectory(Route route) {
+        return repositoryDirectory(tags(), route);
+    }
+
+    /** {@code tags/<registry>/<name>/:<tag>}. */
+    public Path tag(Route route, Tag tag) {
+        return underRoute(tags(), route, ":" + tag.value());
+    }
+
+    /** The glob that matches tag files in a {@link #tagDirectory}. */
+    public static String tagGlob() {
+        return ":*";
+    }
+
+    /** The tag a file in a {@link #tagDirectory} names (it is not checked to be a valid tag). */
+    public static String tagOf(Path tagFile) {
+        return tagFile.getFileName().toString().substring(1);
+    }
+
+    /** Where referrers lists live. */
+    public Path referrers() {
+        return root.resolve("referrers");
+    }
+
+    /**
+     * {@code referrers/<registry>/<name>/:<alg>-<hex>/all} for the whole list,
+     * {@code .../type-<sha256 of the artifactType>} for a filtered one.
+     */
+    public Path referrersList(Route route, Digest subject, Optional<String> artifactType) {
+        String leaf = ":" + subject.algorithm() + "-" + subject.hex() + "/"
+                + artifactType.map(type -> "type-" + Digest.sha256Of(type.getBytes(StandardCharsets.UTF_8)).hex())
+                .orElse("all");
+        return underRoute(referrers(), route, leaf);
+    }
+
+    /** Where the markers of cached repositories live. */
+    public Path repositories() {
+        return root.resolve("repositories");
+    }
+
+    /** {@code repositories/<registry>/<name>/_cached}. */
+    public Path repositoryMarker(Route route) {
+        return repositoryDirectory(repositories(), route).resolve(REPOSITORY_MARKER);
+    }
+
+    /**
+     * The repository, in the client's naming ({@code docker.io/library/nginx}), whose marker that
+     * file is; empty for any other file under {@link #repositories()}.
+     */
+    public Optional<String> repositoryOf(Path file) {
+        if (!file.getFileName().toString().equals(REPOSITORY_MARKER)) {
+            return Optional.empty();
+        }
+        return Optional.of(repositories().relativize(file.getParent()).toString().replace('\\', '/'));
+    }
+
+    /** The pull counts' file. */
+    public Path pulls() {
+        return root.resolve("pulls.json");
+    }
+
+    /** The hosted area; its inside is the {@code HostedStore}'s. */
+    public Path hosted() {
+        return root.resolve("hosted");
+    }
+
+    /** Where hosted repositories' links live. */
+    public Path hostedRepositories() {
+        return hosted().resolve("repositories");
+    }
+
+    /** Where hosted uploads in progress live. */
+    public Path hostedUploads() {
+        return hosted().resolve("uploads");
+    }
+
+    @Override
+    public String toString() {
+        return root.toString();
+    }
+
+    /** {@code <area>/<registry>/<name>}, checked not to leave the area. */
+    private static Path repositoryDirectory(Path area, Route route) {
+        return inside(area, area.resolve(route.registry()).resolve(route.name().value()), "repository " + route);
+    }
+
+    /** {@code <area>/<registry>/<name>/<leaf>}, checked not to leave the area nor to be it. */
+    private static Path underRoute(Path area, Route route, String leaf) {
+        Path path = area.resolve(route.registry()).resolve(route.name().value()).resolve(leaf).normalize();
+        if (!path.startsWith(area) || path.equals(area)) {
+            throw new IllegalArgumentException(route + " " + leaf + " escapes the store");
+        }
+        return path;
+    }
+
+    private static Path inside(Path area, Path path, String what) {
+        Path normalized = path.normalize();
+        if (!normalized.startsWith(area)) {
+            throw new IllegalArgumentException(what + " escapes the store");
+        }
+        return normalized;
+    }
+}

@@ -1,0 +1,149 @@
+package dev.regmirror.core.storage;
+
+import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.ManifestStore;
+import dev.regmirror.core.cache.CacheIndex;
+import dev.regmirror.core.cache.PullStore;
+import dev.regmirror.core.cache.ReferrerStore;
+import dev.regmirror.core.cache.RepositoryStore;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.hosted.HostedStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * The cache, opened once per process: its {@link CacheLayout} and the stores over it (blobs with
+ * their index, manifests, tags, repositories, referrers lists, pull counts and, when hosting is on,
+ * the hosted repositories), so that nothing else opens a store. Opening locks the directory, sweeps
+ * {@code ingest/} and indexes the blobs; closing releases the lock. Disk I/O: open from start-up.
+ */
+public final class CacheStorage implements Closeable {
+
+    private final CacheLayout layout;
+    private final FileBlobStore blobs;
+    private final ManifestStore manifests;
+    private final CachedManifests cachedManifests;
+    private final TagStore tags;
+    private final RepositoryStore repositories;
+    private final ReferrerStore referrers;
+    private final PullStore pulls;
+    private final boolean holdsHosted;
+    private final Optional<HostedStore> hosted;
+
+    private CacheStorage(FileBlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
+                         ReferrerStore referrers, PullStore pulls, boolean holdsHosted, Optional<HostedStore> hosted) {
+        this.layout = blobs.layout();
+        this.blobs = blobs;
+        this.manifests = manifests;
+        this.cachedManifests = new CachedManifests(blobs, manifests);
+        this.tags = tags;
+        this.repositories = repositories;
+        this.referrers = referrers;
+        this.pulls = pulls;
+        this.holdsHosted = holdsHosted;
+        this.hosted = hosted;
+    }
+
+    /** Opens the cache in the directory, uncapped, with hosting off. */
+    public static CacheStorage open(Path directory) throws IOException {
+        return open(directory, 0, false, Clock.systemUTC());
+    }
+
+    /**
+     * Opens the cache in the directory.
+     *
+     * @param maxBytes the cap on cached (not hosted) blobs, 0 for none; evicted past at once
+     * @param hosting  whether hosted repositories are served. Hosted content found on disk is
+     *                 retained from eviction even with hosting off, so that turning it off for a
+     *                 while loses nothing: it is retained before the first eviction, which would
+     *                 otherwise take hosted blobs for cached ones (the cap does not count them)
+     * @param clock    the clock of pull counts and hosted links
+     */
+    public static CacheStorage open(Path directory, long maxBytes, boolean hosting, Clock clock) throws IOException {
+        FileBlobStore blobs = FileBlobStore.openUnevicted(new CacheLayout(directory), maxBytes);
+        try {
+            CacheLayout layout = blobs.layout();
+            ManifestStore manifests = new ManifestStore(blobs, layout);
+            RepositoryStore repositories = RepositoryStore.open(layout);
+            TagStore tags = new TagStore(layout);
+            boolean holdsHosted = hosting || Files.isDirectory(layout.hosted());
+            HostedStore hostedStore = holdsHosted ? HostedStore.open(layout, blobs.index(), clock) : null;
+            blobs.evictOverCap();
+            PullStore pulls = PullStore.open(layout, clock);
+            ReferrerStore referrers = new ReferrerStore(layout);
+            return new CacheStorage(blobs, manifests, tags, repositories, referrers, pulls, holdsHosted,
+                    hosting ? Optional.of(hostedStore) : Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            blobs.close();
+            throw e;
+        }
+    }
+
+    /** Where everything lies. */
+    public CacheLayout layout() {
+        return layout;
+    }
+
+    /** The blobs, manifests' bytes included. */
+    public FileBlobStore blobs() {
+        return blobs;
+    }
+
+    /** The index of committed blobs: sizes, recency, pins and what hosted repositories retain. */
+    public CacheIndex index() {
+        return blobs.index();
+    }
+
+    /** Cached manifests: their bytes in {@link #blobs()} and their media types. */
+    public ManifestStore manifests() {
+        return manifests;
+    }
+
+    /** The cached manifests as inventories read them, without marking them used. */
+    public CachedManifests cachedManifests() {
+        return cachedManifests;
+    }
+
+    /** What each tag last resolved to. */
+    public TagStore tags() {
+        return tags;
+    }
+
+    /** The repositories with a cached manifest, for the catalog. */
+    public RepositoryStore repositories() {
+        return repositories;
+    }
+
+    /** The last referrers list answered for each subject. */
+    public ReferrerStore referrers() {
+        return referrers;
+    }
+
+    /** How often each tag was pulled. */
+    public PullStore pulls() {
+        return pulls;
+    }
+
+    /** The hosted repositories, when hosting is on. */
+    public Optional<HostedStore> hosted() {
+        return hosted;
+    }
+
+    /**
+     * Whether the index retains hosted content: hosting is on, or hosted content was found on disk
+     * (kept while hosting is off).
+     */
+    public boolean holdsHosted() {
+        return holdsHosted;
+    }
+
+    /** Releases the directory for another process. */
+    @Override
+    public void close() throws IOException {
+        blobs.close();
+    }
+}
