@@ -102,7 +102,6 @@ class CrashLoopIT {
                     + ", prefetches=" + prefetches + ", purges=" + purges + "; " + killsLeavingIngest
                     + " kills left " + leftovers + " files in ingest/, each swept by the next start";
             System.out.println("CrashLoopIT: " + run);
-            // Here `regmirror verify` (issue 12) would re-hash the cache from inside; CacheCheck does it from outside.
             List<String> typesWithoutBytes = CacheCheck.typesWithoutBytes(cache);
             System.out.println("CrashLoopIT: manifest types without their bytes (a cache miss): " + typesWithoutBytes);
 
@@ -118,6 +117,12 @@ class CrashLoopIT {
                 }
                 assertEquals(image(images).digest(), skopeo.inspectDigest("docker://127.0.0.1:" + port + "/"
                         + images.keySet().iterator().next() + ":" + image(images).tag()), run);
+                // What an operator runs after a crash: the mirror re-hashes its cache from inside.
+                RegmirrorProcess.Finished verify = RegmirrorProcess.run(work, List.of(), "verify", "--wait",
+                        "--server", "http://127.0.0.1:" + adminPort);
+                System.out.println("CrashLoopIT: regmirror verify after the crashes:\n" + verify.output());
+                assertEquals(0, verify.exitCode(), verify.output() + "\n" + run);
+                assertTrue(verify.output().contains("corrupt blobs: none\n"), verify.output());
             }
             assertEquals(List.of(), clean.wrongBodies(), run);
             assertTrue(clients.goodBodies() > 0, "the load got bodies through between the kills: " + run);

@@ -13,9 +13,9 @@ import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TarFiles;
 import dev.regmirror.core.testing.TestImages;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -106,7 +106,7 @@ class ImportIT {
                 files.put(layout.relativize(file).toString(), Files.readAllBytes(file));
             }
         }
-        tar(tar, files);
+        TarFiles.write(tar, files);
         try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-multi"), Map.of())) {
             upstream.reset();
             HttpResponse<byte[]> response = post(mirror, tar);
@@ -159,10 +159,10 @@ class ImportIT {
         try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of())) {
             assertRefused(mirror, Files.write(work.resolve("text.tar"), "not a tar at all\n".repeat(100).getBytes()),
                     400, "MANIFEST_INVALID", "not a readable tar");
-            assertRefused(mirror, tar(work.resolve("mismatch.tar"), Map.of(
+            assertRefused(mirror, TarFiles.write(work.resolve("mismatch.tar"), Map.of(
                     "blobs/sha256/" + Digest.sha256Of("other".getBytes()).hex(), config,
                     "manifest.json", manifestJson.getBytes())), 400, "DIGEST_INVALID", "does not match its digest");
-            assertRefused(mirror, tar(work.resolve("escape.tar"), Map.of(configPath, config,
+            assertRefused(mirror, TarFiles.write(work.resolve("escape.tar"), Map.of(configPath, config,
                     "../../escaped", "x".getBytes(), "manifest.json", manifestJson.getBytes())),
                     400, "MANIFEST_INVALID", "would land outside the archive");
             Path link = work.resolve("link.tar");
@@ -173,15 +173,15 @@ class ImportIT {
                 out.closeArchiveEntry();
             }
             assertRefused(mirror, link, 400, "MANIFEST_INVALID", "links to /etc/passwd, outside the archive");
-            assertRefused(mirror, tar(work.resolve("lacking.tar"), Map.of(
+            assertRefused(mirror, TarFiles.write(work.resolve("lacking.tar"), Map.of(
                     "manifest.json", manifestJson.getBytes())), 400, "MANIFEST_INVALID", "which the archive lacks");
-            assertRefused(mirror, tar(work.resolve("unknown.tar"), Map.of(configPath, config,
+            assertRefused(mirror, TarFiles.write(work.resolve("unknown.tar"), Map.of(configPath, config,
                     "manifest.json", manifestJson.replace("app:1.0", "registry.example.com/org/app:1.0").getBytes())),
                     404, "NAME_UNKNOWN", "no upstream is configured for registry \"registry.example.com\"");
-            assertRefused(mirror, tar(work.resolve("contradicting.tar"), Map.of(configPath, config,
+            assertRefused(mirror, TarFiles.write(work.resolve("contradicting.tar"), Map.of(configPath, config,
                     "manifest.json", manifestJson.replace("app:1.0", "app:1.0@" + Digest.sha256Of(config)).getBytes())),
                     400, "MANIFEST_INVALID", "whose digest is another manifest's (the digest decides, so tag 1.0");
-            assertRefused(mirror, tar(work.resolve("invalid-name.tar"), Map.of(configPath, config,
+            assertRefused(mirror, TarFiles.write(work.resolve("invalid-name.tar"), Map.of(configPath, config,
                     "manifest.json", manifestJson.replace("app:1.0", "a..b/app:1.0").getBytes())),
                     400, "MANIFEST_INVALID", "a..b/app:1.0 that is not a valid reference");
 
@@ -203,7 +203,8 @@ class ImportIT {
     void importNeedsTheTokenWhereOneIsSet() throws Exception {
         try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-token"),
                 Map.of("regmirror.admin.token", "s3cret"))) {
-            HttpResponse<byte[]> refused = post(mirror, tar(work.resolve("empty.tar"), Map.of("a", new byte[100_000])));
+            HttpResponse<byte[]> refused = post(mirror, TarFiles.write(work.resolve("empty.tar"),
+                    Map.of("a", new byte[100_000])));
             assertEquals(401, refused.statusCode());
             assertEquals("UNAUTHORIZED", JSON.readTree(refused.body()).path("errors").path(0).path("code").asText());
         }
@@ -340,19 +341,5 @@ class ImportIT {
     private static HttpResponse<byte[]> post(MirrorFixture mirror, Path archive) throws IOException, InterruptedException {
         return mirror.http().send(HttpRequest.newBuilder(mirror.adminUri("/admin/import"))
                 .POST(HttpRequest.BodyPublishers.ofFile(archive)).build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    private static Path tar(Path file, Map<String, byte[]> files) throws IOException {
-        try (OutputStream stream = Files.newOutputStream(file); TarArchiveOutputStream out = new TarArchiveOutputStream(stream)) {
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (Map.Entry<String, byte[]> entry : files.entrySet()) {
-                TarArchiveEntry tarEntry = new TarArchiveEntry(entry.getKey(), true);
-                tarEntry.setSize(entry.getValue().length);
-                out.putArchiveEntry(tarEntry);
-                out.write(entry.getValue());
-                out.closeArchiveEntry();
-            }
-        }
-        return file;
     }
 }

@@ -311,6 +311,7 @@ class PurgeIT {
             assertEquals(200, mirror.get("/v2/team/web/manifests/" + webImage.digest(), "Accept",
                     MediaTypes.ACCEPT_ALL_HEADER).statusCode());
             assertEquals(200, mirror.get("/v2/team/web/blobs/" + webImage.config().digest()).statusCode());
+            mirror.awaitFillsCommitted();
             assertEquals(loose.length, usage(mirror).get("reclaimableBytes").asLong());
 
             JsonNode dry = JSON.readTree(post(mirror, "/admin/prune?dryRun=true", null).body());

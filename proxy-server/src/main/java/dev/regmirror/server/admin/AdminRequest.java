@@ -1,5 +1,6 @@
 package dev.regmirror.server.admin;
 
+import dev.regmirror.core.admin.PurgeSelection;
 import dev.regmirror.core.manifest.PlatformFilter;
 import dev.regmirror.core.reference.ImageReference;
 import io.netty.handler.codec.http.HttpMethod;

@@ -3,6 +3,7 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.storage.CacheStorage;
@@ -43,7 +44,8 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Images request) {
-        Futures.supplyOn(diskExecutor, () -> catalog.page(request)).whenComplete((page, failure) -> {
+        Futures.supplyOn(diskExecutor, () -> catalog.page(new ImageCatalog.Query(request.upstream(),
+                request.prefix(), request.n(), request.last()))).whenComplete((page, failure) -> {
             if (failure != null) {
                 AdminJson.send(ctx, request, mapper, null, null, failure, errors);
                 return;

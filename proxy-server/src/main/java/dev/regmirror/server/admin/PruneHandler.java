@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.admin.CacheCleaner;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -29,7 +30,7 @@ public final class PruneHandler extends SimpleChannelInboundHandler<AdminRequest
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Prune request) {
-        Futures.supplyOn(maintenance, () -> cleaner.prune(request.dryRun()).toJson(mapper, request.dryRun()))
+        Futures.supplyOn(maintenance, () -> RemovalJson.of(cleaner.prune(request.dryRun()), mapper, request.dryRun()))
                 .whenComplete((body, failure) -> AdminJson.send(ctx, request, mapper, body, null, failure, errors));
     }
 }

@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.admin.CacheCleaner;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -29,7 +30,7 @@ public final class PurgeHandler extends SimpleChannelInboundHandler<AdminRequest
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Purge request) {
-        Futures.supplyOn(maintenance, () -> cleaner.purge(request.selection(), request.dryRun()).toJson(mapper,
+        Futures.supplyOn(maintenance, () -> RemovalJson.of(cleaner.purge(request.selection(), request.dryRun()), mapper,
                 request.dryRun())).whenComplete((body, failure) -> AdminJson.send(ctx, request, mapper, body, null,
                 failure, errors));
     }

@@ -2,6 +2,7 @@ package dev.regmirror.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.admin.CacheUsage;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.server.http.ErrorResponder;

@@ -1,9 +1,5 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
-import dev.regmirror.core.blob.FileBlobStore;
-import dev.regmirror.core.blob.ManifestStore;
-import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
@@ -36,11 +32,6 @@ public final class CacheCleaner {
     private static final Logger LOG = LoggerFactory.getLogger(CacheCleaner.class);
 
     private final CacheStorage storage;
-    private final RepositoryStore repositories;
-    private final TagStore tags;
-    private final PullStore pulls;
-    private final ManifestStore manifestTypes;
-    private final FileBlobStore blobs;
     private final Optional<HostedGc> hostedGc;
     /** Held over every purge and prune: the write side of the hosted push lock, when anything is hosted. */
     private final Lock removals;
@@ -59,18 +50,13 @@ public final class CacheCleaner {
         this.hostedGc = hostedGc;
         this.removals = removals;
         this.storage = storage;
-        this.repositories = storage.repositories();
-        this.tags = storage.tags();
-        this.pulls = storage.pulls();
-        this.manifestTypes = storage.manifests();
-        this.blobs = storage.blobs();
     }
 
     /**
      * Purges the selection, or with {@code dryRun} only says what would go. An image, digest or
      * repository the cache does not hold is 404 MANIFEST_UNKNOWN or NAME_UNKNOWN.
      */
-    RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
+    public RemovalPlan purge(PurgeSelection selection, boolean dryRun) throws IOException {
         removals.lock();
         try {
             return purgeLocked(selection, dryRun);
@@ -108,7 +94,7 @@ public final class CacheCleaner {
      * Collects hosted blobs nothing references (see {@link HostedGc}), then removes manifests no tag
      * reaches and blobs no remaining manifest references; {@code dryRun} only says which.
      */
-    RemovalPlan prune(boolean dryRun) throws IOException {
+    public RemovalPlan prune(boolean dryRun) throws IOException {
         removals.lock();
         try {
             HostedGc.Plan collected = new HostedGc.Plan(List.of(), Set.of());
@@ -138,18 +124,18 @@ public final class CacheCleaner {
 
     private void apply(RemovalPlan plan) throws IOException {
         for (RemovalPlan.TagRef tag : plan.tags()) {
-            tags.forget(tag.route(), tag.tag());
-            pulls.forget(tag.route(), tag.tag());
+            storage.tags().forget(tag.route(), tag.tag());
+            storage.pulls().forget(tag.route(), tag.tag());
         }
         for (RemovalPlan.Item manifest : plan.manifests()) {
-            manifestTypes.forget(manifest.digest());
-            blobs.delete(manifest.digest());
+            storage.manifests().forget(manifest.digest());
+            storage.blobs().delete(manifest.digest());
         }
         for (RemovalPlan.Item blob : plan.blobs()) {
-            blobs.delete(blob.digest());
+            storage.blobs().delete(blob.digest());
         }
         for (Route route : plan.repositories()) {
-            repositories.remove(route);
+            storage.repositories().remove(route);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.hosted.HostedStore;
@@ -30,10 +30,10 @@ import java.util.Set;
  * @param hostedBlobs        how many blobs and manifests that is
  * @param hostedRepositories hosted repositories, 0 when nothing is hosted
  */
-record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
+public record CacheUsage(long totalBytes, int blobs, int manifests, long sharedBytesSaved, long reclaimableBytes,
                   long freeBytes, long maxBytes, long hostedBytes, int hostedBlobs, int hostedRepositories) {
 
-    static CacheUsage measure(CacheStorage storage) throws IOException {
+    public static CacheUsage measure(CacheStorage storage) throws IOException {
         CacheIndex index = storage.index();
         CachedManifests cached = storage.cachedManifests();
         Optional<HostedStore> hosted = storage.hosted();

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,16 +21,15 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.testing.TarFiles;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,8 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -224,7 +221,7 @@ class ArchiveImportTest {
         }
         files.put("manifest.json", ("[{\"Config\":\"" + blobPath(CONFIG) + "\",\"RepoTags\":[\"app:1.0\"],\"Layers\":["
                 + names + "]}]").getBytes(StandardCharsets.UTF_8));
-        return tar(work.resolve("docker.tar"), files);
+        return TarFiles.write(work.resolve("docker.tar"), files);
     }
 
     private static byte[] ociManifest(List<byte[]> layers) throws IOException {
@@ -260,8 +257,8 @@ class ArchiveImportTest {
         entry.putObject("annotations").put("io.containerd.image.name", name);
         files.put("index.json", JSON.writeValueAsBytes(index));
         files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-        return tar(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + "-" + Integer.toHexString(name.hashCode())
-                + ".tar"), files);
+        return TarFiles.write(work.resolve("oci-" + Digest.sha256Of(manifest).hex() + "-"
+                + Integer.toHexString(name.hashCode()) + ".tar"), files);
     }
 
     private static void descriptor(ObjectNode node, String mediaType, byte[] content) {
@@ -272,20 +269,6 @@ class ArchiveImportTest {
 
     private static String blobPath(byte[] content) {
         return "blobs/sha256/" + Digest.sha256Of(content).hex();
-    }
-
-    private static Path tar(Path file, Map<String, byte[]> files) throws IOException {
-        try (OutputStream stream = Files.newOutputStream(file); TarArchiveOutputStream out = new TarArchiveOutputStream(stream)) {
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (Map.Entry<String, byte[]> entry : files.entrySet()) {
-                TarArchiveEntry tarEntry = new TarArchiveEntry(entry.getKey(), true);
-                tarEntry.setSize(entry.getValue().length);
-                out.putArchiveEntry(tarEntry);
-                out.write(entry.getValue());
-                out.closeArchiveEntry();
-            }
-        }
-        return file;
     }
 
     private static UpstreamRouter router() {

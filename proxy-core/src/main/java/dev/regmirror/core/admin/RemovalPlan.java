@@ -1,8 +1,5 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Tag;
@@ -20,13 +17,13 @@ import java.util.Set;
  * What a purge or a prune removes from a {@link CacheSnapshot}, decided without touching the disk:
  * the tags to forget, the manifests no remaining tag reaches, the blobs no remaining manifest
  * references, the blobs kept because a remaining manifest still does, and the repositories left
- * with no tags. Also the answer's JSON.
+ * with no tags.
  */
-record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, List<Item> kept, List<Route> repositories,
+public record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, List<Item> kept, List<Route> repositories,
                    List<HostedGc.Link> hostedLinks) {
 
     /** A tag of a repository. */
-    record TagRef(Route route, Tag tag) {
+    public record TagRef(Route route, Tag tag) {
         @Override
         public String toString() {
             return route + ":" + tag;
@@ -34,12 +31,12 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
     }
 
     /** A manifest or blob with its size in the cache (0 when only its media-type file is left). */
-    record Item(Digest digest, long size) {
+    public record Item(Digest digest, long size) {
     }
 
     private static final Comparator<Digest> BY_NAME = Comparator.comparing(Digest::toString);
 
-    RemovalPlan {
+    public RemovalPlan {
         tags = List.copyOf(tags);
         manifests = List.copyOf(manifests);
         blobs = List.copyOf(blobs);
@@ -57,7 +54,8 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
         return new RemovalPlan(tags, manifests, blobs, kept, repositories, links);
     }
 
-    long bytesFreed() {
+    /** The bytes the manifests and blobs it removes take. */
+    public long bytesFreed() {
         return manifests.stream().mapToLong(Item::size).sum() + blobs.stream().mapToLong(Item::size).sum();
     }
 
@@ -171,28 +169,6 @@ record RemovalPlan(List<TagRef> tags, List<Item> manifests, List<Item> blobs, Li
             }
         }
         return new RemovalPlan(List.of(), items(cache, candidates), blobs, List.of(), List.of());
-    }
-
-    ObjectNode toJson(ObjectMapper mapper, boolean dryRun) {
-        ObjectNode body = mapper.createObjectNode();
-        body.put("dryRun", dryRun);
-        ArrayNode tagArray = body.putArray("tags");
-        tags.forEach(tag -> tagArray.add(tag.toString()));
-        items(body.putArray("manifests"), manifests);
-        items(body.putArray("blobs"), blobs);
-        items(body.putArray("keptBlobs"), kept);
-        ArrayNode repositoryArray = body.putArray("repositories");
-        repositories.forEach(route -> repositoryArray.add(route.toString()));
-        ArrayNode linkArray = body.putArray("hostedBlobLinks");
-        hostedLinks.forEach(link -> linkArray.add(link.toString()));
-        body.put("bytesFreed", bytesFreed());
-        return body;
-    }
-
-    private static void items(ArrayNode array, List<Item> items) {
-        for (Item item : items) {
-            array.addObject().put("digest", item.digest().toString()).put("size", item.size());
-        }
     }
 
     private static List<Digest> remainingTagDigests(CacheSnapshot cache, Set<TagRef> removed) {

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;

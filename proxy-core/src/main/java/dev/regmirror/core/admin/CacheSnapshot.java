@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.RepositoryStore;

@@ -1,8 +1,10 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.regmirror.core.admin.ArchiveEntries.Compression;
+import dev.regmirror.core.admin.ArchiveEntries.Entry;
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
@@ -23,8 +25,6 @@ import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
-import dev.regmirror.server.admin.ArchiveEntries.Compression;
-import dev.regmirror.server.admin.ArchiveEntries.Entry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -55,10 +55,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * maintenance executor, which runs imports, purges and prunes one at a time, so a prune never sees
  * the new blobs before their manifests and tags.
  */
-final class ArchiveImport {
+public final class ArchiveImport {
 
     /** One imported image: its repository, tag (null if it came by digest only), digest and bytes. */
-    record Imported(String name, String tag, Digest digest, long bytes) {
+    public record Imported(String name, String tag, Digest digest, long bytes) {
     }
 
     /** An image to import: where, under which tag, its top manifest and the manifests under it. */
@@ -82,7 +82,7 @@ final class ArchiveImport {
      * An import into the cache; an image named under a hosted name goes to its hosted repositories
      * (when hosting is on), linked and tagged as a push would put it.
      */
-    ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock) {
+    public ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock) {
         this(storage, storage.blobs(), router, clock);
     }
 
@@ -99,7 +99,7 @@ final class ArchiveImport {
     }
 
     /** Imports the tar at {@code file}; a bad archive is an {@link InvalidRequestException} and changes nothing. */
-    List<Imported> run(Path file) throws IOException {
+    public List<Imported> run(Path file) throws IOException {
         ArchiveEntries entries = ArchiveEntries.read(file);
         Map<String, Digest> needed = new HashMap<>();
         List<Image> images = entries.named("index.json").isPresent()

@@ -1,4 +1,4 @@
-package dev.regmirror.server.admin;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
@@ -29,14 +29,14 @@ import java.util.TreeSet;
  * hosted repositories with the tags pushed to them. Reads
  * tag and manifest files: call {@link #page} from the disk executor.
  */
-final class ImageCatalog {
+public final class ImageCatalog {
 
     /** One page of repositories, and whether more follow the last one. */
-    record Page(List<Repository> repositories, boolean more) {
+    public record Page(List<Repository> repositories, boolean more) {
     }
 
     /** @param hosted whether it is a hosted repository, pushed to regmirror; {@code upstream} is then the hosted registry's name */
-    record Repository(String name, String upstream, boolean hosted, List<TaggedImage> tags) {
+    public record Repository(String name, String upstream, boolean hosted, List<TaggedImage> tags) {
     }
 
     /**
@@ -46,7 +46,7 @@ final class ImageCatalog {
      * @param pulls how often and when last the tag was pulled through regmirror, if ever
      * @param lastResolved when the tag last resolved upstream, or for a hosted tag when it was pushed
      */
-    record TaggedImage(String tag, Digest digest, Instant lastResolved, String mediaType, long size,
+    public record TaggedImage(String tag, Digest digest, Instant lastResolved, String mediaType, long size,
                        long cachedBytes, Optional<PullStore.Pulls> pulls) {
     }
 
@@ -65,7 +65,7 @@ final class ImageCatalog {
     private final String hostedRegistry;
 
     /** @param hostedRegistry the hosted registry's name, which hosted repositories' names start with */
-    ImageCatalog(CacheStorage storage, String hostedRegistry) {
+    public ImageCatalog(CacheStorage storage, String hostedRegistry) {
         this.hosted = storage.hosted();
         this.hostedRegistry = hostedRegistry;
         this.repositories = storage.repositories();
@@ -75,7 +75,15 @@ final class ImageCatalog {
         this.index = storage.index();
     }
 
-    Page page(AdminRequest.Images request) throws IOException {
+    /**
+     * What a page asks for: repositories of one upstream, or whose names start with a prefix, at
+     * most {@code n} of them after {@code last} (exclusive) in lexical order.
+     */
+    public record Query(Optional<String> upstream, Optional<String> prefix, int n, Optional<String> last) {
+    }
+
+    /** One page of the catalog. */
+    public Page page(Query request) throws IOException {
         List<String> names = new ArrayList<>();
         boolean more = false;
         TreeSet<String> all = new TreeSet<>(repositories.page(request.last().orElse(null), Integer.MAX_VALUE));
@@ -106,7 +114,7 @@ final class ImageCatalog {
         return new Page(page, more);
     }
 
-    private static boolean matches(String name, AdminRequest.Images request) {
+    private static boolean matches(String name, Query request) {
         return request.upstream().map(upstream -> name.startsWith(upstream + "/")).orElse(true)
                 && request.prefix().map(name::startsWith).orElse(true);
     }
