@@ -7,7 +7,9 @@ import dev.regmirror.core.auth.AccessControl;
 import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.core.auth.token.SigningKey;
 import dev.regmirror.core.auth.token.TokenService;
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.BlobStore;
+import dev.regmirror.core.config.S3Settings;
+import dev.regmirror.core.storage.s3.S3Objects;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
@@ -130,6 +132,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_KEPT = 1000;
     /** Verify jobs remembered for {@code GET /admin/jobs}. */
     private static final int VERIFY_JOBS_KEPT = 20;
+    /** Part uploads to the bucket at once, across all blobs being stored (one at a time per blob). */
+    private static final int STORAGE_UPLOAD_THREADS = 8;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorService diskExecutor;
@@ -149,6 +153,10 @@ public final class ProxyComponents implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final List<Listener> listeners;
     private final CacheStorage storage;
+    /** The bucket of the cache, when it is in one. */
+    private Optional<S3Objects> objects = Optional.empty();
+    /** Where parts of blobs being stored in the bucket are sent. */
+    private final ExecutorService storageUploads;
     private final PrometheusMeterRegistry metrics;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
@@ -174,12 +182,21 @@ public final class ProxyComponents implements AutoCloseable {
                 new LinkedTransferQueue<>(), named("regmirror-auth"));
         ((ThreadPoolExecutor) authExecutor).prestartAllCoreThreads();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
+        this.storageUploads = new ThreadPoolExecutor(STORAGE_UPLOAD_THREADS, STORAGE_UPLOAD_THREADS, 0,
+                TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(), named("regmirror-store-upload"));
 
         UpstreamRouter router = mirror.router();
         // One for the process: every store of the cache, hosted content retained before the first eviction.
-        this.storage = CacheStorage.open(mirror.cache().directory(), mirror.cache().maxBytes(),
-                router.hosted().enabled(), clock);
-        FileBlobStore blobStore = storage.blobs();
+        try {
+            this.storage = openStorage(mirror, router.hosted().enabled(), clock);
+        } catch (IOException | RuntimeException e) {
+            // Nothing else started yet: stop the threads made so far, so a refused start leaves none.
+            List.of(scheduler, storageUploads, upstreamExecutor, authExecutor, verifyExecutor, maintenanceExecutor,
+                    diskExecutor).forEach(ExecutorService::shutdownNow);
+            objects.ifPresent(S3Objects::close);
+            throw e;
+        }
+        BlobStore blobStore = storage.blobs();
         CacheLayout layout = storage.layout();
         ManifestStore manifestStore = storage.manifests();
         RepositoryStore repositories = storage.repositories();
@@ -197,7 +214,7 @@ public final class ProxyComponents implements AutoCloseable {
         Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
                 .description("blobs and manifests in the cache").register(metrics);
         // Read on scrape, which runs on the disk executor.
-        Gauge.builder("regmirror.cache.disk.free", blobStore.root(), ProxyComponents::usableSpace)
+        Gauge.builder("regmirror.cache.disk.free", layout.root(), ProxyComponents::usableSpace)
                 .description("bytes free for the cache on its file system").baseUnit("bytes").register(metrics);
         hosted.ifPresent(store -> Gauge.builder("regmirror.hosted.bytes", blobStore.index(), CacheIndex::retainedBytes)
                 .description("bytes of blobs and manifests hosted repositories link, which no cap evicts")
@@ -284,9 +301,9 @@ public final class ProxyComponents implements AutoCloseable {
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         long verifyRate = mirror.cache().verifyBytesPerSecond();
-        VerifyJobs verifyJobs = new VerifyJobs(new CacheVerify(blobStore, manifestStore, verifyRate, clock, metrics),
-                verifyRate, verifyExecutor, clock, () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()),
-                VERIFY_JOBS_KEPT);
+        Optional<VerifyJobs> verifyJobs = storage.files().map(files -> new VerifyJobs(
+                new CacheVerify(files, manifestStore, verifyRate, clock, metrics), verifyRate, verifyExecutor, clock,
+                () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()), VERIFY_JOBS_KEPT));
         CacheCleaner cleaner = new CacheCleaner(storage,
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
@@ -298,7 +315,7 @@ public final class ProxyComponents implements AutoCloseable {
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
-                new VerifyHandler(verifyJobs, mapper),
+                new VerifyHandler(verifyJobs, mapper, errors),
                 ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
                         server.idleTimeout(), mapper, errors));
 
@@ -403,8 +420,41 @@ public final class ProxyComponents implements AutoCloseable {
         return accounts;
     }
 
-    public FileBlobStore blobStore() {
-        return storage.blobs();
+    /** The cache's stores. */
+    public CacheStorage storage() {
+        return storage;
+    }
+
+    /**
+     * The cache for this process: on disk, or in the bucket of {@code regmirror.storage.s3} (checked
+     * first: a missing bucket or refused credentials stop start-up with the setting to look at),
+     * whose multipart uploads left by a node that died are aborted now and every hour.
+     */
+    private CacheStorage openStorage(MirrorSettings mirror, boolean hosting, Clock clock) throws IOException {
+        if (mirror.storage().s3().isEmpty()) {
+            return CacheStorage.open(mirror.cache().directory(), mirror.cache().maxBytes(), hosting, clock);
+        }
+        S3Settings s3 = mirror.storage().s3().get();
+        S3Objects bucket = S3Objects.open(s3);
+        this.objects = Optional.of(bucket);
+        bucket.checkBucket();
+        // No upload lives longer than the fill timeout: older ones belong to no running fill.
+        java.time.Duration leftover = mirror.cache().fillTimeout().plusMinutes(5);
+        Runnable abortLeftovers = () -> {
+            try {
+                int aborted = bucket.abortUploadsStartedBefore(clock.instant().minus(leftover));
+                if (aborted > 0) {
+                    LoggerFactory.getLogger(ProxyComponents.class).info("aborted {} unfinished uploads in {}",
+                            aborted, bucket.describe());
+                }
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(ProxyComponents.class).warn("cleaning up unfinished uploads: {}", e.getMessage());
+            }
+        };
+        abortLeftovers.run();
+        scheduler.scheduleWithFixedDelay(() -> maintenanceExecutor.execute(abortLeftovers), 1, 1, TimeUnit.HOURS);
+        return CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(), storageUploads,
+                clock);
     }
 
     @Override
@@ -424,6 +474,8 @@ public final class ProxyComponents implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         flushPulls();
+        storageUploads.shutdownNow();
+        objects.ifPresent(S3Objects::close);
         try {
             storage.close();
         } catch (IOException e) {

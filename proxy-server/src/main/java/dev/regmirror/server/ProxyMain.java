@@ -37,7 +37,7 @@ public final class ProxyMain {
                         at.name().equals("admin") ? (admin.token().isPresent() ? "; bearer token required"
                                 : "; no token: loopback clients only") : "");
             }
-            LOG.info("cache in {}, default upstream {}", components.blobStore().root(), mirror.defaultRegistry());
+            LOG.info("cache in {}, default upstream {}", components.storage().layout().root(), mirror.defaultRegistry());
             if (mirror.auth().enabled()) {
                 LOG.info("access: {} accounts{}, {} rules{}; tokens at /token", components.accounts().size(),
                         mirror.auth().htpasswd().map(file -> " from " + file).orElse(""), mirror.auth().rules().size(),

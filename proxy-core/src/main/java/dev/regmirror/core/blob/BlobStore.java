@@ -40,4 +40,13 @@ public interface BlobStore {
      * digest stores it again. Returns the size removed, or empty if the blob was not there.
      */
     Optional<Long> delete(Digest digest) throws IOException;
+
+    /** A small committed blob's bytes read whole without marking it used (an inventory); empty if absent. */
+    Optional<byte[]> peek(Digest digest) throws IOException;
+
+    /** The index of committed blobs: sizes, recency, pins and what hosted repositories retain. */
+    dev.regmirror.core.cache.CacheIndex index();
+
+    /** How many blobs the cap evicted since start. */
+    long evictions();
 }

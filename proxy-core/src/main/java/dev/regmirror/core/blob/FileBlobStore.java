@@ -118,17 +118,39 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
         return store;
     }
 
+    /**
+     * Locks a cache directory whose blobs live elsewhere (an object store) and sweeps its
+     * {@code ingest/} spool, as opening a store here does; closing releases the lock.
+     */
+    public static java.io.Closeable claimSpool(CacheLayout layout) throws IOException {
+        Files.createDirectories(layout.ingest());
+        FileLock lock = lock(layout);
+        int removed = 0;
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(layout.ingest())) {
+            for (Path leftover : leftovers) {
+                Files.deleteIfExists(leftover);
+                removed++;
+            }
+        }
+        if (removed > 0) {
+            LOG.info("removed {} unfinished downloads from {}", removed, layout.ingest());
+        }
+        return () -> lock.channel().close();
+    }
+
     /** Evicts the least recently used blobs, none of them retained, until the cap holds. */
     public void evictOverCap() {
         evict();
     }
 
     /** The index of committed blobs: sizes, recency, pins. */
+    @Override
     public CacheIndex index() {
         return index;
     }
 
     /** How many blobs were evicted since start. */
+    @Override
     public long evictions() {
         return evictions.get();
     }
@@ -351,6 +373,7 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
     }
 
     /** A committed blob's bytes read whole without marking it used (an inventory or a check); empty if absent. */
+    @Override
     public Optional<byte[]> peek(Digest digest) throws IOException {
         try {
             return Optional.of(Files.readAllBytes(pathOf(digest)));

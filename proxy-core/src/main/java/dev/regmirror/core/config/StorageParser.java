@@ -24,10 +24,7 @@ final class StorageParser {
             case "filesystem":
                 return StorageSettings.filesystem();
             case "s3":
-                // Checked first, so that a wrong setting is named even now.
-                s3(c.getConfig("s3"));
-                throw new SettingsException("regmirror.storage.type: \"s3\" is not served by this build yet: the "
-                        + "S3 stores exist but serve and the admin API do not use them (issue 13); use \"filesystem\"");
+                return new StorageSettings(StorageSettings.Type.S3, Optional.of(s3(c.getConfig("s3"))));
             default:
                 throw new SettingsException("regmirror.storage.type: \"filesystem\" or \"s3\", was \"" + type + "\"");
         }

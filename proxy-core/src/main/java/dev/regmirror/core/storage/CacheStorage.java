@@ -1,6 +1,11 @@
 package dev.regmirror.core.storage;
 
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.config.S3Settings;
+import dev.regmirror.core.storage.s3.S3BlobStore;
+import dev.regmirror.core.storage.s3.S3MetadataStore;
+import dev.regmirror.core.storage.s3.S3Objects;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
@@ -19,12 +24,16 @@ import java.util.Optional;
  * The cache, opened once per process: its {@link CacheLayout} and the stores over it (blobs with
  * their index, manifests, tags, repositories, referrers lists, pull counts and, when hosting is on,
  * the hosted repositories), so that nothing else opens a store. Opening locks the directory, sweeps
- * {@code ingest/} and indexes the blobs; closing releases the lock. Disk I/O: open from start-up.
+ * {@code ingest/} and indexes the blobs; closing releases the lock. The content is on the local
+ * file system ({@link #open}) or in an S3-compatible bucket ({@link #openS3}), where the local
+ * directory only spools downloads. Storage I/O: open from start-up.
  */
 public final class CacheStorage implements Closeable {
 
     private final CacheLayout layout;
-    private final FileBlobStore blobs;
+    private final BlobStore blobs;
+    private final Optional<FileBlobStore> files;
+    private final java.io.Closeable lock;
     private final ManifestStore manifests;
     private final CachedManifests cachedManifests;
     private final TagStore tags;
@@ -34,10 +43,13 @@ public final class CacheStorage implements Closeable {
     private final boolean holdsHosted;
     private final Optional<HostedStore> hosted;
 
-    private CacheStorage(FileBlobStore blobs, ManifestStore manifests, TagStore tags, RepositoryStore repositories,
+    private CacheStorage(CacheLayout layout, BlobStore blobs, Optional<FileBlobStore> files, java.io.Closeable lock,
+                         ManifestStore manifests, TagStore tags, RepositoryStore repositories,
                          ReferrerStore referrers, PullStore pulls, boolean holdsHosted, Optional<HostedStore> hosted) {
-        this.layout = blobs.layout();
+        this.layout = layout;
         this.blobs = blobs;
+        this.files = files;
+        this.lock = lock;
         this.manifests = manifests;
         this.cachedManifests = new CachedManifests(blobs, manifests);
         this.tags = tags;
@@ -75,10 +87,35 @@ public final class CacheStorage implements Closeable {
             blobs.evictOverCap();
             PullStore pulls = PullStore.open(layout, clock);
             ReferrerStore referrers = new ReferrerStore(layout);
-            return new CacheStorage(blobs, manifests, tags, repositories, referrers, pulls, holdsHosted,
-                    hosting ? Optional.of(hostedStore) : Optional.empty());
+            return new CacheStorage(layout, blobs, Optional.of(blobs), blobs, manifests, tags, repositories, referrers,
+                    pulls, holdsHosted, hosting ? Optional.of(hostedStore) : Optional.empty());
         } catch (IOException | RuntimeException e) {
             blobs.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the cache in the bucket, the directory spooling downloads in progress: blobs, manifest
+     * types, tags, repositories, referrers lists and pull counts all live in the bucket, under the
+     * names they have on disk, so a node started on a bucket another node filled serves what it
+     * holds. Hosting is not offered on this storage yet.
+     *
+     * @param uploads where the parts of blobs being stored are sent
+     */
+    public static CacheStorage openS3(Path directory, S3Objects objects, S3Settings s3, long maxBytes,
+                                      java.util.concurrent.Executor uploads, Clock clock) throws IOException {
+        CacheLayout layout = new CacheLayout(directory);
+        java.io.Closeable lock = FileBlobStore.claimSpool(layout);
+        try {
+            S3BlobStore blobs = S3BlobStore.open(objects, layout, maxBytes, s3.partSize(), uploads, clock);
+            S3MetadataStore meta = new S3MetadataStore(objects, "");
+            blobs.evictOverCap();
+            return new CacheStorage(layout, blobs, Optional.empty(), lock, new ManifestStore(blobs, layout, meta),
+                    new TagStore(layout, meta), RepositoryStore.open(layout, meta), new ReferrerStore(layout, meta),
+                    PullStore.open(layout, meta, clock), false, Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            lock.close();
             throw e;
         }
     }
@@ -89,8 +126,13 @@ public final class CacheStorage implements Closeable {
     }
 
     /** The blobs, manifests' bytes included. */
-    public FileBlobStore blobs() {
+    public BlobStore blobs() {
         return blobs;
+    }
+
+    /** The blobs as files on this machine's disk; empty when they are in a bucket. */
+    public Optional<FileBlobStore> files() {
+        return files;
     }
 
     /** The index of committed blobs: sizes, recency, pins and what hosted repositories retain. */
@@ -144,6 +186,6 @@ public final class CacheStorage implements Closeable {
     /** Releases the directory for another process. */
     @Override
     public void close() throws IOException {
-        blobs.close();
+        lock.close();
     }
 }

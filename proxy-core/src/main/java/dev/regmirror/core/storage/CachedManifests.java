@@ -1,26 +1,24 @@
 package dev.regmirror.core.storage;
 
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * The manifests in the cache, as inventories (purge, prune, usage, the image catalog) read them:
  * the digests that have a media-type file (listed by the {@link ManifestStore}), and their bytes,
- * read without marking them as used (an inventory must not reorder eviction). Disk I/O: call from
- * the disk executor.
+ * read without marking them as used (an inventory must not reorder eviction). Storage I/O: call
+ * from the disk executor.
  */
 public final class CachedManifests {
 
-    private final FileBlobStore store;
+    private final BlobStore store;
     private final ManifestStore types;
 
-    CachedManifests(FileBlobStore store, ManifestStore types) {
+    CachedManifests(BlobStore store, ManifestStore types) {
         this.store = store;
         this.types = types;
     }
@@ -32,10 +30,6 @@ public final class CachedManifests {
 
     /** The manifest's bytes, if they are still cached. */
     public Optional<byte[]> bytes(Digest digest) throws IOException {
-        try {
-            return Optional.of(Files.readAllBytes(store.pathOf(digest)));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return store.peek(digest);
     }
 }

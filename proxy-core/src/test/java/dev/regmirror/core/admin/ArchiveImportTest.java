@@ -64,7 +64,7 @@ class ArchiveImportTest {
     /** A cache of {@code cap} bytes and an import over {@code blobs} (the store itself unless a test wraps it). */
     private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
         storage = CacheStorage.open(work.resolve("cache"), cap, false, Clock.systemUTC());
-        store = storage.blobs();
+        store = storage.files().orElseThrow();
         return new ArchiveImport(storage, blobs == null ? store : blobs, router(), Clock.systemUTC());
     }
 
@@ -318,6 +318,21 @@ class ArchiveImportTest {
         @Override
         public Optional<Long> delete(Digest digest) throws IOException {
             return target.get().delete(digest);
+        }
+
+        @Override
+        public Optional<byte[]> peek(Digest digest) throws IOException {
+            return target.get().peek(digest);
+        }
+
+        @Override
+        public dev.regmirror.core.cache.CacheIndex index() {
+            return target.get().index();
+        }
+
+        @Override
+        public long evictions() {
+            return target.get().evictions();
         }
     }
 }

@@ -42,8 +42,13 @@ class StorageSettingsTest {
     }
 
     @Test
-    void s3IsRefusedUntilServeUsesIt() {
-        assertRefused("regmirror.storage { type = s3, s3.bucket = b }", "regmirror.storage.type: \"s3\" is not served");
+    void s3IsChosenWithItsBucketButNotWithHostedRepositoriesYet() throws IOException {
+        MirrorSettings settings = load("regmirror.storage { type = s3, s3.bucket = b }", Map.of());
+        assertEquals(StorageSettings.Type.S3, settings.storage().type());
+        assertEquals("b", settings.storage().s3().orElseThrow().bucket());
+        Path htpasswd = Files.writeString(dir.resolve("htpasswd"), "");
+        assertRefused("regmirror.storage { type = s3, s3.bucket = b }\nregmirror.auth.htpasswd = \"" + htpasswd
+                + "\"\nregmirror.hosted.namespaces = [lan]", "regmirror.hosted: hosted repositories keep");
     }
 
     @Test

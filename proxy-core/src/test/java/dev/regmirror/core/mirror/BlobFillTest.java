@@ -305,6 +305,21 @@ class BlobFillTest {
             public java.util.Optional<Long> delete(Digest digest) throws java.io.IOException {
                 return real.delete(digest);
             }
+
+            @Override
+            public java.util.Optional<byte[]> peek(Digest digest) throws java.io.IOException {
+                return real.peek(digest);
+            }
+
+            @Override
+            public dev.regmirror.core.cache.CacheIndex index() {
+                return real.index();
+            }
+
+            @Override
+            public long evictions() {
+                return real.evictions();
+            }
         };
     }
 

@@ -105,11 +105,13 @@ public final class S3BlobStore implements BlobStore {
     }
 
     /** The index of stored blobs: sizes, recency, pins. */
+    @Override
     public CacheIndex index() {
         return index;
     }
 
     /** How many blobs were evicted since start. */
+    @Override
     public long evictions() {
         return evictions.get();
     }
@@ -217,6 +219,15 @@ public final class S3BlobStore implements BlobStore {
             Optional<byte[]> bytes = objects.read(key(digest));
             bytes.ifPresent(b -> index.add(digest, b.length));
             return bytes;
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<byte[]> peek(Digest digest) throws IOException {
+        try {
+            return objects.read(key(digest));
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
