@@ -135,6 +135,36 @@ class S3StorageIT {
     }
 
     @Test
+    void whileTheStoreIsDownPullsStreamThroughAndOnceItIsBackCachingResumes() throws Exception {
+        s3.createBucket("outage");
+        Map<String, Object> settings = new java.util.HashMap<>(onS3("outage"));
+        settings.put("regmirror.cache.storage-retry", "1s");
+        try (MirrorFixture node = MirrorFixture.start(upstream.url(), work.resolve("node-outage"), settings)) {
+            upstream.reset();
+            s3.stop();
+            try {
+                Path during = work.resolve("pulled-during-outage");
+                skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", during);
+                assertPulledExactly(during);
+                assertEquals(4, upstream.blobGets().size(), "streamed through from the upstream");
+            } finally {
+                s3.restart();
+            }
+            Thread.sleep(1_500); // the storage-retry spell
+            upstream.reset();
+            Path after = work.resolve("pulled-after-outage");
+            skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", after);
+            assertPulledExactly(after);
+            node.awaitFillsCommitted();
+            List<String> stored = s3.storedKeys("outage");
+            for (Digest blob : blobsOf(image)) {
+                assertTrue(stored.contains("mirror/blobs/sha256/" + blob.hex().substring(0, 2) + "/" + blob.hex()),
+                        blob + " cached once the store is back: " + stored);
+            }
+        }
+    }
+
+    @Test
     void aMissingBucketStopsStartUpNamingTheSetting() {
         SettingsException e = assertThrows(SettingsException.class,
                 () -> MirrorFixture.start(upstream.url(), work.resolve("node-missing"), onS3("never-created")));

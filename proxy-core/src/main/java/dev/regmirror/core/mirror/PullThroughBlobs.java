@@ -2,12 +2,14 @@ package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -82,7 +84,15 @@ public final class PullThroughBlobs {
 
     private CompletableFuture<BlobSource> openServable(Route route, Digest digest) {
         return Futures.supplyOn(diskExecutor, () -> {
-            Optional<OpenBlob> hit = store.open(digest);
+            Optional<OpenBlob> hit;
+            try {
+                hit = store.open(digest);
+            } catch (IOException e) {
+                // The store cannot be read (a bucket that stopped answering): the upstream still can.
+                health.failed(new StorageFailure(e, null));
+                count(route, "uncached");
+                return direct(route, digest);
+            }
             if (hit.isPresent()) {
                 count(route, "hit");
                 return CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(hit.get()));
@@ -128,7 +138,14 @@ public final class PullThroughBlobs {
     }
 
     private CompletableFuture<Long> sizeServable(Route route, Digest digest) {
-        return Futures.supplyOn(diskExecutor, () -> store.find(digest)).thenCompose(hit -> {
+        return Futures.supplyOn(diskExecutor, () -> {
+            try {
+                return store.find(digest);
+            } catch (IOException e) {
+                health.failed(new StorageFailure(e, null));
+                return Optional.<StoredBlob>empty();
+            }
+        }).thenCompose(hit -> {
             if (hit.isPresent()) {
                 return CompletableFuture.completedFuture(hit.get().size());
             }

@@ -100,7 +100,7 @@ public final class PullThroughManifests {
         Tag tag = (Tag) reference;
         TagPolicy policy = policies.apply(route.registry());
         return Futures.supplyOn(diskExecutor, () -> {
-            Optional<TagStore.Resolution> known = tags.get(route, tag);
+            Optional<TagStore.Resolution> known = knownTag(route, tag);
             if (known.isPresent() && age(known.get()).compareTo(policy.tagTtl()) < 0) {
                 Optional<ManifestAnswer> hit = cached(route, known.get().digest()).map(ManifestAnswer::fresh);
                 hit.ifPresent(answer -> count(route, "hit"));
@@ -168,7 +168,7 @@ public final class PullThroughManifests {
     /** The tag's last cached manifest, marked stale, if there is one. */
     private CompletableFuture<Optional<ManifestAnswer>> stale(Route route, Tag tag, String why) {
         return Futures.supplyOn(diskExecutor, () -> {
-            Optional<TagStore.Resolution> known = tags.get(route, tag);
+            Optional<TagStore.Resolution> known = knownTag(route, tag);
             if (known.isEmpty()) {
                 return Optional.<ManifestAnswer>empty();
             }
@@ -241,8 +241,32 @@ public final class PullThroughManifests {
      * The cached manifest, if any. Disk I/O. A hit does not add the repository to the catalog: only
      * an upstream's answer does (a fetch, or a tag resolution), so made-up names never land there.
      */
-    private Optional<ManifestBytes> cached(Route route, Digest digest) throws java.io.IOException {
-        return store.get(digest);
+    private Optional<ManifestBytes> cached(Route route, Digest digest) {
+        try {
+            return store.get(digest);
+        } catch (IOException e) {
+            notRead("manifest " + digest.shortForm() + " of " + route.name(), e);
+            return Optional.empty();
+        }
+    }
+
+    /** The tag's last resolution, if the cache has one and can read it. Storage I/O. */
+    private Optional<TagStore.Resolution> knownTag(Route route, Tag tag) {
+        try {
+            return tags.get(route, tag);
+        } catch (IOException e) {
+            notRead("tag " + tag + " of " + route.name(), e);
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A manifest or tag the cache could not read (a bucket that stopped answering) is a miss: the
+     * upstream is asked, as for a manifest the cache does not hold.
+     */
+    private void notRead(String what, IOException e) {
+        meters.counter("regmirror.cache.read.failures").increment();
+        LOG.warn("cannot read {} from the cache ({}); asking the upstream", what, e.toString());
     }
 
     /**
