@@ -85,7 +85,8 @@ class HttpRegistryClientTlsTest {
     private HttpRegistryClient client(URI url, Optional<Path> caFile) {
         EndpointSettings settings = new EndpointSettings("registry.example", url, Optional.empty(), Optional.empty(),
                 Duration.ofSeconds(5), Duration.ofSeconds(5), caFile, Optional.empty());
-        return HttpRegistryClient.create(settings, executor, scheduler, new MutableClock());
+        return HttpRegistryClient.create(settings, executor, UpstreamFixture.BLOB_LOOPS, scheduler,
+                new MutableClock());
     }
 
     @Test

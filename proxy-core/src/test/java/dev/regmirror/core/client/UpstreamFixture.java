@@ -30,6 +30,8 @@ final class UpstreamFixture implements AutoCloseable {
     /** For the tests that are about timeouts. */
     static final Duration SHORT_READ_TIMEOUT = Duration.ofMillis(700);
     static final Credentials CREDENTIALS = new Credentials("mirror-user", "s3cret-Pa55word");
+    /** The event loop blob bodies are read on, shared by every test's clients (daemon, never shut down). */
+    static final ClientLoops BLOB_LOOPS = ClientLoops.nio(1, "test-upstream-io");
 
     final WireMockServer upstream = new WireMockServer(options().dynamicPort());
     final WireMockServer otherHost = new WireMockServer(options().dynamicPort());
@@ -69,12 +71,13 @@ final class UpstreamFixture implements AutoCloseable {
     }
 
     HttpRegistryClient client(EndpointSettings settings) {
-        return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), tokens, scheduler);
+        return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), BLOB_LOOPS,
+                executor, tokens, scheduler);
     }
 
     /** A client made by the production factory, its token cache on {@code clock}. */
     HttpRegistryClient created(EndpointSettings settings, java.time.Clock clock) {
-        return HttpRegistryClient.create(settings, executor, scheduler, clock);
+        return HttpRegistryClient.create(settings, executor, BLOB_LOOPS, scheduler, clock);
     }
 
     HttpRegistryClient client() {
