@@ -135,10 +135,19 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
                 }
             });
         });
-        // Off the event loop: whoever receives the answer (a fill opening its ingest file) may block.
-        return answer.thenApplyAsync(response -> new UpstreamResponse<>(response.status(), response.headers(),
-                response.uri(), GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
-                        ReferenceCountUtil::release)), lookups);
+        // Off the event loop, failures too: whoever receives the answer (a fill opening its ingest
+        // file, the next endpoint's request) may block.
+        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> handedOn = new CompletableFuture<>();
+        answer.whenCompleteAsync((response, failure) -> {
+            if (failure != null) {
+                handedOn.completeExceptionally(Failures.unwrap(failure));
+                return;
+            }
+            handedOn.complete(new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
+                    GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
+                            ReferenceCountUtil::release)));
+        }, lookups);
+        return handedOn;
     }
 
     @Override
