@@ -13,6 +13,7 @@ import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.client.ClientLoops;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
@@ -89,8 +90,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,6 +136,8 @@ public final class ProxyComponents implements AutoCloseable {
     /** Verify jobs remembered for {@code GET /admin/jobs}. */
     private static final int VERIFY_JOBS_KEPT = 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Event loops reading blob bodies from upstreams: each only moves buffers, so two serve many downloads. */
+    private static final int UPSTREAM_LOOPS = 2;
 
     private final ExecutorService diskExecutor;
     /**
@@ -139,6 +146,8 @@ public final class ProxyComponents implements AutoCloseable {
      */
     private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
+    /** Reads blob bodies from upstreams (Netty's HTTP client); never writes to disk or hashes. */
+    private final ClientLoops upstreamLoops;
     /**
      * Verifies, one at a time: a thread of their own, held for as long as a verify reads the cache
      * at its bounded rate, so purges, prunes and imports do not wait behind it.
@@ -165,6 +174,10 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) diskExecutor).prestartAllCoreThreads();
         ((ThreadPoolExecutor) maintenanceExecutor).prestartAllCoreThreads();
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
+        this.upstreamLoops = Epoll.isAvailable()
+                ? new ClientLoops(new EpollEventLoopGroup(UPSTREAM_LOOPS,
+                        new DefaultThreadFactory("regmirror-upstream-io", true)), EpollSocketChannel::new)
+                : ClientLoops.nio(UPSTREAM_LOOPS, "regmirror-upstream-io");
         this.verifyExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
                 named("regmirror-verify"));
         ((ThreadPoolExecutor) verifyExecutor).prestartAllCoreThreads();
@@ -207,7 +220,7 @@ public final class ProxyComponents implements AutoCloseable {
         List<RegistryClient> clients = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
             RegistryClient client = new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor,
-                    scheduler, clock), metrics);
+                    upstreamLoops, scheduler, clock), metrics);
             // Outermost: a request waits for its turn before it is timed, and holds it over every endpoint it tries.
             UpstreamLimits limits = mirror.limits().get(upstream.registry());
             if (limits != null && limits.any()) {
@@ -411,6 +424,7 @@ public final class ProxyComponents implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
+        upstreamLoops.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);
         authExecutor.shutdownNow();
         // A verify running stops at its next blob; what it moved aside stays moved.
         verifyExecutor.shutdownNow();

@@ -69,13 +69,15 @@ public final class FailoverRegistryClient implements RegistryClient {
     /**
      * The client of {@code upstream}: an {@link HttpRegistryClient} per endpoint, each with its own
      * HttpClient (for the endpoint's CA file and proxy) and its own token cache (a token one endpoint
-     * issued is never sent to another), tokens and skip windows on {@code clock}.
+     * issued is never sent to another), blob bodies on {@code blobLoops}, tokens and skip windows on
+     * {@code clock}.
      */
     public static FailoverRegistryClient create(UpstreamSettings upstream, Executor executor,
-                                                ScheduledExecutorService scheduler, Clock clock) {
+                                                ClientLoops blobLoops, ScheduledExecutorService scheduler,
+                                                Clock clock) {
         List<RegistryClient> clients = new ArrayList<>();
         for (Endpoint endpoint : upstream.endpoints()) {
-            clients.add(HttpRegistryClient.create(endpoint.settings(), executor, scheduler, clock));
+            clients.add(HttpRegistryClient.create(endpoint.settings(), executor, blobLoops, scheduler, clock));
         }
         return new FailoverRegistryClient(upstream, clients, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     }
