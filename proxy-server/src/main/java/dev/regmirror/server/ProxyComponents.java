@@ -55,6 +55,7 @@ import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.admin.VerifyHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.AccessLog;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
 import dev.regmirror.server.pipeline.ApiPipeline;
 import dev.regmirror.server.pipeline.HttpBasics;
@@ -93,6 +94,7 @@ import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -150,6 +152,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final FileBlobStore blobStore;
     private final PullStore pulls;
     private final PrometheusMeterRegistry metrics;
+    private final AccessLog accessLog;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
             throws IOException {
@@ -197,6 +200,7 @@ public final class ProxyComponents implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
+        this.accessLog = accessLog(server.accessLog(), metrics);
         Gauge.builder("regmirror.cache.bytes", blobStore.index(), index -> index.totalBytes())
                 .description("bytes of blobs and manifests in the cache").baseUnit("bytes").register(metrics);
         Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
@@ -392,9 +396,27 @@ public final class ProxyComponents implements AutoCloseable {
                 : new AllowedClientsHandler(settings.name(), settings.allowed(), errors, clock);
         // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
         HttpBasics basics = new HttpBasics(server.idleTimeout(), server.limits(), errors,
-                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), Ticker.systemTicker(), allowed);
+                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), accessLog, Ticker.systemTicker(),
+                allowed);
         return new Listener(settings, new ListenerChannelInitializer(basics, api,
                 tls.<Supplier<SslContext>>map(context -> context::current).orElse(null)), tls);
+    }
+
+    /** The access log on its output: standard output, or a file opened now (appending), so a bad path stops start-up. */
+    private static AccessLog accessLog(AccessLogSettings settings, PrometheusMeterRegistry metrics) {
+        if (!settings.enabled()) {
+            return AccessLog.off(metrics);
+        }
+        if (settings.file().isEmpty()) {
+            return new AccessLog(System.out, settings.highWaterMark(), metrics);
+        }
+        try {
+            return new AccessLog(Files.newOutputStream(settings.file().get(), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.APPEND), settings.highWaterMark(), metrics);
+        } catch (IOException e) {
+            throw new SettingsException("regmirror.server.access-log.output: cannot open " + settings.file().get()
+                    + ": " + e, e);
+        }
     }
 
     /** The registry API's listeners, the main one first, then the admin API's. */
@@ -432,6 +454,7 @@ public final class ProxyComponents implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         flushPulls();
+        accessLog.close();
         try {
             blobStore.close();
         } catch (IOException e) {
