@@ -136,8 +136,11 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
                     origin);
         }
         Optional<String> ns = uri.parameter("ns");
+        // Each pattern runs only on a path holding its resource's word: a regular expression with a
+        // leading (.+) backtracks over the whole path, and every request would pay for all of them.
+        boolean uploadPath = path.contains("/blobs/uploads");
         Matcher uploads = UPLOADS.matcher(path);
-        if (uploads.matches()) {
+        if (uploadPath && uploads.matches()) {
             Route route = writable(method, Set.of(HttpMethod.POST), path,
                     router.route(new RouteRequest(uploads.group(1), namespace, host)));
             Optional<String> routedBy = namespace;
@@ -148,7 +151,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
                     new V2Request.Written(base, uploads.group(1), ns), origin);
         }
         Matcher upload = UPLOAD.matcher(path);
-        if (upload.matches()) {
+        if (uploadPath && upload.matches()) {
             Route route = writable(method, Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PATCH, HttpMethod.PUT,
                     HttpMethod.DELETE), path, router.route(new RouteRequest(upload.group(1), namespace, host)));
             UploadId id = new UploadId(upload.group(2));
@@ -167,7 +170,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return new V2Request.UploadStatus(method, keepAlive, route, id, written, origin);
         }
         Matcher manifest = MANIFEST.matcher(path);
-        if (manifest.matches()) {
+        if (path.contains("/manifests/") && manifest.matches()) {
             Route route = router.route(new RouteRequest(manifest.group(1), namespace, host));
             if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {
                 return new V2Request.Manifest(method, keepAlive, route, manifestReference(manifest.group(2), false),
@@ -184,7 +187,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
                     Optional.empty(), origin);
         }
         Matcher blob = BLOB.matcher(path);
-        if (blob.matches()) {
+        if (path.contains("/blobs/") && blob.matches()) {
             Digest digest = Digest.parse(blob.group(2));
             Route route = router.route(new RouteRequest(blob.group(1), namespace, host));
             if (HttpMethod.DELETE.equals(method)) {
@@ -195,14 +198,14 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return new V2Request.Blob(method, keepAlive, route, digest, range(request, digest), origin);
         }
         Matcher tags = TAGS.matcher(path);
-        if (tags.matches()) {
+        if (path.endsWith("/tags/list") && tags.matches()) {
             readOnly(method, path);
             return new V2Request.Tags(method, keepAlive, router.route(new RouteRequest(tags.group(1), namespace, host)),
                     tags.group(1), fullPath, uri.parameter("ns"), uri.pageSize(MAX_PAGE), uri.parameter("last"),
                     origin);
         }
         Matcher referrers = REFERRERS.matcher(path);
-        if (referrers.matches()) {
+        if (path.contains("/referrers/") && referrers.matches()) {
             readOnly(method, path);
             return new V2Request.Referrers(method, keepAlive,
                     router.route(new RouteRequest(referrers.group(1), namespace, host)),

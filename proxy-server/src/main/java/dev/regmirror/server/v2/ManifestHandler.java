@@ -12,11 +12,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * {@code GET|HEAD /v2/<name>/manifests/<reference>}: the manifest as stored, with its media type,
@@ -55,17 +54,18 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
     /** Answers with a manifest: its headers, 304 for a matching If-None-Match, the bytes unless HEAD. */
     static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer) {
         ManifestBytes manifest = answer.manifest();
-        String etag = "\"" + manifest.digest() + "\"";
-        HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning", Responses.staleWarning(why)));
-        headers.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.digest().toString());
-        headers.headers().set(HttpHeaderNames.ETAG, etag);
-        if (etag.equals(request.ifNoneMatch()) || manifest.digest().toString().equals(request.ifNoneMatch())) {
-            Responses.sendFull(ctx, HttpResponseStatus.NOT_MODIFIED, null, Unpooled.EMPTY_BUFFER, true,
-                    request.keepAlive(), headers);
-            return;
-        }
-        Responses.sendFull(ctx, HttpResponseStatus.OK, manifest.mediaType(), Unpooled.wrappedBuffer(manifest.bytes()),
-                request.isHead(), request.keepAlive(), headers);
+        String digest = manifest.digest().toString();
+        String etag = "\"" + digest + "\"";
+        FullHttpResponse response = etag.equals(request.ifNoneMatch()) || digest.equals(request.ifNoneMatch())
+                ? Responses.full(HttpResponseStatus.NOT_MODIFIED, null, Unpooled.EMPTY_BUFFER, true, request.keepAlive(),
+                        null)
+                : Responses.full(HttpResponseStatus.OK, manifest.mediaType(), Unpooled.wrappedBuffer(manifest.bytes()),
+                        request.isHead(), request.keepAlive(), null);
+        // Set on the response itself: no second header set to build and copy for every request.
+        HttpHeaders headers = response.headers();
+        answer.staleBecause().ifPresent(why -> headers.set("Warning", Responses.staleWarning(why)));
+        headers.set(Responses.CONTENT_DIGEST_HEADER, digest);
+        headers.set(HttpHeaderNames.ETAG, etag);
+        ctx.writeAndFlush(response);
     }
 }
