@@ -31,6 +31,7 @@ import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughReferrers;
 import dev.regmirror.core.mirror.PullThroughTags;
+import dev.regmirror.core.mirror.RecentManifests;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
@@ -131,6 +132,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_KEPT = 1000;
     /** Verify jobs remembered for {@code GET /admin/jobs}. */
     private static final int VERIFY_JOBS_KEPT = 20;
+    /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
+    private static final long RECENT_MANIFEST_BYTES = 16L << 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private final ExecutorService diskExecutor;
@@ -234,7 +237,7 @@ public final class ProxyComponents implements AutoCloseable {
                 : HostedDigests.NONE;
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics, hostedDigests);
+                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES));
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, new ReferrerStore(blobStore.root()),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);

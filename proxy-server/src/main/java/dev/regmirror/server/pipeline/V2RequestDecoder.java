@@ -48,8 +48,6 @@ import java.util.regex.Pattern;
 public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequest> {
 
     private static final Pattern REGISTRY_PREFIXED = Pattern.compile("/([^/]+)(/v2(/.*)?)");
-    private static final Pattern MANIFEST = Pattern.compile("/v2/(.+)/manifests/([^/]+)");
-    private static final Pattern BLOB = Pattern.compile("/v2/(.+)/blobs/([^/]+)");
     private static final Pattern TAGS = Pattern.compile("/v2/(.+)/tags/list");
     private static final Pattern UPLOADS = Pattern.compile("/v2/(.+)/blobs/uploads/?");
     private static final Pattern UPLOAD = Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)");
@@ -169,8 +167,8 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             }
             return new V2Request.UploadStatus(method, keepAlive, route, id, written, origin);
         }
-        Matcher manifest = MANIFEST.matcher(path);
-        if (path.contains("/manifests/") && manifest.matches()) {
+        NameAndLast manifest = NameAndLast.of(path, "/manifests/");
+        if (manifest != null) {
             Route route = router.route(new RouteRequest(manifest.group(1), namespace, host));
             if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {
                 return new V2Request.Manifest(method, keepAlive, route, manifestReference(manifest.group(2), false),
@@ -186,8 +184,8 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return new V2Request.Delete(method, keepAlive, route, Optional.of(manifestReference(manifest.group(2), false)),
                     Optional.empty(), origin);
         }
-        Matcher blob = BLOB.matcher(path);
-        if (path.contains("/blobs/") && blob.matches()) {
+        NameAndLast blob = NameAndLast.of(path, "/blobs/");
+        if (blob != null) {
             Digest digest = Digest.parse(blob.group(2));
             Route route = router.route(new RouteRequest(blob.group(1), namespace, host));
             if (HttpMethod.DELETE.equals(method)) {
@@ -294,6 +292,35 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return Optional.empty();
         }
         return ByteRange.parse(ranges.get(0));
+    }
+
+    /**
+     * {@code /v2/<name>/<resource>/<last>} taken apart as {@code /v2/(.+)/<resource>/([^/]+)} would
+     * (the last occurrence of the resource's word, a name without line terminators), with two
+     * index searches instead of a backtracking match: the manifest and blob paths are every pull's.
+     */
+    private record NameAndLast(String name, String last) {
+
+        String group(int group) {
+            return group == 1 ? name : last;
+        }
+
+        static NameAndLast of(String path, String resource) {
+            int at = path.lastIndexOf(resource);
+            int lastStarts = at + resource.length();
+            if (!path.startsWith("/v2/") || at <= 3 || lastStarts == path.length()
+                    || path.indexOf('/', lastStarts) >= 0) {
+                return null;
+            }
+            String name = path.substring(4, at);
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                    return null; // what '.' does not match
+                }
+            }
+            return name.isEmpty() ? null : new NameAndLast(name, path.substring(lastStarts));
+        }
     }
 
     private static boolean isApiPath(String path) {
