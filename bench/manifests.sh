@@ -146,6 +146,8 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 raw "upstream_requests_during_rounds=$(( $(wc -l < "$work/upstream.log") - mark ))"
+# The access log's meters: lines waiting now, and how often connections were held back for it.
+raw "access_log_meters regmirror $(curl -s "$RM/metrics" | awk '/^regmirror_access_log_(pending|backpressure_total|lines_total) / { printf "%s=%s ", $1, $2 }')"
 # Every response wrk counted has its access-log line (a few more: requests cut off at a run's end).
 for server in regmirror before; do
   [[ $server == before && -z $COMPARE_JAR ]] && continue
