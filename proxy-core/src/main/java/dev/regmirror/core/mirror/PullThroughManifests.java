@@ -19,8 +19,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -57,8 +60,7 @@ public final class PullThroughManifests {
     private final NotFoundCache notFound;
     private final RecentManifests recent;
     /** The lookup counters by upstream and result: built and registered once, not per request. */
-    private final java.util.concurrent.ConcurrentHashMap<java.util.List<String>, Counter> counters =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
@@ -282,7 +284,7 @@ public final class PullThroughManifests {
      * (fetched). Stale answers are {@code regmirror.manifests.stale}.
      */
     private void count(Route route, String result) {
-        counters.computeIfAbsent(java.util.List.of(route.registry(), result), labels -> Counter
+        counters.computeIfAbsent(List.of(route.registry(), result), labels -> Counter
                 .builder("regmirror.manifest.requests").description("manifest lookups by where the answer came from")
                 .tags("upstream", labels.get(0), "result", labels.get(1)).register(meters)).increment();
     }

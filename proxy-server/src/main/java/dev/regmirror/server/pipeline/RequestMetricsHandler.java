@@ -11,8 +11,11 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Times every request on the main listener as {@code regmirror.requests}, by route (the kind of
@@ -24,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RequestMetricsHandler extends ChannelDuplexHandler {
 
-    private static final java.util.regex.Pattern UPLOAD = java.util.regex.Pattern.compile(".*/blobs/uploads/[^/]+");
+    private static final Pattern UPLOAD = Pattern.compile(".*/blobs/uploads/[^/]+");
 
     private final Timers timers;
     private final Queue<Exchange> pending = new ArrayDeque<>();
@@ -38,8 +41,7 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
         }
 
         private final MeterRegistry meters;
-        private final java.util.concurrent.ConcurrentHashMap<Labels, Timer> byLabels =
-                new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<Labels, Timer> byLabels = new ConcurrentHashMap<>();
 
         Timers(MeterRegistry meters) {
             this.meters = meters;
