@@ -32,6 +32,7 @@ import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughReferrers;
 import dev.regmirror.core.mirror.PullThroughTags;
+import dev.regmirror.core.mirror.RecentManifests;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
@@ -57,6 +58,7 @@ import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.admin.VerifyHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.AccessLog;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
 import dev.regmirror.server.pipeline.ApiPipeline;
 import dev.regmirror.server.pipeline.HttpBasics;
@@ -99,6 +101,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -135,6 +138,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int PREFETCH_JOBS_KEPT = 1000;
     /** Verify jobs remembered for {@code GET /admin/jobs}. */
     private static final int VERIFY_JOBS_KEPT = 20;
+    /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
+    private static final long RECENT_MANIFEST_BYTES = 16L << 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
     /** Event loops reading blob bodies from upstreams: each only moves buffers, so two serve many downloads. */
     private static final int UPSTREAM_LOOPS = 2;
@@ -159,6 +164,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final List<Listener> listeners;
     private final CacheStorage storage;
     private final PrometheusMeterRegistry metrics;
+    private final AccessLog accessLog;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
             throws IOException {
@@ -205,6 +211,7 @@ public final class ProxyComponents implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
+        this.accessLog = accessLog(server.accessLog(), metrics);
         Gauge.builder("regmirror.cache.bytes", blobStore.index(), index -> index.totalBytes())
                 .description("bytes of blobs and manifests in the cache").baseUnit("bytes").register(metrics);
         Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
@@ -238,7 +245,7 @@ public final class ProxyComponents implements AutoCloseable {
                 : HostedDigests.NONE;
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics, hostedDigests);
+                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES));
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
@@ -397,9 +404,27 @@ public final class ProxyComponents implements AutoCloseable {
                 : new AllowedClientsHandler(settings.name(), settings.allowed(), errors, clock);
         // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
         HttpBasics basics = new HttpBasics(server.idleTimeout(), server.limits(), errors,
-                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), Ticker.systemTicker(), allowed);
+                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), accessLog, Ticker.systemTicker(),
+                allowed);
         return new Listener(settings, new ListenerChannelInitializer(basics, api,
                 tls.<Supplier<SslContext>>map(context -> context::current).orElse(null)), tls);
+    }
+
+    /** The access log on its output: standard output, or a file opened now (appending), so a bad path stops start-up. */
+    private static AccessLog accessLog(AccessLogSettings settings, PrometheusMeterRegistry metrics) {
+        if (!settings.enabled()) {
+            return AccessLog.off(metrics);
+        }
+        if (settings.file().isEmpty()) {
+            return new AccessLog(System.out, settings.highWaterMark(), metrics);
+        }
+        try {
+            return new AccessLog(Files.newOutputStream(settings.file().get(), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.APPEND), settings.highWaterMark(), metrics);
+        } catch (IOException e) {
+            throw new SettingsException("regmirror.server.access-log.output: cannot open " + settings.file().get()
+                    + ": " + e, e);
+        }
     }
 
     /** The registry API's listeners, the main one first, then the admin API's. */
@@ -438,6 +463,7 @@ public final class ProxyComponents implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         flushPulls();
+        accessLog.close();
         try {
             storage.close();
         } catch (IOException e) {

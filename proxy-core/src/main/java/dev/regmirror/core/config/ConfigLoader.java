@@ -18,17 +18,18 @@ import java.util.Optional;
  */
 public final class ConfigLoader {
 
-    private static final Map<String, String> NAMED = Map.of(
-            "REGMIRROR_LISTEN_HOST", "regmirror.server.host",
-            "REGMIRROR_LISTEN_PORT", "regmirror.server.port",
-            "REGMIRROR_TLS_CERTIFICATE", "regmirror.server.tls.certificate",
-            "REGMIRROR_TLS_PRIVATE_KEY", "regmirror.server.tls.private-key",
-            "REGMIRROR_CACHE_DIR", "regmirror.cache.directory",
-            "REGMIRROR_CACHE_MAX_SIZE", "regmirror.cache.max-size",
-            "REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream",
-            "REGMIRROR_ADMIN_HOST", "regmirror.admin.host",
-            "REGMIRROR_ADMIN_PORT", "regmirror.admin.port",
-            "REGMIRROR_ADMIN_TOKEN", "regmirror.admin.token");
+    private static final Map<String, String> NAMED = Map.ofEntries(
+            Map.entry("REGMIRROR_LISTEN_HOST", "regmirror.server.host"),
+            Map.entry("REGMIRROR_LISTEN_PORT", "regmirror.server.port"),
+            Map.entry("REGMIRROR_TLS_CERTIFICATE", "regmirror.server.tls.certificate"),
+            Map.entry("REGMIRROR_TLS_PRIVATE_KEY", "regmirror.server.tls.private-key"),
+            Map.entry("REGMIRROR_CACHE_DIR", "regmirror.cache.directory"),
+            Map.entry("REGMIRROR_CACHE_MAX_SIZE", "regmirror.cache.max-size"),
+            Map.entry("REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream"),
+            Map.entry("REGMIRROR_ADMIN_HOST", "regmirror.admin.host"),
+            Map.entry("REGMIRROR_ADMIN_PORT", "regmirror.admin.port"),
+            Map.entry("REGMIRROR_ADMIN_TOKEN", "regmirror.admin.token"),
+            Map.entry("REGMIRROR_ACCESS_LOG", "regmirror.server.access-log.output"));
 
     private ConfigLoader() {
     }
