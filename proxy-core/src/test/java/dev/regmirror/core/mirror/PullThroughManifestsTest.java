@@ -250,7 +250,8 @@ class PullThroughManifestsTest {
         ManifestBytes v1 = upstream.publish("v1");
         java.util.concurrent.atomic.AtomicInteger diskTasks = new java.util.concurrent.atomic.AtomicInteger();
         PullThroughManifests remembering = new PullThroughManifests(new RegistryClients(List.of(upstream)),
-                new ManifestStore(blobs, dir), new TagStore(dir), RepositoryStore.open(dir), registry -> POLICY,
+                new ManifestStore(blobs, blobs.layout()), new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()),
+                registry -> POLICY,
                 task -> {
                     diskTasks.incrementAndGet();
                     task.run();
