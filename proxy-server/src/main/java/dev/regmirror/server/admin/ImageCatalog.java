@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * hosted repositories with the tags pushed to them. Reads
  * tag and manifest files: call {@link #page} from the disk executor.
  */
-final class ImageCatalog {
+public final class ImageCatalog {
 
     /** One page of repositories, and whether more follow the last one. */
     record Page(List<Repository> repositories, boolean more) {
@@ -61,6 +61,15 @@ final class ImageCatalog {
     private final CacheIndex index;
     private final Optional<HostedStore> hosted;
     private final String hostedRegistry;
+
+    /**
+     * @param hosted         the hosted repositories, listed beside the cached ones
+     * @param hostedRegistry the hosted registry's name, which their names start with
+     */
+    public ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls,
+                        dev.regmirror.core.blob.FileBlobStore store, Optional<HostedStore> hosted, String hostedRegistry) {
+        this(repositories, tags, pulls, new CachedManifests(store), store.index(), hosted, hostedRegistry);
+    }
 
     ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls, CachedManifests manifests,
                  CacheIndex index, Optional<HostedStore> hosted, String hostedRegistry) {
@@ -102,6 +111,12 @@ final class ImageCatalog {
             page.add(hostedNames.contains(name) ? hostedRepository(name) : repository(name));
         }
         return new Page(page, more);
+    }
+
+    /** Every repository, cached and hosted, with its tags. */
+    List<Repository> all() throws IOException {
+        return page(new AdminRequest.Images(io.netty.handler.codec.http.HttpMethod.GET, false, Optional.empty(),
+                Optional.empty(), Integer.MAX_VALUE, Optional.empty())).repositories();
     }
 
     private static boolean matches(String name, AdminRequest.Images request) {

@@ -3,11 +3,7 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.PullStore;
-import dev.regmirror.core.hosted.HostedStore;
-import dev.regmirror.core.cache.RepositoryStore;
-import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -18,7 +14,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringEncoder;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
@@ -33,15 +28,8 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    /**
-     * @param hosted         the hosted repositories, listed beside the cached ones
-     * @param hostedRegistry the hosted registry's name, which their names start with
-     */
-    public ImagesHandler(RepositoryStore repositories, TagStore tags, PullStore pulls, FileBlobStore store,
-                         Optional<HostedStore> hosted, String hostedRegistry, Executor diskExecutor,
-                         ObjectMapper mapper, ErrorResponder errors) {
-        this.catalog = new ImageCatalog(repositories, tags, pulls, new CachedManifests(store), store.index(), hosted,
-                hostedRegistry);
+    public ImagesHandler(ImageCatalog catalog, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+        this.catalog = catalog;
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class AdminAuthHandlerTest {
 
     private static EmbeddedChannel channel(Optional<String> token) {
-        return new EmbeddedChannel(new AdminAuthHandler(token, Accounts.none(), Runnable::run, new ErrorResponder(new ObjectMapper())));
+        return new EmbeddedChannel(new AdminAuthHandler(token, Accounts.none(), Runnable::run, new ErrorResponder(new ObjectMapper()), new dev.regmirror.server.console.ConsoleSessions(new java.security.SecureRandom(), java.time.Clock.systemUTC())));
     }
 
     private static FullHttpRequest request(String authorization) {

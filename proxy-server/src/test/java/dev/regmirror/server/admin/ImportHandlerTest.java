@@ -42,7 +42,7 @@ class ImportHandlerTest {
         Runnable never = () -> {
             throw new AssertionError("no disk work for a request that is not imported");
         };
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors), null, task -> never.run(), task -> never.run(),
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors, new dev.regmirror.server.console.ConsoleSessions(new java.security.SecureRandom(), java.time.Clock.systemUTC())), null, task -> never.run(), task -> never.run(),
                 Path.of("unused"), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
@@ -127,7 +127,7 @@ class ImportHandlerTest {
 
     private static EmbeddedChannel importing(Executor disk, Executor maintenance, Path ingest) {
         ErrorResponder errors = new ErrorResponder(new ObjectMapper());
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors), null, disk,
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors, new dev.regmirror.server.console.ConsoleSessions(new java.security.SecureRandom(), java.time.Clock.systemUTC())), null, disk,
                 maintenance, ingest, Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
