@@ -141,7 +141,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         String header = !user.isEmpty() ? "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + password).getBytes(StandardCharsets.UTF_8))
                 : !token.isEmpty() ? "Bearer " + token : null;
-        boolean tls = ctx.pipeline().get(SslHandler.class) != null;
+        boolean tls = overTls(ctx.channel());
         HttpMethod method = request.method();
         auth.identify(ctx, header).whenComplete((identity, failure) -> {
             // Off the event loop when a password was checked: the session's random bytes are drawn here too.
@@ -217,6 +217,16 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         template.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         Responses.sendFull(ctx, status, asset.contentType(), Unpooled.wrappedBuffer(asset.bytes()),
                 HttpMethod.HEAD.equals(method), keepAlive, template);
+    }
+
+    /** Whether the connection is TLS: its pipeline, or for an HTTP/2 stream its connection's, has the TLS handler. */
+    private static boolean overTls(io.netty.channel.Channel channel) {
+        for (io.netty.channel.Channel c = channel; c != null; c = c.parent()) {
+            if (c.pipeline().get(SslHandler.class) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String first(Map<String, List<String>> form, String name) {
