@@ -33,8 +33,8 @@ import java.util.Optional;
  * or a redirect to sign in), {@code /signin} (the form, and its POST: the admin token or an
  * administrator's name and password, checked as {@link AdminAuthHandler} checks API requests, then
  * a session cookie), {@code /signout}, {@code /console/session} (who is signed in and the CSRF
- * token) and the style sheet and script under {@code /console/}. Everything else goes on to the
- * admin API, where the session cookie counts as credentials.
+ * token), the style sheet and script under {@code /console/}, and an empty {@code /favicon.ico}.
+ * Everything else goes on to the admin API, where the session cookie counts as credentials.
  */
 @Sharable
 public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
@@ -66,7 +66,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         }
         String path = RequestTarget.rawPathOf(request.uri());
         boolean console = path.equals("/") || path.equals("/signin") || path.equals("/signout")
-                || path.startsWith("/console/");
+                || path.equals("/favicon.ico") || path.startsWith("/console/");
         if (!console) {
             ctx.fireChannelRead(msg);
             return;
@@ -90,6 +90,9 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         } else if (!read) {
             errors.send(ctx, method, keepAlive, new InvalidRequestException(RegistryErrorCode.UNSUPPORTED,
                     method.name() + " " + path + " is not supported"));
+        } else if (path.equals("/favicon.ico")) {
+            // Browsers ask for it on any page of the listener (an API error shown as a page too): nothing, not an error.
+            page(ctx, request, HttpResponseStatus.NO_CONTENT, new ConsoleAssets.Asset(new byte[0], null), null);
         } else if (path.equals("/signin")) {
             page(ctx, request, HttpResponseStatus.OK, signinPage(""), null);
         } else if (path.equals("/")) {

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -69,8 +68,14 @@ final class Browser implements AutoCloseable {
         }
     }
 
-    void size(int width, int height) {
-        driver.manage().window().setSize(new Dimension(width, height));
+    /** Shows pages as a phone 390 px wide would (a window cannot be made that narrow), or as before. */
+    void phone(boolean on) {
+        if (on) {
+            driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", java.util.Map.of("width", 390, "height", 844,
+                    "deviceScaleFactor", 1, "mobile", true));
+        } else {
+            driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", java.util.Map.of());
+        }
     }
 
     @Override
