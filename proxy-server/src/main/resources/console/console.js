@@ -181,15 +181,17 @@
     $('count').textContent = page.total + (page.total === 1 ? ' tag' : ' tags');
     $('image-table').tBodies[0].replaceChildren(...page.tags.map((t) => {
       const name = t.repository + ':' + t.tag;
+      const short = t.repository.startsWith(t.upstream + '/') ? t.repository.slice(t.upstream.length + 1) : t.repository;
       return h('tr', { dataset: { image: name } },
-        h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => showDetail(t).catch((e) => status(e.message, true)) },
-          t.repository)),
+        h('td', {}, t.upstream, t.hosted ? ' (hosted)' : ''),
+        h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': 'Layers of ' + name,
+          onclick: () => showDetail(t).catch((e) => status(e.message, true)) }, short)),
         h('td', {}, t.tag),
         h('td', { class: 'digest', title: t.digest }, t.digest.slice(0, 19) + '…'),
         h('td', { class: 'num' }, bytes(t.size)),
         h('td', { class: 'num' }, String(t.pulls)),
         h('td', {}, when(t.lastPulled)),
-        h('td', {}, t.hosted ? 'hosted' : h('button', { type: 'button', class: 'purge', 'aria-label': 'Purge ' + name,
+        h('td', {}, t.hosted ? '' : h('button', { type: 'button', class: 'purge', 'aria-label': 'Purge ' + name,
           onclick: () => purge(name).catch((e) => status(e.message, true)) }, 'Purge')));
     }));
     const last = Math.min(table.offset + table.n, page.total);

@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import dev.regmirror.core.manifest.PlatformFilter;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.ImageReference;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.Optional;
@@ -59,7 +60,7 @@ public sealed interface AdminRequest {
     }
 
     /** {@code GET /admin/image?repository=&digest=}: one cached image's platforms and blobs, and who shares them. */
-    record Image(HttpMethod method, boolean keepAlive, String repository, dev.regmirror.core.reference.Digest digest)
+    record Image(HttpMethod method, boolean keepAlive, String repository, Digest digest)
             implements AdminRequest {
     }
 

@@ -1,5 +1,6 @@
 package dev.regmirror.server.admin;
 
+import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.cache.PullStore;
@@ -11,6 +12,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
+import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,7 +69,7 @@ public final class ImageCatalog {
      * @param hostedRegistry the hosted registry's name, which their names start with
      */
     public ImageCatalog(RepositoryStore repositories, TagStore tags, PullStore pulls,
-                        dev.regmirror.core.blob.FileBlobStore store, Optional<HostedStore> hosted, String hostedRegistry) {
+                        FileBlobStore store, Optional<HostedStore> hosted, String hostedRegistry) {
         this(repositories, tags, pulls, new CachedManifests(store), store.index(), hosted, hostedRegistry);
     }
 
@@ -115,7 +117,7 @@ public final class ImageCatalog {
 
     /** Every repository, cached and hosted, with its tags. */
     List<Repository> all() throws IOException {
-        return page(new AdminRequest.Images(io.netty.handler.codec.http.HttpMethod.GET, false, Optional.empty(),
+        return page(new AdminRequest.Images(HttpMethod.GET, false, Optional.empty(),
                 Optional.empty(), Integer.MAX_VALUE, Optional.empty())).repositories();
     }
 

@@ -12,9 +12,12 @@ import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -46,7 +49,7 @@ final class ImageDetails {
         body.put("digest", digest.toString());
         body.put("mediaType", Manifests.detectMediaType(bytes).orElse(null));
         List<Descriptor> entries = Manifests.indexEntries(bytes);
-        Map<Descriptor, List<Descriptor>> platforms = new java.util.LinkedHashMap<>();
+        Map<Descriptor, List<Descriptor>> platforms = new LinkedHashMap<>();
         if (entries.isEmpty()) {
             platforms.put(new Descriptor(Manifests.detectMediaType(bytes).orElse(null), digest, bytes.length, null),
                     Manifests.blobsOf(bytes));
@@ -55,8 +58,8 @@ final class ImageDetails {
                 platforms.put(entry, manifests.bytes(entry.digest()).map(Manifests::blobsOf).orElse(null));
             }
         }
-        Set<Digest> wanted = new java.util.HashSet<>();
-        platforms.values().stream().filter(java.util.Objects::nonNull).forEach(blobs -> blobs.forEach(
+        Set<Digest> wanted = new HashSet<>();
+        platforms.values().stream().filter(Objects::nonNull).forEach(blobs -> blobs.forEach(
                 blob -> wanted.add(blob.digest())));
         Map<Digest, Set<String>> sharers = sharers(wanted, repository, digest);
         ArrayNode list = body.putArray("platforms");

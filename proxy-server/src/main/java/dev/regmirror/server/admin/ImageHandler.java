@@ -1,6 +1,7 @@
 package dev.regmirror.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -17,7 +18,7 @@ public final class ImageHandler extends SimpleChannelInboundHandler<AdminRequest
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    public ImageHandler(ImageCatalog catalog, dev.regmirror.core.blob.FileBlobStore store, Executor diskExecutor,
+    public ImageHandler(ImageCatalog catalog, FileBlobStore store, Executor diskExecutor,
                         ObjectMapper mapper, ErrorResponder errors) {
         this.details = new ImageDetails(catalog, new CachedManifests(store), store.index());
         this.diskExecutor = diskExecutor;

@@ -1,5 +1,6 @@
 package dev.regmirror.server.admin;
 
+import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import java.time.Instant;
@@ -58,11 +59,11 @@ enum TagSort {
         }
 
         long pulls() {
-            return image.pulls().map(dev.regmirror.core.cache.PullStore.Pulls::count).orElse(0L);
+            return image.pulls().map(PullStore.Pulls::count).orElse(0L);
         }
 
         Optional<Instant> lastPulled() {
-            return image.pulls().map(dev.regmirror.core.cache.PullStore.Pulls::last);
+            return image.pulls().map(PullStore.Pulls::last);
         }
 
         Instant lastResolved() {
