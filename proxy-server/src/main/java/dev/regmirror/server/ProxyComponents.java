@@ -313,7 +313,8 @@ public final class ProxyComponents implements AutoCloseable {
         MetricsHistory history = new MetricsHistory(metrics, failovers.stream().map(FailoverRegistryClient::registry)
                 .toList(), clock);
         long historyStep = MetricsHistory.step().toMillis();
-        scheduler.scheduleAtFixedRate(() -> diskExecutor.execute(history::sample), historyStep, historyStep,
+        // The first sample at start: the charts then have a baseline however soon they are looked at.
+        scheduler.scheduleAtFixedRate(() -> diskExecutor.execute(history::sample), 0, historyStep,
                 TimeUnit.MILLISECONDS);
         AdminApi adminApi = new AdminApi(List.of(new ConsoleHandler(adminAuth, sessions, mapper, errors)), adminAuth,
                 new AdminRequestDecoder(errors, router),

@@ -241,6 +241,8 @@ class ConsoleIT {
                 .map(WebElement::getText).toList(), "a chart for the upstream that served something, none for the others");
         assertEquals(2, browser.driver.findElements(By.cssSelector("#charts-upstreams svg polyline")).size(),
                 "served from the cache, and fetched");
+        String sizeLine = browser.driver.findElement(By.cssSelector("#chart-size polyline")).getAttribute("points");
+        assertTrue(sizeLine.split(" ").length >= 2, "a sample at start, and one now: " + sizeLine);
         browser.screenshot("overview");
         browser.phone(true);
         try {
