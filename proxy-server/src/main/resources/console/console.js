@@ -199,8 +199,15 @@
     $('prev').disabled = table.offset === 0;
     $('next').disabled = last >= page.total;
     for (const b of document.querySelectorAll('th button[data-sort]')) {
-      if (b.dataset.sort === table.sort) b.setAttribute('aria-sort', table.order === 'asc' ? 'ascending' : 'descending');
-      else b.removeAttribute('aria-sort');
+      // aria-sort belongs on the header cell; the button only shows it.
+      const th = b.closest('th');
+      if (b.dataset.sort === table.sort) {
+        th.setAttribute('aria-sort', table.order === 'asc' ? 'ascending' : 'descending');
+        b.dataset.order = table.order;
+      } else {
+        th.removeAttribute('aria-sort');
+        delete b.dataset.order;
+      }
     }
   }
 
