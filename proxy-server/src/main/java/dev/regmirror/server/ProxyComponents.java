@@ -48,7 +48,15 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.core.admin.ImageCatalog;
+import dev.regmirror.server.admin.HistoryHandler;
+import dev.regmirror.server.admin.ImageHandler;
 import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.MetricsHistory;
+import dev.regmirror.server.admin.TagTableHandler;
+import dev.regmirror.server.admin.UpstreamsHandler;
+import dev.regmirror.server.console.ConsoleHandler;
+import dev.regmirror.server.console.ConsoleSessions;
 import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;
 import dev.regmirror.server.admin.PrefetchHandler;
@@ -225,9 +233,12 @@ public final class ProxyComponents implements AutoCloseable {
         FunctionCounter.builder("regmirror.cache.evictions", blobStore, store -> store.evictions())
                 .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
+        List<FailoverRegistryClient> failovers = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            RegistryClient client = new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor,
-                    upstreamLoops, scheduler, clock), metrics);
+            FailoverRegistryClient failover = FailoverRegistryClient.create(upstream, upstreamExecutor, upstreamLoops,
+                    scheduler, clock);
+            failovers.add(failover);
+            RegistryClient client = new MeteredRegistryClient(failover, metrics);
             // Outermost: a request waits for its turn before it is timed, and holds it over every endpoint it tries.
             UpstreamLimits limits = mirror.limits().get(upstream.registry());
             if (limits != null && limits.any()) {
@@ -311,16 +322,29 @@ public final class ProxyComponents implements AutoCloseable {
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
                 hosted.<Lock>map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
-        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
-        AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
+        ConsoleSessions sessions = new ConsoleSessions(drbg(), clock);
+        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors, sessions);
+        ImageCatalog catalog = new ImageCatalog(storage, router.hosted().registry());
+        MetricsHistory history = new MetricsHistory(metrics, failovers.stream().map(FailoverRegistryClient::registry)
+                .toList(), clock);
+        long historyStep = MetricsHistory.step().toMillis();
+        // The first sample at start: the charts then have a baseline however soon they are looked at.
+        scheduler.scheduleAtFixedRate(() -> diskExecutor.execute(history::sample), 0, historyStep,
+                TimeUnit.MILLISECONDS);
+        AdminApi adminApi = new AdminApi(List.of(new ConsoleHandler(adminAuth, sessions, mapper, errors)), adminAuth,
+                new AdminRequestDecoder(errors, router),
                 new UsageHandler(storage, diskExecutor, mapper, errors),
-                new ImagesHandler(storage, router.hosted().registry(), diskExecutor, mapper, errors),
+                new ImagesHandler(catalog, diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new VerifyHandler(verifyJobs, mapper),
                 ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
-                        server.idleTimeout(), mapper, errors));
+                        server.idleTimeout(), mapper, errors),
+                List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),
+                        new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
+                        new UpstreamsHandler(failovers, metrics, mapper),
+                        new HistoryHandler(history, diskExecutor, mapper, errors)));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
         SslProvider tlsProvider = server.tlsProvider().resolve();
@@ -330,6 +354,17 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /** A DRBG: seeded once here, it never reads the system's entropy again, so sign-ins never wait on it. */
+    private static SecureRandom drbg() {
+        try {
+            SecureRandom random = SecureRandom.getInstance("DRBG");
+            random.nextBytes(new byte[1]); // seeds it now
+            return random;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no DRBG SecureRandom", e);
+        }
     }
 
     /** How often idle uploads are looked for: a quarter of the timeout, between 100 ms and a minute. */
