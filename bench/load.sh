@@ -38,7 +38,7 @@ status=0
 mvn -B -q ${LOAD_MVN_ARGS:-} verify -pl proxy-core,proxy-server \
   -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=LoadIT -Dfailsafe.failIfNoSpecifiedTests=false \
-  -Dtest.jvm.args="-Djdk.httpclient.bufsize=1048576" \
+  -Dtest.jvm.args="-Dio.netty.leakDetection.level=simple" \
   -Dregmirror.load.seconds="$seconds" -Dregmirror.load.connections="$connections" \
   -Dregmirror.load.idle="$idle" -Dregmirror.load.misses="$misses" > "$log" 2>&1 || status=$?
 grep '^LoadIT:' "$log" || true

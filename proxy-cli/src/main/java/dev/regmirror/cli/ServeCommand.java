@@ -23,20 +23,16 @@ final class ServeCommand implements Callable<Integer> {
 
     /**
      * The JVM flags the server needs, which the {@code regmirror} launcher passes
-     * (docs/configuration.md, "JVM flags"): without {@code jdk.httpclient.bufsize} the JDK HTTP
-     * client reads upstream bodies in 16 KiB buffers and a cold blob downloads several times slower.
+     * (docs/configuration.md, "JVM flags"): none since blob bodies left the JDK HTTP client, whose
+     * default buffers suit the small bodies (manifests, tokens) it still reads.
      */
-    static final List<String> JVM_FLAGS = List.of("-Djdk.httpclient.bufsize=1048576");
+    static final List<String> JVM_FLAGS = List.of();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Configuration file (HOCON).")
     private Path config;
 
     @Override
     public Integer call() throws InterruptedException {
-        if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.err.println("regmirror: started without " + String.join(" ", JVM_FLAGS)
-                    + ": cold blobs download several times slower (the regmirror launcher passes them)");
-        }
         Config loaded;
         ProxyServer server;
         try {

@@ -15,6 +15,7 @@ import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.client.ClientLoops;
 import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
@@ -33,6 +34,7 @@ import dev.regmirror.core.mirror.PullThroughBlobs;
 import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.mirror.PullThroughReferrers;
 import dev.regmirror.core.mirror.PullThroughTags;
+import dev.regmirror.core.mirror.RecentManifests;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
@@ -48,7 +50,15 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.core.admin.ImageCatalog;
+import dev.regmirror.server.admin.HistoryHandler;
+import dev.regmirror.server.admin.ImageHandler;
 import dev.regmirror.server.admin.ImagesHandler;
+import dev.regmirror.server.admin.MetricsHistory;
+import dev.regmirror.server.admin.TagTableHandler;
+import dev.regmirror.server.admin.UpstreamsHandler;
+import dev.regmirror.server.console.ConsoleHandler;
+import dev.regmirror.server.console.ConsoleSessions;
 import dev.regmirror.server.admin.ImportHandler;
 import dev.regmirror.server.admin.JobsHandler;
 import dev.regmirror.server.admin.PrefetchHandler;
@@ -58,6 +68,7 @@ import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.admin.VerifyHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.pipeline.AccessLog;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
 import dev.regmirror.server.pipeline.ApiPipeline;
 import dev.regmirror.server.pipeline.HttpBasics;
@@ -91,11 +102,16 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -134,7 +150,11 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int VERIFY_JOBS_KEPT = 20;
     /** Part uploads to the bucket at once, across all blobs being stored (one at a time per blob). */
     private static final int STORAGE_UPLOAD_THREADS = 8;
+    /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
+    private static final long RECENT_MANIFEST_BYTES = 16L << 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Event loops reading blob bodies from upstreams: each only moves buffers, so two serve many downloads. */
+    private static final int UPSTREAM_LOOPS = 2;
 
     private final ExecutorService diskExecutor;
     /**
@@ -143,6 +163,8 @@ public final class ProxyComponents implements AutoCloseable {
      */
     private final ExecutorService maintenanceExecutor;
     private final ExecutorService upstreamExecutor;
+    /** Reads blob bodies from upstreams (Netty's HTTP client); never writes to disk or hashes. */
+    private final ClientLoops upstreamLoops;
     /**
      * Verifies, one at a time: a thread of their own, held for as long as a verify reads the cache
      * at its bounded rate, so purges, prunes and imports do not wait behind it.
@@ -158,6 +180,7 @@ public final class ProxyComponents implements AutoCloseable {
     /** Where parts of blobs being stored in the bucket are sent. */
     private final ExecutorService storageUploads;
     private final PrometheusMeterRegistry metrics;
+    private final AccessLog accessLog;
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
             throws IOException {
@@ -173,6 +196,10 @@ public final class ProxyComponents implements AutoCloseable {
         ((ThreadPoolExecutor) diskExecutor).prestartAllCoreThreads();
         ((ThreadPoolExecutor) maintenanceExecutor).prestartAllCoreThreads();
         this.upstreamExecutor = Executors.newCachedThreadPool(named("regmirror-upstream"));
+        this.upstreamLoops = Epoll.isAvailable()
+                ? new ClientLoops(new EpollEventLoopGroup(UPSTREAM_LOOPS,
+                        new DefaultThreadFactory("regmirror-upstream-io", true)), EpollSocketChannel::new)
+                : ClientLoops.nio(UPSTREAM_LOOPS, "regmirror-upstream-io");
         this.verifyExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
                 named("regmirror-verify"));
         ((ThreadPoolExecutor) verifyExecutor).prestartAllCoreThreads();
@@ -209,6 +236,7 @@ public final class ProxyComponents implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmGcMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
+        this.accessLog = accessLog(server.accessLog(), metrics);
         Gauge.builder("regmirror.cache.bytes", blobStore.index(), index -> index.totalBytes())
                 .description("bytes of blobs and manifests in the cache").baseUnit("bytes").register(metrics);
         Gauge.builder("regmirror.cache.blobs", blobStore.index(), index -> index.size())
@@ -222,9 +250,12 @@ public final class ProxyComponents implements AutoCloseable {
         FunctionCounter.builder("regmirror.cache.evictions", blobStore, store -> store.evictions())
                 .description("blobs evicted past cache.max-size").register(metrics);
         List<RegistryClient> clients = new ArrayList<>();
+        List<FailoverRegistryClient> failovers = new ArrayList<>();
         for (UpstreamSettings upstream : mirror.upstreams()) {
-            RegistryClient client = new MeteredRegistryClient(FailoverRegistryClient.create(upstream, upstreamExecutor,
-                    scheduler, clock), metrics);
+            FailoverRegistryClient failover = FailoverRegistryClient.create(upstream, upstreamExecutor, upstreamLoops,
+                    scheduler, clock);
+            failovers.add(failover);
+            RegistryClient client = new MeteredRegistryClient(failover, metrics);
             // Outermost: a request waits for its turn before it is timed, and holds it over every endpoint it tries.
             UpstreamLimits limits = mirror.limits().get(upstream.registry());
             if (limits != null && limits.any()) {
@@ -242,7 +273,7 @@ public final class ProxyComponents implements AutoCloseable {
                 : HostedDigests.NONE;
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics, hostedDigests);
+                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES));
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
@@ -308,16 +339,29 @@ public final class ProxyComponents implements AutoCloseable {
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
                 hosted.<Lock>map(store -> store.pushLock().writeLock()).orElseGet(ReentrantLock::new));
-        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors);
-        AdminApi adminApi = new AdminApi(adminAuth, new AdminRequestDecoder(errors, router),
+        ConsoleSessions sessions = new ConsoleSessions(drbg(), clock);
+        AdminAuthHandler adminAuth = new AdminAuthHandler(admin.token(), accounts, authExecutor, errors, sessions);
+        ImageCatalog catalog = new ImageCatalog(storage, router.hosted().registry());
+        MetricsHistory history = new MetricsHistory(metrics, failovers.stream().map(FailoverRegistryClient::registry)
+                .toList(), clock);
+        long historyStep = MetricsHistory.step().toMillis();
+        // The first sample at start: the charts then have a baseline however soon they are looked at.
+        scheduler.scheduleAtFixedRate(() -> diskExecutor.execute(history::sample), 0, historyStep,
+                TimeUnit.MILLISECONDS);
+        AdminApi adminApi = new AdminApi(List.of(new ConsoleHandler(adminAuth, sessions, mapper, errors)), adminAuth,
+                new AdminRequestDecoder(errors, router),
                 new UsageHandler(storage, diskExecutor, mapper, errors),
-                new ImagesHandler(storage, router.hosted().registry(), diskExecutor, mapper, errors),
+                new ImagesHandler(catalog, diskExecutor, mapper, errors),
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new VerifyHandler(verifyJobs, mapper, errors),
                 ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
-                        server.idleTimeout(), mapper, errors));
+                        server.idleTimeout(), mapper, errors),
+                List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),
+                        new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
+                        new UpstreamsHandler(failovers, metrics, mapper),
+                        new HistoryHandler(history, diskExecutor, mapper, errors)));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
         SslProvider tlsProvider = server.tlsProvider().resolve();
@@ -327,6 +371,17 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /** A DRBG: seeded once here, it never reads the system's entropy again, so sign-ins never wait on it. */
+    private static SecureRandom drbg() {
+        try {
+            SecureRandom random = SecureRandom.getInstance("DRBG");
+            random.nextBytes(new byte[1]); // seeds it now
+            return random;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no DRBG SecureRandom", e);
+        }
     }
 
     /** How often idle uploads are looked for: a quarter of the timeout, between 100 ms and a minute. */
@@ -401,9 +456,27 @@ public final class ProxyComponents implements AutoCloseable {
                 : new AllowedClientsHandler(settings.name(), settings.allowed(), errors, clock);
         // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
         HttpBasics basics = new HttpBasics(server.idleTimeout(), server.limits(), errors,
-                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), Ticker.systemTicker(), allowed);
+                new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), accessLog, Ticker.systemTicker(),
+                allowed);
         return new Listener(settings, new ListenerChannelInitializer(basics, api,
                 tls.<Supplier<SslContext>>map(context -> context::current).orElse(null)), tls);
+    }
+
+    /** The access log on its output: standard output, or a file opened now (appending), so a bad path stops start-up. */
+    private static AccessLog accessLog(AccessLogSettings settings, PrometheusMeterRegistry metrics) {
+        if (!settings.enabled()) {
+            return AccessLog.off(metrics);
+        }
+        if (settings.file().isEmpty()) {
+            return new AccessLog(System.out, settings.highWaterMark(), metrics);
+        }
+        try {
+            return new AccessLog(Files.newOutputStream(settings.file().get(), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.APPEND), settings.highWaterMark(), metrics);
+        } catch (IOException e) {
+            throw new SettingsException("regmirror.server.access-log.output: cannot open " + settings.file().get()
+                    + ": " + e, e);
+        }
     }
 
     /** The registry API's listeners, the main one first, then the admin API's. */
@@ -461,6 +534,7 @@ public final class ProxyComponents implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
+        upstreamLoops.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);
         authExecutor.shutdownNow();
         // A verify running stops at its next blob; what it moved aside stays moved.
         verifyExecutor.shutdownNow();
@@ -476,6 +550,7 @@ public final class ProxyComponents implements AutoCloseable {
         flushPulls();
         storageUploads.shutdownNow();
         objects.ifPresent(S3Objects::close);
+        accessLog.close();
         try {
             storage.close();
         } catch (IOException e) {

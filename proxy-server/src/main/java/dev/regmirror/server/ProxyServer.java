@@ -115,6 +115,11 @@ public final class ProxyServer implements AutoCloseable {
         return port("admin");
     }
 
+    /** The server's meters, as {@code GET /metrics} shows them. */
+    public io.micrometer.core.instrument.MeterRegistry metrics() {
+        return components.metrics();
+    }
+
     /** Blocks until the main listener is closed. */
     public void awaitClose() throws InterruptedException {
         channels.get("registry").closeFuture().sync();

@@ -20,10 +20,11 @@ import java.util.TreeSet;
  * @param listeners         the main listener first
  * @param tlsReloadInterval how often certificate and key files are checked for a change
  * @param limits            what every client of every listener is held to
+ * @param accessLog         where the access log of every listener goes
  */
 public record ServerSettings(List<ListenerSettings> listeners, Duration idleTimeout, int diskThreads,
                              int eventLoopThreads, Duration tlsReloadInterval, TlsProvider tlsProvider,
-                             LimitSettings limits) {
+                             LimitSettings limits, AccessLogSettings accessLog) {
 
     /** Which TLS implementation serves the TLS listeners. */
     public enum TlsProvider {
@@ -80,7 +81,8 @@ public record ServerSettings(List<ListenerSettings> listeners, Duration idleTime
                         AllowedClients.ANY));
             }
             return new ServerSettings(listeners, idle, diskThreads, loops, positive(config, at + "tls-reload-interval"),
-                    config.getEnum(TlsProvider.class, at + "tls-provider"), LimitSettings.from(config));
+                    config.getEnum(TlsProvider.class, at + "tls-provider"), LimitSettings.from(config),
+                    AccessLogSettings.from(config, at + "access-log."));
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }

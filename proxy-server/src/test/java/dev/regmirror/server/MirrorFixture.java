@@ -50,6 +50,7 @@ public final class MirrorFixture implements AutoCloseable {
         settings.put("regmirror.upstreams.dockerhub.token-realm", "");
         settings.put("regmirror.upstream-defaults.connect-timeout", "2s");
         settings.put("regmirror.upstream-defaults.read-timeout", "5s");
+        settings.put("regmirror.server.access-log.output", "off");
         settings.putAll(overrides);
         Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
         return new MirrorFixture(ProxyMain.start(config, clock));
@@ -101,6 +102,11 @@ public final class MirrorFixture implements AutoCloseable {
             builder.headers(headers);
         }
         return http.send(builder.build(), HttpResponse.BodyHandlers.discarding());
+    }
+
+    /** The server's meters, read directly: for a moment when its listeners cannot answer {@code /metrics}. */
+    public io.micrometer.core.instrument.MeterRegistry meters() {
+        return server.metrics();
     }
 
     public HttpClient http() {

@@ -1,5 +1,6 @@
 package dev.regmirror.core.admin;
 
+import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.cache.RepositoryStore;
@@ -13,6 +14,7 @@ import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.storage.CachedManifests;
 import dev.regmirror.core.upstream.Route;
+import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -112,6 +114,11 @@ public final class ImageCatalog {
             page.add(hostedNames.contains(name) ? hostedRepository(name) : repository(name));
         }
         return new Page(page, more);
+    }
+
+    /** Every repository, cached and hosted, with its tags. */
+    public List<Repository> all() throws IOException {
+        return page(new Query(Optional.empty(), Optional.empty(), Integer.MAX_VALUE, Optional.empty())).repositories();
     }
 
     private static boolean matches(String name, Query request) {

@@ -64,6 +64,11 @@ public final class TagStore {
         return read;
     }
 
+    /** The tag's last resolution if it is among those kept in memory; no disk I/O, safe anywhere. */
+    public Optional<Resolution> known(Route route, Tag tag) {
+        return Optional.ofNullable(known.getIfPresent(new Key(route, tag)));
+    }
+
     /** Records that the tag resolved to the digest at that time. */
     public void put(Route route, Tag tag, Resolution resolution) throws IOException {
         meta.write(key(route, tag), (resolution.digest() + " "

@@ -1,7 +1,6 @@
 package dev.regmirror.core.client;
 
-import java.nio.ByteBuffer;
-import java.util.List;
+import io.netty.buffer.ByteBuf;
 import java.util.concurrent.Flow;
 
 /**
@@ -10,6 +9,10 @@ import java.util.concurrent.Flow;
  * the back-pressure that keeps memory flat. The publisher signals an
  * {@link dev.regmirror.core.error.UpstreamUnavailableException} when the upstream stalls longer
  * than the read timeout or breaks off.
+ *
+ * <p>The buffers are the connection's own (pooled, usually direct): each one delivered belongs to
+ * the subscriber, which must release it exactly once when done with it, also one that arrives after
+ * it cancelled. A body nobody will read is cancelled with a {@link CancellingSubscriber}.
  */
 public interface BlobBody {
 
@@ -17,5 +20,5 @@ public interface BlobBody {
     long contentLength();
 
     /** The body; subscribe once. */
-    Flow.Publisher<List<ByteBuffer>> publisher();
+    Flow.Publisher<ByteBuf> publisher();
 }

@@ -1,11 +1,13 @@
 package dev.regmirror.core.client;
 
-import java.nio.ByteBuffer;
-import java.util.List;
+import io.netty.buffer.ByteBuf;
 import java.util.concurrent.Flow;
 
-/** Takes an upstream body nobody will read and cancels it at once, so its connection is let go. */
-public final class CancellingSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+/**
+ * Takes an upstream body nobody will read and cancels it at once, so its connection is let go;
+ * a buffer that was already on its way is released.
+ */
+public final class CancellingSubscriber implements Flow.Subscriber<ByteBuf> {
 
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
@@ -13,7 +15,8 @@ public final class CancellingSubscriber implements Flow.Subscriber<List<ByteBuff
     }
 
     @Override
-    public void onNext(List<ByteBuffer> item) {
+    public void onNext(ByteBuf item) {
+        item.release();
     }
 
     @Override
@@ -22,5 +25,17 @@ public final class CancellingSubscriber implements Flow.Subscriber<List<ByteBuff
 
     @Override
     public void onComplete() {
+    }
+
+    /** The subscription of a body that has nothing to give. */
+    static final class Nothing implements Flow.Subscription {
+
+        @Override
+        public void request(long n) {
+        }
+
+        @Override
+        public void cancel() {
+        }
     }
 }

@@ -12,38 +12,74 @@ import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Sends a {@link Fetch} to the upstream: answers a 401 once with a bearer token (cached per scope and
- * used up front next time) or basic credentials, and follows up to five redirects by hand, sending
- * Authorization only to the upstream's own origin.
+ * Sends a {@link Fetch} to the upstream over a {@link Wire}: answers a 401 once with a bearer token
+ * (cached per scope and used up front next time) or basic credentials, and follows up to five
+ * redirects by hand, sending Authorization only to the upstream's own origin.
+ *
+ * @param <B> the body of a response, as the wire delivers it
  */
-final class Exchange {
+final class Exchange<B> {
 
     static final int MAX_REDIRECTS = 5;
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
+    /** One request and its answer, with the body still to be read: the JDK client, or Netty for blob bodies. */
+    interface Wire<B> {
+
+        /**
+         * Sends {@code fetch} to {@code uri} with {@code authorization} (already withheld from
+         * other origins); fails with a ProxyException or a raw I/O failure for the caller to map.
+         */
+        CompletableFuture<UpstreamResponse<B>> send(Fetch fetch, URI uri, Optional<String> authorization);
+
+        /** Lets go of a body nobody will read. */
+        void discard(B body);
+    }
+
     private final EndpointSettings settings;
-    private final HttpClient http;
-    private final ScheduledExecutorService scheduler;
+    private final Wire<B> wire;
     private final TokenCache tokens;
     private final TokenFetcher tokenFetcher;
     private final Failures failures;
     private volatile boolean basicAccepted;
 
-    Exchange(EndpointSettings settings, HttpClient http, ScheduledExecutorService scheduler, TokenCache tokens,
-             TokenFetcher tokenFetcher, Failures failures) {
+    Exchange(EndpointSettings settings, Wire<B> wire, TokenCache tokens, TokenFetcher tokenFetcher,
+             Failures failures) {
         this.settings = settings;
-        this.http = http;
-        this.scheduler = scheduler;
+        this.wire = wire;
         this.tokens = tokens;
         this.tokenFetcher = tokenFetcher;
         this.failures = failures;
+    }
+
+    /** The JDK client as a wire: bodies as its lists of buffers, watched for stalls. */
+    static Wire<Flow.Publisher<List<ByteBuffer>>> jdk(EndpointSettings settings, HttpClient http,
+                                                      ScheduledExecutorService scheduler, Failures failures) {
+        return new Wire<>() {
+            @Override
+            public CompletableFuture<UpstreamResponse<Flow.Publisher<List<ByteBuffer>>>> send(
+                    Fetch fetch, URI uri, Optional<String> authorization) {
+                return http.sendAsync(request(settings, fetch, uri, authorization),
+                        HttpResponse.BodyHandlers.ofPublisher()).thenApply(raw -> new UpstreamResponse<>(
+                                raw.statusCode(), raw.headers(), raw.uri(),
+                                GuardedPublisher.watching(raw.body(), fetch.what(), settings, scheduler, failures)));
+            }
+
+            @Override
+            public void discard(Flow.Publisher<List<ByteBuffer>> body) {
+                BodyCollector.discard(body);
+            }
+        };
     }
 
     /** What an attempt authorizes with: nothing, a bearer token, or basic credentials. */
@@ -61,21 +97,21 @@ final class Exchange {
     }
 
     /** The final response; fails with a ProxyException or a raw I/O failure for the caller to map. */
-    CompletableFuture<UpstreamResponse> send(Fetch fetch) {
+    CompletableFuture<UpstreamResponse<B>> send(Fetch fetch) {
         Scope scope = Scope.pull(fetch.name());
         Optional<BearerToken> cached = tokens.get(settings.registry(), scope);
         Auth first = cached.map(Auth::bearer).orElse(basicAccepted ? basicAuth() : Auth.NONE);
         return attempt(fetch, scope, first, false);
     }
 
-    private CompletableFuture<UpstreamResponse> attempt(Fetch fetch, Scope scope, Auth auth, boolean retried) {
+    private CompletableFuture<UpstreamResponse<B>> attempt(Fetch fetch, Scope scope, Auth auth, boolean retried) {
         return follow(fetch, fetch.uri(settings.url()), auth, 0).thenCompose(response -> {
             if (response.status() != 401 || retried || !Origin.same(response.uri(), settings.url())) {
                 return CompletableFuture.completedFuture(response);
             }
             Optional<Challenge> challenge = Challenge.select(response.headers().allValues("WWW-Authenticate"));
             if (challenge.isPresent() && challenge.get().isBearer()) {
-                BodyCollector.discard(response.body());
+                wire.discard(response.body());
                 auth.token().ifPresent(refused -> tokens.invalidate(settings.registry(), scope, refused));
                 return tokenFetcher.fetch(challenge.get(), scope, fetch.what()).thenCompose(token -> {
                     tokens.put(settings.registry(), scope, token);
@@ -84,7 +120,7 @@ final class Exchange {
             }
             if (challenge.isPresent() && challenge.get().isBasic() && settings.credentials().isPresent()
                     && !auth.isBasic()) {
-                BodyCollector.discard(response.body());
+                wire.discard(response.body());
                 return attempt(fetch, scope, basicAuth(), true).thenApply(retriedResponse -> {
                     basicAccepted = retriedResponse.status() != 401;
                     return retriedResponse;
@@ -99,14 +135,13 @@ final class Exchange {
                 .orElse(Auth.NONE);
     }
 
-    private CompletableFuture<UpstreamResponse> follow(Fetch fetch, URI uri, Auth auth, int hops) {
-        return http.sendAsync(request(fetch, uri, auth), HttpResponse.BodyHandlers.ofPublisher()).thenCompose(raw -> {
-            var body = GuardedPublisher.watching(raw.body(), fetch.what(), settings, scheduler, failures);
-            UpstreamResponse response = new UpstreamResponse(raw.statusCode(), raw.headers(), raw.uri(), body);
+    private CompletableFuture<UpstreamResponse<B>> follow(Fetch fetch, URI uri, Auth auth, int hops) {
+        Optional<String> authorization = Origin.same(uri, settings.url()) ? auth.header() : Optional.empty();
+        return wire.send(fetch, uri, authorization).thenCompose(response -> {
             if (!REDIRECTS.contains(response.status())) {
                 return CompletableFuture.completedFuture(response);
             }
-            BodyCollector.discard(body);
+            wire.discard(response.body());
             if (hops >= MAX_REDIRECTS) {
                 throw failures.protocol(fetch.what(), "more than " + MAX_REDIRECTS + " redirects", response.status());
             }
@@ -114,7 +149,8 @@ final class Exchange {
         });
     }
 
-    private HttpRequest request(Fetch fetch, URI uri, Auth auth) {
+    private static HttpRequest request(EndpointSettings settings, Fetch fetch, URI uri,
+                                       Optional<String> authorization) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
                 .timeout(settings.readTimeout())
                 .method(fetch.method(), HttpRequest.BodyPublishers.noBody());
@@ -123,13 +159,11 @@ final class Exchange {
         }
         builder.header("User-Agent", HttpRegistryClient.USER_AGENT);
         fetch.accept().ifPresent(accept -> builder.header("Accept", accept));
-        if (Origin.same(uri, settings.url())) {
-            auth.header().ifPresent(value -> builder.header("Authorization", value));
-        }
+        authorization.ifPresent(value -> builder.header("Authorization", value));
         return builder.build();
     }
 
-    private URI location(Fetch fetch, UpstreamResponse response) {
+    private URI location(Fetch fetch, UpstreamResponse<B> response) {
         String location = response.headers().firstValue("Location").orElse("");
         try {
             URI target = response.uri().resolve(new URI(location.trim()));

@@ -6,6 +6,8 @@ import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Endpoint;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,11 @@ final class FailoverEndpoint {
     private final Duration skip;
     /** The {@code nanoTime} until which the endpoint is skipped, or null while it is healthy. */
     private final AtomicReference<Long> skippedUntil = new AtomicReference<>();
+    /** The last failure that started or restarted the skip window, and its {@code nanoTime}. */
+    private final AtomicReference<LastFailure> lastFailure = new AtomicReference<>();
+
+    private record LastFailure(String message, long at) {
+    }
 
     FailoverEndpoint(Endpoint endpoint, RegistryClient client, String registry, Duration skip) {
         this.endpoint = endpoint;
@@ -90,6 +97,7 @@ final class FailoverEndpoint {
     /** Starts (or restarts) the skip window; logs when a healthy endpoint starts failing. */
     void failed(long now, Throwable failure) {
         Long before = skippedUntil.getAndSet(now + skip.toNanos());
+        lastFailure.set(new LastFailure(String.valueOf(failure.getMessage()), now));
         if (before == null) {
             log.warn("endpoint {} of {} failed ({}); skipping it for {}", shown(), registry, failure.getMessage(),
                     Failures.seconds(skip));
@@ -104,6 +112,15 @@ final class FailoverEndpoint {
         if (skippedUntil.get() != null && skippedUntil.getAndSet(null) != null) {
             log.info("endpoint {} of {} answers again", shown(), registry);
         }
+    }
+
+    /** Its state at {@code now} ({@code nanoTime}), whose wall-clock time is {@code wallNow}. */
+    EndpointStatus status(long now, Instant wallNow) {
+        LastFailure last = lastFailure.get();
+        Long until = skippedUntil.get();
+        return new EndpointStatus(shown(), skipped(now) ? Optional.of(wallNow.plusNanos(until - now)) : Optional.empty(),
+                Optional.ofNullable(last).map(LastFailure::message),
+                Optional.ofNullable(last).map(failure -> wallNow.minusNanos(now - failure.at())));
     }
 
     /** The endpoint's URL without any user information. */

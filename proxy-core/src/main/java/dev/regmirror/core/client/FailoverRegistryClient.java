@@ -7,6 +7,7 @@ import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Endpoint;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
@@ -47,6 +49,13 @@ public final class FailoverRegistryClient implements RegistryClient {
     private final String registry;
     private final List<FailoverEndpoint> endpoints = new ArrayList<>();
     private final LongSupplier nanoTime;
+    /** The last {@code ratelimit-remaining} a manifest HEAD reported, and when; null before one did. */
+    private final AtomicReference<PullQuota> pullQuota = new AtomicReference<>();
+    private final Clock clock;
+
+    /** How many pulls the upstream said were left ({@code ratelimit-remaining}, Docker Hub's header), and when. */
+    public record PullQuota(long remaining, Instant at) {
+    }
 
     /**
      * @param clients  one client per endpoint of {@code upstream}, in the same order
@@ -54,6 +63,13 @@ public final class FailoverRegistryClient implements RegistryClient {
      */
     public FailoverRegistryClient(UpstreamSettings upstream, List<? extends RegistryClient> clients,
                                   LongSupplier nanoTime) {
+        this(upstream, clients, nanoTime, Clock.systemUTC());
+    }
+
+    /** @param clock the wall-clock time that {@link #endpoints()} and {@link #pullQuota()} are reported in */
+    public FailoverRegistryClient(UpstreamSettings upstream, List<? extends RegistryClient> clients,
+                                  LongSupplier nanoTime, Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.registry = upstream.registry();
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         if (clients.size() != upstream.endpoints().size()) {
@@ -69,15 +85,17 @@ public final class FailoverRegistryClient implements RegistryClient {
     /**
      * The client of {@code upstream}: an {@link HttpRegistryClient} per endpoint, each with its own
      * HttpClient (for the endpoint's CA file and proxy) and its own token cache (a token one endpoint
-     * issued is never sent to another), tokens and skip windows on {@code clock}.
+     * issued is never sent to another), blob bodies on {@code blobLoops}, tokens and skip windows on
+     * {@code clock}.
      */
     public static FailoverRegistryClient create(UpstreamSettings upstream, Executor executor,
-                                                ScheduledExecutorService scheduler, Clock clock) {
+                                                ClientLoops blobLoops, ScheduledExecutorService scheduler,
+                                                Clock clock) {
         List<RegistryClient> clients = new ArrayList<>();
         for (Endpoint endpoint : upstream.endpoints()) {
-            clients.add(HttpRegistryClient.create(endpoint.settings(), executor, scheduler, clock));
+            clients.add(HttpRegistryClient.create(endpoint.settings(), executor, blobLoops, scheduler, clock));
         }
-        return new FailoverRegistryClient(upstream, clients, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+        return new FailoverRegistryClient(upstream, clients, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()), clock);
     }
 
     @Override
@@ -88,7 +106,10 @@ public final class FailoverRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
         return run(Fetch.manifest("HEAD", name, reference).what(), name,
-                (client, there) -> client.headManifest(there, reference));
+                (client, there) -> client.headManifest(there, reference)).thenApply(head -> {
+                    head.rateLimitRemaining().ifPresent(left -> pullQuota.set(new PullQuota(left, clock.instant())));
+                    return head;
+                });
     }
 
     @Override
@@ -117,6 +138,18 @@ public final class FailoverRegistryClient implements RegistryClient {
                                                               Optional<String> artifactType) {
         return run(Fetch.referrers(name, subject, artifactType).what(), name,
                 (client, there) -> client.listReferrers(there, subject, artifactType));
+    }
+
+    /** Each endpoint's state now, in the configured order. */
+    public List<EndpointStatus> endpoints() {
+        long now = nanoTime.getAsLong();
+        Instant wallNow = clock.instant();
+        return endpoints.stream().map(endpoint -> endpoint.status(now, wallNow)).toList();
+    }
+
+    /** The pulls the upstream last said were left, if it ever said (Docker Hub does, on manifest HEADs). */
+    public Optional<PullQuota> pullQuota() {
+        return Optional.ofNullable(pullQuota.get());
     }
 
     private <T> CompletableFuture<T> run(String what, RepositoryName name,

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -21,55 +22,67 @@ import java.util.function.Supplier;
  * nothing for the read timeout while the subscriber wants data, or breaks off; the subscriber's
  * demand passes through unchanged, so back-pressure reaches the connection.
  */
-final class GuardedPublisher implements Flow.Publisher<List<ByteBuffer>> {
+final class GuardedPublisher<T> implements Flow.Publisher<T> {
 
-    private final Flow.Publisher<List<ByteBuffer>> upstream;
+    private final Flow.Publisher<T> upstream;
     private final long timeoutNanos;
     private final ScheduledExecutorService scheduler;
     private final Supplier<ProxyException> onTimeout;
     private final Function<Throwable, ProxyException> onFailure;
     private final LongSupplier nanoTime;
+    private final Consumer<? super T> dropped;
 
-    GuardedPublisher(Flow.Publisher<List<ByteBuffer>> upstream, Duration readTimeout,
+    /** @param dropped lets go of an item that arrives after the body ended (a buffer to release) */
+    GuardedPublisher(Flow.Publisher<T> upstream, Duration readTimeout,
                      ScheduledExecutorService scheduler, Supplier<ProxyException> onTimeout,
-                     Function<Throwable, ProxyException> onFailure, LongSupplier nanoTime) {
+                     Function<Throwable, ProxyException> onFailure, LongSupplier nanoTime,
+                     Consumer<? super T> dropped) {
         this.upstream = upstream;
         this.timeoutNanos = readTimeout.toNanos();
         this.scheduler = scheduler;
         this.onTimeout = onTimeout;
         this.onFailure = onFailure;
         this.nanoTime = nanoTime;
+        this.dropped = dropped;
     }
 
     /** Watches a body fetched for {@code what}, with the upstream's read timeout. */
-    static GuardedPublisher watching(Flow.Publisher<List<ByteBuffer>> body, String what, EndpointSettings settings,
-                                     ScheduledExecutorService scheduler, Failures failures) {
+    static GuardedPublisher<List<ByteBuffer>> watching(Flow.Publisher<List<ByteBuffer>> body, String what,
+                                                       EndpointSettings settings, ScheduledExecutorService scheduler,
+                                                       Failures failures) {
+        return watching(body, what, settings, scheduler, failures, ignored -> { });
+    }
+
+    /** Watches a body whose items must be let go of ({@code dropped}) when nobody takes them. */
+    static <T> GuardedPublisher<T> watching(Flow.Publisher<T> body, String what, EndpointSettings settings,
+                                            ScheduledExecutorService scheduler, Failures failures,
+                                            Consumer<? super T> dropped) {
         Duration timeout = settings.readTimeout();
-        return new GuardedPublisher(body, timeout, scheduler,
+        return new GuardedPublisher<>(body, timeout, scheduler,
                 () -> failures.unavailable(what, "read timed out after " + Failures.seconds(timeout), null),
-                failure -> failures.map(what, failure), System::nanoTime);
+                failure -> failures.map(what, failure), System::nanoTime, dropped);
     }
 
     @Override
-    public void subscribe(Flow.Subscriber<? super List<ByteBuffer>> subscriber) {
+    public void subscribe(Flow.Subscriber<? super T> subscriber) {
         upstream.subscribe(new Relay(subscriber));
     }
 
     /** Sits between the upstream body and one subscriber; signals to the subscriber never overlap. */
-    private final class Relay implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subscription {
+    private final class Relay implements Flow.Subscriber<T>, Flow.Subscription {
 
         private static final int IDLE = 0;
         private static final int DELIVERING = 1;
         private static final int DONE = 2;
 
-        private final Flow.Subscriber<? super List<ByteBuffer>> downstream;
+        private final Flow.Subscriber<? super T> downstream;
         private final AtomicInteger state = new AtomicInteger(IDLE);
         private final AtomicLong demand = new AtomicLong();
         private volatile long lastProgress;
         private volatile Flow.Subscription subscription;
         private volatile ScheduledFuture<?> timer;
 
-        Relay(Flow.Subscriber<? super List<ByteBuffer>> downstream) {
+        Relay(Flow.Subscriber<? super T> downstream) {
             this.downstream = downstream;
             this.lastProgress = nanoTime.getAsLong();
         }
@@ -105,8 +118,9 @@ final class GuardedPublisher implements Flow.Publisher<List<ByteBuffer>> {
          * the outermost delivery marks the relay busy for the timer.
          */
         @Override
-        public void onNext(List<ByteBuffer> item) {
+        public void onNext(T item) {
             if (state.get() == DONE) {
+                dropped.accept(item);
                 return;
             }
             boolean outermost = state.compareAndSet(IDLE, DELIVERING);

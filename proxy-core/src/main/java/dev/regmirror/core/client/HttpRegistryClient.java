@@ -9,24 +9,30 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.EndpointSettings;
+import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The {@link RegistryClient} on {@link HttpClient}: everything asynchronous, manifests read whole
- * (at most 4 MiB) and verified, blobs streamed with back-pressure and a read timeout.
+ * The {@link RegistryClient} of one endpoint: everything asynchronous, manifests, HEADs, tags and
+ * tokens on {@link HttpClient}, manifests read whole (at most 4 MiB) and verified; blob bodies on
+ * Netty's HTTP client ({@link NettyWire}), streamed in pooled direct buffers with back-pressure and a
+ * read timeout, with the same token cache, credentials and redirect rules.
  */
 public final class HttpRegistryClient implements RegistryClient {
 
@@ -34,34 +40,47 @@ public final class HttpRegistryClient implements RegistryClient {
     public static final String USER_AGENT = "regmirror/0.1.0";
 
     private final EndpointSettings settings;
-    private final Exchange exchange;
+    private final Exchange<Flow.Publisher<List<ByteBuffer>>> exchange;
+    private final Exchange<Flow.Publisher<ByteBuf>> blobs;
     private final Failures failures;
     private final UpstreamErrors errors;
     private final ManifestCheck manifests;
 
     /**
      * @param http      a client that does not follow redirects (see {@link #newHttpClient})
+     * @param blobLoops the event loops blob bodies are read on, owned by the caller
+     * @param executor  where host names of blob downloads are looked up and their answers handed on
      * @param tokens    the token cache, which may be shared between upstreams
      * @param scheduler runs the read timeouts of bodies
+     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate
      */
-    public HttpRegistryClient(EndpointSettings settings, HttpClient http, TokenCache tokens,
-                              ScheduledExecutorService scheduler) {
+    public HttpRegistryClient(EndpointSettings settings, HttpClient http, ClientLoops blobLoops, Executor executor,
+                              TokenCache tokens, ScheduledExecutorService scheduler) {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(blobLoops, "blobLoops");
+        Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(scheduler, "scheduler");
         this.failures = new Failures(settings);
         this.errors = new UpstreamErrors(settings, failures);
         this.manifests = new ManifestCheck(failures);
         TokenFetcher tokenFetcher = new TokenFetcher(settings, http, scheduler, failures, errors);
-        this.exchange = new Exchange(settings, http, scheduler, tokens, tokenFetcher, failures);
+        this.exchange = new Exchange<>(settings, Exchange.jdk(settings, http, scheduler, failures), tokens,
+                tokenFetcher, failures);
+        this.blobs = new Exchange<>(settings, new NettyWire(settings, blobLoops, executor, scheduler, failures), tokens,
+                tokenFetcher, failures);
     }
 
-    /** A client with its own HttpClient (running on {@code executor}) and its own token cache on {@code clock}. */
-    public static HttpRegistryClient create(EndpointSettings settings, Executor executor,
+    /**
+     * A client with its own HttpClient (running on {@code executor}), blob bodies on
+     * {@code blobLoops}, and its own token cache on {@code clock}.
+     */
+    public static HttpRegistryClient create(EndpointSettings settings, Executor executor, ClientLoops blobLoops,
                                             ScheduledExecutorService scheduler, Clock clock) {
         Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
-        return new HttpRegistryClient(settings, newHttpClient(settings, executor), new TokenCache(ticker), scheduler);
+        return new HttpRegistryClient(settings, newHttpClient(settings, executor), blobLoops, executor,
+                new TokenCache(ticker), scheduler);
     }
 
     /**
@@ -145,9 +164,10 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
         Fetch fetch = Fetch.blob("GET", name, digest);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> response.status() == 200
+        return failures.mapping(fetch.what(), () -> blobs.send(fetch).thenCompose(response -> response.status() == 200
                 ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
-                : failed(fetch, response)));
+                : failed(fetch, new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
+                        NettyWire.onHeap(response.body())))));
     }
 
     @Override
@@ -209,7 +229,7 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */
-    private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse response) {
+    private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse<Flow.Publisher<List<ByteBuffer>>> response) {
         return BodyCollector.collect(response.body(), UpstreamErrors.MAX_BODY, settings.readTimeout())
                 .handle((bytes, unreadable) -> Optional.ofNullable(bytes))
                 .thenApply(body -> {

@@ -9,8 +9,7 @@ import dev.regmirror.core.reference.RepositoryName;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.ByteBuffer;
-import java.util.List;
+import io.netty.buffer.ByteBuf;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -123,8 +122,8 @@ public final class MeteredRegistryClient implements RegistryClient {
         }
 
         @Override
-        public Flow.Publisher<List<ByteBuffer>> publisher() {
-            Flow.Publisher<List<ByteBuffer>> publisher = body.publisher();
+        public Flow.Publisher<ByteBuf> publisher() {
+            Flow.Publisher<ByteBuf> publisher = body.publisher();
             return subscriber -> publisher.subscribe(new Flow.Subscriber<>() {
                 @Override
                 public void onSubscribe(Flow.Subscription subscription) {
@@ -132,13 +131,9 @@ public final class MeteredRegistryClient implements RegistryClient {
                 }
 
                 @Override
-                public void onNext(List<ByteBuffer> buffers) {
-                    long received = 0;
-                    for (ByteBuffer buffer : buffers) {
-                        received += buffer.remaining();
-                    }
-                    bytes.increment(received);
-                    subscriber.onNext(buffers);
+                public void onNext(ByteBuf buffer) {
+                    bytes.increment(buffer.readableBytes());
+                    subscriber.onNext(buffer);
                 }
 
                 @Override

@@ -1,8 +1,7 @@
 package dev.regmirror.core.client;
 
-import java.nio.ByteBuffer;
+import io.netty.buffer.ByteBuf;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -59,13 +58,13 @@ final class PermitBody implements BlobBody {
     }
 
     @Override
-    public Flow.Publisher<List<ByteBuffer>> publisher() {
+    public Flow.Publisher<ByteBuf> publisher() {
         return this::subscribe;
     }
 
-    private void subscribe(Flow.Subscriber<? super List<ByteBuffer>> subscriber) {
+    private void subscribe(Flow.Subscriber<? super ByteBuf> subscriber) {
         if (!claimed.compareAndSet(false, true)) {
-            subscriber.onSubscribe(Nothing.INSTANCE);
+            subscriber.onSubscribe(new CancellingSubscriber.Nothing());
             subscriber.onError(new IllegalStateException(what + ": the body was subscribed to twice, or given up"
                     + " after nobody read it for " + Failures.seconds(unreadLimit)));
             return;
@@ -86,7 +85,7 @@ final class PermitBody implements BlobBody {
         }
     }
 
-    private void relay(Flow.Subscriber<? super List<ByteBuffer>> subscriber) {
+    private void relay(Flow.Subscriber<? super ByteBuf> subscriber) {
         try {
             body.publisher().subscribe(new Relay(subscriber));
         } catch (RuntimeException e) {
@@ -96,12 +95,12 @@ final class PermitBody implements BlobBody {
     }
 
     /** Passes signals and demand through unchanged, letting the permit go at the body's end. */
-    private final class Relay implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subscription {
+    private final class Relay implements Flow.Subscriber<ByteBuf>, Flow.Subscription {
 
-        private final Flow.Subscriber<? super List<ByteBuffer>> downstream;
+        private final Flow.Subscriber<? super ByteBuf> downstream;
         private volatile Flow.Subscription upstream;
 
-        Relay(Flow.Subscriber<? super List<ByteBuffer>> downstream) {
+        Relay(Flow.Subscriber<? super ByteBuf> downstream) {
             this.downstream = downstream;
         }
 
@@ -126,7 +125,7 @@ final class PermitBody implements BlobBody {
         }
 
         @Override
-        public void onNext(List<ByteBuffer> item) {
+        public void onNext(ByteBuf item) {
             downstream.onNext(item);
         }
 
@@ -140,19 +139,6 @@ final class PermitBody implements BlobBody {
         public void onComplete() {
             permit.release();
             downstream.onComplete();
-        }
-    }
-
-    /** The subscription of a body that has nothing to give. */
-    private enum Nothing implements Flow.Subscription {
-        INSTANCE;
-
-        @Override
-        public void request(long n) {
-        }
-
-        @Override
-        public void cancel() {
         }
     }
 }

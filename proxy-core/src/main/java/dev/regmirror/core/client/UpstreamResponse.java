@@ -2,16 +2,14 @@ package dev.regmirror.core.client;
 
 import java.net.URI;
 import java.net.http.HttpHeaders;
-import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.Flow;
 
 /**
  * The final answer to a {@link Fetch}, after redirects and authentication: status, headers, the URL
- * that answered, and the body, watched for stalls; whoever receives it must consume or discard the body.
+ * that answered, and the body ({@code B}: the JDK client's buffers, or Netty's for blob bodies), watched
+ * for stalls; whoever receives it must consume or discard the body.
  */
-record UpstreamResponse(int status, HttpHeaders headers, URI uri, Flow.Publisher<List<ByteBuffer>> body) {
+record UpstreamResponse<B>(int status, HttpHeaders headers, URI uri, B body) {
 
     /** The Content-Length, or -1. */
     long contentLength() {

@@ -35,7 +35,8 @@ public final class ConfigLoader {
             Map.entry("REGMIRROR_DEFAULT_UPSTREAM", "regmirror.default-upstream"),
             Map.entry("REGMIRROR_ADMIN_HOST", "regmirror.admin.host"),
             Map.entry("REGMIRROR_ADMIN_PORT", "regmirror.admin.port"),
-            Map.entry("REGMIRROR_ADMIN_TOKEN", "regmirror.admin.token"));
+            Map.entry("REGMIRROR_ADMIN_TOKEN", "regmirror.admin.token"),
+            Map.entry("REGMIRROR_ACCESS_LOG", "regmirror.server.access-log.output"));
 
     private ConfigLoader() {
     }

@@ -11,6 +11,7 @@ import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -265,11 +266,12 @@ public final class BlobFill {
     /**
      * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
      * and not yet on disk: enough that the upstream connection does not idle while a chunk is
-     * written, few enough that memory per fill stays bounded (the JDK client's chunks are
-     * {@code jdk.httpclient.bufsize} bytes, 1 MiB as the {@code regmirror} launcher passes it: 4 MiB
-     * per fill).
+     * written, few enough that memory per fill stays bounded (a chunk is what the connection read
+     * while the previous ones were written, a few hundred KiB at most). Each chunk is the
+     * connection's pooled buffer, written as it is and released once written, or once it is clear
+     * it never will be (the fill ended, the disk executor refused the work).
      */
-    private final class IngestSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+    private final class IngestSubscriber implements Flow.Subscriber<ByteBuf> {
 
         private static final int WINDOW = 4;
 
@@ -293,7 +295,12 @@ public final class BlobFill {
          */
         private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-        private synchronized void inOrder(Runnable work) {
+        private void inOrder(Runnable work) {
+            inOrder(work, () -> { });
+        }
+
+        /** As {@link #inOrder(Runnable)}; {@code ifSkipped} runs instead if the disk executor refused the work. */
+        private synchronized void inOrder(Runnable work, Runnable ifSkipped) {
             tail = tail.thenRunAsync(() -> {
                 try {
                     work.run();
@@ -301,6 +308,7 @@ public final class BlobFill {
                     failUnlessDone(e);
                 }
             }, diskExecutor).exceptionally(rejected -> {
+                ifSkipped.run();
                 failUnlessDone(Futures.unwrap(rejected));
                 return null;
             });
@@ -337,17 +345,23 @@ public final class BlobFill {
         }
 
         @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            inOrder(() -> write(buffers));
+        public void onNext(ByteBuf chunk) {
+            inOrder(() -> {
+                try {
+                    write(chunk);
+                } finally {
+                    chunk.release();
+                }
+            }, chunk::release);
         }
 
         /** Writes on a disk thread and asks for one more chunk only once this one is on disk. */
-        private void write(List<ByteBuffer> buffers) {
+        private void write(ByteBuf chunk) {
             if (done.isDone()) {
                 return;
             }
             try {
-                for (ByteBuffer buffer : buffers) {
+                for (ByteBuffer buffer : chunk.nioBuffers()) {
                     ingest.write(buffer);
                 }
             } catch (DigestMismatchException e) {

@@ -19,8 +19,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -55,6 +58,9 @@ public final class PullThroughManifests {
     private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
     private final InFlight<DigestKey, ManifestBytes> fetches = new InFlight<>();
     private final NotFoundCache notFound;
+    private final RecentManifests recent;
+    /** The lookup counters by upstream and result: built and registered once, not per request. */
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
@@ -66,6 +72,19 @@ public final class PullThroughManifests {
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests) {
+        this(clients, store, tags, repositories, policies, diskExecutor, clock, meters, hostedDigests,
+                RecentManifests.none());
+    }
+
+    /**
+     * @param recent the manifests kept in memory: a cached manifest found there (and a tag within
+     *               its TTL that points to one) is answered at once, without the disk executor
+     */
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
+                                RepositoryStore repositories, Function<String, TagPolicy> policies,
+                                Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests,
+                                RecentManifests recent) {
+        this.recent = recent;
         this.hostedDigests = hostedDigests;
         this.clients = clients;
         this.store = store;
@@ -99,6 +118,15 @@ public final class PullThroughManifests {
         }
         Tag tag = (Tag) reference;
         TagPolicy policy = policies.apply(route.registry());
+        // A tag within its TTL whose manifest is in memory: answered here, no disk, no hand-off.
+        Optional<TagStore.Resolution> remembered = tags.known(route, tag);
+        if (remembered.isPresent() && age(remembered.get()).compareTo(policy.tagTtl()) < 0) {
+            Optional<ManifestBytes> inMemory = recent.get(remembered.get().digest());
+            if (inMemory.isPresent()) {
+                count(route, "hit");
+                return CompletableFuture.completedFuture(ManifestAnswer.fresh(inMemory.get()));
+            }
+        }
         return Futures.supplyOn(diskExecutor, () -> {
             Optional<TagStore.Resolution> known = knownTag(route, tag);
             if (known.isPresent() && age(known.get()).compareTo(policy.tagTtl()) < 0) {
@@ -183,7 +211,10 @@ public final class PullThroughManifests {
     private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest) {
         return hostedDigests.servable(route, digest,
                 () -> clients.forRegistry(route.registry()).headManifest(route.name(), digest))
-                .thenCompose(ignored -> Futures.supplyOn(diskExecutor, () -> cached(route, digest))).thenCompose(hit -> {
+                .thenCompose(ignored -> recent.get(digest)
+                        .map(inMemory -> CompletableFuture.completedFuture(Optional.of(inMemory)))
+                        .orElseGet(() -> Futures.supplyOn(diskExecutor, () -> cached(route, digest))))
+                .thenCompose(hit -> {
             if (hit.isPresent()) {
                 count(route, "hit");
                 return CompletableFuture.completedFuture(hit.get());
@@ -243,7 +274,9 @@ public final class PullThroughManifests {
      */
     private Optional<ManifestBytes> cached(Route route, Digest digest) {
         try {
-            return store.get(digest);
+            Optional<ManifestBytes> found = store.get(digest);
+            found.ifPresent(recent::remember);
+            return found;
         } catch (IOException e) {
             notRead("manifest " + digest.shortForm() + " of " + route.name(), e);
             return Optional.empty();
@@ -275,8 +308,9 @@ public final class PullThroughManifests {
      * (fetched). Stale answers are {@code regmirror.manifests.stale}.
      */
     private void count(Route route, String result) {
-        Counter.builder("regmirror.manifest.requests").description("manifest lookups by where the answer came from")
-                .tags("upstream", route.registry(), "result", result).register(meters).increment();
+        counters.computeIfAbsent(List.of(route.registry(), result), labels -> Counter
+                .builder("regmirror.manifest.requests").description("manifest lookups by where the answer came from")
+                .tags("upstream", labels.get(0), "result", labels.get(1)).register(meters)).increment();
     }
 
     private Duration age(TagStore.Resolution resolution) {

@@ -6,7 +6,6 @@ import dev.regmirror.core.error.RegistryErrorCode;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * A content digest such as {@code sha256:<64 hex>}; the algorithms a registry must verify per the
@@ -15,16 +14,27 @@ import java.util.regex.Pattern;
  */
 public record Digest(String algorithm, String hex) implements Reference {
 
-    private static final Pattern SHA256 = Pattern.compile("[a-f0-9]{64}");
-    private static final Pattern SHA512 = Pattern.compile("[a-f0-9]{128}");
-
     public Digest {
-        boolean valid = ("sha256".equals(algorithm) && hex != null && SHA256.matcher(hex).matches())
-                || ("sha512".equals(algorithm) && hex != null && SHA512.matcher(hex).matches());
+        boolean valid = ("sha256".equals(algorithm) && isLowerHex(hex, 64))
+                || ("sha512".equals(algorithm) && isLowerHex(hex, 128));
         if (!valid) {
             throw new InvalidRequestException(RegistryErrorCode.DIGEST_INVALID,
                     "invalid digest \"" + Printable.of(algorithm + ":" + hex) + "\"");
         }
+    }
+
+    /** Whether the value is exactly {@code length} characters of {@code [a-f0-9]} (a loop: every request parses a digest). */
+    private static boolean isLowerHex(String value, int length) {
+        if (value == null || value.length() != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Parses {@code algorithm:hex}; anything malformed or of another algorithm is DIGEST_INVALID. */

@@ -4,7 +4,6 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * A repository name such as {@code library/alpine}: slash-separated components of the grammar in
@@ -14,7 +13,6 @@ import java.util.regex.Pattern;
  */
 public record RepositoryName(String value) {
 
-    private static final Pattern COMPONENT = Pattern.compile("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*");
     private static final int MAX_LENGTH = 255;
 
     public RepositoryName {
@@ -34,12 +32,50 @@ public record RepositoryName(String value) {
             return "longer than " + MAX_LENGTH + " characters";
         }
         for (String component : value.split("/", -1)) {
-            if (!COMPONENT.matcher(component).matches()) {
+            if (!isComponent(component)) {
                 return "component \"" + Printable.of(component)
                         + "\" must be lower-case letters and digits, separated by '.', '_', '__' or '-'";
             }
         }
         return null;
+    }
+
+    /**
+     * Whether the value is one component, {@code [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*}: runs of
+     * lower-case letters and digits joined by {@code .}, {@code _}, {@code __} or dashes. A scan,
+     * not a regular expression: every request's name is checked.
+     */
+    static boolean isComponent(String component) {
+        int i = 0;
+        int length = component.length();
+        while (true) {
+            int run = i;
+            while (i < length && isAlphanumeric(component.charAt(i))) {
+                i++;
+            }
+            if (i == run) {
+                return false; // empty, or a separator at the start, at the end or after another
+            }
+            if (i == length) {
+                return true;
+            }
+            char separator = component.charAt(i);
+            if (separator == '.') {
+                i++;
+            } else if (separator == '_') {
+                i += i + 1 < length && component.charAt(i + 1) == '_' ? 2 : 1;
+            } else if (separator == '-') {
+                while (i < length && component.charAt(i) == '-') {
+                    i++;
+                }
+            } else {
+                return false;
+            }
+        }
+    }
+
+    private static boolean isAlphanumeric(char c) {
+        return c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
     }
 
     /** Whether the value is a valid name, without building one. */

@@ -3,7 +3,6 @@ package dev.regmirror.core.reference;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
-import java.util.regex.Pattern;
 
 /**
  * A tag: {@code [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}}, the grammar of the
@@ -12,7 +11,6 @@ import java.util.regex.Pattern;
  */
 public record Tag(String value) implements Reference {
 
-    private static final Pattern GRAMMAR = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}");
 
     public Tag {
         if (!isValid(value)) {
@@ -21,8 +19,19 @@ public record Tag(String value) implements Reference {
         }
     }
 
+    /** {@code [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}}, by a scan: every request by tag checks one. */
     static boolean isValid(String value) {
-        return value != null && GRAMMAR.matcher(value).matches();
+        if (value == null || value.isEmpty() || value.length() > 128) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean word = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+            if (!word && (i == 0 || c != '.' && c != '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

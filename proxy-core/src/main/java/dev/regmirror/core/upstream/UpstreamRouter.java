@@ -32,6 +32,8 @@ public final class UpstreamRouter {
     private final UpstreamSettings defaultUpstream;
     private final Map<Route, Route> localAliases = new HashMap<>();
     private final HostedSettings hosted;
+    /** {@link HostedSettings#enabled()} once: it matches the registry's name against a pattern. */
+    private final boolean hostedEnabled;
 
     /**
      * @param localAliases names that exist only on the LAN, each mapped to an image name, both
@@ -41,6 +43,7 @@ public final class UpstreamRouter {
     public UpstreamRouter(List<UpstreamSettings> upstreams, String defaultRegistry, Map<String, String> localAliases,
                           HostedSettings hosted) {
         this.hosted = hosted;
+        this.hostedEnabled = hosted.enabled();
         for (UpstreamSettings upstream : upstreams) {
             byRegistry.put(upstream.registry(), upstream);
             byName.put(upstream.registry(), upstream);
@@ -83,7 +86,7 @@ public final class UpstreamRouter {
     }
 
     private boolean isHostedRegistry(String name) {
-        return hosted.enabled() && hosted.registry().equals(name.toLowerCase(Locale.ROOT));
+        return hostedEnabled && hosted.registry().equals(name.toLowerCase(Locale.ROOT));
     }
 
     /** Routes an image's name (its tag and digest play no part), as a client's pull of it would be. */
@@ -164,7 +167,7 @@ public final class UpstreamRouter {
      * registry in front) by a hosted namespace.
      */
     private Optional<Route> hostedRoute(RouteRequest request) {
-        if (!hosted.enabled()) {
+        if (!hostedEnabled) {
             return Optional.empty();
         }
         String requested = request.name();
@@ -212,7 +215,7 @@ public final class UpstreamRouter {
 
     private java.util.SortedSet<String> servedRegistries() {
         java.util.SortedSet<String> served = new java.util.TreeSet<>(byRegistry.keySet());
-        if (hosted.enabled()) {
+        if (hostedEnabled) {
             served.add(hosted.registry() + " (hosted)");
         }
         return served;

@@ -1,22 +1,23 @@
 package dev.regmirror.core.client;
 
+import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Reads a body one item at a time, asking for the next only after handling the last, and from
- * another thread, as a consumer does that writes each item to disk first.
+ * another thread, as a consumer does that writes each item to disk first; releases every buffer.
  */
-final class BodySubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+final class BodySubscriber implements Flow.Subscriber<ByteBuf> {
 
     final CompletableFuture<byte[]> result = new CompletableFuture<>();
     final AtomicInteger items = new AtomicInteger();
     /** How often an item came that had not been asked for: must stay 0. */
     final AtomicInteger unrequested = new AtomicInteger();
+    /** How many items were direct buffers. */
+    final AtomicInteger direct = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private Flow.Subscription subscription;
@@ -34,14 +35,18 @@ final class BodySubscriber implements Flow.Subscriber<List<ByteBuffer>> {
     }
 
     @Override
-    public void onNext(List<ByteBuffer> buffers) {
+    public void onNext(ByteBuf buffer) {
         if (outstanding.decrementAndGet() < 0) {
             unrequested.incrementAndGet();
         }
         items.incrementAndGet();
-        for (ByteBuffer buffer : buffers) {
-            byte[] chunk = new byte[buffer.remaining()];
-            buffer.get(chunk);
+        if (buffer.isDirect()) {
+            direct.incrementAndGet();
+        }
+        byte[] chunk = new byte[buffer.readableBytes()];
+        buffer.readBytes(chunk);
+        buffer.release();
+        synchronized (bytes) {
             bytes.writeBytes(chunk);
         }
         CompletableFuture.runAsync(this::request);
@@ -59,6 +64,8 @@ final class BodySubscriber implements Flow.Subscriber<List<ByteBuffer>> {
 
     @Override
     public void onComplete() {
-        result.complete(bytes.toByteArray());
+        synchronized (bytes) {
+            result.complete(bytes.toByteArray());
+        }
     }
 }

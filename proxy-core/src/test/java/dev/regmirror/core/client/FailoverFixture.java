@@ -87,7 +87,7 @@ final class FailoverFixture implements AutoCloseable {
 
     /** A client made by the production factory, its skip windows on {@code clock}. */
     FailoverRegistryClient created(UpstreamSettings upstream, java.time.Clock clock) {
-        return FailoverRegistryClient.create(upstream, executor, scheduler, clock);
+        return FailoverRegistryClient.create(upstream, executor, UpstreamFixture.BLOB_LOOPS, scheduler, clock);
     }
 
     void advance(Duration duration) {

@@ -39,9 +39,9 @@ class GuardedPublisherTest {
     }
 
     private void subscribe() {
-        new GuardedPublisher(upstream, TIMEOUT, scheduler, () -> TIMED_OUT,
+        new GuardedPublisher<>(upstream, TIMEOUT, scheduler, () -> TIMED_OUT,
                 failure -> new UpstreamUnavailableException("docker.io", "broke off: " + failure.getMessage(), failure),
-                nanos::get).subscribe(downstream);
+                nanos::get, ignored -> { }).subscribe(downstream);
     }
 
     private void pass(Duration duration) {
@@ -85,8 +85,8 @@ class GuardedPublisherTest {
             }
         });
         boolean[] completed = {false};
-        new GuardedPublisher(synchronous, TIMEOUT, scheduler, () -> TIMED_OUT,
-                failure -> TIMED_OUT, nanos::get).subscribe(new Flow.Subscriber<>() {
+        new GuardedPublisher<>(synchronous, TIMEOUT, scheduler, () -> TIMED_OUT,
+                failure -> TIMED_OUT, nanos::get, ignored -> { }).subscribe(new Flow.Subscriber<List<ByteBuffer>>() {
                     private Flow.Subscription subscription;
 
                     @Override

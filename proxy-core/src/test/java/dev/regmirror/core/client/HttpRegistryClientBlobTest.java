@@ -11,6 +11,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static dev.regmirror.core.client.Payloads.ALPINE;
 import static dev.regmirror.core.client.UpstreamFixture.await;
+import static dev.regmirror.core.client.UpstreamFixture.failure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
+import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import java.util.Optional;
@@ -151,5 +153,134 @@ class HttpRegistryClientBlobTest {
                 .getBlob(ALPINE, LAYER_DIGEST))).result));
 
         otherHost.verify(1, getRequestedFor(urlEqualTo("/cdn/layer")).withHeader("Authorization", absent()));
+    }
+
+    @Test
+    void aBlobRedirectedToAStorageHostGetsTheTokenOnlyOnTheRegistry() throws Exception {
+        byte[] large = bytes(3 * 1024 * 1024, 4);
+        Digest digest = Digest.sha256Of(large);
+        String path = "/v2/library/alpine/blobs/" + digest;
+        upstream.stubFor(get(path).withHeader("Authorization", absent()).willReturn(aResponse().withStatus(401)
+                .withHeader("WWW-Authenticate", "Bearer realm=\"" + fixture.url() + "/token\",service=\"registry\"")));
+        upstream.stubFor(get(urlPathEqualTo("/token")).willReturn(okJson(Payloads.tokenJson("t1", 300))));
+        upstream.stubFor(get(path).withHeader("Authorization", equalTo("Bearer t1")).willReturn(aResponse()
+                .withStatus(307).withHeader("Location", fixture.otherUrl() + "/s3/layer?X-Amz-Signature=abc")));
+        otherHost.stubFor(get("/s3/layer?X-Amz-Signature=abc").willReturn(aResponse().withBody(large)));
+
+        BodySubscriber first = BodySubscriber.readAll(await(client.getBlob(ALPINE, digest)));
+        assertEquals(digest, Digest.sha256Of(await(first.result)));
+        BodySubscriber second = BodySubscriber.readAll(await(client.getBlob(ALPINE, digest)));
+        assertEquals(digest, Digest.sha256Of(await(second.result)));
+
+        assertEquals(first.items.get(), first.direct.get(), "every buffer direct");
+        upstream.verify(1, getRequestedFor(urlPathEqualTo("/token")));
+        upstream.verify(2, getRequestedFor(urlEqualTo(path)).withHeader("Authorization", equalTo("Bearer t1")));
+        otherHost.verify(2, getRequestedFor(urlEqualTo("/s3/layer?X-Amz-Signature=abc"))
+                .withHeader("Authorization", absent()).withHeader("User-Agent", equalTo(HttpRegistryClient.USER_AGENT)));
+    }
+
+    @Test
+    void everyBufferIsReleasedWhetherTheBodyEndsBreaksIsCancelledOrIsAnError() throws Exception {
+        long before = activeDirectAllocations();
+        byte[] large = bytes(3 * 1024 * 1024, 5);
+        Digest digest = Digest.sha256Of(large);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(large)));
+        upstream.stubFor(get(LAYER_PATH).willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
+        Digest missing = Digest.sha256Of(new byte[] {9});
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + missing).willReturn(aResponse().withStatus(404)
+                .withBody("{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown\"}]}")));
+
+        assertArrayEquals(large, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+        CancellingAfterOne cancelling = new CancellingAfterOne();
+        await(client.getBlob(ALPINE, digest)).publisher().subscribe(cancelling);
+        await(cancelling.cancelled);
+        bodyFailure(BodySubscriber.readAll(await(client.getBlob(ALPINE, LAYER_DIGEST))));
+        failure(client.getBlob(ALPINE, missing), UpstreamErrorException.class);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (activeDirectAllocations() != before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(before, activeDirectAllocations(), "pooled direct buffers still held");
+    }
+
+    @Test
+    void aMalformedAnswerClosesItsConnection() throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.atomic.AtomicInteger closedByClient = new java.util.concurrent.atomic.AtomicInteger();
+            Thread answering = new Thread(() -> answerMalformed(server, closedByClient));
+            answering.setDaemon(true);
+            answering.start();
+            HttpRegistryClient malformed = fixture.client(fixture.impatient(
+                    java.net.URI.create("http://127.0.0.1:" + server.getLocalPort())));
+
+            for (int i = 0; i < 5; i++) {
+                UpstreamUnavailableException e = failure(malformed.getBlob(ALPINE, LAYER_DIGEST),
+                        UpstreamUnavailableException.class);
+                assertTrue(e.getMessage().contains("malformed response head"), e.getMessage());
+            }
+
+            answering.join(10_000);
+            assertEquals(5, closedByClient.get(), "connections the client closed after a malformed head");
+        }
+    }
+
+    /** Answers five requests with a head whose line end is one wrong byte, and counts the clients that hang up. */
+    private static void answerMalformed(java.net.ServerSocket server, java.util.concurrent.atomic.AtomicInteger closed) {
+        for (int i = 0; i < 5; i++) {
+            try (java.net.Socket socket = server.accept()) {
+                java.io.InputStream in = socket.getInputStream();
+                int newlines = 0;
+                int b;
+                while (newlines < 2 && (b = in.read()) >= 0) {
+                    newlines = b == '\n' ? newlines + 1 : b == '\r' ? newlines : 0;
+                }
+                socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Bad\u0001: y\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                socket.getOutputStream().flush();
+                socket.setSoTimeout(5_000);
+                if (in.read() < 0) {
+                    closed.incrementAndGet();
+                }
+            } catch (java.io.IOException e) {
+                return;
+            }
+        }
+    }
+
+    /** Allocations of pooled direct buffers not yet given back to the pool. */
+    private static long activeDirectAllocations() {
+        return io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().directArenas().stream()
+                .mapToLong(io.netty.buffer.PoolArenaMetric::numActiveAllocations).sum();
+    }
+
+    /** Takes one buffer, releases it and cancels. */
+    private static final class CancellingAfterOne implements java.util.concurrent.Flow.Subscriber<io.netty.buffer.ByteBuf> {
+
+        final java.util.concurrent.CompletableFuture<Void> cancelled = new java.util.concurrent.CompletableFuture<>();
+        private java.util.concurrent.Flow.Subscription subscription;
+
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(1);
+        }
+
+        @Override
+        public void onNext(io.netty.buffer.ByteBuf item) {
+            item.release();
+            subscription.cancel();
+            cancelled.complete(null);
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            cancelled.completeExceptionally(failure);
+        }
+
+        @Override
+        public void onComplete() {
+            cancelled.completeExceptionally(new AssertionError("completed before it was cancelled"));
+        }
     }
 }

@@ -12,6 +12,7 @@ import static dev.regmirror.core.client.Payloads.MANIFEST_DIGEST;
 import static dev.regmirror.core.client.Payloads.MANIFEST_PATH;
 import static dev.regmirror.core.client.UpstreamFixture.await;
 import static dev.regmirror.core.client.UpstreamFixture.failure;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.util.List;
@@ -56,6 +58,25 @@ class HttpRegistryClientProxyTest {
         assertEquals(1, proxied.size());
         assertEquals(fixture.url() + MANIFEST_PATH, proxied.get(0).getRequest().getAbsoluteUrl());
         fixture.upstream.verify(1, getRequestedFor(urlEqualTo(MANIFEST_PATH)));
+    }
+
+    @Test
+    void blobBodiesGoThroughTheProxyToo() throws Exception {
+        proxy.start();
+        byte[] layer = new byte[100_000];
+        new java.util.Random(5).nextBytes(layer);
+        Digest digest = Digest.sha256Of(layer);
+        String path = "/v2/library/alpine/blobs/" + digest;
+        fixture.upstream.stubFor(get(path).willReturn(aResponse().withBody(layer)));
+
+        BlobBody body = await(fixture.client(throughProxy(URI.create("http://127.0.0.1:" + proxy.port())))
+                .getBlob(ALPINE, digest));
+
+        assertArrayEquals(layer, await(BodySubscriber.readAll(body).result));
+        List<ServeEvent> proxied = proxy.getAllServeEvents();
+        assertEquals(1, proxied.size());
+        assertEquals(fixture.url() + path, proxied.get(0).getRequest().getAbsoluteUrl());
+        fixture.upstream.verify(1, getRequestedFor(urlEqualTo(path)));
     }
 
     @Test

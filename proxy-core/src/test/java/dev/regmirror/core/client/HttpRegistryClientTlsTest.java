@@ -12,12 +12,14 @@ import static dev.regmirror.core.client.Payloads.MANIFEST_DIGEST;
 import static dev.regmirror.core.client.Payloads.MANIFEST_PATH;
 import static dev.regmirror.core.client.UpstreamFixture.await;
 import static dev.regmirror.core.client.UpstreamFixture.failure;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.error.UpstreamUnavailableException;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
@@ -85,7 +87,8 @@ class HttpRegistryClientTlsTest {
     private HttpRegistryClient client(URI url, Optional<Path> caFile) {
         EndpointSettings settings = new EndpointSettings("registry.example", url, Optional.empty(), Optional.empty(),
                 Duration.ofSeconds(5), Duration.ofSeconds(5), caFile, Optional.empty());
-        return HttpRegistryClient.create(settings, executor, scheduler, new MutableClock());
+        return HttpRegistryClient.create(settings, executor, UpstreamFixture.BLOB_LOOPS, scheduler,
+                new MutableClock());
     }
 
     @Test
@@ -114,6 +117,41 @@ class HttpRegistryClientTlsTest {
 
             assertTrue(e.getMessage().contains("TLS failed: the certificate was refused: "
                     + "No subject alternative DNS name matching localhost"), e.getMessage());
+        } finally {
+            impostor.stop();
+        }
+    }
+
+    @Test
+    void blobBodiesComeOverTlsTrustedThroughTheCaFile() throws Exception {
+        byte[] layer = new byte[300_000];
+        new java.util.Random(3).nextBytes(layer);
+        Digest digest = Digest.sha256Of(layer);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(layer)));
+
+        BodySubscriber body = BodySubscriber.readAll(await(client(url(upstream), Optional.of(localhost.pem()))
+                .getBlob(ALPINE, digest)));
+
+        assertArrayEquals(layer, await(body.result));
+        assertEquals(body.items.get(), body.direct.get());
+    }
+
+    @Test
+    void blobFromAnUntrustedOrMisnamedCertificateIsRefused() throws Exception {
+        Digest digest = Digest.sha256Of(new byte[] {1});
+        UpstreamUnavailableException untrusted = failure(client(url(upstream), Optional.empty())
+                .getBlob(ALPINE, digest), UpstreamUnavailableException.class);
+        assertTrue(untrusted.getMessage().startsWith("pull blob " + digest.shortForm() + " of library/alpine from "
+                + "registry.example (" + url(upstream) + "): TLS failed: the certificate is not trusted"),
+                untrusted.getMessage());
+
+        WireMockServer impostor = https(elsewhere);
+        try {
+            UpstreamUnavailableException misnamed = failure(client(url(impostor), Optional.of(elsewhere.pem()))
+                    .getBlob(ALPINE, digest), UpstreamUnavailableException.class);
+
+            assertTrue(misnamed.getMessage().contains("TLS failed: the certificate was refused: "
+                    + "No subject alternative DNS name matching localhost"), misnamed.getMessage());
         } finally {
             impostor.stop();
         }

@@ -1,5 +1,7 @@
 package dev.regmirror.core.client;
 
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -363,9 +365,9 @@ class LimitedRegistryClientTest {
     }
 
     /** A blob body that sends, ends and fails only when told to, and records a cancel. */
-    private static final class FakeBody implements BlobBody, Flow.Publisher<List<ByteBuffer>>, Flow.Subscription {
+    private static final class FakeBody implements BlobBody, Flow.Publisher<ByteBuf>, Flow.Subscription {
 
-        private Flow.Subscriber<? super List<ByteBuffer>> subscriber;
+        private Flow.Subscriber<? super ByteBuf> subscriber;
         final AtomicInteger subscriptions = new AtomicInteger();
         volatile boolean cancelled;
 
@@ -375,19 +377,19 @@ class LimitedRegistryClientTest {
         }
 
         @Override
-        public Flow.Publisher<List<ByteBuffer>> publisher() {
+        public Flow.Publisher<ByteBuf> publisher() {
             return this;
         }
 
         @Override
-        public void subscribe(Flow.Subscriber<? super List<ByteBuffer>> subscriber) {
+        public void subscribe(Flow.Subscriber<? super ByteBuf> subscriber) {
             subscriptions.incrementAndGet();
             this.subscriber = subscriber;
             subscriber.onSubscribe(this);
         }
 
         void send(int value) {
-            subscriber.onNext(List.of(ByteBuffer.wrap(new byte[] {(byte) value})));
+            subscriber.onNext(Unpooled.wrappedBuffer(new byte[] {(byte) value}));
         }
 
         void complete() {
@@ -409,7 +411,7 @@ class LimitedRegistryClientTest {
     }
 
     /** Records what a body's reader is told. */
-    private static final class Reader implements Flow.Subscriber<List<ByteBuffer>> {
+    private static final class Reader implements Flow.Subscriber<ByteBuf> {
 
         final List<Integer> items = new ArrayList<>();
         Flow.Subscription subscription;
@@ -422,8 +424,9 @@ class LimitedRegistryClientTest {
         }
 
         @Override
-        public void onNext(List<ByteBuffer> item) {
-            items.add((int) item.get(0).get(0));
+        public void onNext(ByteBuf item) {
+            items.add((int) item.getByte(0));
+            item.release();
         }
 
         @Override

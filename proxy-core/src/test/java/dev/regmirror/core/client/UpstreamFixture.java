@@ -7,6 +7,8 @@ import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.upstream.Credentials;
 import dev.regmirror.core.upstream.EndpointSettings;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -30,6 +32,16 @@ final class UpstreamFixture implements AutoCloseable {
     /** For the tests that are about timeouts. */
     static final Duration SHORT_READ_TIMEOUT = Duration.ofMillis(700);
     static final Credentials CREDENTIALS = new Credentials("mirror-user", "s3cret-Pa55word");
+    /**
+     * The event loop blob bodies are read on, shared by every test's clients (daemon, never shut
+     * down). A plain thread, not Netty's own kind, so that it keeps no cache of pooled buffers and
+     * the pool's counts say exactly what is still held.
+     */
+    static final ClientLoops BLOB_LOOPS = new ClientLoops(new NioEventLoopGroup(1, runnable -> {
+        Thread thread = new Thread(runnable, "test-upstream-io");
+        thread.setDaemon(true);
+        return thread;
+    }), NioSocketChannel::new);
 
     final WireMockServer upstream = new WireMockServer(options().dynamicPort());
     final WireMockServer otherHost = new WireMockServer(options().dynamicPort());
@@ -69,12 +81,13 @@ final class UpstreamFixture implements AutoCloseable {
     }
 
     HttpRegistryClient client(EndpointSettings settings) {
-        return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), tokens, scheduler);
+        return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), BLOB_LOOPS,
+                executor, tokens, scheduler);
     }
 
     /** A client made by the production factory, its token cache on {@code clock}. */
     HttpRegistryClient created(EndpointSettings settings, java.time.Clock clock) {
-        return HttpRegistryClient.create(settings, executor, scheduler, clock);
+        return HttpRegistryClient.create(settings, executor, BLOB_LOOPS, scheduler, clock);
     }
 
     HttpRegistryClient client() {

@@ -1,5 +1,7 @@
 package dev.regmirror.core.mirror;
 
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,7 +50,7 @@ class BlobFillTest {
 
     /** An upstream whose blob body is whatever the test publishes, and which counts GETs. */
     private static class ScriptedUpstream extends UnscriptedRegistryClient {
-        final SubmissionPublisher<List<ByteBuffer>> body = new SubmissionPublisher<>(Runnable::run, 4);
+        final SubmissionPublisher<ByteBuf> body = new SubmissionPublisher<>(Runnable::run, 4);
         final AtomicInteger gets = new AtomicInteger();
         final long length;
 
@@ -66,7 +68,7 @@ class BlobFillTest {
                 }
 
                 @Override
-                public Flow.Publisher<List<ByteBuffer>> publisher() {
+                public Flow.Publisher<ByteBuf> publisher() {
                     return body;
                 }
             });
@@ -89,7 +91,7 @@ class BlobFillTest {
         fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
         assertEquals(bytes.length, fill.started().get(5, TimeUnit.SECONDS));
 
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 6000)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes, 0, 6000));
         assertEquals(5999, fill.readable());
         try (FileChannel reader = fill.openReader()) {
             ByteBuffer first = ByteBuffer.allocate(5999);
@@ -97,7 +99,7 @@ class BlobFillTest {
             assertArrayEquals(java.util.Arrays.copyOf(bytes, 5999), first.array());
         }
 
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 6000, 4000)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes, 6000, 4000));
         assertEquals(9999, fill.readable(), "the last byte waits for verification");
         CompletableFuture<Void> woken = new CompletableFuture<>();
         fill.whenReadableBeyond(9999, () -> woken.complete(null));
@@ -130,7 +132,7 @@ class BlobFillTest {
         CompletableFuture<Void> woken = new CompletableFuture<>();
         fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
 
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes));
         upstream.body.close();
 
         woken.get(5, TimeUnit.SECONDS);
@@ -156,7 +158,7 @@ class BlobFillTest {
         CompletableFuture<Void> woken = new CompletableFuture<>();
         fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
 
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes));
         upstream.body.close();
 
         woken.get(5, TimeUnit.SECONDS);
@@ -174,7 +176,7 @@ class BlobFillTest {
         BlobFill fill = new BlobFill(route, digest);
         fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMinutes(5));
         fill.started().get(5, TimeUnit.SECONDS);
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes, 0, 100));
         upstream.body.closeExceptionally(new UpstreamUnavailableException("docker.io", "connection reset", null));
 
         Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
@@ -199,7 +201,7 @@ class BlobFillTest {
                         }
 
                         @Override
-                        public Flow.Publisher<List<ByteBuffer>> publisher() {
+                        public Flow.Publisher<ByteBuf> publisher() {
                             return subscriber -> {
                                 subscriber.onSubscribe(new Flow.Subscription() {
                                     @Override
@@ -212,7 +214,7 @@ class BlobFillTest {
                                 });
                                 // Ignores demand: every chunk and the completion at once.
                                 for (int offset = 0; offset < bytes.length; offset += 1000) {
-                                    subscriber.onNext(List.of(ByteBuffer.wrap(bytes, offset, 1000)));
+                                    subscriber.onNext(Unpooled.wrappedBuffer(bytes, offset, 1000));
                                 }
                                 subscriber.onComplete();
                             };
@@ -237,7 +239,7 @@ class BlobFillTest {
         FileBlobStore store = FileBlobStore.open(dir);
         BlobFill fill = new BlobFill(route, digest);
         fill.start(upstream, store, Runnable::run, SCHEDULER, Duration.ofMillis(1));
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes, 0, 100));
         // The upstream never sends the rest: the fill must end on its own, in failure.
         Throwable failure = fill.done().handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
         assertTrue(Futures.unwrap(failure).getMessage().contains("fill timeout"), String.valueOf(failure));
@@ -256,7 +258,7 @@ class BlobFillTest {
         BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
         fill.start(limited, FileBlobStore.open(dir), Runnable::run, clock, Duration.ofMinutes(5));
         fill.started().get(5, TimeUnit.SECONDS);
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes, 0, 100)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes, 0, 100));
         CompletableFuture<BlobBody> next = limited.getBlob(route.name(), Digest.sha256Of(new byte[] {7}));
 
         clock.advance(Duration.ofMinutes(5).minusMillis(1));
@@ -364,7 +366,7 @@ class BlobFillTest {
                 BlobFill fill = new BlobFill(route, Digest.sha256Of(bytes));
                 fill.start(upstream, store, disk, SCHEDULER, Duration.ofMinutes(5));
                 fill.started().get(5, TimeUnit.SECONDS);
-                upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+                upstream.body.submit(Unpooled.wrappedBuffer(bytes));
                 upstream.body.close();
                 BlobFill.Progress progress;
                 do {
@@ -397,7 +399,7 @@ class BlobFillTest {
         CompletableFuture<Void> other = new CompletableFuture<>();
         fill.whenReadableBeyond(0, () -> other.complete(null));
 
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes));
         assertTrue(other.isDone(), "the other reader was woken");
         upstream.body.close();
         assertEquals(bytes.length, fill.done().get(5, TimeUnit.SECONDS).size());
@@ -414,7 +416,7 @@ class BlobFillTest {
             throw new java.util.concurrent.RejectedExecutionException("disk executor shut down");
         }, SCHEDULER, Duration.ofMinutes(5));
         fill.started().get(5, TimeUnit.SECONDS);
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes));
         java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
                 java.util.concurrent.ExecutionException.class, () -> fill.done().get(5, TimeUnit.SECONDS));
         assertTrue(failed.getCause() instanceof java.util.concurrent.RejectedExecutionException, failed.toString());
@@ -461,7 +463,7 @@ class BlobFillTest {
         assertEquals(1.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "miss").count());
         assertEquals(9.0, meters.counter("regmirror.blob.requests", "upstream", "docker.io", "result", "shared").count());
         assertEquals(1.0, meters.get("regmirror.fills.inflight").gauge().value(), "one download runs");
-        upstream.body.submit(List.of(ByteBuffer.wrap(bytes)));
+        upstream.body.submit(Unpooled.wrappedBuffer(bytes));
         upstream.body.close();
         ((BlobSource.Filling) opened.get(0).get()).fill().done().get(5, TimeUnit.SECONDS);
 

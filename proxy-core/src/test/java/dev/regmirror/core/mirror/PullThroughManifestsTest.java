@@ -244,4 +244,32 @@ class PullThroughManifestsTest {
         assertEquals(v1.digest(), pull().manifest().digest());
         assertEquals(2, upstream.calls.size(), "the restarted mirror knew the tag and its manifest");
     }
+
+    @Test
+    void aManifestReadOnceIsAnsweredFromMemoryUntilItLeavesTheCache() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        java.util.concurrent.atomic.AtomicInteger diskTasks = new java.util.concurrent.atomic.AtomicInteger();
+        PullThroughManifests remembering = new PullThroughManifests(new RegistryClients(List.of(upstream)),
+                new ManifestStore(blobs, blobs.layout()), new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()),
+                registry -> POLICY,
+                task -> {
+                    diskTasks.incrementAndGet();
+                    task.run();
+                }, clock, meters, HostedDigests.NONE, new RecentManifests(blobs.index(), 1 << 20));
+        assertEquals(v1.digest(), remembering.get(ROUTE, LATEST, ANY).get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(v1.digest(), remembering.get(ROUTE, v1.digest(), ANY).get(5, TimeUnit.SECONDS).manifest().digest());
+
+        int before = diskTasks.get();
+        ManifestAnswer byTag = remembering.get(ROUTE, LATEST, ANY).getNow(null);
+        ManifestAnswer byDigest = remembering.get(ROUTE, v1.digest(), ANY).getNow(null);
+        assertEquals(v1.digest(), byTag.manifest().digest(), "answered at once, by tag");
+        assertEquals(v1.digest(), byDigest.manifest().digest(), "answered at once, by digest");
+        assertEquals(before, diskTasks.get(), "no disk work for a manifest in memory");
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest()), upstream.calls);
+
+        blobs.delete(v1.digest()); // evicted, purged or moved aside: out of the cache index
+        assertEquals(v1.digest(), remembering.get(ROUTE, v1.digest(), ANY).get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest(), "GET " + v1.digest()), upstream.calls,
+                "not served from memory once gone from the cache: fetched again");
+    }
 }

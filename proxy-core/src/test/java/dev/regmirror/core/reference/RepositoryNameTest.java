@@ -39,4 +39,21 @@ class RepositoryNameTest {
         RepositoryName name = new RepositoryName("alpine");
         assertEquals(List.of("library", "alpine"), name.prefixedWith("library").components());
     }
+
+    @org.junit.jupiter.api.Test
+    void theComponentScanAcceptsExactlyWhatTheSpecsGrammarDoes() {
+        java.util.regex.Pattern grammar = java.util.regex.Pattern.compile("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*");
+        char[] alphabet = {'a', 'z', '0', '9', '.', '_', '-', 'A', '/', ':'};
+        java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+        for (int n = 0; n < 200_000; n++) {
+            StringBuilder component = new StringBuilder();
+            int length = random.nextInt(9);
+            for (int i = 0; i < length; i++) {
+                component.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            String value = component.toString();
+            org.junit.jupiter.api.Assertions.assertEquals(grammar.matcher(value).matches(),
+                    RepositoryName.isComponent(value), value);
+        }
+    }
 }

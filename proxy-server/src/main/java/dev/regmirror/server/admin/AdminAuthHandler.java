@@ -12,7 +12,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import dev.regmirror.server.console.ConsoleSessions;
+import java.util.concurrent.CompletableFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,25 +27,43 @@ import java.util.concurrent.Executor;
 /**
  * Lets an admin request through with {@code Authorization: Bearer <token>} equal to the configured
  * token (compared in constant time), with Basic credentials of an account the settings make an
- * administrator (checked on the auth executor: bcrypt is slow), or, when no token is configured,
- * from a loopback address; anything else is 401 UNAUTHORIZED (403 DENIED for an account that is
- * not an administrator) and goes no further.
+ * administrator (checked on the auth executor: bcrypt is slow), with the cookie of a console
+ * session (and, unless it only reads, the session's CSRF token in {@value ConsoleSessions#CSRF_HEADER}),
+ * or, when no token is configured, from a loopback address; anything else is 401 UNAUTHORIZED
+ * (403 DENIED for an account that is not an administrator, a missing or wrong CSRF token, or a
+ * state-changing request a browser marks as sent from another site) and goes no further.
  */
 @Sharable
 public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
 
     private static final String BEARER = "Bearer ";
+    /** Who passed with the admin token, or from loopback with none configured. */
+    public static final String TOKEN_USER = "admin token";
+
+    /** What checking a request's credentials found. */
+    public sealed interface Identity {
+        /** The credentials are an administrator's: {@code user} is the account, or {@link #TOKEN_USER}. */
+        record Allowed(String user) implements Identity {
+        }
+
+        /** They are not; {@code why} is the error to answer with. */
+        record Refused(InvalidRequestException why) implements Identity {
+        }
+    }
 
     private final Optional<byte[]> expected;
     private final Accounts accounts;
     private final Executor authExecutor;
     private final ErrorResponder errors;
+    private final ConsoleSessions sessions;
 
-    public AdminAuthHandler(Optional<String> token, Accounts accounts, Executor authExecutor, ErrorResponder errors) {
+    public AdminAuthHandler(Optional<String> token, Accounts accounts, Executor authExecutor, ErrorResponder errors,
+                            ConsoleSessions sessions) {
         this.expected = token.map(AdminAuthHandler::sha256);
         this.accounts = accounts;
         this.authExecutor = authExecutor;
         this.errors = errors;
+        this.sessions = sessions;
     }
 
     @Override
@@ -50,36 +72,92 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (accounts.size() > 0 && Authorization.parse(header) instanceof Authorization.Basic basic) {
-            Futures.supplyOn(authExecutor, () -> accounts.verify(basic.credentials())).whenComplete((verification,
-                    failure) -> ctx.executor().execute(() -> {
-                        if (failure == null && verification instanceof Verification.Verified verified
-                                && verified.account().admin()) {
-                            ctx.fireChannelRead(msg);
-                            return;
-                        }
-                        refuse(ctx, request, failure != null ? new InvalidRequestException(RegistryErrorCode.UNKNOWN,
-                                "checking the credentials failed: " + failure)
-                                : verification instanceof Verification.Verified verified
-                                ? new InvalidRequestException(RegistryErrorCode.DENIED, "account "
-                                        + verified.account().name() + " is not an administrator")
-                                : new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, "wrong user name or password"));
-                    }));
+        String crossSite = crossSite(request);
+        if (crossSite != null) {
+            refuse(ctx, request, new InvalidRequestException(RegistryErrorCode.DENIED, crossSite));
             return;
+        }
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null) {
+            Optional<ConsoleSessions.Session> session = sessions.fromCookies(request.headers().get(HttpHeaderNames.COOKIE));
+            if (session.isPresent()) {
+                if (!readOnly(request) && !session.get().csrfMatches(request.headers().get(ConsoleSessions.CSRF_HEADER))) {
+                    refuse(ctx, request, new InvalidRequestException(RegistryErrorCode.DENIED, "the console's CSRF token"
+                            + " is missing or wrong (" + ConsoleSessions.CSRF_HEADER + "); reload the page"));
+                    return;
+                }
+                ctx.fireChannelRead(msg);
+                return;
+            }
+        }
+        identify(ctx, header).whenComplete((identity, failure) -> ctx.executor().execute(() -> {
+            if (identity instanceof Identity.Allowed) {
+                ctx.fireChannelRead(msg);
+            } else {
+                refuse(ctx, request, failure != null ? new InvalidRequestException(RegistryErrorCode.UNKNOWN,
+                        "checking the credentials failed: " + failure) : ((Identity.Refused) identity).why());
+            }
+        }));
+    }
+
+    /**
+     * Checks the credentials of an {@code Authorization} header (null for none) as every admin
+     * request's are; completes on the auth executor for a password, at once otherwise.
+     */
+    public CompletableFuture<Identity> identify(ChannelHandlerContext ctx, String header) {
+        if (accounts.size() > 0 && Authorization.parse(header) instanceof Authorization.Basic basic) {
+            return Futures.supplyOn(authExecutor, () -> {
+                Verification verification = accounts.verify(basic.credentials());
+                if (verification instanceof Verification.Verified verified && verified.account().admin()) {
+                    return new Identity.Allowed(verified.account().name());
+                }
+                return new Identity.Refused(verification instanceof Verification.Verified verified
+                        ? new InvalidRequestException(RegistryErrorCode.DENIED, "account "
+                        + verified.account().name() + " is not an administrator")
+                        : new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, "wrong user name or password"));
+            });
         }
         String refusal = refusal(ctx, header);
-        if (refusal == null) {
-            ctx.fireChannelRead(msg);
-            return;
+        return CompletableFuture.completedFuture(refusal == null ? new Identity.Allowed(TOKEN_USER)
+                : new Identity.Refused(new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refusal)));
+    }
+
+    /**
+     * Why a browser's request is refused as sent from another site, or null: a request that changes
+     * something which the browser marks {@code Sec-Fetch-Site} other than {@code same-origin} or
+     * {@code none} (typed by the user), or, from a browser that sends no such header, whose
+     * {@code Origin} is not this listener. Other clients send neither header.
+     */
+    public static String crossSite(HttpRequest request) {
+        if (readOnly(request)) {
+            return null;
         }
-        refuse(ctx, request, new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refusal));
+        String site = request.headers().get("Sec-Fetch-Site");
+        if (site != null) {
+            return site.equalsIgnoreCase("same-origin") || site.equalsIgnoreCase("none") ? null
+                    : "a " + request.method() + " sent from another site (Sec-Fetch-Site: " + site + ") is refused";
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
+            return null;
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        int scheme = origin.indexOf("://");
+        String originHost = scheme < 0 ? "" : origin.substring(scheme + 3);
+        return host != null && originHost.equalsIgnoreCase(host) ? null
+                : "a " + request.method() + " sent from another origin (" + origin + ") is refused";
+    }
+
+    /** GET and HEAD change nothing: they need no CSRF token. */
+    static boolean readOnly(HttpRequest request) {
+        return HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method());
     }
 
     private void refuse(ChannelHandlerContext ctx, FullHttpRequest request, InvalidRequestException why) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpMethod method = request.method();
         request.release();
-        errors.send(ctx, request.method(), keepAlive, why);
+        errors.send(ctx, method, keepAlive, why);
     }
 
     /** Why the request may not pass, or null if it may. */

@@ -2,6 +2,7 @@ package dev.regmirror.server.admin;
 
 import dev.regmirror.core.admin.PurgeSelection;
 import dev.regmirror.core.manifest.PlatformFilter;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.ImageReference;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.Optional;
@@ -48,5 +49,27 @@ public sealed interface AdminRequest {
 
     /** {@code POST /admin/prune}: remove untagged manifests and unreferenced blobs, or with {@code dryRun} only say what. */
     record Prune(HttpMethod method, boolean keepAlive, boolean dryRun) implements AdminRequest {
+    }
+
+    /**
+     * {@code GET /admin/tags}: every cached and hosted tag as one flat list, those whose
+     * {@code repository:tag} or digest contains {@code query}, sorted by {@code sort}, {@code n}
+     * from {@code offset}: what the console's image table pages through.
+     */
+    record Tags(HttpMethod method, boolean keepAlive, Optional<String> query, TagSort sort, boolean descending,
+                int offset, int n) implements AdminRequest {
+    }
+
+    /** {@code GET /admin/image?repository=&digest=}: one cached image's platforms and blobs, and who shares them. */
+    record Image(HttpMethod method, boolean keepAlive, String repository, Digest digest)
+            implements AdminRequest {
+    }
+
+    /** {@code GET /admin/upstreams}: each upstream's endpoints, pull quota and request counts. */
+    record Upstreams(HttpMethod method, boolean keepAlive) implements AdminRequest {
+    }
+
+    /** {@code GET /admin/history}: the meters sampled over the last hour and day. */
+    record History(HttpMethod method, boolean keepAlive) implements AdminRequest {
     }
 }

@@ -3,6 +3,7 @@ package dev.regmirror.server.admin;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -27,6 +28,8 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
 
     static final int DEFAULT_PAGE = 100;
     private static final int MAX_PAGE = 10_000;
+    private static final int DEFAULT_TAGS_PAGE = 50;
+    private static final int MAX_TAGS_PAGE = 1000;
 
     private final ErrorResponder errors;
     private final UpstreamRouter router;
@@ -73,10 +76,32 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (path.equals("/admin/cache") || path.equals("/admin/prune")) {
             return CleanupRequests.decode(path, method, keepAlive, uri.parameters(), router);
         }
+        if (path.equals("/admin/tags")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            return new AdminRequest.Tags(method, keepAlive, uri.parameter("q"), TagSort.parse(uri.parameter("sort")),
+                    descending(uri.parameter("order")), offset(uri.parameter("offset")),
+                    uri.pageSize(MAX_TAGS_PAGE).orElse(DEFAULT_TAGS_PAGE));
+        }
+        if (path.equals("/admin/image")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            String repository = uri.parameter("repository").orElseThrow(() -> new InvalidRequestException(
+                    RegistryErrorCode.NAME_INVALID, "repository is required: the name as /admin/tags lists it"));
+            return new AdminRequest.Image(method, keepAlive, repository, Digest.parse(uri.parameter("digest")
+                    .orElse(null)));
+        }
+        if (path.equals("/admin/upstreams")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            return new AdminRequest.Upstreams(method, keepAlive);
+        }
+        if (path.equals("/admin/history")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            return new AdminRequest.History(method, keepAlive);
+        }
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
-                    + " (the admin API has /admin/usage, /admin/images, /admin/prefetch, /admin/jobs,"
-                    + " /admin/cache, /admin/prune, /admin/verify and /admin/import)");
+                    + " (the admin API has /admin/usage, /admin/images, /admin/tags, /admin/image, /admin/upstreams,"
+                    + " /admin/history, /admin/prefetch, /admin/jobs, /admin/cache, /admin/prune, /admin/verify"
+                    + " and /admin/import)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
@@ -87,6 +112,29 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         }
         return new AdminRequest.Images(method, keepAlive, uri.parameter("upstream"), uri.parameter("prefix"),
                 uri.pageSize(MAX_PAGE).orElse(DEFAULT_PAGE), uri.parameter("last"));
+    }
+
+    private static boolean descending(Optional<String> order) {
+        if (order.isEmpty() || order.get().equals("asc")) {
+            return false;
+        }
+        if (order.get().equals("desc")) {
+            return true;
+        }
+        throw new InvalidRequestException(RegistryErrorCode.PARAMETER_INVALID, "order must be asc or desc");
+    }
+
+    private static int offset(Optional<String> offset) {
+        try {
+            int value = offset.map(Integer::parseInt).orElse(0);
+            if (value < 0) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException(RegistryErrorCode.PARAMETER_INVALID,
+                    "offset must be a whole number, 0 or more");
+        }
     }
 
     /** 405 UNSUPPORTED, with the methods the path takes in {@code Allow}, for any other method. */

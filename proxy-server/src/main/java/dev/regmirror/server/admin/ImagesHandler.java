@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.core.cache.PullStore;
 import dev.regmirror.core.mirror.Futures;
-import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,13 +29,8 @@ public final class ImagesHandler extends SimpleChannelInboundHandler<AdminReques
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    /**
-     * @param storage        the cache, whose hosted repositories (when hosting is on) are listed beside the cached ones
-     * @param hostedRegistry the hosted registry's name, which their names start with
-     */
-    public ImagesHandler(CacheStorage storage, String hostedRegistry, Executor diskExecutor, ObjectMapper mapper,
-                         ErrorResponder errors) {
-        this.catalog = new ImageCatalog(storage, hostedRegistry);
+    public ImagesHandler(ImageCatalog catalog, Executor diskExecutor, ObjectMapper mapper, ErrorResponder errors) {
+        this.catalog = catalog;
         this.diskExecutor = diskExecutor;
         this.mapper = mapper;
         this.errors = errors;

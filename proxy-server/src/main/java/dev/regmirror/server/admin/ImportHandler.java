@@ -127,8 +127,11 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
 
     private void start(ChannelHandlerContext ctx, HttpRequest request) {
         method = request.method();
+        String crossSite = AdminAuthHandler.crossSite(request);
         String refused = auth.refusal(ctx, request.headers().get(HttpHeaderNames.AUTHORIZATION));
-        if (refused != null) {
+        if (crossSite != null) {
+            refusal = new InvalidRequestException(RegistryErrorCode.DENIED, crossSite);
+        } else if (refused != null) {
             refusal = new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused);
         } else if (!HttpMethod.POST.equals(method)) {
             refusal = new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + PATH

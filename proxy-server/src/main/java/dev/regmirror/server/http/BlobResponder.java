@@ -99,7 +99,8 @@ public final class BlobResponder {
         Counter fromUpstream = served(route.registry(), "upstream");
         if (source instanceof BlobSource.Direct direct) {
             ctx.flush();
-            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), fromUpstream::increment));
+            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), fromUpstream::increment,
+                    diskExecutor));
             return;
         }
         BlobSource.Filling filling = (BlobSource.Filling) source;

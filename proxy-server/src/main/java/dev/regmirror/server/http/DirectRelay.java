@@ -2,13 +2,13 @@ package dev.regmirror.server.http;
 
 import dev.regmirror.core.reference.Digest;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -16,11 +16,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Streams an upstream body to one client without caching it (the cache cannot store it): hashes
- * each chunk as it arrives, asks for the next only once the previous went out, and holds the last
- * chunk back until size and digest are verified, so a body that fails verification is cut off
- * before its declared length, never delivered whole.
+ * each chunk on the disk executor as it arrives (never on an event loop), asks for the next only
+ * once the previous went out, and holds the last chunk back until size and digest are verified, so
+ * a body that fails verification is cut off before its declared length, never delivered whole. The
+ * upstream's buffers go out as they are; each is released by the write or here, exactly once.
  */
-final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
+final class DirectRelay implements Flow.Subscriber<ByteBuf> {
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectRelay.class);
 
@@ -29,17 +30,25 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
     private final long expectedSize;
     private final MessageDigest hasher;
     private final LongConsumer served;
+    private final Executor diskExecutor;
     private Flow.Subscription subscription;
     private long seen;
     private ByteBuf held;
+    /** Hashing of this body, in signal order: completion must wait for the last chunk's hash. */
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-    /** @param served told the size of each chunk the client was sent */
-    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize, LongConsumer served) {
+    /**
+     * @param served       told the size of each chunk the client was sent
+     * @param diskExecutor where the chunks are hashed
+     */
+    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize, LongConsumer served,
+                Executor diskExecutor) {
         this.ctx = ctx;
         this.served = served;
         this.digest = digest;
         this.expectedSize = expectedSize;
         this.hasher = digest.newHasher();
+        this.diskExecutor = diskExecutor;
     }
 
     @Override
@@ -48,15 +57,27 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
         subscription.request(1);
     }
 
-    /** Runs on the upstream's thread: hashing happens there, writing on the event loop. */
+    /** Hashes on the disk executor, then writes on the event loop. */
     @Override
-    public void onNext(List<ByteBuffer> buffers) {
-        for (ByteBuffer buffer : buffers) {
-            seen += buffer.remaining();
-            hasher.update(buffer.duplicate());
-        }
-        ByteBuf chunk = Unpooled.wrappedBuffer(buffers.toArray(ByteBuffer[]::new));
-        ctx.executor().execute(() -> forward(chunk));
+    public void onNext(ByteBuf chunk) {
+        inOrder(() -> {
+            for (ByteBuffer buffer : chunk.nioBuffers()) {
+                seen += buffer.remaining();
+                hasher.update(buffer);
+            }
+            ctx.executor().execute(() -> forward(chunk));
+        }, chunk::release);
+    }
+
+    /** Runs {@code work} after the work before it; {@code ifSkipped} instead if it cannot run. */
+    private synchronized void inOrder(Runnable work, Runnable ifSkipped) {
+        tail = tail.thenRunAsync(work, diskExecutor).exceptionally(failure -> {
+            ifSkipped.run();
+            LOG.warn("uncached blob {}: {}", digest.shortForm(), failure.toString());
+            subscription.cancel();
+            ctx.channel().close();
+            return null;
+        });
     }
 
     private void forward(ByteBuf chunk) {
@@ -84,15 +105,20 @@ final class DirectRelay implements Flow.Subscriber<List<ByteBuffer>> {
 
     @Override
     public void onError(Throwable failure) {
-        ctx.executor().execute(() -> {
+        inOrder(() -> ctx.executor().execute(() -> {
             LOG.warn("uncached blob {} broke off after {} bytes: {}", digest.shortForm(), seen, failure.toString());
             releaseHeld();
             ctx.close();
-        });
+        }), () -> { });
     }
 
     @Override
     public void onComplete() {
+        inOrder(this::complete, () -> { });
+    }
+
+    /** On the disk executor, after the last chunk's hash. */
+    private void complete() {
         long total = seen;
         boolean verified = digest.matches(hasher) && (expectedSize < 0 || total == expectedSize);
         ctx.executor().execute(() -> {

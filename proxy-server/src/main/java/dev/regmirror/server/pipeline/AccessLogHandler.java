@@ -15,11 +15,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.Queue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Writes one access-log line per response (logger {@code regmirror.access}): client, method, URI,
+ * Makes one access-log line per response, for the {@link AccessLog} to write: client, method, URI,
  * status, body bytes and duration, once the last byte was handed to the network, so a large blob's
  * time is its real transfer time. A response cut short (the client left, or the upstream broke off
  * and the connection was closed) is logged with {@code aborted} and the bytes that went out, and a
@@ -28,8 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
 
-    private static final Logger ACCESS = LoggerFactory.getLogger("regmirror.access");
-
+    private final AccessLog log;
     private final Queue<Exchange> pending = new ArrayDeque<>();
 
     /** One request and what has been sent of its response. */
@@ -49,9 +46,13 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         }
     }
 
+    AccessLogHandler(AccessLog log) {
+        this.log = log;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest request) {
+        if (msg instanceof HttpRequest request && log.enabled()) {
             // A request line over the limit was never read: the codec stands in "GET /bad-request" for it.
             boolean unread = request.decoderResult().cause() instanceof TooLongHttpLineException;
             pending.add(new Exchange(client(ctx.channel().remoteAddress()), unread ? "-" : request.method().name(),
@@ -63,7 +64,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         Exchange exchange = pending.peek();
-        if (exchange == null || !ACCESS.isInfoEnabled() || msg instanceof HttpResponse response
+        if (exchange == null || msg instanceof HttpResponse response
                 && response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             // 100 Continue answers nothing yet: the line is written for the final response.
             ctx.write(msg, promise);
@@ -88,7 +89,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
                 }
             }
             if (last) {
-                log(exchange, written.isSuccess() ? "" : " aborted");
+                log(exchange, !written.isSuccess());
             }
         });
     }
@@ -101,7 +102,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
                 // A zero-copy transfer cut short: count what the kernel sent of it.
                 unfinished.sent += unfinished.region.transferred();
             }
-            log(unfinished, " aborted");
+            log(unfinished, true);
         }
         super.channelInactive(ctx);
     }
@@ -119,10 +120,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         return 0;
     }
 
-    private static void log(Exchange exchange, String outcome) {
-        long millis = (System.nanoTime() - exchange.started) / 1_000_000;
-        ACCESS.info("{} \"{} {}\" {} {} {}ms{}", exchange.client, exchange.method, exchange.uri,
-                exchange.status == 0 ? "-" : String.valueOf(exchange.status), exchange.sent, millis, outcome);
+    private void log(Exchange exchange, boolean aborted) {
+        log.add(new AccessLog.Line(System.currentTimeMillis(), exchange.client, exchange.method, exchange.uri,
+                exchange.status, exchange.sent, (System.nanoTime() - exchange.started) / 1_000_000, aborted));
     }
 
     private static String client(SocketAddress address) {

@@ -43,6 +43,13 @@ public final class HeadTimeoutHandler extends ChannelDuplexHandler {
     private boolean interim;
     /** Whether every request so far is answered and no byte of the next has come: not timed. */
     private boolean betweenRequests;
+    /** Whether a read is being handled (from its first message to its channelReadComplete). */
+    private boolean reading;
+    /**
+     * Whether every request was answered during the read that brought the last one (an answer
+     * from memory): the bytes of that read were the request itself, not the start of the next.
+     */
+    private boolean answeredWhileReading;
     private ScheduledFuture<?> timer;
 
     public HeadTimeoutHandler(Duration timeout, ErrorResponder errors, RefusalLog refusals) {
@@ -66,6 +73,7 @@ public final class HeadTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = true;
         if (msg instanceof HttpRequest) {
             unanswered++;
             betweenRequests = false;
@@ -76,11 +84,13 @@ public final class HeadTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (betweenRequests) {
+        if (betweenRequests && !answeredWhileReading) {
             // The first bytes of the next request, not yet a whole head: time it from here.
             betweenRequests = false;
             start(ctx);
         }
+        reading = false;
+        answeredWhileReading = false;
         if (timer != null) {
             headStarted = true;
         }
@@ -100,6 +110,7 @@ public final class HeadTimeoutHandler extends ChannelDuplexHandler {
             if (written.isSuccess() && --unanswered <= 0) {
                 unanswered = 0;
                 betweenRequests = timer == null;
+                answeredWhileReading = reading;
             }
         });
     }

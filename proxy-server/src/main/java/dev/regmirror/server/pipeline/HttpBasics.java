@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The front of one listener's pipelines, before its API's handlers: the cap on connections per
- * client (on the connection), then for each HTTP/1.1 connection or HTTP/2 stream the codec (with
+ * client and the access log's read gate (on the connection), then for each HTTP/1.1 connection or HTTP/2 stream the codec (with
  * the head size limits), keep-alive, the access log, the head timeout, answers to oversized heads,
  * the network rule, the rate limit, a small request aggregator (that leaves the bodies of pushes
  * to stream, {@link StreamingAggregator}), and closing idle channels. One per listener: each counts its own clients'
@@ -32,6 +32,7 @@ public final class HttpBasics {
     private final LimitSettings limits;
     private final ErrorResponder errors;
     private final RefusalLog refusals;
+    private final AccessLog accessLog;
     private final ConnectionCapHandler connections;
     private final OversizedHeadHandler oversizedHeads;
     /** Null when requests are not limited. */
@@ -39,10 +40,14 @@ public final class HttpBasics {
     /** Null when the listener serves every address. */
     private final ChannelHandler allowedClients;
 
-    /** @param allowedClients the listener's network rule, or null when it serves every address */
+    /**
+     * @param accessLog      where the access-log lines of every listener go
+     * @param allowedClients the listener's network rule, or null when it serves every address
+     */
     public HttpBasics(Duration idleTimeout, LimitSettings limits, ErrorResponder errors, RefusalLog refusals,
-                      Ticker ticker, ChannelHandler allowedClients) {
+                      AccessLog accessLog, Ticker ticker, ChannelHandler allowedClients) {
         this.idleTimeout = idleTimeout;
+        this.accessLog = accessLog;
         this.limits = limits;
         this.errors = errors;
         this.refusals = refusals;
@@ -58,9 +63,15 @@ public final class HttpBasics {
         pipeline.addLast("unhandled", UNHANDLED);
     }
 
-    /** Adds what holds for the whole connection, before anything reads it (TLS included): the cap per client. */
+    /**
+     * Adds what holds for the whole connection, before anything reads it (TLS included): the cap per
+     * client, and the gate that stops its reads while the access log catches up.
+     */
     public void addConnectionTo(ChannelPipeline pipeline) {
         pipeline.addLast("connections", connections);
+        if (accessLog.enabled()) {
+            pipeline.addLast("access-log-gate", accessLog.gate());
+        }
     }
 
     /** Adds the front of an HTTP/1.1 connection. */
@@ -70,7 +81,7 @@ public final class HttpBasics {
         pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
         // Before the aggregator, so requests handled ahead of it (a streamed import) and answers the
         // aggregator gives itself (413) are logged too, and so are the refusals below.
-        pipeline.addLast("access-log", new AccessLogHandler());
+        pipeline.addLast("access-log", new AccessLogHandler(accessLog));
         pipeline.addLast("head-timeout", new HeadTimeoutHandler(limits.headerTimeout(), errors, refusals));
         pipeline.addLast("oversized-heads", oversizedHeads);
         addRequestRules(pipeline);
@@ -83,7 +94,7 @@ public final class HttpBasics {
      */
     public void addStreamTo(ChannelPipeline pipeline) {
         pipeline.addLast("codec", new Http2StreamFrameToHttpObjectCodec(true));
-        pipeline.addLast("access-log", new AccessLogHandler());
+        pipeline.addLast("access-log", new AccessLogHandler(accessLog));
         addRequestRules(pipeline);
     }
 

@@ -58,6 +58,9 @@ public final class NamespaceHeaderHandler extends ChannelDuplexHandler {
     }
 
     private Optional<String> namespaceOf(String uri) {
+        if (uri.indexOf('?') < 0) {
+            return Optional.empty(); // most requests have no query: no parse, no regular expression
+        }
         RequestTarget target;
         try {
             target = RequestTarget.parse(uri);

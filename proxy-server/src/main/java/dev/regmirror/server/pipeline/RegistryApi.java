@@ -15,7 +15,7 @@ public final class RegistryApi implements ApiPipeline {
     private final OperationsHandler operations;
     private final V2RequestDecoder decoder;
     private final List<ChannelHandler> resources;
-    private final MeterRegistry meters;
+    private final RequestMetricsHandler.Timers timers;
     private final Predicate<String> namespaces;
 
     /**
@@ -26,7 +26,7 @@ public final class RegistryApi implements ApiPipeline {
     public RegistryApi(OperationsHandler operations, V2RequestDecoder decoder, List<ChannelHandler> resources,
                        MeterRegistry meters, Predicate<String> namespaces) {
         this.namespaces = namespaces;
-        this.meters = meters;
+        this.timers = new RequestMetricsHandler.Timers(meters);
         this.operations = operations;
         this.decoder = decoder;
         this.resources = List.copyOf(resources);
@@ -34,7 +34,7 @@ public final class RegistryApi implements ApiPipeline {
 
     @Override
     public void addTo(ChannelPipeline pipeline) {
-        pipeline.addLast("metrics", new RequestMetricsHandler(meters));
+        pipeline.addLast("metrics", new RequestMetricsHandler(timers));
         pipeline.addLast("operations", operations);
         pipeline.addLast("namespace", new NamespaceHeaderHandler(namespaces));
         pipeline.addLast("decoder", decoder);

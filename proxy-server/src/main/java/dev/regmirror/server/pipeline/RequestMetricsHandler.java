@@ -11,8 +11,11 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Times every request on the main listener as {@code regmirror.requests}, by route (the kind of
@@ -24,8 +27,33 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RequestMetricsHandler extends ChannelDuplexHandler {
 
-    private final MeterRegistry meters;
+    private static final Pattern UPLOAD = Pattern.compile(".*/blobs/uploads/[^/]+");
+
+    private final Timers timers;
     private final Queue<Exchange> pending = new ArrayDeque<>();
+
+    /**
+     * The timers by label, shared by every connection of an API: looked up in a map rather than
+     * built and registered again for every request (the labels come from a fixed set).
+     */
+    static final class Timers {
+        private record Labels(String route, String method, String status) {
+        }
+
+        private final MeterRegistry meters;
+        private final Map<Labels, Timer> byLabels = new ConcurrentHashMap<>();
+
+        Timers(MeterRegistry meters) {
+            this.meters = meters;
+        }
+
+        Timer of(String route, String method, String status) {
+            return byLabels.computeIfAbsent(new Labels(route, method, status), labels -> Timer.builder("regmirror.requests")
+                    .description("requests on the main listener, until the answer was sent")
+                    .tags("route", labels.route(), "method", labels.method(), "status", labels.status())
+                    .register(meters));
+        }
+    }
 
     private static final class Exchange {
         final String route;
@@ -40,7 +68,11 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
     }
 
     public RequestMetricsHandler(MeterRegistry meters) {
-        this.meters = meters;
+        this(new Timers(meters));
+    }
+
+    RequestMetricsHandler(Timers timers) {
+        this.timers = timers;
     }
 
     @Override
@@ -63,7 +95,7 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
             return;
         }
         if (msg instanceof HttpResponse response) {
-            exchange.status = String.valueOf(response.status().code());
+            exchange.status = response.status().codeAsText().toString(); // cached by the status: no new string
         }
         if (!(msg instanceof LastHttpContent)) {
             ctx.write(msg, promise);
@@ -89,9 +121,8 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
     }
 
     private void record(Exchange exchange) {
-        Timer.builder("regmirror.requests").description("requests on the main listener, until the answer was sent")
-                .tags("route", exchange.route, "method", exchange.method, "status", exchange.status)
-                .register(meters).record(System.nanoTime() - exchange.started, TimeUnit.NANOSECONDS);
+        timers.of(exchange.route, exchange.method, exchange.status)
+                .record(System.nanoTime() - exchange.started, TimeUnit.NANOSECONDS);
     }
 
     /** The kind of resource a path asks for, from a fixed set. */
@@ -112,7 +143,7 @@ public final class RequestMetricsHandler extends ChannelDuplexHandler {
             return "tags";
         }
         if (path.endsWith("/blobs/uploads") || path.endsWith("/blobs/uploads/")
-                || path.matches(".*/blobs/uploads/[^/]+")) {
+                || path.contains("/blobs/uploads/") && UPLOAD.matcher(path).matches()) {
             return "upload";
         }
         int last = path.lastIndexOf('/');

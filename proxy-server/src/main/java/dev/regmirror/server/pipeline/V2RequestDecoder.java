@@ -48,8 +48,6 @@ import java.util.regex.Pattern;
 public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequest> {
 
     private static final Pattern REGISTRY_PREFIXED = Pattern.compile("/([^/]+)(/v2(/.*)?)");
-    private static final Pattern MANIFEST = Pattern.compile("/v2/(.+)/manifests/([^/]+)");
-    private static final Pattern BLOB = Pattern.compile("/v2/(.+)/blobs/([^/]+)");
     private static final Pattern TAGS = Pattern.compile("/v2/(.+)/tags/list");
     private static final Pattern UPLOADS = Pattern.compile("/v2/(.+)/blobs/uploads/?");
     private static final Pattern UPLOAD = Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)");
@@ -136,8 +134,11 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
                     origin);
         }
         Optional<String> ns = uri.parameter("ns");
+        // Each pattern runs only on a path holding its resource's word: a regular expression with a
+        // leading (.+) backtracks over the whole path, and every request would pay for all of them.
+        boolean uploadPath = path.contains("/blobs/uploads");
         Matcher uploads = UPLOADS.matcher(path);
-        if (uploads.matches()) {
+        if (uploadPath && uploads.matches()) {
             Route route = writable(method, Set.of(HttpMethod.POST), path,
                     router.route(new RouteRequest(uploads.group(1), namespace, host)));
             Optional<String> routedBy = namespace;
@@ -148,7 +149,7 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
                     new V2Request.Written(base, uploads.group(1), ns), origin);
         }
         Matcher upload = UPLOAD.matcher(path);
-        if (upload.matches()) {
+        if (uploadPath && upload.matches()) {
             Route route = writable(method, Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PATCH, HttpMethod.PUT,
                     HttpMethod.DELETE), path, router.route(new RouteRequest(upload.group(1), namespace, host)));
             UploadId id = new UploadId(upload.group(2));
@@ -166,8 +167,8 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             }
             return new V2Request.UploadStatus(method, keepAlive, route, id, written, origin);
         }
-        Matcher manifest = MANIFEST.matcher(path);
-        if (manifest.matches()) {
+        NameAndLast manifest = NameAndLast.of(path, "/manifests/");
+        if (manifest != null) {
             Route route = router.route(new RouteRequest(manifest.group(1), namespace, host));
             if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {
                 return new V2Request.Manifest(method, keepAlive, route, manifestReference(manifest.group(2), false),
@@ -183,8 +184,8 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return new V2Request.Delete(method, keepAlive, route, Optional.of(manifestReference(manifest.group(2), false)),
                     Optional.empty(), origin);
         }
-        Matcher blob = BLOB.matcher(path);
-        if (blob.matches()) {
+        NameAndLast blob = NameAndLast.of(path, "/blobs/");
+        if (blob != null) {
             Digest digest = Digest.parse(blob.group(2));
             Route route = router.route(new RouteRequest(blob.group(1), namespace, host));
             if (HttpMethod.DELETE.equals(method)) {
@@ -195,14 +196,14 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return new V2Request.Blob(method, keepAlive, route, digest, range(request, digest), origin);
         }
         Matcher tags = TAGS.matcher(path);
-        if (tags.matches()) {
+        if (path.endsWith("/tags/list") && tags.matches()) {
             readOnly(method, path);
             return new V2Request.Tags(method, keepAlive, router.route(new RouteRequest(tags.group(1), namespace, host)),
                     tags.group(1), fullPath, uri.parameter("ns"), uri.pageSize(MAX_PAGE), uri.parameter("last"),
                     origin);
         }
         Matcher referrers = REFERRERS.matcher(path);
-        if (referrers.matches()) {
+        if (path.contains("/referrers/") && referrers.matches()) {
             readOnly(method, path);
             return new V2Request.Referrers(method, keepAlive,
                     router.route(new RouteRequest(referrers.group(1), namespace, host)),
@@ -291,6 +292,35 @@ public final class V2RequestDecoder extends SimpleChannelInboundHandler<HttpRequ
             return Optional.empty();
         }
         return ByteRange.parse(ranges.get(0));
+    }
+
+    /**
+     * {@code /v2/<name>/<resource>/<last>} taken apart as {@code /v2/(.+)/<resource>/([^/]+)} would
+     * (the last occurrence of the resource's word, a name without line terminators), with two
+     * index searches instead of a backtracking match: the manifest and blob paths are every pull's.
+     */
+    private record NameAndLast(String name, String last) {
+
+        String group(int group) {
+            return group == 1 ? name : last;
+        }
+
+        static NameAndLast of(String path, String resource) {
+            int at = path.lastIndexOf(resource);
+            int lastStarts = at + resource.length();
+            if (!path.startsWith("/v2/") || at <= 3 || lastStarts == path.length()
+                    || path.indexOf('/', lastStarts) >= 0) {
+                return null;
+            }
+            String name = path.substring(4, at);
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                    return null; // what '.' does not match
+                }
+            }
+            return name.isEmpty() ? null : new NameAndLast(name, path.substring(lastStarts));
+        }
     }
 
     private static boolean isApiPath(String path) {

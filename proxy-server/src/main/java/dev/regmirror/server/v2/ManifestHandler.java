@@ -12,11 +12,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
 
 /**
  * {@code GET|HEAD /v2/<name>/manifests/<reference>}: the manifest as stored, with its media type,
@@ -30,6 +30,11 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
     private final PullThroughManifests manifests;
     private final PullStore pulls;
     private final ErrorResponder errors;
+    /** The last Accept headers parsed: a client sends the same ones with every request. */
+    private volatile ParsedAccept lastAccept = new ParsedAccept(List.of(), AcceptNegotiation.of(List.of()));
+
+    private record ParsedAccept(List<String> headers, AcceptNegotiation negotiation) {
+    }
 
     public ManifestHandler(PullThroughManifests manifests, PullStore pulls, ErrorResponder errors) {
         this.manifests = manifests;
@@ -39,33 +44,53 @@ public final class ManifestHandler extends SimpleChannelInboundHandler<V2Request
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, V2Request.Manifest request) {
-        manifests.get(request.route(), request.reference(), AcceptNegotiation.of(request.accept()))
-                .whenComplete((answer, failure) -> ctx.executor().execute(() -> {
-                    if (failure != null) {
-                        errors.send(ctx, request.method(), request.keepAlive(), failure);
+        manifests.get(request.route(), request.reference(), accept(request.accept()))
+                .whenComplete((answer, failure) -> {
+                    // A manifest in memory is answered at once, still on the event loop: no task to queue.
+                    if (ctx.executor().inEventLoop()) {
+                        answer(ctx, request, answer, failure);
                     } else {
-                        if (request.reference() instanceof Tag tag) {
-                            pulls.record(request.route(), tag);
-                        }
-                        respond(ctx, request, answer);
+                        ctx.executor().execute(() -> answer(ctx, request, answer, failure));
                     }
-                }));
+                });
+    }
+
+    private void answer(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer, Throwable failure) {
+        if (failure != null) {
+            errors.send(ctx, request.method(), request.keepAlive(), failure);
+            return;
+        }
+        if (request.reference() instanceof Tag tag) {
+            pulls.record(request.route(), tag);
+        }
+        respond(ctx, request, answer);
+    }
+
+    private AcceptNegotiation accept(List<String> headers) {
+        ParsedAccept last = lastAccept;
+        if (last.headers().equals(headers)) {
+            return last.negotiation();
+        }
+        AcceptNegotiation parsed = AcceptNegotiation.of(headers);
+        lastAccept = new ParsedAccept(List.copyOf(headers), parsed);
+        return parsed;
     }
 
     /** Answers with a manifest: its headers, 304 for a matching If-None-Match, the bytes unless HEAD. */
     static void respond(ChannelHandlerContext ctx, V2Request.Manifest request, ManifestAnswer answer) {
         ManifestBytes manifest = answer.manifest();
-        String etag = "\"" + manifest.digest() + "\"";
-        HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        answer.staleBecause().ifPresent(why -> headers.headers().set("Warning", Responses.staleWarning(why)));
-        headers.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.digest().toString());
-        headers.headers().set(HttpHeaderNames.ETAG, etag);
-        if (etag.equals(request.ifNoneMatch()) || manifest.digest().toString().equals(request.ifNoneMatch())) {
-            Responses.sendFull(ctx, HttpResponseStatus.NOT_MODIFIED, null, Unpooled.EMPTY_BUFFER, true,
-                    request.keepAlive(), headers);
-            return;
-        }
-        Responses.sendFull(ctx, HttpResponseStatus.OK, manifest.mediaType(), Unpooled.wrappedBuffer(manifest.bytes()),
-                request.isHead(), request.keepAlive(), headers);
+        String digest = manifest.digest().toString();
+        String etag = "\"" + digest + "\"";
+        FullHttpResponse response = etag.equals(request.ifNoneMatch()) || digest.equals(request.ifNoneMatch())
+                ? Responses.full(HttpResponseStatus.NOT_MODIFIED, null, Unpooled.EMPTY_BUFFER, true, request.keepAlive(),
+                        null)
+                : Responses.full(HttpResponseStatus.OK, manifest.mediaType(), Unpooled.wrappedBuffer(manifest.bytes()),
+                        request.isHead(), request.keepAlive(), null);
+        // Set on the response itself: no second header set to build and copy for every request.
+        HttpHeaders headers = response.headers();
+        answer.staleBecause().ifPresent(why -> headers.set("Warning", Responses.staleWarning(why)));
+        headers.set(Responses.CONTENT_DIGEST_HEADER, digest);
+        headers.set(HttpHeaderNames.ETAG, etag);
+        ctx.writeAndFlush(response);
     }
 }

@@ -47,7 +47,22 @@ public sealed interface V2Request {
 
         /** The Host without its port, as routing by host name takes it. */
         public Optional<String> hostName() {
-            return host.map(value -> value.replaceAll(":[0-9]+$", ""));
+            return host.map(Origin::withoutPort);
+        }
+
+        /** The value without a trailing {@code :<digits>} (what {@code replaceAll(":[0-9]+$", "")} took off). */
+        private static String withoutPort(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon < 0 || colon == value.length() - 1) {
+                return value;
+            }
+            for (int i = colon + 1; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c < '0' || c > '9') {
+                    return value;
+                }
+            }
+            return value.substring(0, colon);
         }
     }
 

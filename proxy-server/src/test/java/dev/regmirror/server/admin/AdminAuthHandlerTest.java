@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.auth.Accounts;
+import dev.regmirror.server.console.ConsoleSessions;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -15,17 +16,29 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class AdminAuthHandlerTest {
 
+    private static final ConsoleSessions SESSIONS = new ConsoleSessions(new SecureRandom(), Clock.systemUTC());
+
     private static EmbeddedChannel channel(Optional<String> token) {
-        return new EmbeddedChannel(new AdminAuthHandler(token, Accounts.none(), Runnable::run, new ErrorResponder(new ObjectMapper())));
+        return new EmbeddedChannel(new AdminAuthHandler(token, Accounts.none(), Runnable::run,
+                new ErrorResponder(new ObjectMapper()), SESSIONS));
     }
 
     private static FullHttpRequest request(String authorization) {
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/admin/usage");
+        return request(HttpMethod.GET, authorization);
+    }
+
+    private static FullHttpRequest request(HttpMethod method, String authorization, String... headers) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, "/admin/usage");
+        for (int i = 0; i < headers.length; i += 2) {
+            request.headers().set(headers[i], headers[i + 1]);
+        }
         if (authorization != null) {
             request.headers().set("Authorization", authorization);
         }
@@ -33,12 +46,60 @@ class AdminAuthHandlerTest {
     }
 
     private static void assertRefused(EmbeddedChannel channel, String message) {
+        assertRefused(channel, 401, "UNAUTHORIZED", message);
+    }
+
+    private static void assertRefused(EmbeddedChannel channel, int status, String code, String message) {
         FullHttpResponse response = channel.readOutbound();
-        assertEquals(401, response.status().code());
+        assertEquals(status, response.status().code());
         String body = response.content().toString(StandardCharsets.UTF_8);
         response.release();
-        assertTrue(body.contains("\"code\":\"UNAUTHORIZED\"") && body.contains(message), body);
+        assertTrue(body.contains("\"code\":\"" + code + "\"") && body.contains(message), body);
         assertNull(channel.readInbound(), "nothing passed on");
+    }
+
+    private static void assertPassed(EmbeddedChannel channel) {
+        FullHttpRequest passed = channel.readInbound();
+        assertEquals("/admin/usage", passed.uri());
+        passed.release();
+    }
+
+    @Test
+    void aConsoleSessionReadsWithItsCookieAndChangesThingsOnlyWithItsCsrfToken() {
+        EmbeddedChannel channel = channel(Optional.of("s3cret"));
+        ConsoleSessions.Session session = SESSIONS.open("admin token");
+        String cookie = ConsoleSessions.COOKIE + "=" + session.id();
+        channel.writeInbound(request(HttpMethod.GET, null, "Cookie", "theme=dark; " + cookie));
+        assertPassed(channel);
+        channel.writeInbound(request(HttpMethod.POST, null, "Cookie", cookie));
+        assertRefused(channel, 403, "DENIED", "CSRF token is missing or wrong");
+        channel.writeInbound(request(HttpMethod.DELETE, null, "Cookie", cookie, ConsoleSessions.CSRF_HEADER, "x" + session.csrf()));
+        assertRefused(channel, 403, "DENIED", "CSRF token is missing or wrong");
+        channel.writeInbound(request(HttpMethod.DELETE, null, "Cookie", cookie, ConsoleSessions.CSRF_HEADER, session.csrf()));
+        assertPassed(channel);
+        channel.writeInbound(request(HttpMethod.GET, null, "Cookie", ConsoleSessions.COOKIE + "=forged"));
+        assertRefused(channel, "needs Authorization: Bearer");
+        SESSIONS.close(session);
+        channel.writeInbound(request(HttpMethod.GET, null, "Cookie", cookie));
+        assertRefused(channel, "needs Authorization: Bearer");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aChangeABrowserSentFromAnotherSiteIsRefusedWhateverItCarries() {
+        EmbeddedChannel channel = channel(Optional.of("s3cret"));
+        channel.writeInbound(request(HttpMethod.POST, "Bearer s3cret", "Host", "mirror:5050", "Origin", "http://evil:80"));
+        assertRefused(channel, 403, "DENIED", "from another origin (http://evil:80)");
+        channel.writeInbound(request(HttpMethod.POST, "Bearer s3cret", "Sec-Fetch-Site", "same-site"));
+        assertRefused(channel, 403, "DENIED", "Sec-Fetch-Site: same-site");
+        channel.writeInbound(request(HttpMethod.POST, "Bearer s3cret", "Host", "mirror:5050", "Origin", "null"));
+        assertRefused(channel, 403, "DENIED", "from another origin (null)");
+        channel.writeInbound(request(HttpMethod.POST, "Bearer s3cret", "Host", "mirror:5050",
+                "Origin", "https://mirror:5050", "Sec-Fetch-Site", "same-origin"));
+        assertPassed(channel);
+        channel.writeInbound(request(HttpMethod.GET, "Bearer s3cret", "Sec-Fetch-Site", "cross-site"));
+        assertPassed(channel);
+        assertFalse(channel.finishAndReleaseAll());
     }
 
     @Test

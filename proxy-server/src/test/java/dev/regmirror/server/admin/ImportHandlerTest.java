@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.auth.Accounts;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.server.console.ConsoleSessions;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -25,6 +26,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@link ImportHandler} on an EmbeddedChannel: what passes, what is refused, and which executor does what. */
 class ImportHandlerTest {
 
+    private static final ConsoleSessions SESSIONS = new ConsoleSessions(new SecureRandom(), Clock.systemUTC());
+
     private static EmbeddedChannel channel(Optional<String> token) {
         ErrorResponder errors = new ErrorResponder(new ObjectMapper());
         Runnable never = () -> {
             throw new AssertionError("no disk work for a request that is not imported");
         };
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors), null, task -> never.run(), task -> never.run(),
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(token, Accounts.none(), Runnable::run, errors, SESSIONS), null, task -> never.run(), task -> never.run(),
                 new CacheLayout(Path.of("unused")), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 
@@ -136,7 +141,7 @@ class ImportHandlerTest {
 
     private static EmbeddedChannel importing(Executor disk, Executor maintenance, Path ingest) {
         ErrorResponder errors = new ErrorResponder(new ObjectMapper());
-        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors), null, disk,
+        return new EmbeddedChannel(new ImportHandler(new AdminAuthHandler(Optional.of("s3cret"), Accounts.none(), Runnable::run, errors, SESSIONS), null, disk,
                 maintenance, new CacheLayout(ingest.getParent()), Duration.ofSeconds(30), new ObjectMapper(), errors));
     }
 

@@ -1,5 +1,6 @@
 package dev.regmirror.server.http;
 
+import io.netty.buffer.Unpooled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,15 +37,15 @@ class DirectRelayTest {
     /** Sends the bytes in three chunks through a relay into an embedded channel; returns what went out. */
     private static Sent relay(byte[] bytes, Digest claimed) {
         EmbeddedChannel channel = new EmbeddedChannel();
-        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length, sent -> { });
-        try (SubmissionPublisher<List<ByteBuffer>> upstream = new SubmissionPublisher<>(Runnable::run, 4)) {
+        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length, sent -> { }, Runnable::run);
+        try (SubmissionPublisher<ByteBuf> upstream = new SubmissionPublisher<>(Runnable::run, 4)) {
             upstream.subscribe(relay);
             int third = bytes.length / 3;
-            upstream.submit(List.of(ByteBuffer.wrap(bytes, 0, third)));
+            upstream.submit(Unpooled.wrappedBuffer(bytes, 0, third));
             channel.runPendingTasks();
-            upstream.submit(List.of(ByteBuffer.wrap(bytes, third, third)));
+            upstream.submit(Unpooled.wrappedBuffer(bytes, third, third));
             channel.runPendingTasks();
-            upstream.submit(List.of(ByteBuffer.wrap(bytes, 2 * third, bytes.length - 2 * third)));
+            upstream.submit(Unpooled.wrappedBuffer(bytes, 2 * third, bytes.length - 2 * third));
             channel.runPendingTasks();
         }
         channel.runPendingTasks();

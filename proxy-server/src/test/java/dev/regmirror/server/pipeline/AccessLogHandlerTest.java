@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -21,32 +18,20 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** The access log says what went out: complete responses with their bytes, and cut-off ones as aborted. */
 class AccessLogHandlerTest {
 
-    private final Logger access = (Logger) LoggerFactory.getLogger("regmirror.access");
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private Level previous;
+    private static final String PREFIX = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)"
+            + " INFO  regmirror\\.access - ";
 
-    @BeforeEach
-    void capture() {
-        previous = access.getLevel();
-        access.setLevel(Level.INFO);
-        lines.start();
-        access.addAppender(lines);
-    }
-
-    @AfterEach
-    void release() {
-        access.detachAppender(lines);
-        access.setLevel(previous);
-    }
+    private final ByteArrayOutputStream written = new ByteArrayOutputStream();
+    private final AccessLog log = new AccessLog(written, 16, new SimpleMeterRegistry());
 
     private static void respond(EmbeddedChannel channel, boolean finish) {
         channel.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
@@ -56,13 +41,19 @@ class AccessLogHandlerTest {
         }
     }
 
+    /** The lines written, once the writer has written every line handed to it and stopped; the time and logger checked. */
     private List<String> messages() {
-        return lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        log.close();
+        List<String> lines = Arrays.asList(written.toString(StandardCharsets.UTF_8).split("\n", -1));
+        assertEquals("", lines.get(lines.size() - 1), "every line ends with a newline");
+        lines = lines.subList(0, lines.size() - 1);
+        lines.forEach(line -> assertTrue(line.matches(PREFIX + ".*"), line));
+        return lines.stream().map(line -> line.replaceFirst(PREFIX, "")).toList();
     }
 
     @Test
     void aCompleteResponseIsOneLineWithItsBytes() {
-        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler(log));
         channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/x/blobs/y"));
         ReferenceCountUtil.release(channel.readInbound());
         respond(channel, true);
@@ -73,13 +64,13 @@ class AccessLogHandlerTest {
 
     @Test
     void a100ContinueIsNoLineOfItsOwnAndThePushIsLoggedWithItsFinalStatus() {
-        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler(log));
         channel.writeInbound(new io.netty.handler.codec.http.DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PATCH,
                 "/v2/lan/app/blobs/uploads/u"));
         ReferenceCountUtil.release(channel.readInbound());
         channel.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
-        assertEquals(List.of(), messages());
+        assertEquals(0, log.accepted());
         channel.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 io.netty.handler.codec.http.HttpResponseStatus.ACCEPTED));
         assertEquals(1, messages().size(), messages().toString());
@@ -90,11 +81,11 @@ class AccessLogHandlerTest {
 
     @Test
     void aResponseCutOffByTheConnectionClosingIsLoggedAsAborted() {
-        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler(log));
         channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/x/blobs/y"));
         ReferenceCountUtil.release(channel.readInbound());
         respond(channel, false);
-        assertEquals(List.of(), messages());
+        assertEquals(0, log.accepted());
         channel.close();
         assertEquals(1, messages().size(), messages().toString());
         assertTrue(messages().get(0).endsWith("ms aborted"), messages().get(0));
@@ -104,7 +95,7 @@ class AccessLogHandlerTest {
 
     @Test
     void aClientThatLeftBeforeAnyAnswerIsStillLogged() {
-        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler(log));
         channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/x/manifests/1"));
         ReferenceCountUtil.release(channel.readInbound());
         channel.close();
@@ -115,7 +106,7 @@ class AccessLogHandlerTest {
 
     @Test
     void aRequestLineTooLongToReadIsNotLoggedAsTheCodecsStandIn() {
-        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler());
+        EmbeddedChannel channel = new EmbeddedChannel(new AccessLogHandler(log));
         DefaultFullHttpRequest standIn = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
         standIn.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("An HTTP line is larger than 8192 bytes.")));
         channel.writeInbound(standIn);

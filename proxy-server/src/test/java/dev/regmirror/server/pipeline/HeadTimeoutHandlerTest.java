@@ -130,6 +130,35 @@ class HeadTimeoutHandlerTest {
     }
 
     @Test
+    void aRequestAnsweredWithinTheReadThatBroughtItLeavesTheKeptAliveConnectionUntimed() {
+        EmbeddedChannel channel = ClientChannel.from("10.0.0.1");
+        channel.freezeTime();
+        channel.pipeline().addLast(new HttpServerCodec(), new HeadTimeoutHandler(Duration.ofSeconds(10),
+                new ErrorResponder(new ObjectMapper()), new RefusalLog("registry", Ticker.systemTicker(), meters)),
+                new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        // Answered at once, as a manifest in memory is: before the read completes.
+                        if (msg instanceof HttpRequest) {
+                            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+        ClientChannel.send(channel, HEAD);
+        assertTrue(ClientChannel.answer(channel).startsWith("HTTP/1.1 200 "));
+        advance(channel, 60_000);
+        assertTrue(channel.isOpen(), "the request's own bytes are not the start of a next head");
+        assertEquals(0, timedOut());
+
+        ClientChannel.send(channel, "GET /v2/ HT");
+        advance(channel, 10_000);
+        assertTrue(ClientChannel.answer(channel).startsWith("HTTP/1.1 408 "), "a next head is still timed");
+        assertFalse(channel.isOpen());
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void aRequestBodyStreamingAfterItsHeadAndA100ContinueIsNotTimed() {
         EmbeddedChannel channel = channel();
         ClientChannel.send(channel, "POST /admin/import HTTP/1.1\r\nHost: m\r\nExpect: 100-continue\r\n"

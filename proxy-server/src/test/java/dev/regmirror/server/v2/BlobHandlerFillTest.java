@@ -1,5 +1,6 @@
 package dev.regmirror.server.v2;
 
+import io.netty.buffer.ByteBuf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,7 +63,7 @@ class BlobHandlerFillTest {
     Path dir;
 
     private final byte[] bytes = new byte[100_000];
-    private final SubmissionPublisher<List<ByteBuffer>> upstreamBody = new SubmissionPublisher<>(Runnable::run, 4);
+    private final SubmissionPublisher<ByteBuf> upstreamBody = new SubmissionPublisher<>(Runnable::run, 4);
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private EmbeddedChannel channel;
@@ -93,7 +94,7 @@ class BlobHandlerFillTest {
 
     /** The upstream sends these bytes; the channel then sends what it may. */
     private void upstreamSends(int from, int to) {
-        upstreamBody.submit(List.of(ByteBuffer.wrap(bytes, from, to - from)));
+        upstreamBody.submit(Unpooled.wrappedBuffer(bytes, from, to - from));
         drain();
     }
 
@@ -205,7 +206,7 @@ class BlobHandlerFillTest {
                 }
 
                 @Override
-                public Flow.Publisher<List<ByteBuffer>> publisher() {
+                public Flow.Publisher<ByteBuf> publisher() {
                     return upstreamBody;
                 }
             });

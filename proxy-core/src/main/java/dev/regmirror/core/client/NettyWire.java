@@ -1,0 +1,243 @@
+package dev.regmirror.core.client;
+
+import dev.regmirror.core.upstream.EndpointSettings;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpConnectTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The wire of blob bodies: Netty's HTTP/1.1 client, one connection per request, reading into pooled
+ * direct buffers that the body's subscriber writes straight to the ingest file and then releases.
+ * Speaks TLS with the endpoint's extra trust and host name verification, reaches the endpoint
+ * through its HTTP proxy (CONNECT for {@code https}, absolute URLs for {@code http}), and looks host
+ * names up on {@code lookups}, never on an event loop.
+ */
+final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
+
+    /** The longest response head accepted; an S3 redirect's is a few KiB. */
+    private static final int MAX_HEAD = 64 * 1024;
+    /** Bytes a decoded chunk may hold, so that one socket read is one buffer, never cut into 8 KiB pieces. */
+    private static final int MAX_CHUNK = 1024 * 1024;
+    /** The most one socket read takes; reads grow towards it while they come back full. */
+    private static final int MAX_READ = 256 * 1024;
+
+    private final EndpointSettings settings;
+    private final ClientLoops loops;
+    private final Executor lookups;
+    private final ScheduledExecutorService scheduler;
+    private final Failures failures;
+    private final SslContext tls;
+
+    /**
+     * @param loops   the event loops and connections to read on, owned by the caller
+     * @param lookups where host names are looked up (blocking)
+     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate
+     */
+    NettyWire(EndpointSettings settings, ClientLoops loops, Executor lookups, ScheduledExecutorService scheduler,
+              Failures failures) {
+        this.settings = settings;
+        this.loops = loops;
+        this.lookups = lookups;
+        this.scheduler = scheduler;
+        this.failures = failures;
+        this.tls = tlsContext(settings);
+    }
+
+    private static SslContext tlsContext(EndpointSettings settings) {
+        try {
+            SslContextBuilder builder = SslContextBuilder.forClient().sslProvider(SslProvider.JDK);
+            settings.caFile().ifPresent(caFile -> builder.trustManager(ExtraTrust.of(caFile)));
+            return builder.build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("TLS for " + settings.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch, URI uri,
+                                                                         Optional<String> authorization) {
+        boolean https = "https".equalsIgnoreCase(uri.getScheme());
+        String host = bare(uri.getHost());
+        int port = uri.getPort() >= 0 ? uri.getPort() : https ? 443 : 80;
+        Optional<URI> proxy = settings.proxy();
+        String lookedUp = proxy.map(p -> bare(p.getHost())).orElse(host);
+        int connectPort = proxy.map(p -> p.getPort() < 0 ? 80 : p.getPort()).orElse(port);
+        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer = new CompletableFuture<>();
+        CompletableFuture.supplyAsync(() -> lookUp(lookedUp), lookups).whenComplete((address, notFound) -> {
+            if (notFound != null) {
+                answer.completeExceptionally(Failures.unwrap(notFound));
+                return;
+            }
+            InetSocketAddress resolved = new InetSocketAddress(address, connectPort);
+            boolean tunnel = proxy.isPresent() && https;
+            BodyStream stream = new BodyStream(request(fetch, uri, authorization, proxy.isPresent() && !https),
+                    uri, settings.readTimeout(), answer);
+            Bootstrap bootstrap = new Bootstrap().group(loops.group()).channelFactory(loops.channels())
+                    .resolver(NoopAddressResolverGroup.INSTANCE)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(2048, 64 * 1024, MAX_READ))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel channel) {
+                            ChannelPipeline pipeline = channel.pipeline();
+                            if (tunnel) {
+                                HttpProxyHandler connect = new HttpProxyHandler(resolved);
+                                connect.setConnectTimeoutMillis(settings.connectTimeout().toMillis());
+                                pipeline.addLast(connect);
+                            }
+                            if (https) {
+                                pipeline.addLast(tlsHandler(channel, host, port));
+                            }
+                            pipeline.addLast(new HttpClientCodec(4096, MAX_HEAD, MAX_CHUNK));
+                            pipeline.addLast(stream);
+                        }
+                    });
+            InetSocketAddress target = tunnel ? InetSocketAddress.createUnresolved(host, port) : resolved;
+            bootstrap.connect(target).addListener(connected -> {
+                if (!connected.isSuccess()) {
+                    stream.release();
+                    answer.completeExceptionally(connectFailure(connected.cause()));
+                }
+            });
+        });
+        // Off the event loop, failures too: whoever receives the answer (a fill opening its ingest
+        // file, the next endpoint's request) may block.
+        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> handedOn = new CompletableFuture<>();
+        answer.whenCompleteAsync((response, failure) -> {
+            if (failure != null) {
+                handedOn.completeExceptionally(Failures.unwrap(failure));
+                return;
+            }
+            handedOn.complete(new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
+                    GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
+                            ReferenceCountUtil::release)));
+        }, lookups);
+        return handedOn;
+    }
+
+    @Override
+    public void discard(Flow.Publisher<ByteBuf> body) {
+        body.subscribe(new CancellingSubscriber());
+    }
+
+    /** An error body, copied onto the heap for the JDK client's collector (it is at most a few KiB). */
+    static Flow.Publisher<List<ByteBuffer>> onHeap(Flow.Publisher<ByteBuf> body) {
+        return subscriber -> body.subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription subscription) {
+                subscriber.onSubscribe(subscription);
+            }
+
+            @Override
+            public void onNext(ByteBuf item) {
+                byte[] copy;
+                try {
+                    copy = new byte[item.readableBytes()];
+                    item.readBytes(copy);
+                } finally {
+                    item.release();
+                }
+                subscriber.onNext(List.of(ByteBuffer.wrap(copy)));
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+                subscriber.onError(failure);
+            }
+
+            @Override
+            public void onComplete() {
+                subscriber.onComplete();
+            }
+        });
+    }
+
+    private SslHandler tlsHandler(Channel channel, String host, int port) {
+        SSLEngine engine = tls.newEngine(channel.alloc(), host, port);
+        SSLParameters parameters = engine.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        engine.setSSLParameters(parameters);
+        SslHandler handler = new SslHandler(engine);
+        handler.setHandshakeTimeoutMillis(Math.max(settings.connectTimeout().toMillis(),
+                settings.readTimeout().toMillis()));
+        return handler;
+    }
+
+    /**
+     * The request: the path alone to the endpoint (or through a CONNECT tunnel), the absolute URL
+     * to a proxy of plain HTTP; the headers the JDK client would send.
+     */
+    private static FullHttpRequest request(Fetch fetch, URI uri, Optional<String> authorization, boolean viaProxy) {
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        String target = (viaProxy ? uri.getScheme() + "://" + uri.getRawAuthority() : "") + path
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(fetch.method()),
+                target, Unpooled.EMPTY_BUFFER);
+        request.headers().set(HttpHeaderNames.HOST, uri.getPort() >= 0 ? uri.getHost() + ":" + uri.getPort()
+                : uri.getHost());
+        request.headers().set(HttpHeaderNames.USER_AGENT, HttpRegistryClient.USER_AGENT);
+        fetch.accept().ifPresent(accept -> request.headers().set(HttpHeaderNames.ACCEPT, accept));
+        authorization.ifPresent(value -> request.headers().set(HttpHeaderNames.AUTHORIZATION, value));
+        return request;
+    }
+
+    /** Looks a host up; blocking, so never on an event loop. */
+    private static InetAddress lookUp(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /** {@code ::1} for {@code [::1]}: URIs bracket IPv6 literals, look-ups and TLS take them bare. */
+    private static String bare(String host) {
+        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1)
+                : host;
+    }
+
+    /** A connect timeout as the JDK client reports it, so that messages name it the same way. */
+    private static Throwable connectFailure(Throwable cause) {
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            HttpConnectTimeoutException timeout = new HttpConnectTimeoutException(cause.getMessage());
+            timeout.initCause(cause);
+            return timeout;
+        }
+        return cause;
+    }
+}
