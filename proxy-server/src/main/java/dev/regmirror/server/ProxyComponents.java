@@ -220,6 +220,7 @@ public final class ProxyComponents implements AutoCloseable {
             // Nothing else started yet: stop the threads made so far, so a refused start leaves none.
             List.of(scheduler, storageUploads, upstreamExecutor, authExecutor, verifyExecutor, maintenanceExecutor,
                     diskExecutor).forEach(ExecutorService::shutdownNow);
+            upstreamLoops.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);
             objects.ifPresent(S3Objects::close);
             throw e;
         }
