@@ -169,6 +169,19 @@ public final class RegistryProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            stop(process, killOnExit);
+        } finally {
+            output.close();
+            deleteRecursively(workDir);
+        }
+    }
+
+    /**
+     * Ends a test's child process: asks it to stop, kills it after 5 s, and drops the shutdown hook
+     * that would have killed it when the JVM ends.
+     */
+    static void stop(Process process, Thread killOnExit) {
         process.destroy();
         try {
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -178,9 +191,11 @@ public final class RegistryProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         } finally {
-            removeShutdownHook();
-            output.close();
-            deleteRecursively(workDir);
+            try {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down and runs the hook itself
+            }
         }
     }
 
@@ -234,13 +249,6 @@ public final class RegistryProcess implements AutoCloseable {
                 + START_TIMEOUT_MILLIS + " ms; output:\n" + output());
     }
 
-    private void removeShutdownHook() {
-        try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
-        } catch (IllegalStateException e) {
-            // the JVM is already shutting down and runs the hook itself
-        }
-    }
 
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
