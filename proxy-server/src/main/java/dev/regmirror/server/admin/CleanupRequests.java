@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * Decodes {@code DELETE /admin/cache} into {@link AdminRequest.Purge} and {@code POST /admin/prune}
  * into {@link AdminRequest.Prune}: another method is 405 UNSUPPORTED (with the right
- * {@code Allow}), a {@code dryRun} other than one {@code true} or {@code false} 400 NAME_INVALID.
+ * {@code Allow}), a {@code dryRun} other than one {@code true} or {@code false} 400 NAME_INVALID,
+ * and so is a parameter neither takes: a misspelt {@code ?dry-run=true} must not purge for real.
  * A purge's {@link PurgeSelection} comes from exactly one of {@code ?image=}, {@code ?upstream=} or
  * {@code ?all=true}; the image is an {@link ImageReference}, routed as a client's pull is: a name
  * alone is the whole repository.
@@ -31,6 +32,13 @@ final class CleanupRequests {
         if (!allowed.equals(method)) {
             throw new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + path
                     + " is not supported (use " + allowed.name() + ")", null, Map.of("Allow", allowed.name()));
+        }
+        List<String> known = purge ? List.of("image", "upstream", "all", "dryRun") : List.of("dryRun");
+        for (String name : query.keySet()) {
+            if (!known.contains(name)) {
+                throw invalid(method.name() + " " + path + " takes " + String.join(", ", known) + ", not \""
+                        + Printable.of(name) + "\"");
+            }
         }
         boolean dryRun = dryRun(query);
         return purge ? new AdminRequest.Purge(method, keepAlive, selection(query, router), dryRun)

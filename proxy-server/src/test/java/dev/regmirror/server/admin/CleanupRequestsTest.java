@@ -88,6 +88,18 @@ class CleanupRequestsTest {
         }
     }
 
+    @Test
+    void aParameterNeitherTakesIsRefusedBeforeAnythingIsRemoved() {
+        UpstreamRouter router = router();
+        InvalidRequestException misspelt = assertThrows(InvalidRequestException.class, () -> CleanupRequests.decode(
+                "/admin/cache", HttpMethod.DELETE, true, Map.of("image", List.of("app:1.2"), "dry-run",
+                        List.of("true")), router));
+        assertEquals(RegistryErrorCode.NAME_INVALID, misspelt.code());
+        assertEquals("DELETE /admin/cache takes image, upstream, all, dryRun, not \"dry-run\"", misspelt.getMessage());
+        assertEquals(RegistryErrorCode.NAME_INVALID, code(() -> CleanupRequests.decode("/admin/prune", HttpMethod.POST,
+                true, Map.of("image", List.of("app")), router)));
+    }
+
     private static PurgeSelection parse(UpstreamRouter router, String name, String value) {
         return CleanupRequests.selection(Map.of(name, List.of(value)), router);
     }
