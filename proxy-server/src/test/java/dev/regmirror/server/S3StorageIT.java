@@ -165,6 +165,44 @@ class S3StorageIT {
     }
 
     @Test
+    void withRedirectsAHitIsA307ToAPresignedUrlWhileHeadsAndPullsWork() throws Exception {
+        s3.createBucket("redirects");
+        Map<String, Object> settings = new java.util.HashMap<>(onS3("redirects"));
+        settings.put("regmirror.storage.s3.redirect", true);
+        settings.put("regmirror.storage.s3.redirect-ttl", "2m");
+        try (MirrorFixture node = MirrorFixture.start(upstream.url(), work.resolve("node-redirects"), settings)) {
+            skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", work.resolve("pulled-redirects-1"));
+            node.awaitFillsCommitted();
+            Descriptor layer = image.manifest().layers().get(0);
+            String path = "/v2/library/app/blobs/" + layer.digest();
+            java.net.http.HttpClient noFollow = java.net.http.HttpClient.newBuilder()
+                    .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+            var hit = noFollow.send(node.request(path).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(307, hit.statusCode());
+            assertEquals(layer.digest().toString(), hit.headers().firstValue("Docker-Content-Digest").orElse(""));
+            java.net.URI location = java.net.URI.create(hit.headers().firstValue("Location").orElseThrow());
+            assertEquals(s3.endpoint().getPort(), location.getPort(), location.toString());
+            assertTrue(location.getRawQuery().contains("X-Amz-Signature="), location.toString());
+            assertTrue(location.getRawQuery().contains("X-Amz-Expires=120"), location.toString());
+            assertFalse(location.toString().contains(S3ProxyProcess.SECRET_KEY));
+            var fetched = noFollow.send(java.net.http.HttpRequest.newBuilder(location).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, fetched.statusCode());
+            assertEquals(layer.digest(), Digest.sha256Of(fetched.body()), "the presigned URL gives the layer");
+
+            var head = node.head(path);
+            assertEquals(200, head.statusCode(), "HEAD is answered by regmirror");
+            assertEquals(String.valueOf(layer.size()), head.headers().firstValue("Content-Length").orElse(""));
+
+            upstream.reset();
+            Path pulled = work.resolve("pulled-redirects-2");
+            skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", pulled);
+            assertPulledExactly(pulled);
+            assertEquals(List.of(), upstream.blobGets(), "the client followed the redirects to the bucket");
+        }
+    }
+
+    @Test
     void aMissingBucketStopsStartUpNamingTheSetting() {
         SettingsException e = assertThrows(SettingsException.class,
                 () -> MirrorFixture.start(upstream.url(), work.resolve("node-missing"), onS3("never-created")));

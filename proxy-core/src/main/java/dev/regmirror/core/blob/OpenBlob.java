@@ -26,10 +26,22 @@ public record OpenBlob(StoredBlob blob, Content content, Runnable release) imple
         }
     }
 
-    /** In a remote store: each read opens a stream of a range. */
-    public record Remote(RangeReader reader) implements Content {
+    /**
+     * In a remote store: each read opens a stream of a range.
+     *
+     * @param redirect where a client may fetch the bytes itself, when the store offers it (a
+     *                 presigned URL of short life, made on demand); empty to always stream
+     */
+    public record Remote(RangeReader reader, Optional<java.util.function.Supplier<java.net.URI>> redirect)
+            implements Content {
         public Remote {
             Objects.requireNonNull(reader, "reader");
+            Objects.requireNonNull(redirect, "redirect");
+        }
+
+        /** Content that is always streamed. */
+        public Remote(RangeReader reader) {
+            this(reader, Optional.empty());
         }
     }
 

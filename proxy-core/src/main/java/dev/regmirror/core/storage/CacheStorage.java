@@ -108,7 +108,8 @@ public final class CacheStorage implements Closeable {
         CacheLayout layout = new CacheLayout(directory);
         java.io.Closeable lock = FileBlobStore.claimSpool(layout);
         try {
-            S3BlobStore blobs = S3BlobStore.open(objects, layout, maxBytes, s3.partSize(), uploads, clock);
+            S3BlobStore blobs = S3BlobStore.open(objects, layout, maxBytes, s3.partSize(), uploads, clock,
+                    s3.redirect() ? Optional.of(s3.redirectTtl()) : Optional.empty());
             S3MetadataStore meta = new S3MetadataStore(objects, "");
             blobs.evictOverCap();
             return new CacheStorage(layout, blobs, Optional.empty(), lock, new ManifestStore(blobs, layout, meta),

@@ -7,6 +7,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -51,6 +52,33 @@ public final class BlobResponder {
      */
     public void send(ChannelHandlerContext ctx, Route route, Digest digest, BlobSource source,
                      Optional<ContentRange> part, boolean keepAlive) {
+        if (source instanceof BlobSource.Cached cached && cached.blob().content() instanceof OpenBlob.Remote remote
+                && remote.redirect().isPresent()) {
+            // Signing may resolve credentials (an instance role): off the event loop.
+            Futures.supplyOn(diskExecutor, () -> remote.redirect().get().get()).whenComplete((location, failure) ->
+                    ctx.executor().execute(() -> {
+                        if (failure != null) {
+                            LOG.warn("cannot sign a redirect for blob {}, sending it: {}", digest.shortForm(),
+                                    failure.toString());
+                            sendBody(ctx, route, digest, source, part, keepAlive);
+                            return;
+                        }
+                        discard(source);
+                        redirects(route.registry()).increment();
+                        HttpResponse headers = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                                HttpResponseStatus.TEMPORARY_REDIRECT);
+                        headers.headers().set(HttpHeaderNames.LOCATION, location.toString());
+                        headers.headers().set(Responses.CONTENT_DIGEST_HEADER, digest.toString());
+                        Responses.sendFull(ctx, HttpResponseStatus.TEMPORARY_REDIRECT, null, Unpooled.EMPTY_BUFFER,
+                                false, keepAlive, headers);
+                    }));
+            return;
+        }
+        sendBody(ctx, route, digest, source, part, keepAlive);
+    }
+
+    private void sendBody(ChannelHandlerContext ctx, Route route, Digest digest, BlobSource source,
+                          Optional<ContentRange> part, boolean keepAlive) {
         ctx.write(headers(digest, source.size(), part, keepAlive));
         long start = part.map(ContentRange::first).orElse(0L);
         boolean zeroCopy = zeroCopy(ctx);
@@ -124,6 +152,13 @@ public final class BlobResponder {
      */
     static boolean zeroCopy(ChannelHandlerContext ctx) {
         return !(ctx.channel() instanceof Http2StreamChannel) && ctx.pipeline().get(SslHandler.class) == null;
+    }
+
+    /** Cache hits answered with a redirect to the object store, by upstream. */
+    private Counter redirects(String upstream) {
+        return Counter.builder("regmirror.blob.redirects")
+                .description("cache hits answered with a 307 to a presigned URL of the object store")
+                .tags("upstream", upstream).register(meters);
     }
 
     /**

@@ -65,9 +65,11 @@ public final class S3BlobStore implements BlobStore {
     private final CacheIndex index;
     private final Deque<KeptSpool> kept = new ArrayDeque<>();
     private final AtomicLong evictions = new AtomicLong();
+    private final Optional<Duration> redirectTtl;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
-                        CacheIndex index) {
+                        CacheIndex index, Optional<Duration> redirectTtl) {
+        this.redirectTtl = redirectTtl;
         this.objects = objects;
         this.layout = layout;
         this.partSize = partSize;
@@ -80,10 +82,11 @@ public final class S3BlobStore implements BlobStore {
      * Opens the store: lists the blobs in the bucket into the index (least recently written first)
      * and creates the local spool directory. Does not evict: see {@link #evictOverCap()}.
      *
-     * @param uploads where part uploads run, one request at a time per blob
+     * @param uploads     where part uploads run, one request at a time per blob
+     * @param redirectTtl the life of the presigned URLs hits may be redirected to; empty to stream every hit
      */
     public static S3BlobStore open(S3Objects objects, CacheLayout layout, long maxBytes, long partSize,
-                                   Executor uploads, Clock clock) throws IOException {
+                                   Executor uploads, Clock clock, Optional<Duration> redirectTtl) throws IOException {
         Files.createDirectories(layout.ingest());
         long started = System.nanoTime();
         List<CacheIndex.Stored> found = new ArrayList<>();
@@ -101,7 +104,7 @@ public final class S3BlobStore implements BlobStore {
         CacheIndex index = CacheIndex.of(maxBytes, found);
         LOG.info("indexed {} blobs ({} bytes) in {} in {} ms", index.size(), index.totalBytes(), objects.describe(),
                 (System.nanoTime() - started) / 1_000_000);
-        return new S3BlobStore(objects, layout, partSize, uploads, clock, index);
+        return new S3BlobStore(objects, layout, partSize, uploads, clock, index, redirectTtl);
     }
 
     /** The index of stored blobs: sizes, recency, pins. */
@@ -158,7 +161,8 @@ public final class S3BlobStore implements BlobStore {
                 throw new IOException(e.getMessage(), e);
             }
         };
-        return Optional.of(new OpenBlob(found.get(), new OpenBlob.Remote(reader), () -> {
+        Optional<java.util.function.Supplier<java.net.URI>> redirect = redirectTtl.map(ttl -> () -> objects.presign(key, ttl));
+        return Optional.of(new OpenBlob(found.get(), new OpenBlob.Remote(reader, redirect), () -> {
             if (released.compareAndSet(false, true)) {
                 index.unpin(digest);
             }

@@ -55,7 +55,7 @@ class S3BlobStoreIT extends BlobStoreContract {
 
     private S3BlobStore open(S3Objects objects, long maxBytes) throws IOException {
         return S3BlobStore.open(objects, new CacheLayout(Files.createTempDirectory(scratch, "node")), maxBytes,
-                S3Settings.MIN_PART_SIZE, uploads, Clock.systemUTC());
+                S3Settings.MIN_PART_SIZE, uploads, Clock.systemUTC(), Optional.empty());
     }
 
     @Override
