@@ -320,7 +320,8 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
             resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
         }
-        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout),
+        RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout,
+                objects.<Runnable>map(bucket -> bucket::checkBucket).orElse(OperationsHandler.NO_STORE)),
                 new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, blobResponder, errors),

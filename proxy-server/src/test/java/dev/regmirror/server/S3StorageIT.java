@@ -147,10 +147,16 @@ class S3StorageIT {
                 skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", during);
                 assertPulledExactly(during);
                 assertEquals(4, upstream.blobGets().size(), "streamed through from the upstream");
+                var notReady = node.get("/readyz");
+                assertEquals(503, notReady.statusCode());
+                String reason = new String(notReady.body(), java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(reason.contains("cannot reach " + s3.endpoint()), reason);
+                assertTrue(node.meters().counter("regmirror.blobs.uncached").count() >= 4, "counted as uncached");
             } finally {
                 s3.restart();
             }
             Thread.sleep(1_500); // the storage-retry spell
+            assertEquals(200, node.get("/readyz").statusCode(), "ready again once the store answers");
             upstream.reset();
             Path after = work.resolve("pulled-after-outage");
             skopeo.copyToDir("docker://" + node.hostPort() + "/app:1.0", after);

@@ -23,8 +23,8 @@ import java.util.concurrent.Executor;
  * Answers the operator's endpoints on the main listener, ahead of the registry API: {@code /metrics}
  * in Prometheus text format (written by Micrometer), scraped on the disk executor because some
  * gauges read files; {@code /healthz} (the process answers); {@code /readyz} (a probe file can be
- * created and deleted under the cache's {@code ingest/}, on the disk executor; 503 with the reason
- * if not). Anything else passes on.
+ * created and deleted under the cache's {@code ingest/}, and the object store answers when the
+ * cache is in one, on the disk executor; 503 with the reason if not). Anything else passes on.
  */
 @Sharable
 public final class OperationsHandler extends ChannelInboundHandlerAdapter {
@@ -34,15 +34,23 @@ public final class OperationsHandler extends ChannelInboundHandlerAdapter {
     private final PrometheusMeterRegistry metrics;
     private final Executor diskExecutor;
     private final CacheLayout layout;
+    private final Runnable storeCheck;
+
+    /** The store check of a cache on the local disk: nothing more to ask. */
+    public static final Runnable NO_STORE = () -> { };
 
     /**
      * @param diskExecutor where scrapes and readiness probes run: some gauges read files under /proc
      * @param layout the cache's, in whose {@code ingest/} the readiness probe writes its file
+     * @param storeCheck asks the object store holding the cache whether it answers ({@link #NO_STORE}
+     *                   for a cache on the local disk); throws with the reason when it does not
      */
-    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor, CacheLayout layout) {
+    public OperationsHandler(PrometheusMeterRegistry metrics, Executor diskExecutor, CacheLayout layout,
+                             Runnable storeCheck) {
         this.metrics = metrics;
         this.diskExecutor = diskExecutor;
         this.layout = layout;
+        this.storeCheck = storeCheck;
     }
 
     @Override
@@ -88,6 +96,7 @@ public final class OperationsHandler extends ChannelInboundHandlerAdapter {
             throw new IOException("the cache directory is not writable: cannot create " + file + ": " + e, e);
         }
         Files.delete(file);
+        storeCheck.run();
         return true;
     }
 
