@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * zero-copy {@link DefaultFileRegion} ({@link PinnedFileRegion}) on plain HTTP/1.1, as buffers read
  * on the disk executor under TLS and HTTP/2 ({@link BufferedFileSender}); a blob still filling by
  * following its ingest file as it grows ({@link FillFollower}); one the cache cannot store straight
- * through, whole ({@link DirectRelay}). Called on the channel's event loop once the source is open.
+ * through, whole ({@link DirectRelay}). A blob in an object store is sent as buffers read in order
+ * from a ranged stream ({@link RemoteRange}), or, when the store offers it, answered 307 to a
+ * presigned URL. Called on the channel's event loop once the source is open.
  */
 public final class BlobResponder {
 
