@@ -225,8 +225,16 @@ class ConsoleIT {
         Path tar = work.resolve("saved.tar");
         skopeo.copy(saved.source(), "docker-archive:" + tar + ":team/saved:3.0");
 
+        Path notATar = work.resolve("notes.tar");
+        Files.writeString(notATar, "these are notes, not an image archive");
         browser.driver.get(base + "/#actions");
-        browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("import-file"))).sendKeys(tar.toString());
+        browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("import-file"))).sendKeys(notATar.toString());
+        browser.driver.findElement(By.id("import")).click();
+        browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"),
+                "MANIFEST_INVALID: the archive holds no files (is it a tar?)"));
+        assertOnlyErrorsAbout("/admin/import - Failed to load resource: the server responded with a status of 400");
+
+        browser.driver.findElement(By.id("import-file")).sendKeys(tar.toString());
         browser.driver.findElement(By.id("import")).click();
         By imported = By.cssSelector("#import-result li[data-imported='docker.io/team/saved:3.0']");
         WebElement result = browser.await().until(ExpectedConditions.visibilityOfElementLocated(imported));
