@@ -293,6 +293,57 @@
     status('Pruned: ' + bytes(done.bytesFreed) + ' freed.');
   }
 
+  /**
+   * Uploads the chosen archive to POST /admin/import with the CSRF token, the bar following the
+   * upload (XMLHttpRequest: fetch reports no upload progress); resolves to the import's answer.
+   */
+  function upload(file, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/admin/import');
+      xhr.setRequestHeader('X-Regmirror-Csrf', csrf);
+      xhr.setRequestHeader('Content-Type', 'application/x-tar');
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+      xhr.addEventListener('load', () => {
+        if (xhr.status === 401) { location.href = '/signin'; reject(new Error('signed out')); return; }
+        let json = null;
+        try { json = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch (e) { /* not JSON: said below */ }
+        if (xhr.status >= 200 && xhr.status < 300 && json) { resolve(json); return; }
+        const e = json && json.errors && json.errors[0];
+        reject(new Error(e ? e.code + ': ' + e.message : 'HTTP ' + xhr.status));
+      });
+      xhr.addEventListener('error', () => reject(new Error('the upload failed: the connection was lost')));
+      xhr.send(file);
+    });
+  }
+
+  async function importArchive(event) {
+    event.preventDefault();
+    const file = $('import-file').files[0];
+    if (!file) return;
+    const bar = $('import-progress');
+    const progress = (fraction) => {
+      bar.value = Math.round(1000 * fraction);
+      $('import-percent').textContent = Math.floor(100 * fraction) + '%';
+    };
+    bar.hidden = false;
+    progress(0);
+    $('import-result').replaceChildren();
+    $('import').disabled = true;
+    status('Uploading ' + file.name + ' (' + bytes(file.size) + ')…');
+    try {
+      const { images } = await upload(file, progress);
+      progress(1);
+      $('import-result').replaceChildren(...images.map((i) => h('li', { dataset: { imported: i.name + (i.tag ? ':' + i.tag : '') } },
+        h('strong', {}, i.name + (i.tag ? ':' + i.tag : '')), ' ', h('code', { class: 'digest', title: i.digest }, i.digest),
+        ' ', bytes(i.bytes))));
+      status('Imported ' + images.length + (images.length === 1 ? ' image' : ' images') + ' from ' + file.name + '.');
+    } finally {
+      $('import').disabled = false;
+    }
+  }
+
   // ---------- Start ----------
   async function start() {
     const session = await api('/console/session');
@@ -322,6 +373,7 @@
     $('next').addEventListener('click', () => { table.offset += table.n; loadImages().catch((e) => status(e.message, true)); });
     $('range').addEventListener('change', () => loadOverview().catch((e) => status(e.message, true)));
     $('prefetch-form').addEventListener('submit', (e) => prefetch(e).catch((err) => status(err.message, true)));
+    $('import-form').addEventListener('submit', (e) => importArchive(e).catch((err) => status(err.message, true)));
     $('prune').addEventListener('click', () => prune().catch((e) => status(e.message, true)));
     window.addEventListener('hashchange', () => show(location.hash.slice(1)));
     show(location.hash.slice(1));

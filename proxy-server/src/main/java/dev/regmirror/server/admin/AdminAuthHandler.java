@@ -78,17 +78,14 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (header == null) {
-            Optional<ConsoleSessions.Session> session = sessions.fromCookies(request.headers().get(HttpHeaderNames.COOKIE));
+        Optional<InvalidRequestException> session = sessionRefusal(request);
+        if (session != null) {
             if (session.isPresent()) {
-                if (!readOnly(request) && !session.get().csrfMatches(request.headers().get(ConsoleSessions.CSRF_HEADER))) {
-                    refuse(ctx, request, new InvalidRequestException(RegistryErrorCode.DENIED, "the console's CSRF token"
-                            + " is missing or wrong (" + ConsoleSessions.CSRF_HEADER + "); reload the page"));
-                    return;
-                }
+                refuse(ctx, request, session.get());
+            } else {
                 ctx.fireChannelRead(msg);
-                return;
             }
+            return;
         }
         identify(ctx, header).whenComplete((identity, failure) -> ctx.executor().execute(() -> {
             if (identity instanceof Identity.Allowed) {
@@ -98,6 +95,45 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
                         "checking the credentials failed: " + failure) : ((Identity.Refused) identity).why());
             }
         }));
+    }
+
+    /**
+     * What a request without an {@code Authorization} header that carries a console session's cookie
+     * is: empty when it may pass, the refusal when it changes something without the session's CSRF
+     * token; null when it carries no such header-less session (check its credentials instead).
+     */
+    private Optional<InvalidRequestException> sessionRefusal(HttpRequest request) {
+        if (request.headers().get(HttpHeaderNames.AUTHORIZATION) != null) {
+            return null;
+        }
+        Optional<ConsoleSessions.Session> session = sessions.fromCookies(request.headers().get(HttpHeaderNames.COOKIE));
+        if (session.isEmpty()) {
+            return null;
+        }
+        if (!readOnly(request) && !session.get().csrfMatches(request.headers().get(ConsoleSessions.CSRF_HEADER))) {
+            return Optional.of(new InvalidRequestException(RegistryErrorCode.DENIED, "the console's CSRF token"
+                    + " is missing or wrong (" + ConsoleSessions.CSRF_HEADER + "); reload the page"));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why a request whose body a handler streams (and so never reaches {@link #channelRead} as a
+     * whole) may not pass, or null if it may: sent from another site, a console session without its
+     * CSRF token, or neither such a session nor the admin token (Basic credentials are not taken
+     * here: checking them would hold the body back while bcrypt runs).
+     */
+    InvalidRequestException streamingRefusal(ChannelHandlerContext ctx, HttpRequest request) {
+        String crossSite = crossSite(request);
+        if (crossSite != null) {
+            return new InvalidRequestException(RegistryErrorCode.DENIED, crossSite);
+        }
+        Optional<InvalidRequestException> session = sessionRefusal(request);
+        if (session != null) {
+            return session.orElse(null);
+        }
+        String refused = refusal(ctx, request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        return refused == null ? null : new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused);
     }
 
     /**

@@ -20,7 +20,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -53,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * written), then has {@link ArchiveImport} put its images into the cache on the maintenance executor
  * (one import, purge or prune at a time, never on a shared disk thread) and answers what it
  * imported. A body the HTTP decoder could not read (a broken chunk) is 400 BODY_INVALID and its
- * file is deleted. It sits before the admin pipeline's small aggregator, so it checks the token itself.
+ * file is deleted. It sits before the admin pipeline's small aggregator, so it checks the
+ * token or the console session (with its CSRF token) itself.
  * One per channel; the connection closes after the answer.
  */
 public final class ImportHandler extends ChannelInboundHandlerAdapter {
@@ -127,16 +127,11 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
 
     private void start(ChannelHandlerContext ctx, HttpRequest request) {
         method = request.method();
-        String crossSite = AdminAuthHandler.crossSite(request);
-        String refused = auth.refusal(ctx, request.headers().get(HttpHeaderNames.AUTHORIZATION));
-        if (crossSite != null) {
-            refusal = new InvalidRequestException(RegistryErrorCode.DENIED, crossSite);
-        } else if (refused != null) {
-            refusal = new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused);
-        } else if (!HttpMethod.POST.equals(method)) {
+        refusal = auth.streamingRefusal(ctx, request);
+        if (refusal == null && !HttpMethod.POST.equals(method)) {
             refusal = new InvalidRequestException(RegistryErrorCode.UNSUPPORTED, method.name() + " " + PATH
                     + " is not supported; POST an image archive to it", null, Map.of("Allow", "POST"));
-        } else if (request.decoderResult().isFailure()) {
+        } else if (refusal == null && request.decoderResult().isFailure()) {
             refusal = malformed(request.decoderResult().cause());
         }
         if (refusal != null) {

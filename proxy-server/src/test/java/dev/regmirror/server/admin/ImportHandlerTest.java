@@ -168,6 +168,39 @@ class ImportHandlerTest {
         assertFalse(channel.finishAndReleaseAll());
     }
 
+    @Test
+    void aConsoleSessionImportsWithItsCsrfTokenOnly(@TempDir Path cache) throws Exception {
+        ConsoleSessions.Session session = SESSIONS.open("admin token");
+        String cookie = ConsoleSessions.COOKIE + "=" + session.id();
+
+        EmbeddedChannel withoutCsrf = importing(Runnable::run, Runnable::run, ingestOf(cache));
+        HttpRequest forged = request(HttpMethod.POST, "/admin/import", null);
+        forged.headers().set("Cookie", cookie);
+        withoutCsrf.writeInbound(forged, LastHttpContent.EMPTY_LAST_CONTENT);
+        JsonNode error = error(withoutCsrf, 403);
+        assertEquals("DENIED", error.path("code").asText());
+        assertTrue(error.path("message").asText().contains("CSRF"), error.toString());
+        assertFalse(withoutCsrf.finishAndReleaseAll());
+
+        EmbeddedChannel crossSite = importing(Runnable::run, Runnable::run, ingestOf(cache));
+        HttpRequest fromAfar = request(HttpMethod.POST, "/admin/import", null);
+        fromAfar.headers().set("Cookie", cookie).set(ConsoleSessions.CSRF_HEADER, session.csrf())
+                .set("Sec-Fetch-Site", "cross-site");
+        crossSite.writeInbound(fromAfar, LastHttpContent.EMPTY_LAST_CONTENT);
+        assertEquals("DENIED", error(crossSite, 403).path("code").asText());
+        assertFalse(crossSite.finishAndReleaseAll());
+
+        EmbeddedChannel withCsrf = importing(Runnable::run, Runnable::run, ingestOf(cache));
+        HttpRequest fromTheConsole = request(HttpMethod.POST, "/admin/import", null);
+        fromTheConsole.headers().set("Cookie", cookie).set(ConsoleSessions.CSRF_HEADER, session.csrf())
+                .set("Sec-Fetch-Site", "same-origin");
+        withCsrf.writeInbound(fromTheConsole, LastHttpContent.EMPTY_LAST_CONTENT);
+        JsonNode passed = error(withCsrf, 400);
+        assertTrue(passed.path("message").asText().contains("the request has no body"), "it got past the checks: "
+                + passed);
+        assertFalse(withCsrf.finishAndReleaseAll());
+    }
+
     /** Netty's decoder ends a body it cannot read (a broken chunk) with a failed LastHttpContent: not an archive. */
     @Test
     void aBodyTheDecoderCouldNotReadIsRefusedAndItsFileDeleted(@TempDir Path cache) throws Exception {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
@@ -23,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashSet;
@@ -46,7 +49,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
  * The web console in a real headless Chromium against a real regmirror whose docker.io is a real
  * registry, images pulled through it with skopeo: signing in (a wrong token refused), the image
  * table after a pull, filtering, an image's layers and who shares them, a purge after its preview
- * (the next pull fetches again, counted at the upstream), a prefetch whose bar reaches 100%, a dead
+ * (the next pull fetches again, counted at the upstream), a prefetch whose bar reaches 100%, an archive uploaded
+ * on the Actions page imported (then pulled with no upstream blob request), a dead
  * upstream's endpoint shown down, the overview's figures and charts, a cross-site form post
  * refused; and the browser's console showing no error. One browser for the class; the tests run
  * in order, each going on from where the last left the page. With
@@ -216,6 +220,54 @@ class ConsoleIT {
 
     @Test
     @Order(5)
+    void anArchiveUploadedOnTheActionsPageIsCachedAndPulledWithNoUpstreamBlob() throws Exception {
+        BuiltImage saved = TestImages.singleArch(work.resolve("saved"), "3.0", 2, 300_000, 63);
+        Path tar = work.resolve("saved.tar");
+        skopeo.copy(saved.source(), "docker-archive:" + tar + ":team/saved:3.0");
+
+        Path notATar = work.resolve("notes.tar");
+        Files.writeString(notATar, "these are notes, not an image archive");
+        browser.driver.get(base + "/#actions");
+        browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("import-file"))).sendKeys(notATar.toString());
+        browser.driver.findElement(By.id("import")).click();
+        browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"),
+                "MANIFEST_INVALID: the archive holds no files (is it a tar?)"));
+        assertOnlyErrorsAbout("/admin/import - Failed to load resource: the server responded with a status of 400");
+
+        browser.driver.findElement(By.id("import-file")).sendKeys(tar.toString());
+        browser.driver.findElement(By.id("import")).click();
+        By imported = By.cssSelector("#import-result li[data-imported='docker.io/team/saved:3.0']");
+        WebElement result = browser.await().until(ExpectedConditions.visibilityOfElementLocated(imported));
+        HttpResponse<byte[]> manifest = mirror.get("/v2/team/saved/manifests/3.0",
+                "Accept", "application/vnd.docker.distribution.manifest.v2+json");
+        assertEquals(200, manifest.statusCode());
+        assertTrue(result.getText().contains(Digest.sha256Of(manifest.body()).toString()), result.getText());
+        assertEquals("100%", browser.driver.findElement(By.id("import-percent")).getText());
+        browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"),
+                "Imported 1 image from saved.tar"));
+        browser.driver.executeScript("document.getElementById('import-form').scrollIntoView()");
+        browser.screenshot("import");
+
+        browser.driver.get(base + "/#images");
+        browser.driver.navigate().refresh(); // an empty filter: the hash change alone keeps the last one
+        browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("filter"))).sendKeys("team/saved");
+        assertEquals("docker.io/team/saved:3.0", rows(1).get(0).getAttribute("data-image"));
+
+        upstream.reset();
+        Path pulled = work.resolve("pulled-saved");
+        skopeo.copyToDir("docker://" + mirror.hostPort() + "/team/saved:3.0", pulled);
+        // docker-archive holds the layers uncompressed: the served manifest names them, the config is the built one.
+        JsonNode served = new ObjectMapper().readTree(manifest.body());
+        assertEquals(saved.manifest().config().digest().toString(), served.path("config").path("digest").asText());
+        for (JsonNode blob : List.of(served.path("config"), served.path("layers").path(0), served.path("layers").path(1))) {
+            Digest digest = Digest.parse(blob.path("digest").asText());
+            assertEquals(digest, Digest.sha256Of(Files.readAllBytes(pulled.resolve(digest.hex()))));
+        }
+        assertEquals(List.of(), upstream.blobGets(), "every blob came from the import");
+    }
+
+    @Test
+    @Order(6)
     void aDeadUpstreamsEndpointIsShownDown() throws Exception {
         HttpResponse<byte[]> pull = mirror.get("/v2/dead.example/team/app/manifests/1.0");
         assertEquals(503, pull.statusCode(), new String(pull.body(), StandardCharsets.UTF_8));
@@ -232,7 +284,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void theOverviewShowsTheCacheAndItsCharts() throws Exception {
         browser.driver.get(base + "/#overview");
         browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("cards"), "Blob hit ratio"));
@@ -260,7 +312,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void tenThousandTagsLoadFilterAndPage() throws Exception {
         Path cache = work.resolve("cache-10k");
         TagStore tags = new TagStore(new CacheLayout(cache));
@@ -298,7 +350,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void theBrowserConsoleShowsNoErrorAndNoPageHoldsASecret() {
         assertOnlyErrorsAbout();
         assertFalse(browser.driver.getPageSource().contains(TOKEN));
