@@ -1,4 +1,4 @@
-package dev.regmirror.cli;
+package dev.regmirror.core.admin;
 
 import dev.regmirror.core.reference.Digest;
 import java.io.BufferedOutputStream;
@@ -20,24 +20,31 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 /**
  * Where an export goes: a tar file (Apache commons-compress's writer, POSIX names) or an OCI layout
  * directory. Blobs land under {@code blobs/<alg>/<hex>}, each written once and checked against its
- * digest and size as it streams; {@link #discard()} removes a partial result.
+ * digest and size as it streams; {@link #discard()} removes a partial result. {@link ImageArchiveWriter}
+ * decides what goes in.
  */
-abstract class ImageArchive implements java.io.Closeable {
+public abstract class ImageArchive implements java.io.Closeable {
 
     private final Set<Digest> written = new HashSet<>();
 
     /** A new tar file; refuses to replace an existing one. */
-    static ImageArchive tar(Path file) throws IOException {
-        return new TarFile(file);
+    public static ImageArchive tar(Path file) throws IOException {
+        return new TarFile(file, Files.newOutputStream(file,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE));
+    }
+
+    /** A tar written into a stream (an HTTP response body); closing the archive closes the stream. */
+    public static ImageArchive tar(OutputStream out) {
+        return new TarFile(null, out);
     }
 
     /** A new OCI layout directory; refuses one that exists and is not empty. */
-    static ImageArchive directory(Path dir) throws IOException {
+    public static ImageArchive directory(Path dir) throws IOException {
         return new Directory(dir);
     }
 
     /** The path of a blob inside the archive. */
-    static String blobPath(Digest digest) {
+    public static String blobPath(Digest digest) {
         return "blobs/" + digest.algorithm() + "/" + digest.hex();
     }
 
@@ -75,8 +82,8 @@ abstract class ImageArchive implements java.io.Closeable {
     /** Copies {@code size} bytes to the named entry and returns how many there were. */
     abstract long write(String name, long size, InputStream in) throws IOException;
 
-    /** Removes what was written, after a failure. */
-    abstract void discard();
+    /** Removes what was written, after a failure (a stream is only closed). */
+    public abstract void discard();
 
     /** Reads at most the declared size, hashing; one byte more shows up as a size mismatch. */
     private static final class HashingStream extends java.io.FilterInputStream {
@@ -125,11 +132,10 @@ abstract class ImageArchive implements java.io.Closeable {
         private final Path file;
         private final TarArchiveOutputStream tar;
 
-        TarFile(Path file) throws IOException {
+        /** @param file the file {@code out} writes, removed on discard; null for a stream */
+        TarFile(Path file, OutputStream out) {
             this.file = file;
-            OutputStream out = new BufferedOutputStream(Files.newOutputStream(file,
-                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE), 256 * 1024);
-            this.tar = new TarArchiveOutputStream(out);
+            this.tar = new TarArchiveOutputStream(new BufferedOutputStream(out, 256 * 1024));
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         }
@@ -150,14 +156,16 @@ abstract class ImageArchive implements java.io.Closeable {
         }
 
         @Override
-        void discard() {
+        public void discard() {
             try {
                 tar.close();
             } catch (IOException | RuntimeException ignored) {
                 // the file goes anyway
             }
             try {
-                Files.deleteIfExists(file);
+                if (file != null) {
+                    Files.deleteIfExists(file);
+                }
             } catch (IOException ignored) {
                 // nothing more to do
             }
@@ -199,7 +207,7 @@ abstract class ImageArchive implements java.io.Closeable {
         }
 
         @Override
-        void discard() {
+        public void discard() {
             try (Stream<Path> paths = Files.walk(dir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             } catch (IOException ignored) {
