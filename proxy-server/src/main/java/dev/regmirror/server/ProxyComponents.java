@@ -52,6 +52,7 @@ import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
 import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.server.admin.HistoryHandler;
+import dev.regmirror.server.admin.ExportHandler;
 import dev.regmirror.server.admin.ImageHandler;
 import dev.regmirror.server.admin.ImagesHandler;
 import dev.regmirror.server.admin.MetricsHistory;
@@ -362,6 +363,7 @@ public final class ProxyComponents implements AutoCloseable {
                         server.idleTimeout(), mapper, errors),
                 List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),
                         new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
+                        new ExportHandler(storage, router, diskExecutor, errors),
                         new UpstreamsHandler(failovers, metrics, mapper),
                         new HistoryHandler(history, diskExecutor, mapper, errors)));
 

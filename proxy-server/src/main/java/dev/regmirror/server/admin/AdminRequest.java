@@ -1,5 +1,6 @@
 package dev.regmirror.server.admin;
 
+import dev.regmirror.core.admin.ImageArchiveWriter;
 import dev.regmirror.core.admin.PurgeSelection;
 import dev.regmirror.core.manifest.PlatformFilter;
 import dev.regmirror.core.reference.Digest;
@@ -63,6 +64,14 @@ public sealed interface AdminRequest {
     /** {@code GET /admin/image?repository=&digest=}: one cached image's platforms and blobs, and who shares them. */
     record Image(HttpMethod method, boolean keepAlive, String repository, Digest digest)
             implements AdminRequest {
+    }
+
+    /**
+     * {@code GET /admin/export?image=}: the cached image as a tar, a docker-archive (also an OCI
+     * layout) or with {@code OCI} only the layout; from an index the image for {@code platform}.
+     */
+    record Export(HttpMethod method, boolean keepAlive, ImageReference image, ImageArchiveWriter.Format format,
+                  String platform) implements AdminRequest {
     }
 
     /** {@code GET /admin/upstreams}: each upstream's endpoints, pull quota and request counts. */

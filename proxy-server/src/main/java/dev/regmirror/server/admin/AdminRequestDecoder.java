@@ -3,7 +3,9 @@ package dev.regmirror.server.admin;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.admin.ImageArchiveWriter;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -89,6 +91,10 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
             return new AdminRequest.Image(method, keepAlive, repository, Digest.parse(uri.parameter("digest")
                     .orElse(null)));
         }
+        if (path.equals("/admin/export")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            return export(method, keepAlive, uri);
+        }
         if (path.equals("/admin/upstreams")) {
             only(method, path, HttpMethod.GET, HttpMethod.HEAD);
             return new AdminRequest.Upstreams(method, keepAlive);
@@ -99,8 +105,8 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         }
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
-                    + " (the admin API has /admin/usage, /admin/images, /admin/tags, /admin/image, /admin/upstreams,"
-                    + " /admin/history, /admin/prefetch, /admin/jobs, /admin/cache, /admin/prune, /admin/verify"
+                    + " (the admin API has /admin/usage, /admin/images, /admin/tags, /admin/image, /admin/export,"
+                    + " /admin/upstreams, /admin/history, /admin/prefetch, /admin/jobs, /admin/cache, /admin/prune, /admin/verify"
                     + " and /admin/import)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
@@ -112,6 +118,23 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         }
         return new AdminRequest.Images(method, keepAlive, uri.parameter("upstream"), uri.parameter("prefix"),
                 uri.pageSize(MAX_PAGE).orElse(DEFAULT_PAGE), uri.parameter("last"));
+    }
+
+    /** {@code image} (a tag, latest if none, or a digest), {@code format} docker (default) or oci, {@code platform}. */
+    private static AdminRequest.Export export(HttpMethod method, boolean keepAlive, RequestTarget uri) {
+        ImageReference image = ImageReference.parse(uri.parameter("image").orElseThrow(() -> new InvalidRequestException(
+                RegistryErrorCode.NAME_INVALID, "image is required: [registry/]name[:tag][@digest], as docker pull takes it")))
+                .withDefaultTag();
+        String format = uri.parameter("format").orElse("docker");
+        if (!format.equals("docker") && !format.equals("oci")) {
+            throw new InvalidRequestException(RegistryErrorCode.PARAMETER_INVALID, "format must be docker or oci");
+        }
+        String platform = uri.parameter("platform").orElse("linux/amd64");
+        if (!platform.matches("[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.-]+)?")) {
+            throw new InvalidRequestException(RegistryErrorCode.PARAMETER_INVALID, "platform must be os/arch[/variant]");
+        }
+        return new AdminRequest.Export(method, keepAlive, image,
+                format.equals("oci") ? ImageArchiveWriter.Format.OCI : ImageArchiveWriter.Format.DOCKER, platform);
     }
 
     private static boolean descending(Optional<String> order) {

@@ -1,0 +1,175 @@
+package dev.regmirror.server.admin;
+
+import dev.regmirror.core.admin.ImageArchive;
+import dev.regmirror.core.admin.ImageArchiveWriter;
+import dev.regmirror.core.blob.OpenBlob;
+import dev.regmirror.core.cache.TagStore;
+import dev.regmirror.core.error.InvalidRequestException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.ManifestBytes;
+import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.ImageReference;
+import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.upstream.Route;
+import dev.regmirror.core.upstream.UpstreamRouter;
+import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.http.Responses;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /admin/export?image=}: a cached image as a tar ({@link ImageArchiveWriter}) read from
+ * the cache only. The tag, manifests and every blob are checked on the disk executor before the
+ * 200 (else 404 MANIFEST_UNKNOWN or BLOB_UNKNOWN); then the tar is written there too, into the
+ * response through a {@link ChannelOutputStream} that waits while the client is slow.
+ */
+@Sharable
+public final class ExportHandler extends SimpleChannelInboundHandler<AdminRequest.Export> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExportHandler.class);
+
+    private final CacheStorage storage;
+    private final UpstreamRouter router;
+    private final Executor diskExecutor;
+    private final ErrorResponder errors;
+
+    public ExportHandler(CacheStorage storage, UpstreamRouter router, Executor diskExecutor, ErrorResponder errors) {
+        this.storage = storage;
+        this.router = router;
+        this.diskExecutor = diskExecutor;
+        this.errors = errors;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, AdminRequest.Export request) {
+        Futures.supplyOn(diskExecutor, () -> plan(request)).whenComplete((plan, failure) -> ctx.executor().execute(() -> {
+            if (failure != null) {
+                errors.send(ctx, request.method(), request.keepAlive(), Futures.unwrap(failure));
+                return;
+            }
+            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-tar");
+            response.headers().set(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + fileName(plan.reference()) + "\"");
+            HttpUtil.setKeepAlive(response, request.keepAlive());
+            if (request.isHead()) {
+                HttpUtil.setTransferEncodingChunked(response, true);
+                ctx.write(response);
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(end(request));
+                return;
+            }
+            response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            ctx.writeAndFlush(response);
+            diskExecutor.execute(() -> stream(ctx, request, plan));
+        }));
+    }
+
+    private static ChannelFutureListener end(AdminRequest request) {
+        return request.keepAlive() ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE;
+    }
+
+    /** On the disk executor: the tar into the response; a failure half-way can only cut the connection. */
+    private void stream(ChannelHandlerContext ctx, AdminRequest.Export request, ImageArchiveWriter.Plan plan) {
+        ImageArchive archive = ImageArchive.tar(new ChannelOutputStream(ctx));
+        try {
+            ImageArchiveWriter.write(plan, cache(), archive);
+            archive.close();
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(end(request));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            archive.discard();
+            LOG.warn("export of {} stopped half-way: {}", plan.reference(), e.toString());
+            ctx.close();
+        }
+    }
+
+    /** On the disk executor: the image's manifests from the cache, and proof that every blob is there. */
+    private ImageArchiveWriter.Plan plan(AdminRequest.Export request) throws IOException, InterruptedException {
+        ImageReference image = request.image();
+        Route route = router.route(image);
+        Digest digest;
+        if (image.digest().isPresent()) {
+            digest = image.digest().get();
+        } else {
+            digest = storage.tags().get(route, image.tag().orElseThrow()).map(TagStore.Resolution::digest)
+                    .orElseThrow(() -> new InvalidRequestException(RegistryErrorCode.MANIFEST_UNKNOWN,
+                            image + " is not in the cache (export answers from the cache only; pull it first)"));
+        }
+        ImageArchiveWriter.Source source = cache();
+        ManifestBytes top = source.manifest(digest);
+        ImageArchiveWriter.Plan plan = ImageArchiveWriter.plan(image, top, request.format(), request.platform(), false,
+                source, notice -> LOG.info("export: {}", notice));
+        for (Descriptor blob : plan.blobs()) {
+            if (storage.blobs().find(blob.digest()).isEmpty()) {
+                throw new InvalidRequestException(RegistryErrorCode.BLOB_UNKNOWN, "blob " + blob.digest() + " of " + image
+                        + " is not in the cache (export answers from the cache only; pull the image again)");
+            }
+        }
+        return plan;
+    }
+
+    /** Manifests and blobs from the cache; what it lacks is 404. */
+    private ImageArchiveWriter.Source cache() {
+        return new ImageArchiveWriter.Source() {
+            @Override
+            public ManifestBytes manifest(Digest digest) throws IOException {
+                return storage.manifests().get(digest).orElseThrow(() -> new InvalidRequestException(
+                        RegistryErrorCode.MANIFEST_UNKNOWN, "manifest " + digest + " is not in the cache"));
+            }
+
+            @Override
+            public InputStream blob(Digest digest, long size) throws IOException {
+                OpenBlob open = storage.blobs().open(digest).orElseThrow(() -> new IOException(
+                        "blob " + digest + " left the cache during the export"));
+                InputStream in;
+                try {
+                    in = open.content() instanceof OpenBlob.LocalFile local
+                            ? Channels.newInputStream(local.channel())
+                            : ((OpenBlob.Remote) open.content()).reader().open(0, Math.max(0, size - 1));
+                } catch (IOException | RuntimeException e) {
+                    open.close();
+                    throw e;
+                }
+                return new FilterInputStream(in) {
+                    @Override
+                    public void close() throws IOException {
+                        try {
+                            super.close();
+                        } finally {
+                            open.close();
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** {@code <name>_<tag>.tar}, the name's last component, safe in a header. */
+    static String fileName(ImageReference image) {
+        String name = image.repository().toString();
+        name = name.substring(name.lastIndexOf('/') + 1);
+        String version = image.tag().map(tag -> tag.value())
+                .orElseGet(() -> image.digest().map(Digest::hex).map(hex -> hex.substring(0, 12)).orElse("latest"));
+        return (name + "_" + version + ".tar").replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+}

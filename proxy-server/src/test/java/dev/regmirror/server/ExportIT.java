@@ -1,0 +1,141 @@
+package dev.regmirror.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.BuiltManifest;
+import dev.regmirror.core.testing.RegistryProcess;
+import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestImages;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code GET /admin/export} against a real server whose docker.io is a real registry: an image
+ * pulled through the mirror with skopeo comes back as a tar skopeo reads as a docker-archive and as
+ * an oci-archive, with the image's digests, from the cache alone (no upstream request); a tag or a
+ * blob the cache lacks is 404 before any byte of a tar.
+ */
+class ExportIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path work;
+
+    private static RegistryProcess upstream;
+    private static Skopeo skopeo;
+    /** library/app:1.0, two layers, one larger than the loopback socket buffers. */
+    private static BuiltImage app;
+    /** team/web:2.0, an index of linux/amd64 and linux/arm64. */
+    private static BuiltImage web;
+
+    @BeforeAll
+    static void pushImages() throws Exception {
+        upstream = RegistryProcess.start();
+        skopeo = new Skopeo();
+        app = TestImages.singleArch(work.resolve("app"), "1.0", 2, 12_000_000, 51);
+        web = TestImages.multiArch(work.resolve("web"), "2.0", List.of("linux/amd64", "linux/arm64"), 2, 100_000, 52);
+        skopeo.copy(app.source(), "docker://" + upstream.hostPort() + "/library/app:1.0");
+        skopeo.copy(web.source(), "docker://" + upstream.hostPort() + "/team/web:2.0", "--all");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (skopeo != null) {
+            skopeo.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void aPulledImageIsExportedFromTheCacheWithItsDigests() throws Exception {
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-app"), Map.of())) {
+            skopeo.copyToDir("docker://" + mirror.hostPort() + "/app:1.0", work.resolve("pulled-app"));
+            mirror.awaitFillsCommitted();
+            int blobGets = upstream.blobGets().size();
+
+            Path tar = work.resolve("app.tar");
+            HttpResponse<Path> export = mirror.http().send(HttpRequest.newBuilder(
+                    mirror.adminUri("/admin/export?image=app:1.0")).GET().build(), HttpResponse.BodyHandlers.ofFile(tar));
+            assertEquals(200, export.statusCode());
+            assertEquals("application/x-tar", export.headers().firstValue("content-type").orElseThrow());
+            assertEquals("attachment; filename=\"app_1.0.tar\"",
+                    export.headers().firstValue("content-disposition").orElseThrow());
+
+            assertEquals(app.digest(), skopeo.inspectDigest("oci-archive:" + tar), "the original manifest bytes");
+            BuiltManifest built = app.manifest();
+            JsonNode manifest = JSON.readTree(skopeo.inspectRaw("docker-archive:" + tar));
+            assertEquals(built.config().digest().toString(), manifest.path("config").path("digest").asText());
+            List<String> layers = new ArrayList<>();
+            manifest.path("layers").forEach(layer -> layers.add(layer.path("digest").asText()));
+            assertEquals(built.diffIds().stream().map(Digest::toString).toList(), layers,
+                    "docker-archive names layers by their uncompressed digests, the config's diff_ids");
+            Path copied = work.resolve("copied-app");
+            skopeo.copyToDir("oci-archive:" + tar, copied);
+            for (Descriptor layer : built.layers()) {
+                assertTrue(Files.exists(copied.resolve(layer.digest().hex())), "layer " + layer.digest() + " with its digest");
+            }
+            assertEquals(blobGets, upstream.blobGets().size(), "an export reads the cache only");
+        }
+    }
+
+    @Test
+    void anIndexIsExportedAsTheImageOfTheAskedPlatform() throws Exception {
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-web"), Map.of())) {
+            skopeo.copyToOci("docker://" + mirror.hostPort() + "/team/web:2.0", work.resolve("pulled-web"), "2.0", "--all");
+            mirror.awaitFillsCommitted();
+
+            Path tar = work.resolve("web.tar");
+            HttpResponse<Path> export = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri(
+                    "/admin/export?image=team/web:2.0&platform=linux/arm64")).GET().build(), HttpResponse.BodyHandlers.ofFile(tar));
+            assertEquals(200, export.statusCode());
+            BuiltManifest arm = web.manifestFor("linux/arm64");
+            assertEquals(arm.digest(), skopeo.inspectDigest("oci-archive:" + tar));
+            skopeo.copyToDir("docker-archive:" + tar, work.resolve("copied-web"));
+        }
+    }
+
+    @Test
+    void whatTheCacheLacksIs404BeforeAnyTar() throws Exception {
+        Path cache = work.resolve("cache-missing");
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), cache, Map.of())) {
+            assertError(mirror, "/admin/export?image=app:1.0", "MANIFEST_UNKNOWN");
+
+            skopeo.copyToDir("docker://" + mirror.hostPort() + "/app:1.0", work.resolve("pulled-app-2"));
+            mirror.awaitFillsCommitted();
+            Digest layer = app.manifest().layers().get(1).digest();
+            Files.delete(new CacheLayout(cache).blob(layer));
+            JsonNode error = assertError(mirror, "/admin/export?image=docker.io/library/app:1.0", "BLOB_UNKNOWN");
+            assertTrue(error.get("message").asText().contains(layer.toString()), error.toString());
+
+            assertError(mirror, "/admin/export?image=app:1.0&format=zip", "PARAMETER_INVALID");
+        }
+    }
+
+    private static JsonNode assertError(MirrorFixture mirror, String path, String code) throws Exception {
+        HttpResponse<byte[]> response = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri(path)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        JsonNode error = JSON.readTree(response.body()).get("errors").get(0);
+        assertEquals(code, error.get("code").asText(), new String(response.body()));
+        assertEquals(code.equals("PARAMETER_INVALID") ? 400 : 404, response.statusCode());
+        return error;
+    }
+}
