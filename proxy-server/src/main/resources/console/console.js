@@ -216,6 +216,9 @@
     const box = $('detail');
     box.replaceChildren(h('h2', { tabindex: '-1', id: 'detail-title' }, t.repository + ':' + t.tag),
       h('p', {}, h('code', {}, d.digest), ' ', d.mediaType || ''),
+      // The session cookie authenticates this same-origin GET; the server answers 404 before any byte when a blob is missing.
+      t.hosted ? null : h('p', {}, h('a', { id: 'export-link', download: '',
+        href: '/admin/export?' + new URLSearchParams({ image: t.repository + ':' + t.tag }) }, 'Download (docker archive)')),
       ...d.platforms.map((p) => h('div', {},
         h('h3', {}, p.platform || 'single platform', p.cached ? '' : ' (not cached)'),
         p.blobs.length ? h('div', { class: 'table-wrap' }, h('table', {},

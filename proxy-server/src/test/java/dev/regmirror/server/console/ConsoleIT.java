@@ -162,6 +162,23 @@ class ConsoleIT {
         }
     }
 
+    /** The detail view's download link, fetched as the browser would: same origin, with its session cookie only. */
+    private void assertDownloadLinkExportsTheImage() throws Exception {
+        WebElement link = browser.driver.findElement(By.id("export-link"));
+        assertEquals("Download (docker archive)", link.getText());
+        String href = link.getAttribute("href");
+        assertEquals(base + "/admin/export?image=docker.io%2Flibrary%2Fapp%3A1.0", href);
+        String cookies = String.join("; ", browser.driver.manage().getCookies().stream()
+                .map(cookie -> cookie.getName() + "=" + cookie.getValue()).toList());
+        Path tar = work.resolve("console-app.tar");
+        HttpResponse<Path> export = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(href)).header("Cookie", cookies).GET().build(),
+                HttpResponse.BodyHandlers.ofFile(tar));
+        assertEquals(200, export.statusCode());
+        assertEquals("attachment; filename=\"app_1.0.tar\"", export.headers().firstValue("content-disposition").orElseThrow());
+        assertEquals(app.digest(), skopeo.inspectDigest("oci-archive:" + tar));
+    }
+
     @Test
     @Order(3)
     void theImageTableShowsAPulledImageFiltersAndPurgesItAfterThePreview() throws Exception {
@@ -181,6 +198,7 @@ class ConsoleIT {
         browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("detail"), "docker.io/team/web:2.0"));
         assertTrue(detail.getText().contains("config"), detail.getText());
         browser.screenshot("images");
+        assertDownloadLinkExportsTheImage();
 
         row.findElement(By.cssSelector("button.purge")).click();
         WebElement preview = browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("preview-list")));
