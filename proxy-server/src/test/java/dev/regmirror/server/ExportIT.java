@@ -29,11 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code GET /admin/export} against a real server whose docker.io is a real registry: an image
  * pulled through the mirror with skopeo comes back as a tar skopeo reads as a docker-archive and as
  * an oci-archive, with the image's digests, from the cache alone (no upstream request); a tag or a
- * blob the cache lacks is 404 before any byte of a tar.
+ * blob the cache lacks is 404 before any byte of a tar; a slow reader holds the writer, not the server's memory.
  */
 class ExportIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int BIG_LAYER = 64_000_000;
 
     @TempDir
     static Path work;
@@ -44,6 +45,8 @@ class ExportIT {
     private static BuiltImage app;
     /** team/web:2.0, an index of linux/amd64 and linux/arm64. */
     private static BuiltImage web;
+    /** library/big:1.0, one layer far larger than the loopback socket buffers. */
+    private static BuiltImage big;
 
     @BeforeAll
     static void pushImages() throws Exception {
@@ -53,6 +56,8 @@ class ExportIT {
         web = TestImages.multiArch(work.resolve("web"), "2.0", List.of("linux/amd64", "linux/arm64"), 2, 100_000, 52);
         skopeo.copy(app.source(), "docker://" + upstream.hostPort() + "/library/app:1.0");
         skopeo.copy(web.source(), "docker://" + upstream.hostPort() + "/team/web:2.0", "--all");
+        big = TestImages.singleArch(work.resolve("big"), "1.0", 1, BIG_LAYER, 53);
+        skopeo.copy(big.source(), "docker://" + upstream.hostPort() + "/library/big:1.0");
     }
 
     @AfterAll
@@ -110,6 +115,48 @@ class ExportIT {
             BuiltManifest arm = web.manifestFor("linux/arm64");
             assertEquals(arm.digest(), skopeo.inspectDigest("oci-archive:" + tar));
             skopeo.copyToDir("docker-archive:" + tar, work.resolve("copied-web"));
+        }
+    }
+
+    /**
+     * A client that reads slowly: the server's pooled direct memory (the same JVM) stays far below
+     * the layer's size, since the writer waits for the connection instead of queueing the tar; and
+     * the registry API answers meanwhile (no event loop waits for the export).
+     */
+    @Test
+    void aSlowClientHoldsTheWriterNotTheServersMemory() throws Exception {
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-big"), Map.of())) {
+            skopeo.copyToDir("docker://" + mirror.hostPort() + "/big:1.0", work.resolve("pulled-big"));
+            mirror.awaitFillsCommitted();
+            io.netty.buffer.PooledByteBufAllocatorMetric memory =
+                    ((io.netty.buffer.PooledByteBufAllocator) io.netty.buffer.ByteBufAllocator.DEFAULT).metric();
+
+            HttpResponse<java.io.InputStream> export = mirror.http().send(HttpRequest.newBuilder(
+                    mirror.adminUri("/admin/export?image=big:1.0")).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, export.statusCode());
+            long most = 0;
+            long total = 0;
+            java.security.MessageDigest tarHash = java.security.MessageDigest.getInstance("SHA-256");
+            Path tar = work.resolve("big.tar");
+            try (java.io.InputStream body = export.body(); java.io.OutputStream out = Files.newOutputStream(tar)) {
+                byte[] buffer = new byte[256 * 1024];
+                int n;
+                while ((n = body.read(buffer)) > 0) {
+                    out.write(buffer, 0, n);
+                    tarHash.update(buffer, 0, n);
+                    total += n;
+                    if (total < 8_000_000) {
+                        Thread.sleep(20); // a slow start: the server is far ahead of the reader
+                        most = Math.max(most, memory.usedDirectMemory());
+                        if (total < 1_000_000) {
+                            assertEquals(200, mirror.get("/v2/").statusCode(), "the registry API answers during the export");
+                        }
+                    }
+                }
+            }
+            assertTrue(total > BIG_LAYER, "the whole tar: " + total);
+            assertTrue(most < BIG_LAYER / 2, "pooled direct memory stays flat, at most " + most + " bytes");
+            assertEquals(big.digest(), skopeo.inspectDigest("oci-archive:" + tar));
         }
     }
 
