@@ -151,6 +151,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int VERIFY_JOBS_KEPT = 20;
     /** Part uploads to the bucket at once, across all blobs being stored (one at a time per blob). */
     private static final int STORAGE_UPLOAD_THREADS = 8;
+    /** Exports written at once; more wait their turn. */
+    private static final int EXPORT_THREADS = 2;
     /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
     private static final long RECENT_MANIFEST_BYTES = 16L << 20;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -180,6 +182,8 @@ public final class ProxyComponents implements AutoCloseable {
     private Optional<S3Objects> objects = Optional.empty();
     /** Where parts of blobs being stored in the bucket are sent. */
     private final ExecutorService storageUploads;
+    /** Where export archives are written, as fast as their clients read them. */
+    private final ExecutorService exportExecutor;
     private final PrometheusMeterRegistry metrics;
     private final AccessLog accessLog;
 
@@ -212,6 +216,8 @@ public final class ProxyComponents implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("regmirror-timer"));
         this.storageUploads = new ThreadPoolExecutor(STORAGE_UPLOAD_THREADS, STORAGE_UPLOAD_THREADS, 0,
                 TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(), named("regmirror-store-upload"));
+        this.exportExecutor = new ThreadPoolExecutor(EXPORT_THREADS, EXPORT_THREADS, 0, TimeUnit.MILLISECONDS,
+                new LinkedTransferQueue<>(), named("regmirror-export"));
 
         UpstreamRouter router = mirror.router();
         // One for the process: every store of the cache, hosted content retained before the first eviction.
@@ -219,8 +225,8 @@ public final class ProxyComponents implements AutoCloseable {
             this.storage = openStorage(mirror, router.hosted().enabled(), clock);
         } catch (IOException | RuntimeException e) {
             // Nothing else started yet: stop the threads made so far, so a refused start leaves none.
-            List.of(scheduler, storageUploads, upstreamExecutor, authExecutor, verifyExecutor, maintenanceExecutor,
-                    diskExecutor).forEach(ExecutorService::shutdownNow);
+            List.of(scheduler, storageUploads, exportExecutor, upstreamExecutor, authExecutor, verifyExecutor,
+                    maintenanceExecutor, diskExecutor).forEach(ExecutorService::shutdownNow);
             upstreamLoops.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);
             objects.ifPresent(S3Objects::close);
             throw e;
@@ -363,7 +369,7 @@ public final class ProxyComponents implements AutoCloseable {
                         server.idleTimeout(), mapper, errors),
                 List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),
                         new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
-                        new ExportHandler(storage, router, diskExecutor, errors),
+                        new ExportHandler(storage, router, diskExecutor, exportExecutor, errors),
                         new UpstreamsHandler(failovers, metrics, mapper),
                         new HistoryHandler(history, diskExecutor, mapper, errors)));
 
@@ -553,6 +559,7 @@ public final class ProxyComponents implements AutoCloseable {
         }
         flushPulls();
         storageUploads.shutdownNow();
+        exportExecutor.shutdownNow();
         objects.ifPresent(S3Objects::close);
         accessLog.close();
         try {

@@ -50,12 +50,20 @@ public final class ExportHandler extends SimpleChannelInboundHandler<AdminReques
     private final CacheStorage storage;
     private final UpstreamRouter router;
     private final Executor diskExecutor;
+    private final Executor exportExecutor;
     private final ErrorResponder errors;
 
-    public ExportHandler(CacheStorage storage, UpstreamRouter router, Executor diskExecutor, ErrorResponder errors) {
+    /**
+     * @param diskExecutor   where the export is planned (manifests read, blobs checked)
+     * @param exportExecutor where the archive is written, as fast as the client reads it: threads of
+     *                       their own, so that a slow download holds none of the disk threads pulls use
+     */
+    public ExportHandler(CacheStorage storage, UpstreamRouter router, Executor diskExecutor, Executor exportExecutor,
+                         ErrorResponder errors) {
         this.storage = storage;
         this.router = router;
         this.diskExecutor = diskExecutor;
+        this.exportExecutor = exportExecutor;
         this.errors = errors;
     }
 
@@ -78,7 +86,7 @@ public final class ExportHandler extends SimpleChannelInboundHandler<AdminReques
             }
             response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             ctx.writeAndFlush(response);
-            diskExecutor.execute(() -> stream(ctx, request, plan));
+            exportExecutor.execute(() -> stream(ctx, request, plan));
         }));
     }
 
