@@ -151,9 +151,11 @@ public final class ExportHandler extends SimpleChannelInboundHandler<AdminReques
                         "blob " + digest + " left the cache during the export"));
                 InputStream in;
                 try {
+                    // An empty blob has no byte range to ask a remote store for.
                     in = open.content() instanceof OpenBlob.LocalFile local
                             ? Channels.newInputStream(local.channel())
-                            : ((OpenBlob.Remote) open.content()).reader().open(0, Math.max(0, size - 1));
+                            : size == 0 ? InputStream.nullInputStream()
+                            : ((OpenBlob.Remote) open.content()).reader().open(0, size - 1);
                 } catch (IOException | RuntimeException e) {
                     open.close();
                     throw e;
