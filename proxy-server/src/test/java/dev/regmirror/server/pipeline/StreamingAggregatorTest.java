@@ -37,6 +37,23 @@ class StreamingAggregatorTest {
     }
 
     @Test
+    void aPushAfterARefusedExpectationKeepsItsBody() {
+        ClientChannel.send(channel, "GET /v2/ HTTP/1.1\r\nExpect: 100-conta.ue\r\n\r\n"
+                + "PATCH /v2/lan/app/blobs/uploads/0f1e2d3c HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd");
+        assertTrue(ClientChannel.answer(channel).startsWith("HTTP/1.1 417 Expectation Failed\r\n"));
+        io.netty.handler.codec.http.HttpRequest push = channel.readInbound();
+        assertEquals("/v2/lan/app/blobs/uploads/0f1e2d3c", push.uri());
+        io.netty.handler.codec.http.HttpContent body = channel.readInbound();
+        assertTrue(body instanceof io.netty.handler.codec.http.LastHttpContent, "the body passes on, last: " + body);
+        assertEquals("abcd", body.content().toString(java.nio.charset.StandardCharsets.UTF_8));
+        body.release();
+        assertTrue(channel.isOpen());
+        // Netty's aggregator still thinks it aggregates the refused request, and says so at the close.
+        channel.pipeline().addLast(new UnhandledErrorHandler());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void aBodyOverTheLimitIs413WithARegistryErrorAndCloses() {
         // The aggregator reports the close in the middle of the body; the listener's last handler takes it.
         channel.pipeline().addLast(new UnhandledErrorHandler());

@@ -19,7 +19,12 @@ import dev.regmirror.core.upstream.UpstreamSettings;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.v2.V2Request;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledDirectByteBuf;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -86,6 +91,8 @@ class V2RequestDecoderFuzzTest {
         Exchanges exchanges = new Exchanges();
         Resources resources = new Resources();
         EmbeddedChannel channel = ClientChannel.from("10.0.0.1");
+        TrackingAllocator allocator = new TrackingAllocator();
+        channel.config().setAllocator(allocator);
         FRONT.addTo(channel.pipeline());
         channel.pipeline().addAfter("codec", "exchanges", exchanges);
         channel.pipeline().addLast(new NamespaceHeaderHandler(ROUTER::serves), DECODER, resources);
@@ -110,6 +117,55 @@ class V2RequestDecoderFuzzTest {
         }
         channel.finishAndReleaseAll();
         assertTrue(exchanges.problems.isEmpty(), () -> String.join("; ", exchanges.problems));
+        assertEquals(List.of(), allocator.unreleased(), "buffers the pipeline allocated and never released");
+    }
+
+    /**
+     * The channel's allocator, remembering every buffer the pipeline allocates (the codec's, the
+     * aggregator's compositions, responses), so a buffer left unreleased once the connection is closed
+     * fails the input that left it, rather than a leak report long after, from the garbage collector.
+     */
+    private static final class TrackingAllocator extends AbstractByteBufAllocator {
+
+        private final List<ByteBuf> allocated = new ArrayList<>();
+
+        TrackingAllocator() {
+            super(false);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return track(new UnpooledHeapByteBuf(this, initialCapacity, maxCapacity));
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return track(new UnpooledDirectByteBuf(this, initialCapacity, maxCapacity));
+        }
+
+        @Override
+        public CompositeByteBuf compositeHeapBuffer(int maxNumComponents) {
+            return track(super.compositeHeapBuffer(maxNumComponents));
+        }
+
+        @Override
+        public CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
+            return track(super.compositeDirectBuffer(maxNumComponents));
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        private <B extends ByteBuf> B track(B buffer) {
+            allocated.add(buffer);
+            return buffer;
+        }
+
+        List<String> unreleased() {
+            return allocated.stream().filter(buffer -> buffer.refCnt() > 0).map(ByteBuf::toString).toList();
+        }
     }
 
     /**
