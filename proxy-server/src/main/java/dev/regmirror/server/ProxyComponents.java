@@ -141,6 +141,8 @@ public final class ProxyComponents implements AutoCloseable {
 
     /** How often changed pull counts are written to the cache directory. */
     private static final long PULLS_FLUSH_SECONDS = 30;
+    /** How often nodes sharing a bucket tell each other what they changed. */
+    private static final long CHANGES_MILLIS = 1000;
     /** Blobs of one image a prefetch fetches at once. */
     private static final int PREFETCH_PARALLEL_BLOBS = 3;
     /** Prefetch jobs that run at once; more wait, queued. */
@@ -536,8 +538,25 @@ public final class ProxyComponents implements AutoCloseable {
         };
         abortLeftovers.run();
         scheduler.scheduleWithFixedDelay(() -> maintenanceExecutor.execute(abortLeftovers), 1, 1, TimeUnit.HOURS);
-        return CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(), storageUploads,
-                clock);
+        CacheStorage storage = CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(),
+                storageUploads, clock);
+        // Other nodes on the bucket learn of this one's stores and purges within a second or two, and it of theirs.
+        java.util.concurrent.atomic.AtomicBoolean exchanging = new java.util.concurrent.atomic.AtomicBoolean();
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (exchanging.compareAndSet(false, true)) {
+                maintenanceExecutor.execute(() -> {
+                    try {
+                        storage.exchangeChanges();
+                    } catch (IOException | RuntimeException e) {
+                        LoggerFactory.getLogger(ProxyComponents.class).debug("exchanging changes with {}: {}",
+                                bucket.describe(), e.toString());
+                    } finally {
+                        exchanging.set(false);
+                    }
+                });
+            }
+        }, CHANGES_MILLIS, CHANGES_MILLIS, TimeUnit.MILLISECONDS);
+        return storage;
     }
 
     @Override

@@ -38,10 +38,18 @@ public final class RepositoryStore {
     /** Opens the store in {@code meta}, under the layout's names, and reads what it holds. */
     public static RepositoryStore open(CacheLayout layout, MetadataStore meta) throws IOException {
         RepositoryStore store = new RepositoryStore(layout, meta);
-        for (String key : meta.list(layout.key(layout.repositories()) + "/")) {
-            layout.repositoryOf(layout.root().resolve(key)).ifPresent(store.names::add);
-        }
+        store.reload();
         return store;
+    }
+
+    /** Reads the list again from the store: another node sharing it added or removed repositories. */
+    public void reload() throws IOException {
+        java.util.Set<String> found = new java.util.HashSet<>();
+        for (String key : meta.list(layout.key(layout.repositories()) + "/")) {
+            layout.repositoryOf(layout.root().resolve(key)).ifPresent(found::add);
+        }
+        names.addAll(found);
+        names.retainAll(found);
     }
 
     /** Records that a manifest of this repository is cached; cheap when it already is. */

@@ -103,6 +103,14 @@ public final class TagStore {
         return tags;
     }
 
+    /**
+     * Drops the resolutions kept in memory, so each is read from the store again: another node
+     * sharing the store forgot tags (a purge).
+     */
+    public void dropRemembered() {
+        known.invalidateAll();
+    }
+
     /** Forgets every resolution (for purges); the files go too. */
     public void forget(Route route, Tag tag) throws IOException {
         meta.delete(key(route, tag));

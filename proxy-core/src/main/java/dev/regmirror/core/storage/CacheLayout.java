@@ -25,6 +25,7 @@ import java.util.UUID;
  * repositories/&lt;registry&gt;/&lt;name&gt;/_cached          the repository has a cached manifest
  * pulls.json                                      pull counts per tag
  * hosted/repositories/, hosted/uploads/           hosted repositories (their inside is {@code HostedStore}'s)
+ * changes/&lt;millis&gt;-&lt;node&gt;-&lt;sequence&gt;              what nodes sharing a bucket tell each other ({@code StoreChanges})
  * </pre>
  * Repository components cannot contain {@code :} nor start with {@code _}, so leaves never collide
  * with nested names; every path built from a digest or a route is checked not to leave its area.
@@ -177,6 +178,11 @@ public final class CacheLayout {
             return Optional.empty();
         }
         return Optional.of(repositories().relativize(file.getParent()).toString().replace('\\', '/'));
+    }
+
+    /** Where the nodes sharing one store write their changes for each other ({@code StoreChanges}). */
+    public Path changes() {
+        return root.resolve("changes");
     }
 
     /** The pull counts' file. */

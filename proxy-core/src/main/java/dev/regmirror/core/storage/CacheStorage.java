@@ -13,6 +13,7 @@ import dev.regmirror.core.cache.ReferrerStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.hosted.HostedStore;
+import dev.regmirror.core.reference.Digest;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,10 +43,14 @@ public final class CacheStorage implements Closeable {
     private final PullStore pulls;
     private final boolean holdsHosted;
     private final Optional<HostedStore> hosted;
+    /** What this node and the others sharing its bucket tell each other; empty on a local disk. */
+    private final Optional<StoreChanges> changes;
 
     private CacheStorage(CacheLayout layout, BlobStore blobs, Optional<FileBlobStore> files, java.io.Closeable lock,
                          ManifestStore manifests, TagStore tags, RepositoryStore repositories,
-                         ReferrerStore referrers, PullStore pulls, boolean holdsHosted, Optional<HostedStore> hosted) {
+                         ReferrerStore referrers, PullStore pulls, boolean holdsHosted, Optional<HostedStore> hosted,
+                         Optional<StoreChanges> changes) {
+        this.changes = changes;
         this.layout = layout;
         this.blobs = blobs;
         this.files = files;
@@ -88,7 +93,7 @@ public final class CacheStorage implements Closeable {
             PullStore pulls = PullStore.open(layout, clock);
             ReferrerStore referrers = new ReferrerStore(layout);
             return new CacheStorage(layout, blobs, Optional.of(blobs), blobs, manifests, tags, repositories, referrers,
-                    pulls, holdsHosted, hosting ? Optional.of(hostedStore) : Optional.empty());
+                    pulls, holdsHosted, hosting ? Optional.of(hostedStore) : Optional.empty(), Optional.empty());
         } catch (IOException | RuntimeException e) {
             blobs.close();
             throw e;
@@ -99,7 +104,8 @@ public final class CacheStorage implements Closeable {
      * Opens the cache in the bucket, the directory spooling downloads in progress: blobs, manifest
      * types, tags, repositories, referrers lists and pull counts all live in the bucket, under the
      * names they have on disk, so a node started on a bucket another node filled serves what it
-     * holds. Hosting is not offered on this storage yet.
+     * holds. Nodes sharing the bucket tell each other what they store and delete ({@link
+     * #exchangeChanges}). Hosting is not offered on this storage yet.
      *
      * @param uploads where the parts of blobs being stored are sent
      */
@@ -108,13 +114,15 @@ public final class CacheStorage implements Closeable {
         CacheLayout layout = new CacheLayout(directory);
         java.io.Closeable lock = FileBlobStore.claimSpool(layout);
         try {
+            S3MetadataStore bucket = new S3MetadataStore(objects, "");
+            StoreChanges changes = new StoreChanges(bucket, layout, StoreChanges.randomNode(), clock);
+            MetadataStore meta = changes.reporting(bucket);
             S3BlobStore blobs = S3BlobStore.open(objects, layout, maxBytes, s3.partSize(), uploads, clock,
-                    s3.redirect() ? Optional.of(s3.redirectTtl()) : Optional.empty());
-            S3MetadataStore meta = new S3MetadataStore(objects, "");
+                    s3.redirect() ? Optional.of(s3.redirectTtl()) : Optional.empty(), Optional.of(changes));
             blobs.evictOverCap();
             return new CacheStorage(layout, blobs, Optional.empty(), lock, new ManifestStore(blobs, layout, meta),
                     new TagStore(layout, meta), RepositoryStore.open(layout, meta), new ReferrerStore(layout, meta),
-                    PullStore.open(layout, meta, clock), false, Optional.empty());
+                    PullStore.open(layout, meta, clock), false, Optional.empty(), Optional.of(changes));
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
@@ -182,6 +190,47 @@ public final class CacheStorage implements Closeable {
      */
     public boolean holdsHosted() {
         return holdsHosted;
+    }
+
+    /**
+     * Tells the other nodes sharing the bucket what this one changed since the last call, and
+     * applies what they changed to what this node holds in memory: blobs they stored or deleted
+     * in the index, tags they forgot, repositories they added or removed. Nothing on a local disk.
+     * Storage I/O: call now and then (every second or so) from a storage thread.
+     */
+    public void exchangeChanges() throws IOException {
+        if (changes.isEmpty() || !(blobs instanceof S3BlobStore bucket)) {
+            return;
+        }
+        changes.get().publish();
+        changes.get().poll(new StoreChanges.Listener() {
+            @Override
+            public void stored(Digest digest, long size) throws IOException {
+                bucket.learnStored(digest);
+            }
+
+            @Override
+            public void deleted(Digest digest) {
+                bucket.learnDeleted(digest);
+            }
+
+            @Override
+            public void tagsForgotten() {
+                tags.dropRemembered();
+            }
+
+            @Override
+            public void repositoriesChanged() throws IOException {
+                repositories.reload();
+            }
+
+            @Override
+            public void resync() throws IOException {
+                tags.dropRemembered();
+                repositories.reload();
+                bucket.relist();
+            }
+        });
     }
 
     /** Releases the directory for another process. */

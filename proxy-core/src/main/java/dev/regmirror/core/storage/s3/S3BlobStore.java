@@ -10,6 +10,7 @@ import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.storage.StoreChanges;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -66,10 +67,13 @@ public final class S3BlobStore implements BlobStore {
     private final Deque<KeptSpool> kept = new ArrayDeque<>();
     private final AtomicLong evictions = new AtomicLong();
     private final Optional<Duration> redirectTtl;
+    /** Where this node tells the others sharing the bucket what it stored and deleted; empty when alone. */
+    private final Optional<StoreChanges> changes;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
-                        CacheIndex index, Optional<Duration> redirectTtl) {
+                        CacheIndex index, Optional<Duration> redirectTtl, Optional<StoreChanges> changes) {
         this.redirectTtl = redirectTtl;
+        this.changes = changes;
         this.objects = objects;
         this.layout = layout;
         this.partSize = partSize;
@@ -87,8 +91,25 @@ public final class S3BlobStore implements BlobStore {
      */
     public static S3BlobStore open(S3Objects objects, CacheLayout layout, long maxBytes, long partSize,
                                    Executor uploads, Clock clock, Optional<Duration> redirectTtl) throws IOException {
+        return open(objects, layout, maxBytes, partSize, uploads, clock, redirectTtl, Optional.empty());
+    }
+
+    /**
+     * Opens the store as {@link #open(S3Objects, CacheLayout, long, long, Executor, Clock, Optional)},
+     * telling the other nodes sharing the bucket what it stores and deletes through {@code changes}.
+     */
+    public static S3BlobStore open(S3Objects objects, CacheLayout layout, long maxBytes, long partSize,
+                                   Executor uploads, Clock clock, Optional<Duration> redirectTtl,
+                                   Optional<StoreChanges> changes) throws IOException {
         Files.createDirectories(layout.ingest());
         long started = System.nanoTime();
+        CacheIndex index = CacheIndex.of(maxBytes, listBlobs(objects, layout));
+        LOG.info("indexed {} blobs ({} bytes) in {} in {} ms", index.size(), index.totalBytes(), objects.describe(),
+                (System.nanoTime() - started) / 1_000_000);
+        return new S3BlobStore(objects, layout, partSize, uploads, clock, index, redirectTtl, changes);
+    }
+
+    private static List<CacheIndex.Stored> listBlobs(S3Objects objects, CacheLayout layout) throws IOException {
         List<CacheIndex.Stored> found = new ArrayList<>();
         String prefix = layout.key(layout.blobs()) + "/";
         try {
@@ -101,10 +122,47 @@ public final class S3BlobStore implements BlobStore {
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
-        CacheIndex index = CacheIndex.of(maxBytes, found);
-        LOG.info("indexed {} blobs ({} bytes) in {} in {} ms", index.size(), index.totalBytes(), objects.describe(),
-                (System.nanoTime() - started) / 1_000_000);
-        return new S3BlobStore(objects, layout, partSize, uploads, clock, index, redirectTtl);
+        return found;
+    }
+
+    /**
+     * Another node stored the blob: indexed (so the cap and the usage count it) once the bucket
+     * confirms it holds it, which a purge since may have undone.
+     */
+    public void learnStored(Digest digest) throws IOException {
+        if (index.contains(digest)) {
+            return;
+        }
+        try {
+            objects.head(key(digest)).ifPresent(head -> index.add(digest, head.size()));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Another node deleted the blob: out of the index, so nothing answers from memory that it is
+     * here (a blob stored again since is found again by its HEAD, when asked for).
+     */
+    public void learnDeleted(Digest digest) {
+        index.remove(digest);
+    }
+
+    /** Makes the index what the bucket holds: blobs missing are added, blobs gone are removed. */
+    public void relist() throws IOException {
+        List<CacheIndex.Stored> found = listBlobs(objects, layout);
+        java.util.Set<Digest> present = new java.util.HashSet<>();
+        for (CacheIndex.Stored stored : found) {
+            present.add(stored.digest());
+            if (!index.contains(stored.digest())) {
+                index.add(stored.digest(), stored.size());
+            }
+        }
+        for (CacheIndex.Entry entry : index.entries()) {
+            if (!present.contains(entry.digest())) {
+                index.remove(entry.digest());
+            }
+        }
     }
 
     /** The index of stored blobs: sizes, recency, pins. */
@@ -204,6 +262,7 @@ public final class S3BlobStore implements BlobStore {
         public Path commit(Path file, Digest digest, long size) throws IOException {
             await(upload.complete(size), "store blob " + digest.shortForm());
             index.add(digest, size);
+            changes.ifPresent(log -> log.stored(digest, size));
             keep(file);
             evictOverCap();
             return file;
@@ -245,6 +304,7 @@ public final class S3BlobStore implements BlobStore {
             throw new IOException(e.getMessage(), e);
         }
         index.add(digest, bytes.length);
+        changes.ifPresent(log -> log.stored(digest, bytes.length));
         evictOverCap();
         return new StoredBlob(digest, bytes.length);
     }
@@ -264,6 +324,7 @@ public final class S3BlobStore implements BlobStore {
                 S3SpoolUpload upload = new S3SpoolUpload(objects, key(digest), file, partSize, Runnable::run);
                 await(upload.complete(size), "store blob " + digest.shortForm());
                 index.add(digest, size);
+                changes.ifPresent(log -> log.stored(digest, size));
             }
         } finally {
             Files.deleteIfExists(file);
@@ -282,6 +343,7 @@ public final class S3BlobStore implements BlobStore {
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
+        changes.ifPresent(log -> log.deleted(digest));
         return found.map(StoredBlob::size);
     }
 
@@ -293,6 +355,7 @@ public final class S3BlobStore implements BlobStore {
             }
             try {
                 objects.delete(key(entry.digest()));
+                changes.ifPresent(log -> log.deleted(entry.digest()));
                 evictions.incrementAndGet();
                 LOG.debug("evicted {} ({} bytes)", entry.digest().shortForm(), entry.size());
             } catch (S3StoreException e) {
