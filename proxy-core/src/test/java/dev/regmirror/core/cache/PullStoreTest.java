@@ -73,6 +73,32 @@ class PullStoreTest {
     }
 
     @Test
+    void processesSharingTheStoreAddTheirPullsUpAndForgetTogether() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+        PullStore one = PullStore.open(new CacheLayout(dir), clock);
+        PullStore other = PullStore.open(new CacheLayout(dir), clock);
+        one.record(APP, new Tag("1.0"));
+        one.record(APP, new Tag("1.0"));
+        clock.advance(Duration.ofMinutes(1));
+        other.record(APP, new Tag("1.0"));
+        other.record(APP, new Tag("2.0"));
+        one.flush();
+        other.flush();
+        assertEquals(3, other.get(APP, new Tag("1.0")).orElseThrow().count(), "the other's flush added to the store's");
+        assertEquals(clock.instant(), other.get(APP, new Tag("1.0")).orElseThrow().last());
+        one.record(APP, new Tag("1.0"));
+        one.flush();
+        assertEquals(4, one.get(APP, new Tag("1.0")).orElseThrow().count(), "one reads the other's back at its flush");
+        assertEquals(1, one.get(APP, new Tag("2.0")).orElseThrow().count());
+
+        other.forget(APP, new Tag("1.0"));
+        other.flush();
+        one.flush();
+        assertTrue(PullStore.open(new CacheLayout(dir), clock).get(APP, new Tag("1.0")).isEmpty(), "a purge on one is kept");
+        assertTrue(one.get(APP, new Tag("1.0")).isEmpty(), "and seen by the other at its next flush");
+    }
+
+    @Test
     void aDamagedFileStartsTheCountsAfresh() throws Exception {
         Files.writeString(new CacheLayout(dir).pulls(), "{ not json");
         PullStore store = PullStore.open(new CacheLayout(dir), Clock.systemUTC());
