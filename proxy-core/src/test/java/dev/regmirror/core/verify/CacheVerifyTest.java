@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.manifest.ManifestBytes;
@@ -81,7 +82,7 @@ class CacheVerifyTest {
             manifests.put(manifest);
             flipByte(store.pathOf(rottenDigest), 500_000);
             // A client that has the blob open while it is moved keeps reading its file.
-            FileBlobStore.CheckedFile reader = store.openForCheck(rottenDigest).orElseThrow();
+            BlobStore.Checked reader = store.openForCheck(rottenDigest).orElseThrow();
 
             VerifyProgress progress = new VerifyProgress();
             VerifyReport report = verify(store, manifests).run(progress);
@@ -92,9 +93,9 @@ class CacheVerifyTest {
             assertEquals(rotten.length, corrupt.size());
             assertFalse(corrupt.hosted());
             assertEquals("its bytes do not hash to its digest", corrupt.problem());
-            assertEquals(store.root().resolve("quarantine/sha256/" + rottenDigest.hex() + "-20261203T083000.000Z"),
-                    corrupt.quarantinedAs());
-            assertTrue(Files.isRegularFile(corrupt.quarantinedAs()));
+            assertEquals(store.root().resolve("quarantine/sha256/" + rottenDigest.hex() + "-20261203T083000.000Z")
+                    .toString(), corrupt.quarantinedAs());
+            assertTrue(Files.isRegularFile(Path.of(corrupt.quarantinedAs())));
             assertFalse(Files.exists(store.pathOf(rottenDigest)));
             assertFalse(store.index().contains(rottenDigest), "out of the index");
             assertTrue(store.find(rottenDigest).isEmpty(), "never served again");
@@ -112,7 +113,7 @@ class CacheVerifyTest {
             assertEquals(1, progress.corrupt());
 
             ByteBuffer all = ByteBuffer.allocate(rotten.length);
-            while (all.hasRemaining() && reader.channel().read(all) >= 0) {
+            while (all.hasRemaining() && reader.content().read(all) >= 0) {
                 // read on
             }
             reader.close();
@@ -195,7 +196,7 @@ class CacheVerifyTest {
             assertEquals(1, report.corrupt().size(), report.toString());
             assertTrue(report.corrupt().get(0).problem().startsWith("unreadable: java.io.IOException"),
                     report.corrupt().get(0).problem());
-            assertTrue(Files.isDirectory(report.corrupt().get(0).quarantinedAs()));
+            assertTrue(Files.isDirectory(Path.of(report.corrupt().get(0).quarantinedAs())));
             assertFalse(store.index().contains(digest));
             assertFalse(Files.exists(store.pathOf(digest)));
         }

@@ -10,8 +10,10 @@ import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -33,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The {@link BlobStore} in an S3-compatible bucket, under the same names as on disk
@@ -66,6 +70,7 @@ public final class S3BlobStore implements BlobStore {
     private final Deque<KeptSpool> kept = new ArrayDeque<>();
     private final AtomicLong evictions = new AtomicLong();
     private final Optional<Duration> redirectTtl;
+    private final Instant opened;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
                         CacheIndex index, Optional<Duration> redirectTtl) {
@@ -76,6 +81,7 @@ public final class S3BlobStore implements BlobStore {
         this.uploads = uploads;
         this.clock = clock;
         this.index = index;
+        this.opened = clock.instant();
     }
 
     /**
@@ -311,6 +317,80 @@ public final class S3BlobStore implements BlobStore {
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@inheritDoc} One streamed GET of the whole object; the identity is its entity tag. A read
+     * that fails is the network's or the store's fault, not the blob's.
+     */
+    @Override
+    public Optional<Checked> openForCheck(Digest digest) throws IOException {
+        Optional<ResponseInputStream<GetObjectResponse>> opened;
+        try {
+            opened = objects.openWhole(key(digest));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (opened.isEmpty()) {
+            return Optional.empty();
+        }
+        ResponseInputStream<GetObjectResponse> body = opened.get();
+        GetObjectResponse response = body.response();
+        InputStream whole = new FilterInputStream(body) {
+            private boolean ended;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int read = super.read(b, off, len);
+                ended |= read < 0;
+                return read;
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!ended) {
+                    body.abort(); // not drained to the end: an interrupted or failed check
+                }
+                super.close();
+            }
+        };
+        return Optional.of(new Checked(Channels.newChannel(whole), response.eTag(), response.contentLength(), false));
+    }
+
+    /** {@inheritDoc} A HEAD of the object. */
+    @Override
+    public boolean has(Digest digest) throws IOException {
+        try {
+            return objects.head(key(digest)).isPresent();
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc} A bucket cannot rename: the object is copied to its quarantine key only if it
+     * still has the entity tag that was checked, then deleted. A node storing the same digest again
+     * between the copy and the delete would lose that copy, and fetch it again on its next pull.
+     */
+    @Override
+    public Optional<String> quarantine(Digest digest, Object identity, Instant at) throws IOException {
+        String target = layout.key(layout.quarantined(digest, at));
+        try {
+            if (!objects.copyIfMatch(key(digest), target, (String) identity)) {
+                return Optional.empty();
+            }
+            index.remove(digest);
+            objects.delete(key(digest));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        return Optional.of(objects.url(target));
+    }
+
+    /** {@inheritDoc} The local spool directory's. */
+    @Override
+    public List<Leftover> ingestLeftovers() throws IOException {
+        return Leftover.in(layout.ingest(), opened);
     }
 
     /** Opens a stream of a whole stored blob, for reading it through (a check, an export). */
