@@ -1,5 +1,7 @@
 package dev.regmirror.core.storage.s3;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.BlobTooLargeException;
@@ -55,6 +57,13 @@ public final class S3BlobStore implements BlobStore {
     private static final String CONTENT_TYPE = "application/octet-stream";
     /** How long the spool of a committed blob is kept for readers that joined its fill late. */
     static final Duration SPOOL_KEPT = Duration.ofMinutes(1);
+    /**
+     * How long a HEAD's "not in the bucket" is believed without asking again: a miss looks the
+     * blob up before it joins or starts a fill, and the fill looks again in case another fill
+     * committed meanwhile; this node's commits are in the index, which is asked first, so the
+     * second look needs no round trip. Another node's commit within this time costs one fetch more.
+     */
+    static final Duration ABSENT_KEPT = Duration.ofSeconds(5);
     /** The longest a blob's final part and completion may take before its commit fails. */
     private static final Duration COMPLETE_TIMEOUT = Duration.ofMinutes(10);
 
@@ -71,6 +80,8 @@ public final class S3BlobStore implements BlobStore {
     private final AtomicLong evictions = new AtomicLong();
     private final Optional<Duration> redirectTtl;
     private final Instant opened;
+    /** Digests a HEAD found absent lately; see {@link #ABSENT_KEPT}. */
+    private final Cache<Digest, Boolean> absent;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
                         CacheIndex index, Optional<Duration> redirectTtl) {
@@ -82,6 +93,8 @@ public final class S3BlobStore implements BlobStore {
         this.clock = clock;
         this.index = index;
         this.opened = clock.instant();
+        this.absent = Caffeine.newBuilder().expireAfterWrite(ABSENT_KEPT).maximumSize(10_000)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).build();
     }
 
     /**
@@ -137,10 +150,14 @@ public final class S3BlobStore implements BlobStore {
         if (known.isPresent()) {
             return Optional.of(new StoredBlob(digest, known.getAsLong()));
         }
+        if (absent.getIfPresent(digest) != null) {
+            return Optional.empty();
+        }
         try {
             // Stored by another node, or before this one started.
             Optional<S3Objects.ObjectInfo> head = objects.head(key(digest));
             if (head.isEmpty()) {
+                absent.put(digest, Boolean.TRUE);
                 return Optional.empty();
             }
             index.add(digest, head.get().size());
@@ -210,6 +227,7 @@ public final class S3BlobStore implements BlobStore {
         public Path commit(Path file, Digest digest, long size) throws IOException {
             await(upload.complete(size), "store blob " + digest.shortForm());
             index.add(digest, size);
+            absent.invalidate(digest);
             keep(file);
             evictOverCap();
             return file;
@@ -251,6 +269,7 @@ public final class S3BlobStore implements BlobStore {
             throw new IOException(e.getMessage(), e);
         }
         index.add(digest, bytes.length);
+        absent.invalidate(digest);
         evictOverCap();
         return new StoredBlob(digest, bytes.length);
     }
@@ -270,6 +289,7 @@ public final class S3BlobStore implements BlobStore {
                 S3SpoolUpload upload = new S3SpoolUpload(objects, key(digest), file, partSize, Runnable::run);
                 await(upload.complete(size), "store blob " + digest.shortForm());
                 index.add(digest, size);
+                absent.invalidate(digest);
             }
         } finally {
             Files.deleteIfExists(file);
