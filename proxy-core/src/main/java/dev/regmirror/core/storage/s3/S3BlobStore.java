@@ -345,16 +345,16 @@ public final class S3BlobStore implements BlobStore {
      */
     @Override
     public Optional<Checked> openForCheck(Digest digest) throws IOException {
-        Optional<ResponseInputStream<GetObjectResponse>> opened;
+        Optional<ResponseInputStream<GetObjectResponse>> found;
         try {
-            opened = objects.openWhole(key(digest));
+            found = objects.openWhole(key(digest));
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
-        if (opened.isEmpty()) {
+        if (found.isEmpty()) {
             return Optional.empty();
         }
-        ResponseInputStream<GetObjectResponse> body = opened.get();
+        ResponseInputStream<GetObjectResponse> body = found.get();
         GetObjectResponse response = body.response();
         InputStream whole = new FilterInputStream(body) {
             private boolean ended;
