@@ -343,9 +343,9 @@ public final class ProxyComponents implements AutoCloseable {
                 new Prefetch(manifests, blobs, registryClients, PREFETCH_PARALLEL_BLOBS)::pull, diskExecutor, clock,
                 () -> HexFormat.of().toHexDigits(jobIds.nextInt()), PREFETCH_JOBS_RUNNING, PREFETCH_JOBS_KEPT);
         long verifyRate = mirror.cache().verifyBytesPerSecond();
-        Optional<VerifyJobs> verifyJobs = storage.files().map(files -> new VerifyJobs(
-                new CacheVerify(files, manifestStore, verifyRate, clock, metrics), verifyRate, verifyExecutor, clock,
-                () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()), VERIFY_JOBS_KEPT));
+        VerifyJobs verifyJobs = new VerifyJobs(new CacheVerify(blobStore, manifestStore, verifyRate, clock, metrics),
+                verifyRate, verifyExecutor, clock, () -> "verify-" + HexFormat.of().toHexDigits(jobIds.nextInt()),
+                VERIFY_JOBS_KEPT);
         CacheCleaner cleaner = new CacheCleaner(storage,
                 hosted.map(store -> new HostedGc(store, manifestStore, blobStore.index(), router.hosted().registry(),
                         router.hosted().uploadTimeout(), clock)),
@@ -366,7 +366,7 @@ public final class ProxyComponents implements AutoCloseable {
                 new PrefetchHandler(prefetchJobs, mapper, errors), new JobsHandler(prefetchJobs, verifyJobs, mapper, errors),
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
-                new VerifyHandler(verifyJobs, mapper, errors),
+                new VerifyHandler(verifyJobs, mapper),
                 ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
                         server.idleTimeout(), mapper, errors),
                 List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),

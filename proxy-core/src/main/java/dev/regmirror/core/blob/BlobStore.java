@@ -1,8 +1,18 @@
 package dev.regmirror.core.blob;
 
 import dev.regmirror.core.reference.Digest;
+import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -43,6 +53,79 @@ public interface BlobStore {
 
     /** A small committed blob's bytes read whole without marking it used (an inventory); empty if absent. */
     Optional<byte[]> peek(Digest digest) throws IOException;
+
+    /**
+     * A committed blob opened for a check: its bytes from the start, its size, and what identifies
+     * the stored copy that was opened (a file's key on disk, an object's entity tag in a bucket),
+     * which {@link #quarantine} compares. {@code readFailureIsDamage} says what a failing read
+     * means: on a local disk the medium's damage (a bad sector's EIO); from a remote store a
+     * network or server fault that says nothing of the bytes.
+     */
+    record Checked(ReadableByteChannel content, Object identity, long size, boolean readFailureIsDamage)
+            implements Closeable {
+
+        public Checked {
+            Objects.requireNonNull(content, "content");
+            Objects.requireNonNull(identity, "identity");
+        }
+
+        @Override
+        public void close() throws IOException {
+            content.close();
+        }
+    }
+
+    /**
+     * Opens a committed blob for a check, without marking it used (a check must not reorder
+     * eviction) nor pinning it; empty if it is not there (evicted or purged meanwhile).
+     */
+    Optional<Checked> openForCheck(Digest digest) throws IOException;
+
+    /** Whether a committed blob is there, asked of the store itself, without marking it used. */
+    boolean has(Digest digest) throws IOException;
+
+    /**
+     * Moves a blob found corrupt (or unreadable) aside, under the name {@code CacheLayout#quarantined}
+     * gives it, and out of the index, so it is never served again and a later pull fetches it
+     * afresh. Only the stored copy that was checked moves: if the blob was removed or stored again
+     * since ({@code identity} differs), nothing happens and the answer is empty. Returns where it
+     * went: a path, or the object's {@code s3://} URL.
+     */
+    Optional<String> quarantine(Digest digest, Object identity, Instant at) throws IOException;
+
+    /** A file left in the local {@code ingest/} directory. */
+    record Leftover(String name, long size, Instant modified) {
+
+        public Leftover {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(modified, "modified");
+        }
+
+        /** The files in {@code directory} last written before {@code before}. */
+        public static List<Leftover> in(Path directory, Instant before) throws IOException {
+            List<Leftover> found = new ArrayList<>();
+            try (DirectoryStream<Path> all = Files.newDirectoryStream(directory)) {
+                for (Path file : all) {
+                    try {
+                        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                        Instant modified = attributes.lastModifiedTime().toInstant();
+                        if (modified.isBefore(before)) {
+                            found.add(new Leftover(file.getFileName().toString(), attributes.size(), modified));
+                        }
+                    } catch (NoSuchFileException gone) {
+                        // finished or removed meanwhile
+                    }
+                }
+            }
+            return found;
+        }
+    }
+
+    /**
+     * The files in the local {@code ingest/} directory last written before this store was opened:
+     * writes interrupted and not cleaned up (swept only when a store opens). Reported, not removed.
+     */
+    List<Leftover> ingestLeftovers() throws IOException;
 
     /** The index of committed blobs: sizes, recency, pins and what hosted repositories retain. */
     dev.regmirror.core.cache.CacheIndex index();

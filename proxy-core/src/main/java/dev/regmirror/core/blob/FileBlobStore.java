@@ -349,24 +349,14 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
         }
     }
 
-    /** A committed blob's file opened for a check, with the identity of the file that was opened. */
-    public record CheckedFile(FileChannel channel, Object fileKey, long size) implements java.io.Closeable {
-        @Override
-        public void close() throws IOException {
-            channel.close();
-        }
-    }
-
-    /**
-     * Opens a committed blob's file for reading without marking it used (a check must not reorder
-     * eviction) nor pinning it; empty if it is not there (evicted or purged meanwhile).
-     */
-    public Optional<CheckedFile> openForCheck(Digest digest) throws IOException {
+    /** {@inheritDoc} The identity is the file's key (device and inode); a read error is the disk's damage. */
+    @Override
+    public Optional<Checked> openForCheck(Digest digest) throws IOException {
         Path path = pathOf(digest);
         try {
             Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
-            return Optional.of(new CheckedFile(channel, key, channel.size()));
+            return Optional.of(new Checked(channel, key, channel.size(), true));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -383,18 +373,17 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
     }
 
     /** Whether a committed blob's file is there, without marking it used. */
+    @Override
     public boolean has(Digest digest) {
         return Files.isRegularFile(pathOf(digest));
     }
 
     /**
-     * Moves a blob found corrupt (or unreadable) aside, to {@code quarantine/<algorithm>/<hex>-<time>}, and out of
-     * the index, so it is never served again and a later pull fetches it afresh. Only the file that
-     * was checked moves: if the blob was removed or committed again since ({@code fileKey} differs),
-     * nothing happens and the answer is empty. A client reading the blob keeps its open file (POSIX
-     * rename). Disk I/O.
+     * {@inheritDoc} On disk it is a rename to {@code quarantine/<algorithm>/<hex>-<time>}: a client
+     * reading the blob keeps its open file (POSIX). Disk I/O.
      */
-    public Optional<Path> quarantine(Digest digest, Object fileKey, Instant at) throws IOException {
+    @Override
+    public Optional<String> quarantine(Digest digest, Object identity, Instant at) throws IOException {
         Path path = pathOf(digest);
         Path target = layout.quarantined(digest, at);
         Files.createDirectories(target.getParent());
@@ -405,14 +394,14 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             }
-            if (!Objects.equals(now, fileKey)) {
+            if (!Objects.equals(now, identity)) {
                 return Optional.empty();
             }
             Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
             index.remove(digest);
         }
         syncDirectory(target.getParent());
-        return Optional.of(target);
+        return Optional.of(target.toString());
     }
 
     /** Where corrupt blobs are moved: {@code <cache>/quarantine}. */
@@ -420,30 +409,9 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
         return quarantine;
     }
 
-    /** A file in {@code ingest/}. */
-    public record Leftover(String name, long size, Instant modified) {
-    }
-
-    /**
-     * The files in {@code ingest/} last written before {@code before}: writes interrupted and not
-     * cleaned up (the store sweeps them only when it opens). Reported, not removed.
-     */
-    public List<Leftover> ingestLeftovers(Instant before) throws IOException {
-        List<Leftover> found = new ArrayList<>();
-        try (DirectoryStream<Path> all = Files.newDirectoryStream(ingest)) {
-            for (Path file : all) {
-                try {
-                    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                    Instant modified = attributes.lastModifiedTime().toInstant();
-                    if (modified.isBefore(before)) {
-                        found.add(new Leftover(file.getFileName().toString(), attributes.size(), modified));
-                    }
-                } catch (NoSuchFileException gone) {
-                    // finished or removed meanwhile
-                }
-            }
-        }
-        return found;
+    @Override
+    public List<Leftover> ingestLeftovers() throws IOException {
+        return Leftover.in(ingest, opened);
     }
 
     /** When this store was opened: ingest files older than that were not written by this process. */

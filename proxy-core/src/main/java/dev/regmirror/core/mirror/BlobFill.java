@@ -173,7 +173,7 @@ public final class BlobFill {
                 return;
             }
         } catch (IOException e) {
-            fail(new StorageFailure(e, null));
+            fail(StorageFailure.read(e));
             return;
         } catch (RuntimeException e) {
             fail(e);
@@ -210,7 +210,7 @@ public final class BlobFill {
                 readablePath = newIngest.path();
             }
         } catch (IOException e) {
-            fail(new StorageFailure(e, body));
+            fail(StorageFailure.write(e, body));
             return;
         }
         IngestSubscriber subscriber = new IngestSubscriber();
@@ -371,7 +371,7 @@ public final class BlobFill {
                 return;
             } catch (IOException e) {
                 subscription.cancel();
-                fail(new StorageFailure(e, null));
+                fail(StorageFailure.write(e, null));
                 return;
             } catch (RuntimeException e) {
                 subscription.cancel();
@@ -437,7 +437,7 @@ public final class BlobFill {
                         route.registry(), 200, Map.of()));
                 return;
             } catch (IOException e) {
-                fail(new StorageFailure(e, null));
+                fail(StorageFailure.write(e, null));
                 return;
             } catch (RuntimeException e) {
                 fail(e);
@@ -456,7 +456,7 @@ public final class BlobFill {
                 LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
                         route.registry(), blob.size());
             } catch (IOException e) {
-                fail(new StorageFailure(e, null));
+                fail(StorageFailure.write(e, null));
                 return;
             } catch (RuntimeException e) {
                 fail(e);

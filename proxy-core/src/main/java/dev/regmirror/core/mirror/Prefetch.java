@@ -194,7 +194,7 @@ public final class Prefetch {
             }
             BlobSource.Direct direct = (BlobSource.Direct) source;
             direct.body().publisher().subscribe(new CancellingSubscriber());
-            return CompletableFuture.failedFuture(new StorageFailure(new IOException(
+            return CompletableFuture.failedFuture(StorageFailure.write(new IOException(
                     "the cache is not taking blobs after a storage failure; blob " + blob.digest().shortForm()
                             + " of " + route + " was not prefetched"), null));
         });

@@ -89,7 +89,7 @@ public final class PullThroughBlobs {
                 hit = store.open(digest);
             } catch (IOException e) {
                 // The store cannot be read (a bucket that stopped answering): the upstream still can.
-                health.failed(new StorageFailure(e, null));
+                health.failed(StorageFailure.read(e));
                 count(route, "uncached");
                 return direct(route, digest);
             }
@@ -142,7 +142,7 @@ public final class PullThroughBlobs {
             try {
                 return store.find(digest);
             } catch (IOException e) {
-                health.failed(new StorageFailure(e, null));
+                health.failed(StorageFailure.read(e));
                 return Optional.<StoredBlob>empty();
             }
         }).thenCompose(hit -> {

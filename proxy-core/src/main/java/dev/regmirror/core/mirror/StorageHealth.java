@@ -19,15 +19,19 @@ public final class StorageHealth {
 
     private final Clock clock;
     private final Duration retryAfter;
-    private final Counter failures;
+    private final Counter writeFailures;
+    private final Counter readFailures;
     private final Counter uncached;
     private volatile Instant troubledUntil = Instant.MIN;
 
     public StorageHealth(Clock clock, Duration retryAfter, MeterRegistry meters) {
         this.clock = clock;
         this.retryAfter = retryAfter;
-        this.failures = Counter.builder("regmirror.cache.write.failures")
+        this.writeFailures = Counter.builder("regmirror.cache.write.failures")
                 .description("blobs the cache failed to store (disk full, write errors)").register(meters);
+        this.readFailures = Counter.builder("regmirror.cache.read.failures")
+                .description("blob lookups the cache failed to answer (a store not answering, read errors)")
+                .register(meters);
         this.uncached = Counter.builder("regmirror.blobs.uncached")
                 .description("blob transfers streamed straight through without caching").register(meters);
     }
@@ -37,11 +41,11 @@ public final class StorageHealth {
         return clock.instant().isBefore(troubledUntil);
     }
 
-    /** Records a storage failure; the first of a condition is logged. */
+    /** Records a storage failure, counted as a read or a write; the first of a condition is logged. */
     public synchronized void failed(StorageFailure failure) {
-        failures.increment();
+        (failure.operation() == StorageFailure.Operation.READ ? readFailures : writeFailures).increment();
         if (!troubled()) {
-            LOG.warn("the cache cannot store blobs ({}); streaming them through uncached for {}s, then trying again",
+            LOG.warn("{} ({}); streaming blobs through uncached for {}s, then trying again", failure.condition(),
                     failure.getMessage(), retryAfter.toSeconds());
         }
         troubledUntil = clock.instant().plus(retryAfter);

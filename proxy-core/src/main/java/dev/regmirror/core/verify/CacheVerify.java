@@ -1,6 +1,6 @@
 package dev.regmirror.core.verify;
 
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.CacheIndex;
 import dev.regmirror.core.manifest.Descriptor;
@@ -11,7 +11,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -24,9 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One verify of the cache: re-hashes every blob the index holds (manifests' bytes too) at no more
  * than the configured rate, moves each whose bytes do not hash to its name into quarantine (see
- * {@link FileBlobStore#quarantine}), then checks that every cached manifest's bytes, blobs and
- * index children are in the cache, and lists what {@code ingest/} kept from before the start.
- * Blocking disk work: run it on its own thread, never on an event loop or a shared disk thread.
+ * {@link BlobStore#quarantine}), then checks that every cached manifest's bytes, blobs and index
+ * children are in the cache, and lists what {@code ingest/} kept from before the start. Works on
+ * any {@link BlobStore}: files on disk, or objects in a bucket read by streamed GETs. Blocking
+ * storage I/O: run it on its own thread, never on an event loop or a shared disk thread.
  */
 public final class CacheVerify {
 
@@ -35,7 +35,7 @@ public final class CacheVerify {
     private static final int MAX_BUFFER = 256 * 1024;
     private static final int MIN_BUFFER = 4 * 1024;
 
-    private final FileBlobStore blobs;
+    private final BlobStore blobs;
     private final ManifestStore manifests;
     private final long bytesPerSecond;
     private final Clock clock;
@@ -47,12 +47,12 @@ public final class CacheVerify {
      * @param bytesPerSecond the most bytes read per second while hashing
      * @param metrics        where {@code regmirror.cache.corrupt.blobs} counts the corrupt blobs found
      */
-    public CacheVerify(FileBlobStore blobs, ManifestStore manifests, long bytesPerSecond, Clock clock,
+    public CacheVerify(BlobStore blobs, ManifestStore manifests, long bytesPerSecond, Clock clock,
                        MeterRegistry metrics) {
         this(blobs, manifests, bytesPerSecond, clock, System::nanoTime, ReadPacer.THREAD_SLEEP, metrics);
     }
 
-    CacheVerify(FileBlobStore blobs, ManifestStore manifests, long bytesPerSecond, Clock clock, LongSupplier nanoTime,
+    CacheVerify(BlobStore blobs, ManifestStore manifests, long bytesPerSecond, Clock clock, LongSupplier nanoTime,
                 ReadPacer.Sleeper sleeper, MeterRegistry metrics) {
         if (bytesPerSecond <= 0) {
             throw new IllegalArgumentException("bytesPerSecond must be positive");
@@ -64,14 +64,15 @@ public final class CacheVerify {
         this.nanoTime = nanoTime;
         this.sleeper = sleeper;
         this.corruptBlobs = Counter.builder("regmirror.cache.corrupt.blobs")
-                .description("blobs a verify found corrupt on disk and moved to quarantine").register(metrics);
+                .description("blobs a verify found corrupt in the cache and moved to quarantine").register(metrics);
     }
 
     /**
      * Runs the verify, reporting progress as it goes.
      *
      * @throws InterruptedException if the thread is interrupted (the server stops): what was moved aside stays moved
-     * @throws IOException          if the cache cannot be read (not a blob's own damage, which is reported)
+     * @throws IOException          if the cache cannot be read (not a blob's own damage, which is reported), or a
+     *                              remote store fails a read midway
      */
     public VerifyReport run(VerifyProgress progress) throws IOException, InterruptedException {
         CacheIndex index = blobs.index();
@@ -101,27 +102,28 @@ public final class CacheVerify {
             progress.blobChecked();
         }
         Missing missing = checkManifests(index, progress);
-        List<FileBlobStore.Leftover> leftovers = blobs.ingestLeftovers(blobs.opened());
+        List<BlobStore.Leftover> leftovers = blobs.ingestLeftovers();
         return new VerifyReport(corrupt, missing.listed, missing.total, missing.hosted, gone, leftovers);
     }
 
     /**
-     * Hashes one blob; a corrupt one, or one the disk fails to read (an I/O error such as a bad
-     * sector's EIO), is moved aside and returned.
+     * Hashes one blob; a corrupt one, or one the local disk fails to read (an I/O error such as a
+     * bad sector's EIO), is moved aside and returned. A remote store's failed read is its fault, not
+     * the blob's: it ends the verify.
      */
     private Optional<VerifyReport.Corrupt> check(Digest digest, boolean hosted, ByteBuffer buffer, ReadPacer pacer,
                                                  VerifyProgress progress) throws IOException, InterruptedException, Gone {
-        Optional<FileBlobStore.CheckedFile> opened = blobs.openForCheck(digest);
+        Optional<BlobStore.Checked> opened = blobs.openForCheck(digest);
         if (opened.isEmpty()) {
             throw new Gone();
         }
         MessageDigest hasher = digest.newHasher();
-        try (FileBlobStore.CheckedFile file = opened.get()) {
+        try (BlobStore.Checked file = opened.get()) {
             String problem = null;
             try {
                 while (true) {
                     buffer.clear();
-                    int read = file.channel().read(buffer);
+                    int read = file.content().read(buffer);
                     if (read < 0) {
                         break;
                     }
@@ -133,6 +135,9 @@ public final class CacheVerify {
             } catch (ClosedByInterruptException e) {
                 throw e;
             } catch (IOException e) {
+                if (!file.readFailureIsDamage()) {
+                    throw new IOException("read blob " + digest + " from the store: " + e.getMessage(), e);
+                }
                 problem = "unreadable: " + e;
             }
             if (problem == null) {
@@ -141,7 +146,7 @@ public final class CacheVerify {
                 }
                 problem = VerifyReport.Corrupt.MISMATCH;
             }
-            Optional<Path> moved = blobs.quarantine(digest, file.fileKey(), clock.instant());
+            Optional<String> moved = blobs.quarantine(digest, file.identity(), clock.instant());
             if (moved.isEmpty()) {
                 // Removed or committed afresh while it was hashed: what is there now was not checked.
                 throw new Gone();
@@ -149,10 +154,10 @@ public final class CacheVerify {
             corruptBlobs.increment();
             progress.corruptFound();
             if (hosted) {
-                LOG.error("hosted blob {} is corrupt on disk ({}): moved to {}; no upstream has it, push it again",
+                LOG.error("hosted blob {} is corrupt in the cache ({}): moved to {}; no upstream has it, push it again",
                         digest, problem, moved.get());
             } else {
-                LOG.warn("blob {} is corrupt on disk ({}): moved to {}; the next pull fetches it again", digest,
+                LOG.warn("blob {} is corrupt in the cache ({}): moved to {}; the next pull fetches it again", digest,
                         problem, moved.get());
             }
             return Optional.of(new VerifyReport.Corrupt(digest, file.size(), hosted, problem, moved.get()));

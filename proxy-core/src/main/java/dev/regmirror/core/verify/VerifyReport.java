@@ -1,8 +1,7 @@
 package dev.regmirror.core.verify;
 
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.reference.Digest;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -13,7 +12,7 @@ import java.util.Objects;
  * downloads left in {@code ingest/} from before the server started.
  */
 public record VerifyReport(List<Corrupt> corrupt, List<Missing> missing, int missingTotal, int hostedMissingTotal,
-                           int blobsGone, List<FileBlobStore.Leftover> ingestLeftovers) {
+                           int blobsGone, List<BlobStore.Leftover> ingestLeftovers) {
 
     /** Missing references listed at most; the rest are only counted. */
     public static final int MAX_LISTED = 1000;
@@ -26,10 +25,11 @@ public record VerifyReport(List<Corrupt> corrupt, List<Missing> missing, int mis
 
     /**
      * A blob whose bytes do not hash to its name, or that the disk failed to read, moved to
-     * {@code quarantinedAs}; {@code problem} says which. A hosted one (linked by a hosted
+     * {@code quarantinedAs} (a path on disk, an {@code s3://} URL in a bucket); {@code problem}
+     * says which. A hosted one (linked by a hosted
      * repository) cannot be fetched again from any upstream: it must be pushed again.
      */
-    public record Corrupt(Digest digest, long size, boolean hosted, String problem, Path quarantinedAs) {
+    public record Corrupt(Digest digest, long size, boolean hosted, String problem, String quarantinedAs) {
 
         /** The {@code problem} of a blob whose bytes were read whole and do not hash to its name. */
         public static final String MISMATCH = "its bytes do not hash to its digest";

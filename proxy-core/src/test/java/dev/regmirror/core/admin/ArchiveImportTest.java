@@ -326,6 +326,26 @@ class ArchiveImportTest {
         }
 
         @Override
+        public Optional<Checked> openForCheck(Digest digest) throws IOException {
+            return target.get().openForCheck(digest);
+        }
+
+        @Override
+        public boolean has(Digest digest) throws IOException {
+            return target.get().has(digest);
+        }
+
+        @Override
+        public Optional<String> quarantine(Digest digest, Object identity, java.time.Instant at) throws IOException {
+            return target.get().quarantine(digest, identity, at);
+        }
+
+        @Override
+        public java.util.List<Leftover> ingestLeftovers() throws IOException {
+            return target.get().ingestLeftovers();
+        }
+
+        @Override
         public dev.regmirror.core.cache.CacheIndex index() {
             return target.get().index();
         }

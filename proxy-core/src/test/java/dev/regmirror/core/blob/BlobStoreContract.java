@@ -10,8 +10,10 @@ import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Random;
@@ -137,5 +139,40 @@ public abstract class BlobStoreContract {
         try (OpenBlob open = store.open(digest).orElseThrow()) {
             assertArrayEquals(bytes, read(open, 0, bytes.length - 1));
         }
+    }
+
+    @Test
+    void aCheckedBlobIsReadWholeAndOnceQuarantinedIsNeverServedAgain() throws IOException {
+        BlobStore store = store();
+        byte[] bytes = random(300_000, 9);
+        Digest digest = Digest.sha256Of(bytes);
+        Digest empty = Digest.sha256Of(new byte[0]);
+        store.put(digest, bytes);
+        store.put(empty, new byte[0]);
+        assertTrue(store.has(digest));
+        Object identity;
+        try (BlobStore.Checked checked = store.openForCheck(digest).orElseThrow()) {
+            assertEquals(bytes.length, checked.size());
+            assertArrayEquals(bytes, Channels.newInputStream(checked.content()).readAllBytes());
+            identity = checked.identity();
+        }
+        try (BlobStore.Checked checked = store.openForCheck(empty).orElseThrow()) {
+            assertEquals(0, Channels.newInputStream(checked.content()).readAllBytes().length, "an empty blob reads empty");
+        }
+
+        Optional<String> moved = store.quarantine(digest, identity, Instant.parse("2026-12-03T08:30:00Z"));
+
+        assertTrue(moved.orElseThrow().endsWith("quarantine/sha256/" + digest.hex() + "-20261203T083000.000Z"),
+                moved.get());
+        assertFalse(store.has(digest));
+        assertFalse(store.index().contains(digest), "out of the index");
+        assertTrue(store.find(digest).isEmpty(), "never served again");
+        assertTrue(store.open(digest).isEmpty());
+        assertTrue(store.readAll(digest).isEmpty());
+        assertTrue(store.openForCheck(digest).isEmpty());
+        assertEquals(Optional.empty(), store.quarantine(digest, identity, Instant.parse("2026-12-03T08:31:00Z")),
+                "gone: nothing more to move");
+        store.put(digest, bytes);
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow(), "a later pull stores it again");
     }
 }

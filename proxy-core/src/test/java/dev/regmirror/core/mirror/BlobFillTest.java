@@ -314,6 +314,27 @@ class BlobFillTest {
             }
 
             @Override
+            public java.util.Optional<Checked> openForCheck(Digest digest) throws java.io.IOException {
+                return real.openForCheck(digest);
+            }
+
+            @Override
+            public boolean has(Digest digest) {
+                return real.has(digest);
+            }
+
+            @Override
+            public java.util.Optional<String> quarantine(Digest digest, Object identity, java.time.Instant at)
+                    throws java.io.IOException {
+                return real.quarantine(digest, identity, at);
+            }
+
+            @Override
+            public java.util.List<Leftover> ingestLeftovers() throws java.io.IOException {
+                return real.ingestLeftovers();
+            }
+
+            @Override
             public dev.regmirror.core.cache.CacheIndex index() {
                 return real.index();
             }

@@ -29,19 +29,30 @@ public final class S3ProxyProcess implements AutoCloseable {
     private final int port;
     private final Path workDir;
     private final Path jar;
+    private final boolean logRequests;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private ProcessOutput output;
     private Thread killOnExit;
 
-    private S3ProxyProcess(int port, Path workDir, Path jar) {
+    private S3ProxyProcess(int port, Path workDir, Path jar, boolean logRequests) {
         this.port = port;
         this.workDir = workDir;
         this.jar = jar;
+        this.logRequests = logRequests;
     }
 
     /** Starts S3Proxy with no bucket; see {@link #createBucket}. */
     public static S3ProxyProcess start() {
+        return start(false);
+    }
+
+    /** Starts S3Proxy with no bucket, logging every request it is sent, for {@link #requests()}. */
+    public static S3ProxyProcess startLoggingRequests() {
+        return start(true);
+    }
+
+    private static S3ProxyProcess start(boolean logRequests) {
         Path jar = Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: the build copies it in process-test-resources "
@@ -49,7 +60,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
         try {
             S3ProxyProcess s3 = new S3ProxyProcess(RegistryProcess.freePort(),
-                    Files.createTempDirectory("regmirror-s3proxy-"), jar);
+                    Files.createTempDirectory("regmirror-s3proxy-"), jar, logRequests);
             Files.createDirectories(s3.workDir.resolve("data"));
             s3.launch();
             return s3;
@@ -109,6 +120,52 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The requests sent so far, as {@code "HEAD /bucket/key"} (the query left out), in the order
+     * S3Proxy logged them; only when started by {@link #startLoggingRequests()}. A marker request
+     * is sent and awaited in the log first, so every request answered before the call is in.
+     */
+    public List<String> requests() {
+        if (!logRequests) {
+            throw new IllegalStateException("S3Proxy was not started logging requests");
+        }
+        String mark = "/regmirror-test-mark-" + System.nanoTime();
+        try {
+            http.send(HttpRequest.newBuilder(URI.create(endpoint() + mark)).method("HEAD",
+                    HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!output().contains(mark + ")")) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("S3Proxy did not log the marker request " + mark);
+                }
+                Thread.sleep(10);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("marker request to S3Proxy", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        List<String> requests = new ArrayList<>();
+        String marker = "request: Request(";
+        String origin = endpoint().toString();
+        for (String line : output().split("\n")) {
+            int at = line.indexOf(marker);
+            if (at < 0) {
+                continue;
+            }
+            String[] request = line.substring(at + marker.length(), line.indexOf(')', at)).split(" ", 2);
+            String target = request[1].startsWith(origin) ? request[1].substring(origin.length()) : request[1];
+            if (target.startsWith("/regmirror-test-mark-")) {
+                continue;
+            }
+            int query = target.indexOf('?');
+            requests.add(request[0] + " " + (query < 0 ? target : target.substring(0, query)));
+        }
+        return requests;
+    }
+
     /** Everything the running process printed so far. */
     public String output() {
         return output == null ? "" : output.text();
@@ -133,8 +190,22 @@ public final class S3ProxyProcess implements AutoCloseable {
         Path logDir = Files.isDirectory(Path.of("target")) ? Path.of("target", "s3proxy-logs") : workDir;
         Files.createDirectories(logDir);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
-                "--properties", properties.toString()).directory(workDir.toFile()).start();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+        if (logRequests) {
+            // S3ProxyHandler logs each request at debug: "request: Request(HEAD http://host:port/bucket/key)".
+            Path logback = workDir.resolve("logback.xml");
+            Files.writeString(logback, String.join("\n",
+                    "<configuration>",
+                    "  <appender name=\"STDOUT\" class=\"ch.qos.logback.core.ConsoleAppender\">",
+                    "    <encoder><pattern>[s3proxy] %.-1p %c{30} %m%n</pattern></encoder>",
+                    "  </appender>",
+                    "  <logger name=\"org.gaul.s3proxy.S3ProxyHandler\" level=\"debug\"/>",
+                    "  <root level=\"info\"><appender-ref ref=\"STDOUT\"/></root>",
+                    "</configuration>", ""));
+            command.add("-Dlogback.configurationFile=" + logback);
+        }
+        command.addAll(List.of("-jar", jar.toString(), "--properties", properties.toString()));
+        process = new ProcessBuilder(command).directory(workDir.toFile()).start();
         output = new ProcessOutput(process, logDir.resolve("s3proxy-" + port + "-" + System.nanoTime() + ".log"),
                 "s3proxy-" + port, line -> { });
         killOnExit = new Thread(process::destroyForcibly, "kill s3proxy " + port);

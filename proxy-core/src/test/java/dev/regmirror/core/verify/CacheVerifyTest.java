@@ -2,8 +2,10 @@ package dev.regmirror.core.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.manifest.ManifestBytes;
@@ -12,7 +14,10 @@ import dev.regmirror.core.reference.Digest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +26,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -51,7 +57,7 @@ class CacheVerifyTest {
         }
     }
 
-    private CacheVerify verify(FileBlobStore store, ManifestStore manifests) {
+    private CacheVerify verify(BlobStore store, ManifestStore manifests) {
         return new CacheVerify(store, manifests, Long.MAX_VALUE / 4, Clock.fixed(NOW, ZoneOffset.UTC), System::nanoTime,
                 nanos -> { }, metrics);
     }
@@ -81,7 +87,7 @@ class CacheVerifyTest {
             manifests.put(manifest);
             flipByte(store.pathOf(rottenDigest), 500_000);
             // A client that has the blob open while it is moved keeps reading its file.
-            FileBlobStore.CheckedFile reader = store.openForCheck(rottenDigest).orElseThrow();
+            BlobStore.Checked reader = store.openForCheck(rottenDigest).orElseThrow();
 
             VerifyProgress progress = new VerifyProgress();
             VerifyReport report = verify(store, manifests).run(progress);
@@ -92,9 +98,9 @@ class CacheVerifyTest {
             assertEquals(rotten.length, corrupt.size());
             assertFalse(corrupt.hosted());
             assertEquals("its bytes do not hash to its digest", corrupt.problem());
-            assertEquals(store.root().resolve("quarantine/sha256/" + rottenDigest.hex() + "-20261203T083000.000Z"),
-                    corrupt.quarantinedAs());
-            assertTrue(Files.isRegularFile(corrupt.quarantinedAs()));
+            assertEquals(store.root().resolve("quarantine/sha256/" + rottenDigest.hex() + "-20261203T083000.000Z")
+                    .toString(), corrupt.quarantinedAs());
+            assertTrue(Files.isRegularFile(Path.of(corrupt.quarantinedAs())));
             assertFalse(Files.exists(store.pathOf(rottenDigest)));
             assertFalse(store.index().contains(rottenDigest), "out of the index");
             assertTrue(store.find(rottenDigest).isEmpty(), "never served again");
@@ -112,7 +118,7 @@ class CacheVerifyTest {
             assertEquals(1, progress.corrupt());
 
             ByteBuffer all = ByteBuffer.allocate(rotten.length);
-            while (all.hasRemaining() && reader.channel().read(all) >= 0) {
+            while (all.hasRemaining() && reader.content().read(all) >= 0) {
                 // read on
             }
             reader.close();
@@ -125,6 +131,58 @@ class CacheVerifyTest {
             assertEquals(1, again.missingTotal());
             assertFalse(again.damaged());
             assertEquals(1.0, metrics.get("regmirror.cache.corrupt.blobs").counter().count());
+        }
+    }
+
+    @Test
+    void aReadTheRemoteStoreFailsEndsTheVerifyAndMovesNothing() throws Exception {
+        try (FileBlobStore store = FileBlobStore.open(dir)) {
+            ManifestStore manifests = new ManifestStore(store, store.layout());
+            byte[] bytes = random(100_000, 7);
+            Digest digest = store.put(Digest.sha256Of(bytes), bytes).digest();
+            // A bucket whose connection resets halfway through the object: the store's fault, not the blob's.
+            ReadableByteChannel resetting = new ReadableByteChannel() {
+                private boolean first = true;
+
+                @Override
+                public int read(ByteBuffer into) throws IOException {
+                    if (!first) {
+                        throw new IOException("Connection reset");
+                    }
+                    first = false;
+                    into.put(bytes, 0, 1000);
+                    return 1000;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            BlobStore remote = (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(),
+                    new Class<?>[] {BlobStore.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("openForCheck")) {
+                            return Optional.of(new BlobStore.Checked(resetting, "\"etag\"", bytes.length, false));
+                        }
+                        try {
+                            return method.invoke(store, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+
+            IOException failed = assertThrows(IOException.class,
+                    () -> verify(remote, manifests).run(new VerifyProgress()));
+
+            assertEquals("read blob " + digest + " from the store: Connection reset", failed.getMessage());
+            assertTrue(store.index().contains(digest), "still cached: nothing is known to be wrong with it");
+            assertTrue(store.has(digest));
+            assertFalse(Files.exists(store.quarantineDirectory().resolve("sha256")), "nothing quarantined");
+            assertEquals(0.0, metrics.get("regmirror.cache.corrupt.blobs").counter().count());
         }
     }
 
@@ -195,7 +253,7 @@ class CacheVerifyTest {
             assertEquals(1, report.corrupt().size(), report.toString());
             assertTrue(report.corrupt().get(0).problem().startsWith("unreadable: java.io.IOException"),
                     report.corrupt().get(0).problem());
-            assertTrue(Files.isDirectory(report.corrupt().get(0).quarantinedAs()));
+            assertTrue(Files.isDirectory(Path.of(report.corrupt().get(0).quarantinedAs())));
             assertFalse(store.index().contains(digest));
             assertFalse(Files.exists(store.pathOf(digest)));
         }

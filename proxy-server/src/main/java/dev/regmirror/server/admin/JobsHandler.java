@@ -26,11 +26,11 @@ import java.util.Optional;
 public final class JobsHandler extends SimpleChannelInboundHandler<AdminRequest.Jobs> {
 
     private final PrefetchJobs jobs;
-    private final Optional<VerifyJobs> verifies;
+    private final VerifyJobs verifies;
     private final ObjectMapper mapper;
     private final ErrorResponder errors;
 
-    public JobsHandler(PrefetchJobs jobs, Optional<VerifyJobs> verifies, ObjectMapper mapper, ErrorResponder errors) {
+    public JobsHandler(PrefetchJobs jobs, VerifyJobs verifies, ObjectMapper mapper, ErrorResponder errors) {
         this.jobs = jobs;
         this.verifies = verifies;
         this.mapper = mapper;
@@ -45,7 +45,7 @@ public final class JobsHandler extends SimpleChannelInboundHandler<AdminRequest.
         if (request.id().isPresent()) {
             String id = request.id().get();
             Optional<ObjectNode> job = jobs.get(id).map(found -> JobJson.of(mapper, found))
-                    .or(() -> verifies.flatMap(v -> v.get(id)).map(found -> VerifyJobJson.of(mapper, found)));
+                    .or(() -> verifies.get(id).map(found -> VerifyJobJson.of(mapper, found)));
             if (job.isEmpty()) {
                 errors.send(ctx, request.method(), request.keepAlive(), new InvalidRequestException(
                         RegistryErrorCode.JOB_UNKNOWN, "no job " + Printable.of(id)
@@ -59,7 +59,7 @@ public final class JobsHandler extends SimpleChannelInboundHandler<AdminRequest.
         ArrayNode list = body.putArray("jobs");
         List<Listed> all = new ArrayList<>();
         jobs.list().forEach(job -> all.add(new Listed(job.created(), JobJson.of(mapper, job))));
-        verifies.ifPresent(v -> v.list().forEach(job -> all.add(new Listed(job.created(), VerifyJobJson.of(mapper, job)))));
+        verifies.list().forEach(job -> all.add(new Listed(job.created(), VerifyJobJson.of(mapper, job))));
         // Each list is newest first; a stable sort keeps that order among jobs created in the same instant.
         all.sort(Comparator.comparing(Listed::created).reversed());
         all.forEach(job -> list.add(job.json()));

@@ -3,7 +3,7 @@ package dev.regmirror.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.regmirror.core.blob.FileBlobStore;
+import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.verify.VerifyJob;
 import dev.regmirror.core.verify.VerifyReport;
 
@@ -74,7 +74,7 @@ final class VerifyJobJson {
         }
         json.put("blobsGone", report.blobsGone());
         ArrayNode leftovers = json.putArray("ingestLeftovers");
-        for (FileBlobStore.Leftover leftover : report.ingestLeftovers()) {
+        for (BlobStore.Leftover leftover : report.ingestLeftovers()) {
             ObjectNode item = leftovers.addObject();
             item.put("name", leftover.name());
             item.put("size", leftover.size());

@@ -1,5 +1,7 @@
 package dev.regmirror.core.storage.s3;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.BlobTooLargeException;
@@ -11,8 +13,10 @@ import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.storage.StoreChanges;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -34,6 +38,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The {@link BlobStore} in an S3-compatible bucket, under the same names as on disk
@@ -52,6 +58,13 @@ public final class S3BlobStore implements BlobStore {
     private static final String CONTENT_TYPE = "application/octet-stream";
     /** How long the spool of a committed blob is kept for readers that joined its fill late. */
     static final Duration SPOOL_KEPT = Duration.ofMinutes(1);
+    /**
+     * How long a HEAD's "not in the bucket" is believed without asking again: a miss looks the
+     * blob up before it joins or starts a fill, and the fill looks again in case another fill
+     * committed meanwhile; this node's commits are in the index, which is asked first, so the
+     * second look needs no round trip. Another node's commit within this time costs one fetch more.
+     */
+    static final Duration ABSENT_KEPT = Duration.ofSeconds(5);
     /** The longest a blob's final part and completion may take before its commit fails. */
     private static final Duration COMPLETE_TIMEOUT = Duration.ofMinutes(10);
 
@@ -69,6 +82,9 @@ public final class S3BlobStore implements BlobStore {
     private final Optional<Duration> redirectTtl;
     /** Where this node tells the others sharing the bucket what it stored and deleted; empty when alone. */
     private final Optional<StoreChanges> changes;
+    private final Instant opened;
+    /** Digests a HEAD found absent lately; see {@link #ABSENT_KEPT}. */
+    private final Cache<Digest, Boolean> absent;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
                         CacheIndex index, Optional<Duration> redirectTtl, Optional<StoreChanges> changes) {
@@ -80,6 +96,9 @@ public final class S3BlobStore implements BlobStore {
         this.uploads = uploads;
         this.clock = clock;
         this.index = index;
+        this.opened = clock.instant();
+        this.absent = Caffeine.newBuilder().expireAfterWrite(ABSENT_KEPT).maximumSize(10_000)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).build();
     }
 
     /**
@@ -134,6 +153,7 @@ public final class S3BlobStore implements BlobStore {
             return;
         }
         try {
+            absent.invalidate(digest);
             objects.head(key(digest)).ifPresent(head -> index.add(digest, head.size()));
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
@@ -189,10 +209,14 @@ public final class S3BlobStore implements BlobStore {
         if (known.isPresent()) {
             return Optional.of(new StoredBlob(digest, known.getAsLong()));
         }
+        if (absent.getIfPresent(digest) != null) {
+            return Optional.empty();
+        }
         try {
             // Stored by another node, or before this one started.
             Optional<S3Objects.ObjectInfo> head = objects.head(key(digest));
             if (head.isEmpty()) {
+                absent.put(digest, Boolean.TRUE);
                 return Optional.empty();
             }
             index.add(digest, head.get().size());
@@ -263,6 +287,7 @@ public final class S3BlobStore implements BlobStore {
             await(upload.complete(size), "store blob " + digest.shortForm());
             index.add(digest, size);
             changes.ifPresent(log -> log.stored(digest, size));
+            absent.invalidate(digest);
             keep(file);
             evictOverCap();
             return file;
@@ -305,6 +330,7 @@ public final class S3BlobStore implements BlobStore {
         }
         index.add(digest, bytes.length);
         changes.ifPresent(log -> log.stored(digest, bytes.length));
+        absent.invalidate(digest);
         evictOverCap();
         return new StoredBlob(digest, bytes.length);
     }
@@ -325,6 +351,7 @@ public final class S3BlobStore implements BlobStore {
                 await(upload.complete(size), "store blob " + digest.shortForm());
                 index.add(digest, size);
                 changes.ifPresent(log -> log.stored(digest, size));
+                absent.invalidate(digest);
             }
         } finally {
             Files.deleteIfExists(file);
@@ -374,6 +401,80 @@ public final class S3BlobStore implements BlobStore {
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@inheritDoc} One streamed GET of the whole object; the identity is its entity tag. A read
+     * that fails is the network's or the store's fault, not the blob's.
+     */
+    @Override
+    public Optional<Checked> openForCheck(Digest digest) throws IOException {
+        Optional<ResponseInputStream<GetObjectResponse>> found;
+        try {
+            found = objects.openWhole(key(digest));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        ResponseInputStream<GetObjectResponse> body = found.get();
+        GetObjectResponse response = body.response();
+        InputStream whole = new FilterInputStream(body) {
+            private boolean ended;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int read = super.read(b, off, len);
+                ended |= read < 0;
+                return read;
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!ended) {
+                    body.abort(); // not drained to the end: an interrupted or failed check
+                }
+                super.close();
+            }
+        };
+        return Optional.of(new Checked(Channels.newChannel(whole), response.eTag(), response.contentLength(), false));
+    }
+
+    /** {@inheritDoc} A HEAD of the object. */
+    @Override
+    public boolean has(Digest digest) throws IOException {
+        try {
+            return objects.head(key(digest)).isPresent();
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc} A bucket cannot rename: the object is copied to its quarantine key only if it
+     * still has the entity tag that was checked, then deleted. A node storing the same digest again
+     * between the copy and the delete would lose that copy, and fetch it again on its next pull.
+     */
+    @Override
+    public Optional<String> quarantine(Digest digest, Object identity, Instant at) throws IOException {
+        String target = layout.key(layout.quarantined(digest, at));
+        try {
+            if (!objects.copyIfMatch(key(digest), target, (String) identity)) {
+                return Optional.empty();
+            }
+            index.remove(digest);
+            objects.delete(key(digest));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        return Optional.of(objects.url(target));
+    }
+
+    /** {@inheritDoc} The local spool directory's. */
+    @Override
+    public List<Leftover> ingestLeftovers() throws IOException {
+        return Leftover.in(layout.ingest(), opened);
     }
 
     /** Opens a stream of a whole stored blob, for reading it through (a check, an export). */

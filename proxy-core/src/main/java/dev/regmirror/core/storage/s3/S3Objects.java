@@ -221,6 +221,47 @@ public final class S3Objects implements AutoCloseable {
     }
 
     /**
+     * A stream of the whole object, its entity tag and length in the response, empty if there is
+     * none. The caller closes it; {@link ResponseInputStream#abort()} drops the connection early.
+     */
+    public Optional<ResponseInputStream<GetObjectResponse>> openWhole(String key) {
+        try {
+            return Optional.of(client.getObject(b -> b.bucket(settings.bucket()).key(full(key))));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw failure("GET " + key, e);
+        } catch (SdkException e) {
+            throw failure("GET " + key, e);
+        }
+    }
+
+    /**
+     * Copies the object to another key inside the store, only if it still has the entity tag
+     * {@code eTag}; {@code false} when it does not (412) or is gone (404).
+     */
+    public boolean copyIfMatch(String from, String to, String eTag) {
+        try {
+            client.copyObject(b -> b.sourceBucket(settings.bucket()).sourceKey(full(from))
+                    .destinationBucket(settings.bucket()).destinationKey(full(to)).copySourceIfMatch(eTag));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 404) {
+                return false;
+            }
+            throw failure("COPY " + from + " to " + to, e);
+        } catch (SdkException e) {
+            throw failure("COPY " + from + " to " + to, e);
+        }
+    }
+
+    /** The object's {@code s3://<bucket>/<prefix><key>} name, for reports and messages. */
+    public String url(String key) {
+        return "s3://" + settings.bucket() + "/" + full(key);
+    }
+
+    /**
      * Every object whose key starts with {@code keyPrefix}, in key order, read page by page; keys
      * ending in '/' are folder markers, not objects of ours, and are left out.
      */

@@ -12,6 +12,7 @@ import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.config.S3Settings;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -103,5 +104,28 @@ class S3BlobStoreIT extends BlobStoreContract {
             assertArrayEquals(blobs[0], read(pinned, 0, blobs[0].length - 1));
         }
         assertEquals(1, store.evictions());
+    }
+
+    @Test
+    void anAbsentAnswerIsBelievedBrieflyExceptForWhatThisNodeStores() throws IOException {
+        S3Objects objects = bucket("absent-" + BUCKETS.incrementAndGet());
+        MutableClock clock = new MutableClock();
+        S3BlobStore store = S3BlobStore.open(objects, new CacheLayout(Files.createTempDirectory(scratch, "node")), 0,
+                S3Settings.MIN_PART_SIZE, uploads, clock, Optional.empty());
+        S3BlobStore other = open(objects, 0);
+        byte[] mine = random(1000, 21);
+        byte[] theirs = random(1000, 22);
+        Digest myDigest = Digest.sha256Of(mine);
+        Digest theirDigest = Digest.sha256Of(theirs);
+        assertTrue(store.find(myDigest).isEmpty());
+        assertTrue(store.find(theirDigest).isEmpty());
+
+        store.put(myDigest, mine);
+        other.put(theirDigest, theirs);
+
+        assertTrue(store.find(myDigest).isPresent(), "what this node stored is found at once");
+        assertTrue(store.find(theirDigest).isEmpty(), "another node's blob: not asked again so soon");
+        clock.advance(S3BlobStore.ABSENT_KEPT.plusMillis(1));
+        assertTrue(store.find(theirDigest).isPresent(), "asked again once the absent answer is old");
     }
 }
