@@ -217,8 +217,11 @@
     box.replaceChildren(h('h2', { tabindex: '-1', id: 'detail-title' }, t.repository + ':' + t.tag),
       h('p', {}, h('code', {}, d.digest), ' ', d.mediaType || ''),
       // The session cookie authenticates this same-origin GET; the server answers 404 before any byte when a blob is missing.
-      t.hosted ? null : h('p', {}, h('a', { id: 'export-link', download: '',
-        href: '/admin/export?' + new URLSearchParams({ image: t.repository + ':' + t.tag }) }, 'Download (docker archive)')),
+      // A hosted repository is listed under the hosted registry's name, which ns= routes to.
+      h('p', {}, h('a', { id: 'export-link', download: '',
+        href: '/admin/export?' + new URLSearchParams(t.hosted
+          ? { image: t.repository.slice(t.upstream.length + 1) + ':' + t.tag, ns: t.upstream }
+          : { image: t.repository + ':' + t.tag }) }, 'Download (docker archive)')),
       ...d.platforms.map((p) => h('div', {},
         h('h3', {}, p.platform || 'single platform', p.cached ? '' : ' (not cached)'),
         p.blobs.length ? h('div', { class: 'table-wrap' }, h('table', {},

@@ -10,14 +10,17 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
+import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code GET /admin/export} against a real server whose docker.io is a real registry: an image
  * pulled through the mirror with skopeo comes back as a tar skopeo reads as a docker-archive and as
- * an oci-archive, with the image's digests, from the cache alone (no upstream request); a tag or a
- * blob the cache lacks is 404 before any byte of a tar; a slow reader holds the writer, not the server's memory.
+ * an oci-archive, with the image's digests, from the cache alone (no upstream request), and so does
+ * an image pushed to a hosted repository; a tag or a blob the cache lacks is 404 before any byte of
+ * a tar; a slow reader holds the writer, not the server's memory.
  */
 class ExportIT {
 
@@ -157,6 +161,53 @@ class ExportIT {
             assertTrue(total > BIG_LAYER, "the whole tar: " + total);
             assertTrue(most < BIG_LAYER / 2, "pooled direct memory stays flat, at most " + most + " bytes");
             assertEquals(big.digest(), skopeo.inspectDigest("oci-archive:" + tar));
+        }
+    }
+
+    /**
+     * A hosted image, pushed with skopeo, is exported from its repository as a pull of it reads it:
+     * by its pull name, and by the catalog's (the hosted registry in {@code ns}, as the console
+     * links it); a tag not pushed, or a manifest of another repository, is 404 MANIFEST_UNKNOWN.
+     */
+    @Test
+    void aHostedImageIsExportedFromItsRepository() throws Exception {
+        Path htpasswd = Files.writeString(work.resolve("htpasswd"), TestCredentials.htpasswdLine("alice", "alice-pw") + "\n");
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("regmirror.auth.htpasswd", htpasswd.toString());
+        settings.put("regmirror.hosted.namespaces", List.of("lan"));
+        settings.put("regmirror.auth.rules", List.of(
+                Map.of("images", List.of("local/lan/**"), "actions", List.of("push"), "allow", List.of("alice")),
+                Map.of("images", List.of("**"), "allow", List.of("anonymous"))));
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), work.resolve("cache-hosted"), settings)) {
+            skopeo.copy(app.source(), "docker://" + mirror.hostPort() + "/lan/app:1.0", "--dest-creds", "alice:alice-pw");
+            skopeo.copy(web.source(), "docker://" + mirror.hostPort() + "/lan/web:2.0", "--all",
+                    "--dest-creds", "alice:alice-pw");
+            int blobGets = upstream.blobGets().size();
+
+            for (String query : List.of("image=lan/app:1.0", "image=lan/app:1.0&ns=local")) {
+                Path tar = work.resolve("hosted-app-" + query.length() + ".tar");
+                HttpResponse<Path> export = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri(
+                        "/admin/export?" + query)).GET().build(), HttpResponse.BodyHandlers.ofFile(tar));
+                assertEquals(200, export.statusCode(), query);
+                assertEquals("attachment; filename=\"app_1.0.tar\"",
+                        export.headers().firstValue("content-disposition").orElseThrow());
+                assertEquals(app.digest(), skopeo.inspectDigest("oci-archive:" + tar), query);
+                Path copied = work.resolve("copied-hosted-app-" + query.length());
+                skopeo.copyToDir("docker-archive:" + tar, copied);
+            }
+            Path tar = work.resolve("hosted-web.tar");
+            HttpResponse<Path> export = mirror.http().send(HttpRequest.newBuilder(mirror.adminUri(
+                    "/admin/export?image=lan/web:2.0&platform=linux/arm64&format=oci")).GET().build(),
+                    HttpResponse.BodyHandlers.ofFile(tar));
+            assertEquals(200, export.statusCode());
+            assertEquals(web.manifestFor("linux/arm64").digest(), skopeo.inspectDigest("oci-archive:" + tar));
+            assertEquals(blobGets, upstream.blobGets().size(), "a hosted export never asks the upstream");
+            assertEquals(List.of(), upstream.requests().stream().map(LoggedRequest::path)
+                    .filter(path -> path.contains("/lan/")).toList(), "hosted names never reach the upstream");
+
+            assertError(mirror, "/admin/export?image=lan/app:2.0", "MANIFEST_UNKNOWN");
+            assertError(mirror, "/admin/export?image=lan/web@" + app.digest(), "MANIFEST_UNKNOWN");
+            assertError(mirror, "/admin/export?image=app:1.0", "MANIFEST_UNKNOWN"); // the mirrored name: not cached
         }
     }
 

@@ -96,6 +96,25 @@ class HostedIsolationIT {
         assertEquals(404, read.statusCode());
     }
 
+    /** Reads of a hosted repository follow the pull rules as mirrored images do: no account 401, another team 403. */
+    @Test
+    void aHostedImageIsReadOnlyByThoseTheRulesLetPullIt() throws Exception {
+        String path = "/v2/lan/secret/app/manifests/1.0";
+        HttpResponse<byte[]> anonymous = mirror.get(path);
+        assertEquals(401, anonymous.statusCode());
+        assertTrue(new String(anonymous.body(), StandardCharsets.UTF_8).contains("UNAUTHORIZED"));
+        assertTrue(anonymous.headers().firstValue("WWW-Authenticate").isPresent());
+        HttpResponse<String> bob = mirror.http().send(mirror.request(path).header("Authorization", basic("bob", "bob-pw"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, bob.statusCode());
+        assertTrue(bob.body().contains("DENIED"), bob.body());
+        HttpResponse<byte[]> alice = mirror.http().send(mirror.request(path).header("Authorization", basic("alice", "alice-pw"))
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, alice.statusCode());
+        assertEquals(secret.digest(), dev.regmirror.core.reference.Digest.sha256Of(alice.body()));
+    }
+
     private static String basic(String user, String password) {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }

@@ -228,11 +228,17 @@ class HostedManifestIT {
         }
     }
 
+    /** As distribution answers: a GET or HEAD of a reference that is no valid tag, hosted or mirrored, is not found. */
     @Test
     void anInvalidReferenceIsManifestUnknown() throws Exception {
-        HttpResponse<byte[]> invalid = mirror.get("/v2/lan/app/manifests/.INVALID");
-        assertEquals(404, invalid.statusCode());
-        assertEquals("MANIFEST_UNKNOWN", errorCode(invalid));
+        for (String name : List.of("lan/app", "library/cached")) {
+            HttpResponse<byte[]> invalid = mirror.get("/v2/" + name + "/manifests/.INVALID");
+            assertEquals(404, invalid.statusCode(), name);
+            assertEquals("MANIFEST_UNKNOWN", errorCode(invalid), name);
+            assertEquals(404, mirror.head("/v2/" + name + "/manifests/.INVALID").statusCode(), name);
+        }
+        assertEquals(List.of(), upstream.requests().stream().map(LoggedRequest::path)
+                .filter(path -> path.contains(".INVALID")).toList(), "never asked upstream");
     }
 
     @Test
@@ -300,6 +306,52 @@ class HostedManifestIT {
         assertEquals("MANIFEST_UNKNOWN", errorCode(delete(deleting, "/v2/lan/app/manifests/" + digest)));
         assertEquals(405, delete(deleting, "/v2/lan/app/blobs/" + blobs.get("layer one")).statusCode(),
                 "blobs need delete.blobs too");
+    }
+
+    /**
+     * With the defaults, a manifest of 4 MiB is taken and one a byte larger is 413 MANIFEST_TOO_LARGE,
+     * as distribution has it; with {@code delete.blobs} on, a blob is taken out of the repository
+     * (202), after which it is 404 BLOB_UNKNOWN there and a second delete is too.
+     */
+    @Test
+    void theDefaultManifestLimitIsFourMiBAndBlobsAreDeletedWhereDeleteBlobsIsOn() throws Exception {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("regmirror.auth.htpasswd", work.resolve("htpasswd").toString());
+        settings.put("regmirror.hosted.namespaces", List.of("lan"));
+        settings.put("regmirror.hosted.delete.enabled", true);
+        settings.put("regmirror.hosted.delete.blobs", true);
+        settings.put("regmirror.auth.rules", List.of(
+                Map.of("images", List.of("local/lan/**"), "actions", List.of("push", "delete"), "allow", List.of("alice")),
+                Map.of("images", List.of("**"), "allow", List.of("anonymous"))));
+        Path cache = work.resolve("cache-defaults");
+        seed(cache, List.of("lan/app"), List.of("{\"architecture\":\"amd64\",\"os\":\"linux\"}", "layer one",
+                "layer two"));
+        try (MirrorFixture defaults = MirrorFixture.start(upstream.url(), cache, settings)) {
+            int limit = 4 << 20;
+            String unpadded = new String(image(), StandardCharsets.UTF_8).replace("\"schemaVersion\": 2,",
+                    "\"schemaVersion\": 2, \"annotations\": {\"pad\": \"\"},");
+            int pad = limit - unpadded.getBytes(StandardCharsets.UTF_8).length;
+            byte[] largest = unpadded.replace("\"pad\": \"\"", "\"pad\": \"" + "x".repeat(pad) + "\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertEquals(limit, largest.length);
+            HttpResponse<byte[]> taken = put(defaults, "/v2/lan/app/manifests/largest", MediaTypes.OCI_MANIFEST, largest);
+            assertEquals(201, taken.statusCode(), new String(taken.body(), StandardCharsets.UTF_8));
+            assertArrayEquals(largest, defaults.get("/v2/lan/app/manifests/largest").body());
+            byte[] over = unpadded.replace("\"pad\": \"\"", "\"pad\": \"" + "x".repeat(pad + 1) + "\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            HttpResponse<byte[]> refused = put(defaults, "/v2/lan/app/manifests/over", MediaTypes.OCI_MANIFEST, over);
+            assertEquals(413, refused.statusCode());
+            assertEquals("MANIFEST_TOO_LARGE", errorCode(refused));
+            assertEquals(404, defaults.get("/v2/lan/app/manifests/over").statusCode());
+
+            Digest layer = blobs.get("layer two");
+            assertEquals(200, defaults.get("/v2/lan/app/blobs/" + layer).statusCode());
+            assertEquals(202, delete(defaults, "/v2/lan/app/blobs/" + layer).statusCode());
+            HttpResponse<byte[]> gone = defaults.get("/v2/lan/app/blobs/" + layer);
+            assertEquals(404, gone.statusCode());
+            assertEquals("BLOB_UNKNOWN", errorCode(gone));
+            assertEquals("BLOB_UNKNOWN", errorCode(delete(defaults, "/v2/lan/app/blobs/" + layer)));
+        }
     }
 
     @Test

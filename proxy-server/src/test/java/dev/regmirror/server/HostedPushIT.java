@@ -1,10 +1,12 @@
 package dev.regmirror.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.ImageFormat;
 import dev.regmirror.core.testing.LoggedRequest;
@@ -12,17 +14,20 @@ import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,6 +161,61 @@ class HostedPushIT {
                 () -> skopeo.copy(single.source(), viaMirror("library/pushed:1"), "--dest-creds", "alice:alice-pw"));
         assertTrue(mirrored.getMessage().contains("405") || mirrored.getMessage().contains("unsupported")
                 || mirrored.getMessage().contains("UNSUPPORTED"), mirrored.getMessage());
+    }
+
+    /**
+     * The same refusals as a client sees them on the wire, each before any byte is kept: no account
+     * is 401 UNAUTHORIZED with a challenge, an account without push rights 403 DENIED, a mirrored
+     * name 405 UNSUPPORTED; no blob, manifest or upload is left behind.
+     */
+    @Test
+    void refusedPushesAnswerTheSpecsCodesAndLeaveNothing() throws Exception {
+        byte[] blob = "a layer nobody may push".getBytes(StandardCharsets.UTF_8);
+        Digest digest = Digest.sha256Of(blob);
+        String bob = "Basic " + Base64.getEncoder().encodeToString("bob:bob-pw".getBytes(StandardCharsets.UTF_8));
+        String alice = "Basic " + Base64.getEncoder().encodeToString("alice:alice-pw".getBytes(StandardCharsets.UTF_8));
+        List<Path> uploadsBefore = uploads();
+
+        HttpResponse<String> anonymous = send(mirror.request("/v2/lan/anon/blobs/uploads/?digest=" + digest)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(blob)));
+        assertEquals(401, anonymous.statusCode(), anonymous.body());
+        assertTrue(anonymous.body().contains("\"UNAUTHORIZED\""), anonymous.body());
+        assertTrue(anonymous.headers().firstValue("WWW-Authenticate").isPresent());
+        HttpResponse<String> denied = send(mirror.request("/v2/lan/bob/blobs/uploads/?digest=" + digest)
+                .header("Authorization", bob).POST(HttpRequest.BodyPublishers.ofByteArray(blob)));
+        assertEquals(403, denied.statusCode(), denied.body());
+        assertTrue(denied.body().contains("\"DENIED\""), denied.body());
+        HttpResponse<String> deniedManifest = send(mirror.request("/v2/lan/bob/manifests/1")
+                .header("Authorization", bob).header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(403, deniedManifest.statusCode(), deniedManifest.body());
+        for (HttpRequest.Builder mirrored : List.of(
+                mirror.request("/v2/library/pushed/blobs/uploads/?digest=" + digest)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(blob)),
+                mirror.request("/v2/library/pushed/manifests/1")
+                        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{}")))) {
+            HttpResponse<String> unsupported = send(mirrored.header("Authorization", alice));
+            assertEquals(405, unsupported.statusCode(), unsupported.body());
+            assertTrue(unsupported.body().contains("\"UNSUPPORTED\""), unsupported.body());
+        }
+
+        for (String path : List.of("/v2/lan/anon/blobs/", "/v2/lan/bob/blobs/")) {
+            assertEquals(404, mirror.get(path + digest).statusCode(), path);
+        }
+        assertEquals(404, mirror.get("/v2/lan/bob/manifests/1").statusCode());
+        assertEquals(uploadsBefore, uploads(), "no upload was begun");
+        assertFalse(Files.exists(new CacheLayout(work.resolve("cache")).blob(digest)), "no byte of the blob was stored");
+    }
+
+    private static List<Path> uploads() throws Exception {
+        try (Stream<Path> uploads = Files.list(new CacheLayout(work.resolve("cache")).hostedUploads())) {
+            return uploads.sorted().toList();
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return mirror.http().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** A counter of the registry listener's {@code /metrics}, 0 when not yet counted. */

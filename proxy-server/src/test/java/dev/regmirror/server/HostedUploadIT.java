@@ -158,6 +158,42 @@ class HostedUploadIT {
         assertServed("lan/chunks", digest, blob);
     }
 
+    /**
+     * A Content-Range that lies, about the body's length (declared or sent) or in its form, is 400
+     * BLOB_UPLOAD_INVALID; the upload keeps what it had, and goes on from there to the right digest.
+     */
+    @Test
+    void aContentRangeThatLiesIsBlobUploadInvalidAndTheUploadKeepsWhatItHad() throws Exception {
+        byte[] blob = bytes(30_000, 10);
+        Digest digest = Digest.sha256Of(blob);
+        String location = header(send(push("/v2/lan/lies/blobs/uploads/").POST(HttpRequest.BodyPublishers.noBody())),
+                "Location");
+        location = patch(location, blob, 0, 10_000);
+
+        HttpResponse<String> declared = send(push(location).header("Content-Range", "10000-29999")
+                .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(blob, 10_000, 5_000)));
+        assertEquals(400, declared.statusCode(), declared.body());
+        assertTrue(declared.body().contains("BLOB_UPLOAD_INVALID"), declared.body());
+        // No Content-Length (chunked): the lie shows only when the body ends short of the range.
+        HttpResponse<String> sent = send(push(location).header("Content-Range", "10000-29999")
+                .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(blob, 10_000, 5_000))));
+        assertEquals(400, sent.statusCode(), sent.body());
+        assertTrue(sent.body().contains("BLOB_UPLOAD_INVALID"), sent.body());
+        HttpResponse<String> malformed = send(push(location).header("Content-Range", "bytes 10000-19999/*")
+                .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(blob, 10_000, 10_000)));
+        assertEquals(400, malformed.statusCode(), malformed.body());
+        assertTrue(malformed.body().contains("BLOB_UPLOAD_INVALID"), malformed.body());
+
+        HttpResponse<String> status = send(push(location).GET());
+        assertEquals(204, status.statusCode(), status.body());
+        assertEquals("0-9999", header(status, "Range"), "nothing of the refused chunks was kept");
+        location = patch(header(status, "Location"), blob, 10_000, 30_000);
+        HttpResponse<String> created = send(push(location + "?digest=" + digest).PUT(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(201, created.statusCode(), created.body());
+        assertServed("lan/lies", digest, blob);
+    }
+
     @Test
     void aCancelledUploadIsUnknownAfter() throws Exception {
         String location = header(send(push("/v2/lan/cancel/blobs/uploads/").POST(HttpRequest.BodyPublishers.noBody())),

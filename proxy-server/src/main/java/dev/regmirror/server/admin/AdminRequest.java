@@ -67,11 +67,12 @@ public sealed interface AdminRequest {
     }
 
     /**
-     * {@code GET /admin/export?image=}: the cached image as a tar, a docker-archive (also an OCI
-     * layout) or with {@code OCI} only the layout; from an index the image for {@code platform}.
+     * {@code GET /admin/export?image=}: the cached or hosted image as a tar, a docker-archive (also an
+     * OCI layout) or with {@code OCI} only the layout; from an index the image for {@code platform}.
+     * {@code namespace} is {@code ?ns=}, the registry the image is routed to, as containerd names it.
      */
-    record Export(HttpMethod method, boolean keepAlive, ImageReference image, ImageArchiveWriter.Format format,
-                  String platform) implements AdminRequest {
+    record Export(HttpMethod method, boolean keepAlive, ImageReference image, Optional<String> namespace,
+                  ImageArchiveWriter.Format format, String platform) implements AdminRequest {
     }
 
     /** {@code GET /admin/upstreams}: each upstream's endpoints, pull quota and request counts. */

@@ -120,7 +120,10 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
                 uri.pageSize(MAX_PAGE).orElse(DEFAULT_PAGE), uri.parameter("last"));
     }
 
-    /** {@code image} (a tag, latest if none, or a digest), {@code format} docker (default) or oci, {@code platform}. */
+    /**
+     * {@code image} (a tag, latest if none, or a digest), {@code ns} (the registry, as containerd's
+     * {@code ?ns=}), {@code format} docker (default) or oci, {@code platform}.
+     */
     private static AdminRequest.Export export(HttpMethod method, boolean keepAlive, RequestTarget uri) {
         ImageReference image = ImageReference.parse(uri.parameter("image").orElseThrow(() -> new InvalidRequestException(
                 RegistryErrorCode.NAME_INVALID, "image is required: [registry/]name[:tag][@digest], as docker pull takes it")))
@@ -133,7 +136,7 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (!platform.matches("[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.-]+)?")) {
             throw new InvalidRequestException(RegistryErrorCode.PARAMETER_INVALID, "platform must be os/arch[/variant]");
         }
-        return new AdminRequest.Export(method, keepAlive, image,
+        return new AdminRequest.Export(method, keepAlive, image, uri.parameter("ns"),
                 format.equals("oci") ? ImageArchiveWriter.Format.OCI : ImageArchiveWriter.Format.DOCKER, platform);
     }
 
