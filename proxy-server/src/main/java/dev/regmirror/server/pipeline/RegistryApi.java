@@ -9,7 +9,8 @@ import java.util.function.Predicate;
 
 /**
  * The registry API behind the HTTP front: request metrics, the operator's endpoints, a cluster's
- * node-to-node endpoint, the {@code OCI-Namespace} echo, the request decoder, then one handler per resource, and the last-resort handler.
+ * node-to-node endpoint, the {@code OCI-Namespace} echo, the request decoder, then one handler per
+ * resource, and the last-resort handler.
  */
 public final class RegistryApi implements ApiPipeline {
 
