@@ -20,6 +20,11 @@ import dev.regmirror.core.client.FailoverRegistryClient;
 import dev.regmirror.core.client.LimitedRegistryClient;
 import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.cluster.BlobOwners;
+import dev.regmirror.core.cluster.ClusterBlobs;
+import dev.regmirror.core.cluster.ClusterSettings;
+import dev.regmirror.core.cluster.Membership;
+import dev.regmirror.core.cluster.PeerWatch;
 import dev.regmirror.core.config.AuthSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import dev.regmirror.core.config.SettingsException;
@@ -69,6 +74,8 @@ import dev.regmirror.server.admin.UsageHandler;
 import dev.regmirror.server.admin.VerifyHandler;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
+import dev.regmirror.server.cluster.NodeClient;
+import dev.regmirror.server.cluster.NodeHandler;
 import dev.regmirror.server.pipeline.AccessLog;
 import dev.regmirror.server.pipeline.AllowedClientsHandler;
 import dev.regmirror.server.pipeline.ApiPipeline;
@@ -191,6 +198,12 @@ public final class ProxyComponents implements AutoCloseable {
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
             throws IOException {
+        this(mirror, server, admin, ClusterSettings.disabled(), clock);
+    }
+
+    /** @param cluster this node's cluster, if it is in one */
+    public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, ClusterSettings cluster,
+                           Clock clock) throws IOException {
         // Event loops hand work to this pool: its queue must never make them wait for a lock, which
         // LinkedBlockingQueue (the usual fixed pool's) does under contention; LinkedTransferQueue
         // offers without locking.
@@ -287,9 +300,14 @@ public final class ProxyComponents implements AutoCloseable {
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
+        Optional<NodeClient> nodeClient = cluster.enabled() ? Optional.of(new NodeClient(cluster, upstreamLoops,
+                upstreamExecutor, scheduler, nodeReadTimeout(mirror))) : Optional.empty();
+        Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client));
+        BlobOwners owners = membership.<BlobOwners>map(members -> new ClusterBlobs(members, nodeClient.get()))
+                .orElse(BlobOwners.NONE);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics,
-                hostedDigests);
+                hostedDigests, owners);
         Optional<AccessControl> access = Optional.empty();
         Optional<TokenService> tokens = Optional.empty();
         AuthSettings auth = mirror.auth();
@@ -329,8 +347,11 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new HostedTagsHandler(hostedManifests, diskExecutor, mapper, errors));
             resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
         }
+        Optional<ChannelHandler> nodes = membership.map(members -> new NodeHandler(cluster.self(),
+                cluster.secretBytes(), blobs, blobResponder, mirror.upstreams().stream()
+                        .map(UpstreamSettings::registry).collect(java.util.stream.Collectors.toSet()), errors));
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout,
-                objects.<Runnable>map(bucket -> bucket::checkBucket).orElse(OperationsHandler.NO_STORE)),
+                objects.<Runnable>map(bucket -> bucket::checkBucket).orElse(OperationsHandler.NO_STORE)), nodes,
                 new V2RequestDecoder(router, errors), concat(resources, List.of(
                 new ManifestHandler(manifests, pulls, errors),
                 new BlobHandler(blobs, blobResponder, errors),
@@ -383,6 +404,26 @@ public final class ProxyComponents implements AutoCloseable {
         }
         built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
+    }
+
+    /**
+     * This node's view of the cluster, kept current by health checks of its peers (and DNS
+     * look-ups) on the upstream threads, scheduled on the timer; {@code regmirror.cluster.nodes.live}
+     * counts the live nodes, this one included.
+     */
+    private Membership startCluster(ClusterSettings cluster, NodeClient client) {
+        Membership membership = new Membership(cluster.self());
+        new PeerWatch(cluster, membership, client, PeerWatch::systemResolver, upstreamExecutor).start(scheduler);
+        Gauge.builder("regmirror.cluster.nodes.live", membership, members -> members.live().size())
+                .description("nodes of the cluster that answer their health checks, this one included")
+                .register(metrics);
+        return membership;
+    }
+
+    /** How long a node waits for an owner: as long as the owner waits for its slowest upstream, and 5 s more. */
+    private static java.time.Duration nodeReadTimeout(MirrorSettings mirror) {
+        return mirror.endpoints().stream().map(endpoint -> endpoint.settings().readTimeout())
+                .max(java.time.Duration::compareTo).orElse(java.time.Duration.ofSeconds(30)).plusSeconds(5);
     }
 
     /** A DRBG: seeded once here, it never reads the system's entropy again, so sign-ins never wait on it. */

@@ -1,6 +1,7 @@
 package dev.regmirror.server;
 
 import com.typesafe.config.Config;
+import dev.regmirror.core.cluster.ClusterSettings;
 import dev.regmirror.core.config.MirrorSettings;
 import java.io.IOException;
 import java.time.Clock;
@@ -25,7 +26,8 @@ public final class ProxyMain {
         MirrorSettings mirror = MirrorSettings.from(config);
         ServerSettings server = ServerSettings.from(config);
         AdminSettings admin = AdminSettings.from(config);
-        ProxyComponents components = new ProxyComponents(mirror, server, admin, clock);
+        ClusterSettings cluster = ClusterSettings.from(config, mirror.storage());
+        ProxyComponents components = new ProxyComponents(mirror, server, admin, cluster, clock);
         try {
             ProxyServer running = ProxyServer.start(server, components);
             for (ProxyComponents.Listener listener : components.listeners()) {
@@ -38,6 +40,10 @@ public final class ProxyMain {
                                 : "; no token: loopback clients only") : "");
             }
             LOG.info("cache in {}, default upstream {}", components.storage().layout().root(), mirror.defaultRegistry());
+            if (cluster.enabled()) {
+                LOG.info("cluster: this node is {}; peers {}", cluster.self(), cluster.peersDns()
+                        .map(dns -> "from DNS name " + dns).orElse(cluster.peers().toString()));
+            }
             if (mirror.auth().enabled()) {
                 LOG.info("access: {} accounts{}, {} rules{}; tokens at /token", components.accounts().size(),
                         mirror.auth().htpasswd().map(file -> " from " + file).orElse(""), mirror.auth().rules().size(),

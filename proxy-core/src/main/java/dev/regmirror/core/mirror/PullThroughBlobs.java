@@ -4,6 +4,7 @@ import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.cluster.BlobOwners;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
@@ -37,6 +38,7 @@ public final class PullThroughBlobs {
     private final StorageHealth health;
     private final MeterRegistry meters;
     private final HostedDigests hostedDigests;
+    private final BlobOwners owners;
     /** Running downloads by registry and digest: one registry's failure never answers another's request. */
     private final ConcurrentMap<FillKey, BlobFill> inFlight = new ConcurrentHashMap<>();
 
@@ -59,7 +61,15 @@ public final class PullThroughBlobs {
     public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
                             ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
                             MeterRegistry meters, HostedDigests hostedDigests) {
+        this(clients, store, diskExecutor, scheduler, fillTimeout, health, meters, hostedDigests, BlobOwners.NONE);
+    }
+
+    /** @param owners which node of a cluster fetches a blob missing from the store: this one, or its owner */
+    public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
+                            ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
+                            MeterRegistry meters, HostedDigests hostedDigests, BlobOwners owners) {
         this.hostedDigests = hostedDigests;
+        this.owners = owners;
         this.clients = clients;
         this.store = store;
         this.diskExecutor = diskExecutor;
@@ -73,7 +83,16 @@ public final class PullThroughBlobs {
 
     /** Opens the blob for one response: cached, or a fill that has started (the upstream said 200). */
     public CompletableFuture<BlobSource> open(Route route, Digest digest) {
-        return confirmed(route, digest).thenCompose(ignored -> openServable(route, digest));
+        return confirmed(route, digest).thenCompose(ignored -> openServable(route, digest, true));
+    }
+
+    /**
+     * Opens the blob for another node of the cluster that asked this one, its owner: from the store
+     * or this node's one fill, never asking another node in turn (nodes that disagree on the owner
+     * for a moment fetch twice rather than forward in a circle).
+     */
+    public CompletableFuture<BlobSource> openAsOwner(Route route, Digest digest) {
+        return openServable(route, digest, false);
     }
 
     /** For a mirrored name, a stored hosted digest only once the upstream has it too ({@link HostedDigests}). */
@@ -82,7 +101,7 @@ public final class PullThroughBlobs {
                 () -> clients.forRegistry(route.registry()).headBlob(route.name(), digest));
     }
 
-    private CompletableFuture<BlobSource> openServable(Route route, Digest digest) {
+    private CompletableFuture<BlobSource> openServable(Route route, Digest digest, boolean mayAskOwner) {
         return Futures.supplyOn(diskExecutor, () -> {
             Optional<OpenBlob> hit;
             try {
@@ -101,27 +120,51 @@ public final class PullThroughBlobs {
                 count(route, "uncached");
                 return direct(route, digest);
             }
-            BlobFill fill = fillFor(route, digest);
-            return fill.started().handle((size, failure) -> {
-                if (failure == null && fill.foundStored()) {
-                    return Futures.supplyOn(diskExecutor, () -> store.open(digest)).thenCompose(stored -> stored
-                            .map(blob -> CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(blob)))
-                            .orElseGet(() -> direct(route, digest)));
-                }
-                if (failure == null) {
-                    return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, fill.size(size)));
-                }
-                if (Futures.unwrap(failure) instanceof StorageFailure storage) {
-                    count(route, "uncached");
-                    return storage.takeBody()
-                            .map(body -> {
-                                health.servedUncached();
-                                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Direct(digest, body));
-                            })
-                            .orElseGet(() -> direct(route, digest));
-                }
-                return CompletableFuture.<BlobSource>failedFuture(Futures.unwrap(failure));
-            }).thenCompose(source -> source);
+            // A fill already running here (the owner could not be asked) is joined rather than asking again.
+            if (mayAskOwner && owners.ownedElsewhere(digest)
+                    && !inFlight.containsKey(new FillKey(route.registry(), digest))) {
+                return fromOwner(route, digest);
+            }
+            return fill(route, digest);
+        }).thenCompose(source -> source);
+    }
+
+    /**
+     * The owner's bytes, streamed through and verified as they arrive (this node stores nothing: the
+     * owner does); this node's own fill if the owner cannot be asked.
+     */
+    private CompletableFuture<BlobSource> fromOwner(Route route, Digest digest) {
+        return owners.fetch(route, digest).thenComposeAsync(body -> {
+            if (body.isPresent()) {
+                count(route, "peer");
+                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Direct(digest, body.get()));
+            }
+            return fill(route, digest);
+        }, diskExecutor);
+    }
+
+    /** Joins or starts this node's fill of the blob; runs on a disk thread. */
+    private CompletableFuture<BlobSource> fill(Route route, Digest digest) {
+        BlobFill fill = fillFor(route, digest);
+        return fill.started().handle((size, failure) -> {
+            if (failure == null && fill.foundStored()) {
+                return Futures.supplyOn(diskExecutor, () -> store.open(digest)).thenCompose(stored -> stored
+                        .map(blob -> CompletableFuture.completedFuture((BlobSource) new BlobSource.Cached(blob)))
+                        .orElseGet(() -> direct(route, digest)));
+            }
+            if (failure == null) {
+                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Filling(fill, fill.size(size)));
+            }
+            if (Futures.unwrap(failure) instanceof StorageFailure storage) {
+                count(route, "uncached");
+                return storage.takeBody()
+                        .map(body -> {
+                            health.servedUncached();
+                            return CompletableFuture.completedFuture((BlobSource) new BlobSource.Direct(digest, body));
+                        })
+                        .orElseGet(() -> direct(route, digest));
+            }
+            return CompletableFuture.<BlobSource>failedFuture(Futures.unwrap(failure));
         }).thenCompose(source -> source);
     }
 
@@ -168,7 +211,8 @@ public final class PullThroughBlobs {
     /**
      * Counts a blob request by where its bytes come from: {@code hit} (the cache), {@code miss} (a
      * new download), {@code shared} (joined a download already running), {@code uncached} (streamed
-     * through because the cache cannot store it).
+     * through because the cache cannot store it), {@code peer} (streamed from the node of the cluster
+     * that owns the blob).
      */
     private void count(Route route, String result) {
         Counter.builder("regmirror.blob.requests").description("blob requests by where the bytes come from")

@@ -1,0 +1,102 @@
+package dev.regmirror.core.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.regmirror.core.testing.ManualScheduler;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Health checks each interval on the timer, a dead peer noticed within two intervals, and DNS peers looked up again. */
+class PeerWatchTest {
+
+    private static final NodeAddress SELF = NodeAddress.parse("10.0.0.2:5000");
+    private static final NodeAddress A = NodeAddress.parse("10.0.0.1:5000");
+    private static final NodeAddress C = NodeAddress.parse("10.0.0.3:5000");
+
+    private static ClusterSettings settings(List<NodeAddress> peers, Optional<NodeAddress> dns) {
+        return new ClusterSettings(true, SELF, peers, dns, "0123456789abcdef", Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aPeerThatStopsAnsweringIsDeadWithinTwoIntervalsAndBackAtItsFirstAnswer() {
+        ManualScheduler timer = new ManualScheduler();
+        Membership members = new Membership(SELF);
+        Map<NodeAddress, Boolean> up = new java.util.concurrent.ConcurrentHashMap<>(Map.of(A, true, C, true));
+        List<NodeAddress> asked = new ArrayList<>();
+        PeerWatch.Prober prober = peer -> {
+            asked.add(peer);
+            return up.get(peer) ? CompletableFuture.completedFuture(true)
+                    : CompletableFuture.failedFuture(new java.net.ConnectException("Connection refused"));
+        };
+        new PeerWatch(settings(List.of(A, SELF, C), Optional.empty()), members, prober, name -> List.of(),
+                Runnable::run).start(timer);
+        timer.advance(Duration.ZERO);
+        assertEquals(List.of(A, SELF, C), members.live());
+        assertEquals(List.of(A, C), asked, "this node does not check itself");
+        up.put(C, false);
+        timer.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(A, SELF, C), members.live());
+        timer.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(A, SELF), members.live(), "dead after two intervals");
+        up.put(C, true);
+        timer.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(A, SELF, C), members.live());
+    }
+
+    @Test
+    void aCheckStillRunningIsNotStartedAgain() {
+        ManualScheduler timer = new ManualScheduler();
+        Membership members = new Membership(SELF);
+        AtomicInteger checks = new AtomicInteger();
+        CompletableFuture<Boolean> hanging = new CompletableFuture<>();
+        new PeerWatch(settings(List.of(A, SELF), Optional.empty()), members, peer -> {
+            checks.incrementAndGet();
+            return hanging;
+        }, name -> List.of(), Runnable::run).start(timer);
+        timer.advance(Duration.ofSeconds(3));
+        assertEquals(1, checks.get());
+        hanging.complete(true);
+        assertEquals(List.of(A, SELF), members.live());
+    }
+
+    @Test
+    void dnsPeersAreLookedUpAgainEachDnsIntervalAndKeptWhenALookUpFails() throws Exception {
+        ManualScheduler timer = new ManualScheduler();
+        Membership members = new Membership(SELF);
+        AtomicReference<List<InetAddress>> records = new AtomicReference<>(List.of(InetAddress.getByName("10.0.0.1"),
+                InetAddress.getByName("10.0.0.2")));
+        PeerWatch.Resolver resolver = name -> {
+            assertEquals("regmirror.ns.svc", name);
+            if (records.get() == null) {
+                throw new UnknownHostException(name);
+            }
+            return records.get();
+        };
+        new PeerWatch(settings(List.of(), Optional.of(NodeAddress.parse("regmirror.ns.svc:5000"))), members,
+                peer -> CompletableFuture.completedFuture(true), resolver, Runnable::run).start(timer);
+        assertEquals(List.of(A), members.peers());
+        timer.advance(Duration.ZERO);
+        assertEquals(List.of(A, SELF), members.live());
+        records.set(List.of(InetAddress.getByName("10.0.0.1"), InetAddress.getByName("10.0.0.2"),
+                InetAddress.getByName("10.0.0.3")));
+        timer.advance(Duration.ofSeconds(9));
+        assertEquals(List.of(A), members.peers(), "not before the DNS interval");
+        timer.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(A, C), members.peers());
+        timer.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(A, SELF, C), members.live());
+        records.set(null);
+        timer.advance(Duration.ofSeconds(10));
+        assertEquals(List.of(A, C), members.peers(), "a failed look-up keeps the peers known");
+    }
+}

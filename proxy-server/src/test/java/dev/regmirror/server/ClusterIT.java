@@ -1,0 +1,315 @@
+package dev.regmirror.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.regmirror.core.cluster.NodeAddress;
+import dev.regmirror.core.cluster.Rendezvous;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.RegistryProcess;
+import dev.regmirror.core.testing.S3ProxyProcess;
+import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestImages;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three regmirror nodes on one S3Proxy bucket in front of a real {@code docker-registry}: a herd of
+ * clients spread over the nodes on one cold blob makes one upstream GET and gets identical bytes;
+ * an image pulled through one node is served by another without the upstream; the node endpoint
+ * refuses requests without the cluster's secret; a node whose owner is gone fetches by itself; a
+ * client on another node streams the owner's bytes before the fill ends, and sees its response
+ * cut off (never a short 200) when the owner dies mid-transfer.
+ */
+class ClusterIT {
+
+    private static final String SECRET = "cluster-it-secret-0123456789";
+
+    @TempDir
+    static Path work;
+
+    private static RegistryProcess upstream;
+    private static S3ProxyProcess s3;
+    private static Skopeo skopeo;
+    private final List<MirrorFixture> running = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        upstream = RegistryProcess.start();
+        s3 = S3ProxyProcess.start();
+        skopeo = new Skopeo();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (skopeo != null) {
+            skopeo.close();
+        }
+        if (s3 != null) {
+            s3.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @AfterEach
+    void closeNodes() {
+        running.forEach(MirrorFixture::close);
+        running.clear();
+    }
+
+    /** Three nodes of one cluster on a new bucket, each listing all three; returned once each sees all three live. */
+    private List<MirrorFixture> cluster(URI upstreamUrl, String bucket) throws Exception {
+        s3.createBucket(bucket);
+        int[] ports = freePorts(3);
+        List<String> peers = IntStream.of(ports).mapToObj(port -> "127.0.0.1:" + port).toList();
+        List<MirrorFixture> nodes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> settings = new HashMap<>(Map.of("regmirror.storage.type", "s3",
+                    "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
+                    "regmirror.storage.s3.bucket", bucket,
+                    "regmirror.storage.s3.path-style", true,
+                    "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
+                    "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY,
+                    "regmirror.storage.s3.part-size", "5M"));
+            settings.put("regmirror.server.port", ports[i]);
+            settings.put("regmirror.cluster.enabled", true);
+            settings.put("regmirror.cluster.self", peers.get(i));
+            settings.put("regmirror.cluster.peers", peers);
+            settings.put("regmirror.cluster.secret", SECRET);
+            settings.put("regmirror.cluster.health-interval", "200ms");
+            MirrorFixture node = MirrorFixture.start(upstreamUrl, work.resolve(bucket + "-node-" + i), settings);
+            running.add(node);
+            nodes.add(node);
+        }
+        for (MirrorFixture node : nodes) {
+            awaitLive(node, 3);
+        }
+        return nodes;
+    }
+
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                sockets.add(new ServerSocket(0));
+            }
+            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
+        } finally {
+            for (ServerSocket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+
+    /** Waits (at most 30 s) until {@code node} counts {@code live} live nodes, itself included. */
+    private static void awaitLive(MirrorFixture node, int live) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!new String(node.get("/metrics").body(), StandardCharsets.UTF_8)
+                .contains("regmirror_cluster_nodes_live " + live + ".0")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(node.hostPort() + " does not see " + live + " live nodes after 30 s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private static NodeAddress address(MirrorFixture node) {
+        return NodeAddress.parse(node.hostPort());
+    }
+
+    private static long upstreamGetsOf(Digest digest) {
+        return upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + digest)).count();
+    }
+
+    /** The node's {@code regmirror.blob.requests} with this result. */
+    private static double blobRequests(MirrorFixture node, String result) {
+        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.blob.requests")
+                .tags("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static String secretHeader(String secret) {
+        return "Basic " + Base64.getEncoder().encodeToString(("regmirror-node:" + secret).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void thirtyClientsOverThreeNodesOnOneColdBlobMakeOneUpstreamGetAndGetIdenticalBytes() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("herd-image"), "1.0", 1, 8_000_000, 71);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/herd:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "herd");
+        Digest layer = image.manifest().layers().get(0).digest();
+        upstream.reset();
+        List<CompletableFuture<HttpResponse<byte[]>>> herd = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            MirrorFixture node = nodes.get(i % 3);
+            herd.add(node.http().sendAsync(node.request("/v2/library/herd/blobs/" + layer).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (CompletableFuture<HttpResponse<byte[]>> response : herd) {
+            assertEquals(200, response.join().statusCode());
+            assertEquals(layer, Digest.sha256Of(response.join().body()));
+        }
+        for (MirrorFixture node : nodes) {
+            node.awaitFillsCommitted();
+        }
+        assertEquals(1, upstreamGetsOf(layer), "one upstream GET for the whole cluster: " + upstream.blobGets());
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        NodeAddress owner = Rendezvous.owner(layer, all);
+        assertEquals(1.0, nodes.stream().mapToDouble(node -> blobRequests(node, "miss")).sum(), "one fill, the owner's");
+        for (MirrorFixture node : nodes) {
+            assertEquals(address(node).equals(owner) ? 0.0 : 10.0, blobRequests(node, "peer"),
+                    node.hostPort() + ": a node that does not own the blob streams each of its clients the owner's bytes");
+        }
+        // Only the owner stored it; every node now has it from the bucket.
+        for (MirrorFixture node : nodes) {
+            assertEquals(layer, Digest.sha256Of(node.get("/v2/library/herd/blobs/" + layer).body()));
+        }
+        assertEquals(1, upstreamGetsOf(layer));
+        String key = "blobs/sha256/" + layer.hex().substring(0, 2) + "/" + layer.hex();
+        assertTrue(s3.storedKeys("herd").contains(key), key + " in the bucket");
+    }
+
+    @Test
+    void anImagePulledThroughNodeAIsServedByNodeCWithoutAnUpstreamBlobRequest() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("app-image"), "1.0", 3, 3_000_000, 43);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/app:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "pulls");
+        upstream.reset();
+        Path throughA = work.resolve("pulled-through-a");
+        skopeo.copyToDir("docker://" + nodes.get(0).hostPort() + "/app:1.0", throughA);
+        assertPulledExactly(image, throughA);
+        for (MirrorFixture node : nodes) {
+            node.awaitFillsCommitted();
+        }
+        assertEquals(image.blobs().size(), upstream.blobGets().size(), "each blob once: " + upstream.blobGets());
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        assertTrue(image.blobs().stream().anyMatch(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(0))),
+                "some blob of the image is owned by another node than A, so A asked for it");
+        upstream.reset();
+        Path throughC = work.resolve("pulled-through-c");
+        skopeo.copyToDir("docker://" + nodes.get(2).hostPort() + "/app:1.0", throughC);
+        assertPulledExactly(image, throughC);
+        assertEquals(List.of(), upstream.blobGets(), "node C asks the upstream for no blob");
+    }
+
+    private static void assertPulledExactly(BuiltImage image, Path dir) throws IOException {
+        assertEquals(image.digest(), Digest.sha256Of(Files.readAllBytes(dir.resolve("manifest.json"))));
+        for (Descriptor blob : image.blobs()) {
+            assertEquals(blob.digest(), Digest.sha256Of(Files.readAllBytes(dir.resolve(blob.digest().hex()))));
+        }
+    }
+
+    @Test
+    void theNodeEndpointRefusesRequestsWithoutTheSecretAndAsksNoUpstream() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("secret-image"), "1.0", 1, 100_000, 97);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/secret:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "secret");
+        MirrorFixture node = nodes.get(1);
+        Digest layer = image.manifest().layers().get(0).digest();
+        String blobPath = "/_regmirror/cluster/docker.io/v2/library/secret/blobs/" + layer;
+        upstream.reset();
+        for (String[] headers : List.of(new String[0], new String[] {"Authorization", secretHeader("not-the-secret-at-all")},
+                new String[] {"Authorization", "Bearer " + SECRET})) {
+            for (String path : List.of("/_regmirror/cluster/health", blobPath)) {
+                HttpResponse<byte[]> refused = node.get(path, headers);
+                assertEquals(401, refused.statusCode(), path);
+                assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("\"code\":\"UNAUTHORIZED\""));
+                assertTrue(refused.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic "));
+            }
+        }
+        assertEquals(List.of(), upstream.requests(), "a refused node request reaches no upstream");
+        HttpResponse<byte[]> health = node.get("/_regmirror/cluster/health", "Authorization", secretHeader(SECRET));
+        assertEquals(200, health.statusCode());
+        assertEquals("{\"node\":\"" + node.hostPort() + "\"}", new String(health.body(), StandardCharsets.UTF_8));
+        HttpResponse<byte[]> blob = node.get(blobPath, "Authorization", secretHeader(SECRET));
+        assertEquals(200, blob.statusCode());
+        assertEquals(layer, Digest.sha256Of(blob.body()));
+        assertEquals(404, node.get("/_regmirror/cluster/elsewhere.io/v2/library/secret/blobs/" + layer,
+                "Authorization", secretHeader(SECRET)).statusCode(), "only the node's own upstreams");
+    }
+
+    @Test
+    void aNodeWhoseOwnerIsGoneFetchesTheBlobItself() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("gone-image"), "1.0", 8, 50_000, 131);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/gone:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "gone");
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        MirrorFixture asking = nodes.get(0);
+        // A layer another node owns; that node stops before anyone noticed.
+        Descriptor layer = image.layers().stream()
+                .filter(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(0))).findFirst().orElseThrow();
+        MirrorFixture owner = nodes.get(all.indexOf(Rendezvous.owner(layer.digest(), all)));
+        owner.close();
+        running.remove(owner);
+        upstream.reset();
+        HttpResponse<byte[]> response = asking.get("/v2/library/gone/blobs/" + layer.digest());
+        assertEquals(200, response.statusCode());
+        assertEquals(layer.digest(), Digest.sha256Of(response.body()));
+        assertEquals(1, upstreamGetsOf(layer.digest()));
+        awaitLive(asking, 2);
+        asking.awaitFillsCommitted();
+        for (Descriptor blob : image.layers()) {
+            assertEquals(blob.digest(), Digest.sha256Of(asking.get("/v2/library/gone/blobs/" + blob.digest()).body()));
+            assertEquals(1, upstreamGetsOf(blob.digest()), "with two nodes live, still one GET: " + blob.digest());
+        }
+    }
+
+    @Test
+    void aClientOfAnotherNodeStreamsBeforeTheFillEndsAndIsCutOffWhenTheOwnerDies() throws Exception {
+        byte[] big = new byte[12 * 1024 * 1024];
+        new java.util.Random(5).nextBytes(big);
+        int firstPart = 2 * 1024 * 1024;
+        try (PausingRegistry pausing = new PausingRegistry(big, firstPart)) {
+            List<MirrorFixture> nodes = cluster(pausing.uri(), "dying");
+            List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+            Digest layer = pausing.layerDigest();
+            NodeAddress ownerAddress = Rendezvous.owner(layer, all);
+            MirrorFixture owner = nodes.get(all.indexOf(ownerAddress));
+            MirrorFixture asking = nodes.get((all.indexOf(ownerAddress) + 1) % 3);
+            assertNotEquals(owner, asking);
+            HttpResponse<InputStream> response = asking.http().send(asking.request("/v2/library/big/blobs/" + layer)
+                    .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, response.statusCode());
+            assertEquals(String.valueOf(big.length), response.headers().firstValue("Content-Length").orElse(""));
+            try (InputStream body = response.body()) {
+                byte[] first = body.readNBytes(firstPart / 2);
+                assertEquals(firstPart / 2, first.length, "bytes arrive while the upstream still holds the rest");
+                owner.close();
+                running.remove(owner);
+                IOException cut = assertThrows(IOException.class, () -> {
+                    long more = body.transferTo(java.io.OutputStream.nullOutputStream());
+                    throw new AssertionError("the response ended normally after " + (first.length + more) + " bytes");
+                });
+                assertTrue(cut.getMessage() != null, cut.toString());
+            } finally {
+                pausing.release();
+            }
+            assertEquals(1, pausing.gets("/v2/library/big/blobs/" + layer), "only the owner asked the upstream");
+        }
+    }
+}
