@@ -2,7 +2,6 @@ package dev.regmirror.cli;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,9 +70,7 @@ final class RegmirrorProcess implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return dev.regmirror.core.testing.FreePorts.pick();
     }
 
     /** Runs {@code java <jvmArgs> -jar regmirror.jar <args>} and waits for it to exit. */

@@ -16,7 +16,6 @@ import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestImages;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -113,17 +112,11 @@ class ClusterIT {
     }
 
     private static int[] freePorts(int count) throws IOException {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            for (int i = 0; i < count; i++) {
-                sockets.add(new ServerSocket(0));
-            }
-            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
-        } finally {
-            for (ServerSocket socket : sockets) {
-                socket.close();
-            }
+        java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+        while (ports.size() < count) {
+            ports.add(dev.regmirror.core.testing.FreePorts.pick());
         }
+        return ports.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Waits (at most 30 s) until {@code node} counts {@code live} live nodes, itself included. */
