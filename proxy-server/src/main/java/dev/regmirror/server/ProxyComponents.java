@@ -536,7 +536,7 @@ public final class ProxyComponents implements AutoCloseable {
         };
         abortLeftovers.run();
         scheduler.scheduleWithFixedDelay(() -> maintenanceExecutor.execute(abortLeftovers), 1, 1, TimeUnit.HOURS);
-        return CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(), storageUploads,
+        return CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(), hosting, storageUploads,
                 clock);
     }
 
