@@ -139,7 +139,7 @@ class S3HostedIT {
         s3.createBucket("hosted-gc");
         Map<String, Object> settings = hostingOnS3("hosted-gc");
         settings.put("regmirror.cache.max-size", "1M");
-        settings.put("regmirror.hosted.upload-timeout", "1s");
+        settings.put("regmirror.hosted.upload-timeout", "3s"); // Last-Modified counts whole seconds
         try (MirrorFixture node = MirrorFixture.start(upstream.url(), work.resolve("node-gc"), settings)) {
             skopeo.copy(single.source(), via(node, "lan/kept:1.0"), "--dest-creds", "alice:alice-pw");
             // 1.8 MB of cached layers through a 1 MiB cap: cached content is evicted, hosted content stays.
@@ -163,7 +163,7 @@ class S3HostedIT {
                     "within the upload timeout a manifest may still come: " + early);
             assertEquals(200, node.get("/v2/lan/kept/blobs/" + digest).statusCode());
 
-            Thread.sleep(1_500); // past the upload timeout
+            Thread.sleep(4_000); // past the upload timeout
             JsonNode pruned = JSON.readTree(admin(node, "POST", "/admin/prune").body());
             assertTrue(pruned.path("hostedBlobLinks").toString().contains("local/lan/kept@" + digest), pruned.toString());
             assertTrue(pruned.path("blobs").toString().contains(digest.toString()), pruned.toString());

@@ -30,9 +30,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * distribution's {@code registry/storage/paths.go}): tags, and which manifests, blobs and referrers
  * each repository has, each a small object of the cache's {@link MetadataStore} (files on disk, or
  * objects in the bucket, so that every node on a bucket sees every push) under the names
- * {@link CacheLayout} gives them. Tags hold {@code <digest> <epoch millis>}, blob links the time
- * they were last made (links written before times were kept count as made when the store opened).
- * The bytes live in the {@code BlobStore} and manifest types in the {@code ManifestStore}; every
+ * {@link CacheLayout} gives them. A tag holds its digest and was written when it was pushed; the
+ * other links are empty, a blob link written again each time the blob is uploaded or mounted. The bytes live in the {@code BlobStore} and manifest types in the {@code ManifestStore}; every
  * linked digest is retained in the {@link CacheIndex}, so no cap evicts it. Uploads in progress
  * stay on this machine, under {@code hosted/uploads/}. Whatever writes links takes the read side of
  * {@link #pushLock()}, which garbage collection takes the write side of. Storage I/O: call from a
@@ -50,18 +49,14 @@ public final class HostedStore {
     private final MetadataStore meta;
     private final CacheIndex index;
     private final Presence presence;
-    private final Clock clock;
-    private final Instant opened;
     /** Fair, so that garbage collection waiting for the write side is not starved by a stream of pushes. */
     private final ReentrantReadWriteLock pushLock = new ReentrantReadWriteLock(true);
 
-    private HostedStore(CacheLayout layout, MetadataStore meta, CacheIndex index, Presence presence, Clock clock) {
+    private HostedStore(CacheLayout layout, MetadataStore meta, CacheIndex index, Presence presence) {
         this.layout = layout;
         this.meta = meta;
         this.index = index;
         this.presence = presence;
-        this.clock = clock;
-        this.opened = clock.instant();
     }
 
     /**
@@ -72,20 +67,20 @@ public final class HostedStore {
         return open(layout, index, Clock.systemUTC());
     }
 
-    /** As {@link #open(CacheLayout, CacheIndex)}, with the clock that times blob links and tags. */
+    /** As {@link #open(CacheLayout, CacheIndex)}, with the clock that times blob links and tags (their files' times). */
     public static HostedStore open(CacheLayout layout, CacheIndex index, Clock clock) throws IOException {
         Files.createDirectories(layout.hostedRepositories());
-        return open(new HostedStore(layout, new FileMetadataStore(layout), index, index::contains, clock));
+        return open(new HostedStore(layout, new FileMetadataStore(layout, clock), index, index::contains));
     }
 
     /**
      * Opens the hosted repositories whose links are in {@code meta} and whose bytes are in
      * {@code blobs} (a bucket another node may write to as well), retaining every linked digest in
-     * the blobs' index.
+     * the blobs' index. Links are timed as the store records writes (an object's
+     * {@code Last-Modified}: the store's clock).
      */
-    public static HostedStore open(CacheLayout layout, MetadataStore meta, BlobStore blobs, Clock clock)
-            throws IOException {
-        return open(new HostedStore(layout, meta, blobs.index(), digest -> blobs.find(digest).isPresent(), clock));
+    public static HostedStore open(CacheLayout layout, MetadataStore meta, BlobStore blobs) throws IOException {
+        return open(new HostedStore(layout, meta, blobs.index(), digest -> blobs.find(digest).isPresent()));
     }
 
     private static HostedStore open(HostedStore store) throws IOException {
@@ -151,17 +146,18 @@ public final class HostedStore {
 
     /** The digest a tag of a hosted repository points at, if the tag exists. */
     public Optional<Digest> tag(Route route, Tag tag) throws IOException {
-        return readTag(route, tag).map(TagLink::digest);
+        Optional<byte[]> bytes = meta.read(key(layout.hostedTag(route, tag)));
+        return bytes.map(b -> Digest.parse(new String(b, StandardCharsets.UTF_8).trim()));
     }
 
     /** When the tag was last pushed; empty when it does not exist. */
     public Optional<Instant> taggedAt(Route route, Tag tag) throws IOException {
-        return readTag(route, tag).map(TagLink::taggedAt);
+        return meta.lastModified(key(layout.hostedTag(route, tag)));
     }
 
     /** Points a tag at a manifest already linked into the repository. */
     public void tag(Route route, Tag tag, Digest digest) throws IOException {
-        meta.write(key(layout.hostedTag(route, tag)), (digest + " " + clock.millis()).getBytes(StandardCharsets.UTF_8));
+        meta.write(key(layout.hostedTag(route, tag)), digest.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Removes a tag; whether it existed. */
@@ -228,14 +224,12 @@ public final class HostedStore {
      */
     public void linkBlob(Route route, Digest digest) throws IOException {
         index.retain(digest);
-        meta.write(key(layout.hostedLink(route, HostedKind.BLOBS, digest)),
-                Long.toString(clock.millis()).getBytes(StandardCharsets.UTF_8));
+        meta.write(key(layout.hostedLink(route, HostedKind.BLOBS, digest)), new byte[0]);
     }
 
     /** When the blob was last uploaded or mounted into the repository; empty when it is not linked. */
     public Optional<Instant> blobLinkedAt(Route route, Digest digest) throws IOException {
-        return meta.read(key(layout.hostedLink(route, HostedKind.BLOBS, digest)))
-                .map(bytes -> millis(new String(bytes, StandardCharsets.UTF_8).trim()));
+        return meta.lastModified(key(layout.hostedLink(route, HostedKind.BLOBS, digest)));
     }
 
     /**
@@ -303,28 +297,6 @@ public final class HostedStore {
             }
         }
         return linked;
-    }
-
-    /** A tag as stored: the digest and when it was pushed. */
-    private record TagLink(Digest digest, Instant taggedAt) {
-    }
-
-    private Optional<TagLink> readTag(Route route, Tag tag) throws IOException {
-        Optional<byte[]> bytes = meta.read(key(layout.hostedTag(route, tag)));
-        if (bytes.isEmpty()) {
-            return Optional.empty();
-        }
-        String[] parts = new String(bytes.get(), StandardCharsets.UTF_8).trim().split(" ", 2);
-        return Optional.of(new TagLink(Digest.parse(parts[0]), parts.length > 1 ? millis(parts[1]) : opened));
-    }
-
-    /** A time written as epoch millis; the store's opening for a link written before times were kept. */
-    private Instant millis(String text) {
-        try {
-            return Instant.ofEpochMilli(Long.parseLong(text.trim()));
-        } catch (NumberFormatException olderLink) {
-            return opened;
-        }
     }
 
     private boolean linked(String key, Digest digest) throws IOException {

@@ -26,9 +26,9 @@ import java.util.UUID;
  * referrers/&lt;registry&gt;/&lt;name&gt;/:&lt;alg&gt;-&lt;hex&gt;/all      a subject's referrers list ({@code type-<sha256>} filtered)
  * repositories/&lt;registry&gt;/&lt;name&gt;/_cached          the repository has a cached manifest
  * pulls.json                                      pull counts per tag
- * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;          a hosted tag: {@code <digest> <epoch millis>}
+ * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;          the digest a hosted tag points at
  * hosted/repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt;  the manifest was pushed to the hosted repository
- * hosted/repositories/&lt;name&gt;/_blobs/&lt;alg&gt;/&lt;hex&gt;  the blob was uploaded or mounted into it: {@code <epoch millis>}
+ * hosted/repositories/&lt;name&gt;/_blobs/&lt;alg&gt;/&lt;hex&gt;  the blob was uploaded or mounted into it (last then)
  * hosted/repositories/&lt;name&gt;/_referrers/&lt;alg&gt;/&lt;hex&gt;/&lt;alg&gt;/&lt;hex&gt;
  *                                                 a manifest of the repository names the first as its subject
  * hosted/uploads/&lt;id&gt;/data                        a hosted upload in progress (always on this machine)

@@ -120,7 +120,7 @@ public final class CacheStorage implements Closeable {
                     s3.redirect() ? Optional.of(s3.redirectTtl()) : Optional.empty());
             S3MetadataStore meta = new S3MetadataStore(objects, "");
             boolean holdsHosted = hosting || !meta.list(layout.key(layout.hostedRepositories()) + "/").isEmpty();
-            HostedStore hostedStore = holdsHosted ? HostedStore.open(layout, meta, blobs, clock) : null;
+            HostedStore hostedStore = holdsHosted ? HostedStore.open(layout, meta, blobs) : null;
             blobs.evictOverCap();
             return new CacheStorage(layout, blobs, Optional.empty(), lock, new ManifestStore(blobs, layout, meta),
                     new TagStore(layout, meta), RepositoryStore.open(layout, meta), new ReferrerStore(layout, meta),
