@@ -89,6 +89,7 @@ public final class HostedGc {
                     stillLinked.add(blob);
                 } else {
                     unlinked.add(new Link(route, blob));
+                    store.stored(blob); // indexed, when another node on the bucket stored it, for the prune
                 }
             }
         }

@@ -237,7 +237,15 @@ public final class HostedStore {
      * manifest pushed there may name (a link whose bytes a crash or an eviction took does not count).
      */
     public boolean holds(Route route, Digest digest) throws IOException {
-        return hasBlob(route, digest) && presence.stored(digest);
+        return hasBlob(route, digest) && stored(digest);
+    }
+
+    /**
+     * Whether the blob's bytes are in the store. In a bucket, one another node stored since this
+     * one opened is indexed here as it is found, so that a prune here can delete it.
+     */
+    public boolean stored(Digest digest) throws IOException {
+        return presence.stored(digest);
     }
 
     /** Whether some hosted repository links (or a push in progress retains) the digest. */
