@@ -580,7 +580,7 @@ public final class ProxyComponents implements AutoCloseable {
         abortLeftovers.run();
         scheduler.scheduleWithFixedDelay(() -> maintenanceExecutor.execute(abortLeftovers), 1, 1, TimeUnit.HOURS);
         CacheStorage storage = CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(),
-                storageUploads, clock);
+                hosting, storageUploads, clock);
         // Other nodes on the bucket learn of this one's stores and purges within a second or two, and it of theirs.
         java.util.concurrent.atomic.AtomicBoolean exchanging = new java.util.concurrent.atomic.AtomicBoolean();
         scheduler.scheduleWithFixedDelay(() -> {

@@ -66,6 +66,9 @@ public final class CacheCleaner {
     }
 
     private RemovalPlan purgeLocked(PurgeSelection selection, boolean dryRun) throws IOException {
+        if (hostedGc.isPresent()) {
+            hostedGc.get().retainLinked(); // what another node on the bucket pushed is kept too
+        }
         CacheSnapshot cache = snapshot();
         RemovalPlan plan = RemovalPlan.purge(cache, selection).orElseThrow(() -> new InvalidRequestException(
                 selection instanceof PurgeSelection.Repository ? RegistryErrorCode.NAME_UNKNOWN

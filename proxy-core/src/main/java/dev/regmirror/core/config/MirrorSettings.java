@@ -104,10 +104,6 @@ public record MirrorSettings(CacheSettings cache, List<UpstreamSettings> upstrea
                         + "regmirror.auth.htpasswd and a rule with actions = [\"push\"] for " + hosted.registry() + "/...");
             }
             StorageSettings storage = StorageParser.parse(root.getConfig("storage"));
-            if (hosted.enabled() && storage.type() == StorageSettings.Type.S3) {
-                throw new SettingsException("regmirror.hosted: hosted repositories keep their content on this "
-                        + "machine's disk; with regmirror.storage.type = s3 they are not available yet");
-            }
             MirrorSettings settings = new MirrorSettings(cache, upstreams, defaultRegistry, aliases, policies, limits,
                     auth, hosted, storage);
             settings.router();

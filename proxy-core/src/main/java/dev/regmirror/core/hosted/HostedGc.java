@@ -89,13 +89,22 @@ public final class HostedGc {
                     stillLinked.add(blob);
                 } else {
                     unlinked.add(new Link(route, blob));
+                    store.stored(blob); // indexed, when another node on the bucket stored it, for the prune
                 }
             }
         }
+        // What another node on the same bucket linked since this one opened is retained here too,
+        // so the cache's prune that follows does not take it for cached content.
+        stillLinked.forEach(index::retain);
         // Every retained digest no link keeps: the blobs unlinked here, and manifests deleted since.
         Set<Digest> released = new HashSet<>(index.retainedDigests());
         released.removeAll(stillLinked);
         return new Plan(unlinked, released);
+    }
+
+    /** Retains every digest a hosted repository links now (some other node's links too): what a purge does first. */
+    public void retainLinked() throws IOException {
+        store.retainLinked();
     }
 
     /** Removes the plan's links and releases its digests to the cache. */

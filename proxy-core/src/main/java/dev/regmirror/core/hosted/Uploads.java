@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * upload's end is refused with 416 and the {@code Range} the upload has), finished against the
  * digest the client names, cancelled, or given up when idle longer than the upload timeout. The
  * bytes go to {@code hosted/uploads/<id>/data} and through a running SHA-256, so finishing reads
- * nothing again; a verified upload is renamed into the same {@link BlobStore} the cache uses (one
- * file per digest, however it came) and linked into its repository. Uploads live in memory: those
+ * nothing again; a verified upload is adopted by the same {@link BlobStore} the cache uses (renamed
+ * into place on disk, sent to the bucket on S3: one blob per digest, however it came) and linked
+ * into its repository. The upload's bytes are always on this machine. Uploads live in memory: those
  * left on disk by an earlier run are removed when this opens. Every method does disk I/O: call from
  * a disk executor.
  */
@@ -253,9 +254,12 @@ public final class Uploads {
         // From a mirrored repository: cached content only. A digest hosted repositories hold is not
         // taken by naming a mirrored repository (which says nothing about who may read it); the
         // client uploads it instead, into the same one file.
-        boolean reachable = from.map(source -> source.hosted() ? hosted.hasBlob(source, digest)
-                        : !hosted.isHosted(digest))
-                .orElseGet(() -> hosted.hasBlob(target, digest));
+        boolean reachable;
+        if (from.isEmpty()) {
+            reachable = hosted.hasBlob(target, digest);
+        } else {
+            reachable = from.get().hosted() ? hosted.hasBlob(from.get(), digest) : !hosted.isHosted(digest);
+        }
         if (!reachable) {
             return Optional.empty();
         }

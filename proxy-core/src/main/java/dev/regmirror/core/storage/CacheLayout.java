@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -24,7 +26,12 @@ import java.util.UUID;
  * referrers/&lt;registry&gt;/&lt;name&gt;/:&lt;alg&gt;-&lt;hex&gt;/all      a subject's referrers list ({@code type-<sha256>} filtered)
  * repositories/&lt;registry&gt;/&lt;name&gt;/_cached          the repository has a cached manifest
  * pulls.json                                      pull counts per tag
- * hosted/repositories/, hosted/uploads/           hosted repositories (their inside is {@code HostedStore}'s)
+ * hosted/repositories/&lt;name&gt;/_tags/&lt;tag&gt;          the digest a hosted tag points at
+ * hosted/repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt;  the manifest was pushed to the hosted repository
+ * hosted/repositories/&lt;name&gt;/_blobs/&lt;alg&gt;/&lt;hex&gt;  the blob was uploaded or mounted into it (last then)
+ * hosted/repositories/&lt;name&gt;/_referrers/&lt;alg&gt;/&lt;hex&gt;/&lt;alg&gt;/&lt;hex&gt;
+ *                                                 a manifest of the repository names the first as its subject
+ * hosted/uploads/&lt;id&gt;/data                        a hosted upload in progress (always on this machine)
  * changes/&lt;millis&gt;-&lt;node&gt;-&lt;sequence&gt;              what nodes sharing a bucket tell each other ({@code StoreChanges})
  * </pre>
  * Repository components cannot contain {@code :} nor start with {@code _}, so leaves never collide
@@ -190,7 +197,7 @@ public final class CacheLayout {
         return root.resolve("pulls.json");
     }
 
-    /** The hosted area; its inside is the {@code HostedStore}'s. */
+    /** The hosted area: its repositories' links, and uploads in progress. */
     public Path hosted() {
         return root.resolve("hosted");
     }
@@ -203,6 +210,101 @@ public final class CacheLayout {
     /** Where hosted uploads in progress live. */
     public Path hostedUploads() {
         return hosted().resolve("uploads");
+    }
+
+    /** What a key under {@link #hostedRepositories()} records, by the segment that follows the repository's name. */
+    public enum HostedKind {
+        /** {@code _tags/<tag>}. */
+        TAGS("_tags"),
+        /** {@code _manifests/<alg>/<hex>}. */
+        MANIFESTS("_manifests"),
+        /** {@code _blobs/<alg>/<hex>}. */
+        BLOBS("_blobs"),
+        /** {@code _referrers/<alg>/<hex>/<alg>/<hex>}. */
+        REFERRERS("_referrers");
+
+        private final String segment;
+
+        HostedKind(String segment) {
+            this.segment = segment;
+        }
+    }
+
+    /**
+     * A key under {@link #hostedRepositories()} read back: the repository's name (not checked to be
+     * valid), what it records, and the segments after the kind's ({@code [<tag>]},
+     * {@code [<alg>, <hex>]}, or {@code [<alg>, <hex>, <alg>, <hex>]} of a referrer).
+     */
+    public record HostedEntry(String repository, HostedKind kind, List<String> rest) {
+        public HostedEntry {
+            rest = List.copyOf(rest);
+        }
+    }
+
+    /** {@code hosted/repositories/<name>}: the hosted repository's links, which {@link #hostedEntry} reads back. */
+    public Path hostedRepository(Route route) {
+        if (!route.hosted()) {
+            throw new IllegalArgumentException(route + " is not a hosted repository");
+        }
+        Path area = hostedRepositories();
+        Path path = area.resolve(route.name().value()).normalize();
+        if (!path.startsWith(area) || path.equals(area)) {
+            throw new IllegalArgumentException("repository " + route + " escapes the store");
+        }
+        return path;
+    }
+
+    /** {@code hosted/repositories/<name>/<kind>}: where the repository's links of that kind live. */
+    public Path hostedLinks(Route route, HostedKind kind) {
+        return hostedRepository(route).resolve(kind.segment);
+    }
+
+    /** {@code hosted/repositories/<name>/_tags/<tag>}. */
+    public Path hostedTag(Route route, Tag tag) {
+        return inside(hostedLinks(route, HostedKind.TAGS), hostedLinks(route, HostedKind.TAGS).resolve(tag.value()),
+                "tag " + tag);
+    }
+
+    /** {@code hosted/repositories/<name>/_manifests/<alg>/<hex>} or {@code _blobs/<alg>/<hex>}. */
+    public Path hostedLink(Route route, HostedKind kind, Digest digest) {
+        if (kind != HostedKind.MANIFESTS && kind != HostedKind.BLOBS) {
+            throw new IllegalArgumentException(kind + " links are not named by one digest");
+        }
+        Path links = hostedLinks(route, kind);
+        return inside(links, links.resolve(digest.algorithm()).resolve(digest.hex()), "digest " + digest);
+    }
+
+    /** {@code hosted/repositories/<name>/_referrers/<alg>/<hex>}: the referrers of one subject. */
+    public Path hostedReferrers(Route route, Digest subject) {
+        Path links = hostedLinks(route, HostedKind.REFERRERS);
+        return inside(links, links.resolve(subject.algorithm()).resolve(subject.hex()), "digest " + subject);
+    }
+
+    /** {@code hosted/repositories/<name>/_referrers/<alg>/<hex>/<alg>/<hex>}. */
+    public Path hostedReferrer(Route route, Digest subject, Digest referrer) {
+        Path links = hostedReferrers(route, subject);
+        return inside(links, links.resolve(referrer.algorithm()).resolve(referrer.hex()), "digest " + referrer);
+    }
+
+    /**
+     * What a key of {@link #hostedRepositories()} records, read from its segments after that
+     * directory's key; empty for anything not named as the {@code hosted*} methods name keys.
+     * Name components never start with {@code _}, so the first segment that does is the kind.
+     */
+    public static Optional<HostedEntry> hostedEntry(String relativeKey) {
+        String[] segments = relativeKey.split("/", -1);
+        for (int i = 1; i < segments.length; i++) {
+            for (HostedKind kind : HostedKind.values()) {
+                if (kind.segment.equals(segments[i])) {
+                    return Optional.of(new HostedEntry(String.join("/", Arrays.copyOfRange(segments, 0, i)),
+                            kind, Arrays.asList(Arrays.copyOfRange(segments, i + 1, segments.length))));
+                }
+            }
+            if (segments[i].startsWith("_")) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

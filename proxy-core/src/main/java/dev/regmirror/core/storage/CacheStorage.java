@@ -100,16 +100,24 @@ public final class CacheStorage implements Closeable {
         }
     }
 
+    /** As {@link #openS3(Path, S3Objects, S3Settings, long, boolean, java.util.concurrent.Executor, Clock)}, with hosting off. */
+    public static CacheStorage openS3(Path directory, S3Objects objects, S3Settings s3, long maxBytes,
+                                      java.util.concurrent.Executor uploads, Clock clock) throws IOException {
+        return openS3(directory, objects, s3, maxBytes, false, uploads, clock);
+    }
+
     /**
-     * Opens the cache in the bucket, the directory spooling downloads in progress: blobs, manifest
-     * types, tags, repositories, referrers lists and pull counts all live in the bucket, under the
-     * names they have on disk, so a node started on a bucket another node filled serves what it
-     * holds. Nodes sharing the bucket tell each other what they store and delete ({@link
-     * #exchangeChanges}). Hosting is not offered on this storage yet.
+     * Opens the cache in the bucket, the directory spooling downloads and hosted uploads in
+     * progress: blobs, manifest types, tags, repositories, referrers lists, pull counts and the
+     * hosted repositories' links all live in the bucket, under the names they have on disk, so a
+     * node started on a bucket another node filled serves what it holds. Nodes sharing the bucket
+     * tell each other what they store and delete ({@link #exchangeChanges}).
      *
+     * @param hosting as for {@link #open(Path, long, boolean, Clock)}: hosted links found in the
+     *                bucket are retained from eviction even with hosting off
      * @param uploads where the parts of blobs being stored are sent
      */
-    public static CacheStorage openS3(Path directory, S3Objects objects, S3Settings s3, long maxBytes,
+    public static CacheStorage openS3(Path directory, S3Objects objects, S3Settings s3, long maxBytes, boolean hosting,
                                       java.util.concurrent.Executor uploads, Clock clock) throws IOException {
         CacheLayout layout = new CacheLayout(directory);
         java.io.Closeable lock = FileBlobStore.claimSpool(layout);
@@ -119,10 +127,13 @@ public final class CacheStorage implements Closeable {
             MetadataStore meta = changes.reporting(bucket);
             S3BlobStore blobs = S3BlobStore.open(objects, layout, maxBytes, s3.partSize(), uploads, clock,
                     s3.redirect() ? Optional.of(s3.redirectTtl()) : Optional.empty(), Optional.of(changes));
+            boolean holdsHosted = hosting || !meta.list(layout.key(layout.hostedRepositories()) + "/").isEmpty();
+            HostedStore hostedStore = holdsHosted ? HostedStore.open(layout, meta, blobs) : null;
             blobs.evictOverCap();
             return new CacheStorage(layout, blobs, Optional.empty(), lock, new ManifestStore(blobs, layout, meta),
                     new TagStore(layout, meta), RepositoryStore.open(layout, meta), new ReferrerStore(layout, meta),
-                    PullStore.open(layout, meta, clock), false, Optional.empty(), Optional.of(changes));
+                    PullStore.open(layout, meta, clock), holdsHosted,
+                    hosting ? Optional.of(hostedStore) : Optional.empty(), Optional.of(changes));
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,17 +16,29 @@ import java.util.stream.Stream;
 
 /**
  * {@link MetadataStore} on the local file system: a key is a file under the cache directory,
- * written by {@link CacheFiles#replace} (a synced scratch file renamed over it, the directory synced).
+ * written by {@link CacheFiles#replace} (a synced scratch file renamed over it, the directory synced),
+ * its modification time the time it was written (by the clock given, when one is).
  */
 public final class FileMetadataStore implements MetadataStore {
 
     private final CacheLayout layout;
     private final Path root;
+    private final Optional<Clock> clock;
 
     /** The small objects of the cache of that layout; keys are relative to its directory. */
     public FileMetadataStore(CacheLayout layout) throws IOException {
+        this(layout, Optional.empty());
+    }
+
+    /** As {@link #FileMetadataStore(CacheLayout)}, each file's modification time set from the clock as it is written. */
+    public FileMetadataStore(CacheLayout layout, Clock clock) throws IOException {
+        this(layout, Optional.of(clock));
+    }
+
+    private FileMetadataStore(CacheLayout layout, Optional<Clock> clock) throws IOException {
         this.layout = layout;
         this.root = layout.root();
+        this.clock = clock;
         Files.createDirectories(layout.ingest());
     }
 
@@ -38,7 +53,20 @@ public final class FileMetadataStore implements MetadataStore {
 
     @Override
     public void write(String key, byte[] bytes) throws IOException {
-        CacheFiles.replace(layout, "meta", file(key), bytes);
+        Path file = file(key);
+        CacheFiles.replace(layout, "meta", file, bytes);
+        if (clock.isPresent()) {
+            Files.setLastModifiedTime(file, FileTime.from(clock.get().instant()));
+        }
+    }
+
+    @Override
+    public Optional<Instant> lastModified(String key) throws IOException {
+        try {
+            return Optional.of(Files.getLastModifiedTime(file(key)).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

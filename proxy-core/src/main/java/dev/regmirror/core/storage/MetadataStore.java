@@ -1,6 +1,7 @@
 package dev.regmirror.core.storage;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,6 +22,12 @@ public interface MetadataStore {
 
     /** Removes the object; removing one that is not there is no failure. */
     void delete(String key) throws IOException;
+
+    /**
+     * When the object was last written, as the store records it (a file's modification time, an
+     * object's {@code Last-Modified}); empty if there is none under the key.
+     */
+    Optional<Instant> lastModified(String key) throws IOException;
 
     /** Every key that starts with {@code prefix}, in lexical order. */
     List<String> list(String prefix) throws IOException;

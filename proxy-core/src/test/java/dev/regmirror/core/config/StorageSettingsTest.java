@@ -42,13 +42,15 @@ class StorageSettingsTest {
     }
 
     @Test
-    void s3IsChosenWithItsBucketButNotWithHostedRepositoriesYet() throws IOException {
+    void s3IsChosenWithItsBucketAndHostsRepositoriesToo() throws IOException {
         MirrorSettings settings = load("regmirror.storage { type = s3, s3.bucket = b }", Map.of());
         assertEquals(StorageSettings.Type.S3, settings.storage().type());
         assertEquals("b", settings.storage().s3().orElseThrow().bucket());
         Path htpasswd = Files.writeString(dir.resolve("htpasswd"), "");
-        assertRefused("regmirror.storage { type = s3, s3.bucket = b }\nregmirror.auth.htpasswd = \"" + htpasswd
-                + "\"\nregmirror.hosted.namespaces = [lan]", "regmirror.hosted: hosted repositories keep");
+        MirrorSettings hosting = load("regmirror.storage { type = s3, s3.bucket = b }\nregmirror.auth.htpasswd = \""
+                + htpasswd + "\"\nregmirror.hosted.namespaces = [lan]", Map.of());
+        assertEquals(StorageSettings.Type.S3, hosting.storage().type());
+        assertTrue(hosting.hosted().enabled());
     }
 
     @Test

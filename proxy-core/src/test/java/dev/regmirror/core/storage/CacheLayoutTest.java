@@ -1,6 +1,7 @@
 package dev.regmirror.core.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
@@ -68,6 +69,31 @@ class CacheLayoutTest {
         assertEquals("1.0", CacheLayout.tagOf(LAYOUT.tag(APP, new Tag("1.0"))));
         assertEquals(Optional.of("docker.io/library/app"), LAYOUT.repositoryOf(LAYOUT.repositoryMarker(APP)));
         assertEquals(Optional.empty(), LAYOUT.repositoryOf(LAYOUT.repositoryMarker(APP).getParent()));
+    }
+
+    @Test
+    void namesHostedLinksWhereEarlierVersionsPutThemAndReadsThemBack() {
+        Route lan = Route.hosted("local", new RepositoryName("lan/app"));
+        String hex = DIGEST.hex();
+        Digest other = Digest.sha256Of("other".getBytes(StandardCharsets.UTF_8));
+        assertEquals(at("hosted/repositories/lan/app"), LAYOUT.hostedRepository(lan));
+        assertEquals(at("hosted/repositories/lan/app/_tags/1.0"), LAYOUT.hostedTag(lan, new Tag("1.0")));
+        assertEquals(at("hosted/repositories/lan/app/_manifests/sha256/" + hex),
+                LAYOUT.hostedLink(lan, CacheLayout.HostedKind.MANIFESTS, DIGEST));
+        assertEquals(at("hosted/repositories/lan/app/_blobs/sha256/" + hex),
+                LAYOUT.hostedLink(lan, CacheLayout.HostedKind.BLOBS, DIGEST));
+        assertEquals(at("hosted/repositories/lan/app/_referrers/sha256/" + hex + "/sha256/" + other.hex()),
+                LAYOUT.hostedReferrer(lan, DIGEST, other));
+
+        String area = LAYOUT.key(LAYOUT.hostedRepositories()) + "/";
+        String blobKey = LAYOUT.key(LAYOUT.hostedLink(lan, CacheLayout.HostedKind.BLOBS, DIGEST));
+        assertEquals(Optional.of(new CacheLayout.HostedEntry("lan/app", CacheLayout.HostedKind.BLOBS,
+                java.util.List.of("sha256", hex))), CacheLayout.hostedEntry(blobKey.substring(area.length())));
+        assertEquals(Optional.of(new CacheLayout.HostedEntry("lan/app", CacheLayout.HostedKind.TAGS,
+                java.util.List.of("1.0"))), CacheLayout.hostedEntry("lan/app/_tags/1.0"));
+        assertEquals(Optional.empty(), CacheLayout.hostedEntry("lan/app/_other/x"));
+        assertEquals(Optional.empty(), CacheLayout.hostedEntry("_tags/1.0"));
+        assertThrows(IllegalArgumentException.class, () -> LAYOUT.hostedRepository(APP));
     }
 
     @Test

@@ -37,6 +37,18 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void anObjectKnowsWhenItWasWritten() throws IOException {
+        MetadataStore store = store();
+        assertTrue(store.lastModified("hosted/repositories/lan/app/_blobs/sha256/aa").isEmpty());
+        java.time.Instant before = java.time.Instant.now().minusSeconds(60);
+        store.write("hosted/repositories/lan/app/_blobs/sha256/aa", new byte[0]);
+        java.time.Instant written = store.lastModified("hosted/repositories/lan/app/_blobs/sha256/aa").orElseThrow();
+        assertTrue(written.isAfter(before) && written.isBefore(java.time.Instant.now().plusSeconds(60)), written.toString());
+        store.delete("hosted/repositories/lan/app/_blobs/sha256/aa");
+        assertTrue(store.lastModified("hosted/repositories/lan/app/_blobs/sha256/aa").isEmpty());
+    }
+
+    @Test
     void deletingRemovesAndDeletingNothingIsNoFailure() throws IOException {
         MetadataStore store = store();
         store.write("manifests/sha256/aa", bytes("application/vnd.oci.image.index.v1+json"));

@@ -81,7 +81,7 @@ public final class HostedBlobHandler extends SimpleChannelInboundHandler<V2Reque
     }
 
     /** On the disk executor: 404 BLOB_UNKNOWN unless the repository links the blob. */
-    private void requireLinked(V2Request.Blob request) {
+    private void requireLinked(V2Request.Blob request) throws java.io.IOException {
         if (!hosted.hasBlob(request.route(), request.digest())) {
             throw unknown(request);
         }

@@ -87,7 +87,7 @@ class UploadHandlerTest {
     }
 
     @Test
-    void startThenThreeChunksThenPutStoresTheBlob() {
+    void startThenThreeChunksThenPutStoresTheBlob() throws IOException {
         FullHttpResponse started = answer(start(Optional.empty()), new DefaultLastHttpContent());
         assertEquals(202, started.status().code());
         String location = started.headers().get("Location");
@@ -154,7 +154,7 @@ class UploadHandlerTest {
     }
 
     @Test
-    void aWrongDigestIsDigestInvalidAndNothingIsLinked() {
+    void aWrongDigestIsDigestInvalidAndNothingIsLinked() throws IOException {
         FullHttpResponse refused = answer(start(Optional.of(Digest.sha256Of(new byte[1]))), last(0, BLOB.length));
         assertEquals(400, refused.status().code());
         assertTrue(refused.content().toString(StandardCharsets.UTF_8).contains("DIGEST_INVALID"));
@@ -215,7 +215,7 @@ class UploadHandlerTest {
     }
 
     @Test
-    void aMonolithicPostCutShortLeavesNoUpload() {
+    void aMonolithicPostCutShortLeavesNoUpload() throws IOException {
         channel.writeInbound(start(Optional.of(DIGEST)), content(0, 10));
         runDisk();
         assertEquals(1, uploads.inProgress());

@@ -2,6 +2,7 @@ package dev.regmirror.core.storage.s3;
 
 import dev.regmirror.core.storage.MetadataStore;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -48,6 +49,15 @@ public final class S3MetadataStore implements MetadataStore {
     public void delete(String key) throws IOException {
         try {
             objects.delete(base + MetadataStore.checkKey(key));
+        } catch (S3StoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Instant> lastModified(String key) throws IOException {
+        try {
+            return objects.head(base + MetadataStore.checkKey(key)).map(S3Objects.ObjectInfo::lastModified);
         } catch (S3StoreException e) {
             throw new IOException(e.getMessage(), e);
         }
