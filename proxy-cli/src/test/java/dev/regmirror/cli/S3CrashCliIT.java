@@ -81,6 +81,8 @@ class S3CrashCliIT {
             try (RegmirrorProcess restarted = serve(config, port)) {
                 assertEquals(List.of(), bucket.uploadsInProgress(), "the start aborted it");
                 assertTrue(restarted.output().contains("aborted 1 unfinished upload"), restarted.output());
+                restarted.output().lines().filter(line -> line.contains("S3BlobStore") || line.contains("UploadRecords"))
+                        .forEach(line -> System.out.println("S3CrashCliIT, the restart: " + line));
 
                 HttpResponse<byte[]> again = http.send(request(port, digest), HttpResponse.BodyHandlers.ofByteArray());
                 assertEquals(200, again.statusCode());
