@@ -5,7 +5,8 @@
 # over its filesystem back end) and one docker-registry upstream. For each: a cold blob (a miss,
 # median of runs, each run a new blob), the same blobs again (hits, median), and one cold blob of
 # BENCH_BIG_MIB (1 GiB; the same blob for each mirror, read once from the upstream beforehand so
-# that each finds it in the upstream's page cache). Writes the figures and ratios against the
+# that each finds it in the upstream's page cache). Each miss is timed as the client sees it (the
+# last byte comes once the blob is verified); the next fetch waits for the miss's commit. Writes the figures and ratios against the
 # filesystem to bench/results/<date>-s3.txt. Only 127.0.0.1 is contacted.
 # Needs the build (mvn -B -DskipTests package; S3Proxy's jar comes with process-test-resources).
 set -euo pipefail
@@ -71,10 +72,20 @@ start_mirror streamed "$SS_PORT" "$A2" "$S3, bucket = streamed } }"
 start_mirror redirected "$SR_PORT" "$A3" "$S3, bucket = redirected, redirect = true } }"
 servers=(filesystem streamed redirected)
 port_of() { case $1 in filesystem) echo "$FS_PORT" ;; streamed) echo "$SS_PORT" ;; redirected) echo "$SR_PORT" ;; esac; }
+# Waits until the server's fills are committed (on S3: the last part sent and the upload completed,
+# which S3Proxy does by joining the parts), so that no commit runs under the next measurement.
+committed() { # server
+  local deadline=$(( SECONDS + 300 ))
+  until curl -s "http://127.0.0.1:$(port_of "$1")/metrics" | grep -q '^regmirror_fills_inflight 0.0'; do
+    (( SECONDS < deadline )) || { echo "bench: $1 still committing after 300 s" >&2; exit 1; }
+    sleep 0.2
+  done
+}
 
 # Warm-up: a fresh JVM compiles its miss and hit paths on the last blob, fetched twice.
 for server in "${servers[@]}"; do
   for _ in 1 2; do curl -s -f -L -o /dev/null "http://127.0.0.1:$(port_of "$server")/v2/$REPO/blobs/${BLOBS[$RUNS]}"; done
+  committed "$server"
 done
 
 fetch() { # kind server digest
@@ -90,21 +101,18 @@ fetch() { # kind server digest
   raw "$1 server=$2 blob=$3 bytes=$size total_s=$total"
   say "$1 $2: $size bytes in ${total}s"
   echo "$total" >> "$work/$1-$2.txt"
+  [[ $1 == hit ]] || committed "$2"
 }
 say "cold ${BLOB_MIB} MiB blobs, then the same blobs again, $RUNS runs, order rotating"
 for i in $(seq "$RUNS"); do
   for k in 0 1 2; do fetch miss "${servers[$(( (k + i) % 3 ))]}" "${BLOBS[$(( i - 1 ))]}"; done
 done
-sleep 2 # the last commits
 for i in $(seq "$RUNS"); do
   for k in 0 1 2; do fetch hit "${servers[$(( (k + i) % 3 ))]}" "${BLOBS[$(( i - 1 ))]}"; done
 done
 say "a cold ${BIG_MIB} MiB blob through each mirror, one after the other"
 curl -s -f -o /dev/null "$UP/v2/$REPO/blobs/$BIG" # into the upstream's page cache, for all alike
-for server in "${servers[@]}"; do
-  fetch big "$server" "$BIG"
-  sleep 5 # its commit (S3: the last part and the completion) before the next mirror's miss
-done
+for server in "${servers[@]}"; do fetch big "$server" "$BIG"; done
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 mkdir -p "$RESULTS_DIR"
