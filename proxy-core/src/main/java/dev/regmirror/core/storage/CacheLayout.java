@@ -20,6 +20,7 @@ import java.util.UUID;
  * .lock                                           held while a process has the cache open
  * blobs/&lt;alg&gt;/&lt;first two hex&gt;/&lt;hex&gt;                committed content, manifests included
  * ingest/&lt;prefix&gt;-&lt;uuid&gt;                           partial writes, swept at start
+ * bucket-uploads/&lt;uuid&gt;                          with S3 storage, the multipart uploads this node has open
  * quarantine/&lt;alg&gt;/&lt;hex&gt;-&lt;time&gt;                    blobs a verify found corrupt
  * manifests/&lt;alg&gt;/&lt;hex&gt;                            a cached manifest's media type
  * tags/&lt;registry&gt;/&lt;name&gt;/:&lt;tag&gt;                     a tag's last resolution
@@ -100,6 +101,14 @@ public final class CacheLayout {
     /** A new file name in {@link #ingest()}: {@code <prefix>-<uuid><suffix>}. */
     public Path scratchFile(String prefix, String suffix) {
         return ingest().resolve(prefix + "-" + UUID.randomUUID() + suffix);
+    }
+
+    /**
+     * With S3 storage, where the node records the multipart uploads it has in progress, so that a
+     * start after a crash aborts the ones it left.
+     */
+    public Path bucketUploads() {
+        return root.resolve("bucket-uploads");
     }
 
     /** Where corrupt blobs are moved aside. */

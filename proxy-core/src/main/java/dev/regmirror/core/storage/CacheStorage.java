@@ -226,6 +226,12 @@ public final class CacheStorage implements Closeable {
             }
 
             @Override
+            public void hostedLinked(Digest digest) {
+                // Hosted content is never evicted: another node's push is kept from this node's cap too.
+                bucket.index().retain(digest);
+            }
+
+            @Override
             public void tagsForgotten() {
                 tags.dropRemembered();
             }

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * longer than the retention is told to start over from the store ({@link Listener#resync()}).
  *
  * <p>An object holds lines: {@code + <digest> <size>} stored, {@code - <digest>} deleted,
- * {@code t} tags forgotten, {@code r} repositories changed. Storage I/O: call from a storage thread.
+ * {@code h <digest>} linked into a hosted repository, {@code t} tags forgotten, {@code r}
+ * repositories changed. Storage I/O: call from a storage thread.
  */
 public final class StoreChanges {
 
@@ -39,6 +40,9 @@ public final class StoreChanges {
 
         /** Another node deleted the blob. */
         void deleted(Digest digest);
+
+        /** Another node linked the blob or manifest into a hosted repository: it is hosted content now. */
+        void hostedLinked(Digest digest);
 
         /** Another node forgot tags (a purge): resolutions held in memory may name what is gone. */
         void tagsForgotten();
@@ -61,6 +65,7 @@ public final class StoreChanges {
     private final String prefix;
     private final String tagsPrefix;
     private final String repositoriesPrefix;
+    private final String hostedPrefix;
     private final String node;
     private final Clock clock;
     private final List<String> pending = new ArrayList<>();
@@ -82,6 +87,7 @@ public final class StoreChanges {
         this.prefix = layout.key(layout.changes()) + "/";
         this.tagsPrefix = layout.key(layout.tags()) + "/";
         this.repositoriesPrefix = layout.key(layout.repositories()) + "/";
+        this.hostedPrefix = layout.key(layout.hostedRepositories()) + "/";
         this.node = node;
         this.clock = clock;
         this.lastRead = clock.instant();
@@ -109,7 +115,14 @@ public final class StoreChanges {
                 store.write(key, bytes);
                 if (key.startsWith(repositoriesPrefix)) {
                     repositoriesChanged();
+                } else if (key.startsWith(hostedPrefix)) {
+                    hostedLink(key.substring(hostedPrefix.length())).ifPresent(StoreChanges.this::hostedLinked);
                 }
+            }
+
+            @Override
+            public Optional<Instant> lastModified(String key) throws IOException {
+                return store.lastModified(key);
             }
 
             @Override
@@ -137,6 +150,25 @@ public final class StoreChanges {
     /** This node deleted a blob. */
     public void deleted(Digest digest) {
         add("- " + digest);
+    }
+
+    /** This node linked a blob or manifest into a hosted repository. */
+    public void hostedLinked(Digest digest) {
+        add("h " + digest);
+    }
+
+    /** The digest a hosted blob or manifest link names, by its key below the hosted repositories. */
+    private static Optional<Digest> hostedLink(String key) {
+        return CacheLayout.hostedEntry(key)
+                .filter(entry -> (entry.kind() == CacheLayout.HostedKind.BLOBS || entry.kind() == CacheLayout.HostedKind.MANIFESTS)
+                        && entry.rest().size() == 2)
+                .flatMap(entry -> {
+                    try {
+                        return Optional.of(Digest.parse(entry.rest().get(0) + ":" + entry.rest().get(1)));
+                    } catch (RuntimeException notADigest) {
+                        return Optional.empty();
+                    }
+                });
     }
 
     /** This node forgot tags. */
@@ -235,6 +267,7 @@ public final class StoreChanges {
                 switch (line[0]) {
                     case "+" -> listener.stored(Digest.parse(line[1]), Long.parseLong(line[2]));
                     case "-" -> listener.deleted(Digest.parse(line[1]));
+                    case "h" -> listener.hostedLinked(Digest.parse(line[1]));
                     case "t" -> tags = true;
                     case "r" -> repositories = true;
                     case "overflow" -> {

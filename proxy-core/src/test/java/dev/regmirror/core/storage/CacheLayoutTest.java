@@ -31,6 +31,7 @@ class CacheLayoutTest {
         assertEquals(at(".lock"), LAYOUT.lockFile());
         assertEquals(at("blobs"), LAYOUT.blobs());
         assertEquals(at("ingest"), LAYOUT.ingest());
+        assertEquals(at("bucket-uploads"), LAYOUT.bucketUploads());
         assertEquals(at("quarantine"), LAYOUT.quarantine());
         assertEquals(at("manifests"), LAYOUT.manifestTypes());
         assertEquals(at("tags"), LAYOUT.tags());

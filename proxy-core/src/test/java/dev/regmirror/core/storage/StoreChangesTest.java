@@ -41,6 +41,7 @@ class StoreChangesTest {
         StoreChanges b = new StoreChanges(meta, layout, "b", clock);
         a.stored(ONE, 10);
         a.deleted(TWO);
+        a.reporting(meta).write(layout.key(layout.hostedRepositories()) + "/lan/app/_blobs/sha256/" + ONE.hex(), new byte[0]);
         a.publish();
         clock.advance(Duration.ofMillis(5));
         a.tagsForgotten();
@@ -50,7 +51,7 @@ class StoreChangesTest {
         b.publish();
 
         b.poll(heard);
-        assertEquals(List.of("+ " + ONE + " 10", "- " + TWO, "tags", "repositories"), heard.lines);
+        assertEquals(List.of("+ " + ONE + " 10", "- " + TWO, "h " + ONE, "tags", "repositories"), heard.lines);
         heard.lines.clear();
         a.poll(heard);
         assertEquals(List.of("+ " + TWO + " 20"), heard.lines, "a hears b's, not its own");
@@ -120,6 +121,11 @@ class StoreChangesTest {
         @Override
         public void deleted(Digest digest) {
             lines.add("- " + digest);
+        }
+
+        @Override
+        public void hostedLinked(Digest digest) {
+            lines.add("h " + digest);
         }
 
         @Override

@@ -85,11 +85,14 @@ public final class S3BlobStore implements BlobStore {
     private final Instant opened;
     /** Digests a HEAD found absent lately; see {@link #ABSENT_KEPT}. */
     private final Cache<Digest, Boolean> absent;
+    private final UploadRecords records;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
-                        CacheIndex index, Optional<Duration> redirectTtl, Optional<StoreChanges> changes) {
+                        CacheIndex index, Optional<Duration> redirectTtl, Optional<StoreChanges> changes,
+                        UploadRecords records) {
         this.redirectTtl = redirectTtl;
         this.changes = changes;
+        this.records = records;
         this.objects = objects;
         this.layout = layout;
         this.partSize = partSize;
@@ -102,8 +105,9 @@ public final class S3BlobStore implements BlobStore {
     }
 
     /**
-     * Opens the store: lists the blobs in the bucket into the index (least recently written first)
-     * and creates the local spool directory. Does not evict: see {@link #evictOverCap()}.
+     * Opens the store: aborts the multipart uploads an earlier run of this node left unfinished
+     * ({@link UploadRecords}), lists the blobs in the bucket into the index (least recently written
+     * first) and creates the local spool directory. Does not evict: see {@link #evictOverCap()}.
      *
      * @param uploads     where part uploads run, one request at a time per blob
      * @param redirectTtl the life of the presigned URLs hits may be redirected to; empty to stream every hit
@@ -122,10 +126,16 @@ public final class S3BlobStore implements BlobStore {
                                    Optional<StoreChanges> changes) throws IOException {
         Files.createDirectories(layout.ingest());
         long started = System.nanoTime();
+        UploadRecords records = UploadRecords.of(layout);
+        try {
+            records.abortLeftovers(objects);
+        } catch (S3StoreException e) {
+            LOG.warn("aborting the uploads this node left unfinished: {}", e.getMessage());
+        }
         CacheIndex index = CacheIndex.of(maxBytes, listBlobs(objects, layout));
         LOG.info("indexed {} blobs ({} bytes) in {} in {} ms", index.size(), index.totalBytes(), objects.describe(),
                 (System.nanoTime() - started) / 1_000_000);
-        return new S3BlobStore(objects, layout, partSize, uploads, clock, index, redirectTtl, changes);
+        return new S3BlobStore(objects, layout, partSize, uploads, clock, index, redirectTtl, changes, records);
     }
 
     private static List<CacheIndex.Stored> listBlobs(S3Objects objects, CacheLayout layout) throws IOException {
@@ -264,7 +274,7 @@ public final class S3BlobStore implements BlobStore {
         sweepKept();
         Path spool = layout.scratchFile(expected.hex());
         FileChannel channel = FileChannel.open(spool, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        S3SpoolUpload upload = new S3SpoolUpload(objects, key(expected), spool, partSize, uploads);
+        S3SpoolUpload upload = new S3SpoolUpload(objects, key(expected), spool, partSize, uploads, records);
         return new BlobIngest(new Target(upload), expected, expectedSize, spool, channel);
     }
 
@@ -347,7 +357,8 @@ public final class S3BlobStore implements BlobStore {
         }
         try {
             if (find(digest).isEmpty()) {
-                S3SpoolUpload upload = new S3SpoolUpload(objects, key(digest), file, partSize, Runnable::run);
+                S3SpoolUpload upload = new S3SpoolUpload(objects, key(digest), file, partSize, Runnable::run,
+                        records);
                 await(upload.complete(size), "store blob " + digest.shortForm());
                 index.add(digest, size);
                 changes.ifPresent(log -> log.stored(digest, size));

@@ -306,6 +306,19 @@ public final class S3Objects implements AutoCloseable {
         }
     }
 
+    /** Aborts one multipart upload of the key; one the store no longer knows is no failure. */
+    public void abortUpload(String key, String uploadId) {
+        try {
+            client.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(full(key)).uploadId(uploadId));
+        } catch (S3Exception e) {
+            if (e.statusCode() != 404) {
+                throw failure("abort upload of " + key, e);
+            }
+        } catch (SdkException e) {
+            throw failure("abort upload of " + key, e);
+        }
+    }
+
     /**
      * Aborts the multipart uploads under the prefix started before {@code cutoff}: those of a node
      * that crashed or lost the store mid-upload. Returns how many were aborted.

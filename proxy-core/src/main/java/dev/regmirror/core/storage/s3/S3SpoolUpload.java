@@ -2,6 +2,7 @@ package dev.regmirror.core.storage.s3;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -22,8 +23,10 @@ public final class S3SpoolUpload {
     private final Path spool;
     private final long partSize;
     private final Executor executor;
+    private final UploadRecords records;
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private S3Upload upload;
+    private Optional<Path> record = Optional.empty();
     private long scheduled;
     private boolean ended;
 
@@ -33,6 +36,13 @@ public final class S3SpoolUpload {
      * @param partSize the size of every part but the last, at least S3's 5 MiB
      */
     public S3SpoolUpload(S3Objects objects, String key, Path spool, long partSize, Executor executor) {
+        this(objects, key, spool, partSize, executor, UploadRecords.NONE);
+    }
+
+    /** As the other constructor, noting the multipart upload in {@code records} while it is open. */
+    public S3SpoolUpload(S3Objects objects, String key, Path spool, long partSize, Executor executor,
+                         UploadRecords records) {
+        this.records = Objects.requireNonNull(records, "records");
         this.objects = Objects.requireNonNull(objects, "objects");
         this.key = Objects.requireNonNull(key, "key");
         this.spool = Objects.requireNonNull(spool, "spool");
@@ -55,7 +65,12 @@ public final class S3SpoolUpload {
             scheduled += partSize;
             enqueue(() -> {
                 if (upload == null) {
-                    upload = objects.beginUpload(key, CONTENT_TYPE);
+                    S3Upload begun = objects.beginUpload(key, CONTENT_TYPE);
+                    Optional<Path> recorded = records.record(begun);
+                    synchronized (this) {
+                        upload = begun;
+                        record = recorded;
+                    }
                 }
                 upload.part(spool, offset, partSize);
             });
@@ -83,6 +98,7 @@ public final class S3SpoolUpload {
                 upload.part(spool, offset, rest);
             }
             upload.complete();
+            records.forget(recordOf());
         });
         return tail.whenComplete((ignored, failure) -> {
             if (failure != null) {
@@ -97,6 +113,10 @@ public final class S3SpoolUpload {
         return tail.handle((ignored, failure) -> null).thenRunAsync(this::abortQuietly, executor);
     }
 
+    private synchronized Optional<Path> recordOf() {
+        return record;
+    }
+
     private void enqueue(Runnable request) {
         tail = tail.thenRunAsync(request, executor);
     }
@@ -109,6 +129,7 @@ public final class S3SpoolUpload {
         if (started != null) {
             try {
                 started.abort();
+                records.forget(recordOf());
             } catch (S3StoreException | CompletionException e) {
                 // left to the clean-up of leftover uploads
             }

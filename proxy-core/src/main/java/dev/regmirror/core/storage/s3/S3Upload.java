@@ -37,6 +37,11 @@ public final class S3Upload {
         return key;
     }
 
+    /** The store's id of this upload. */
+    public String uploadId() {
+        return uploadId;
+    }
+
     /** How many bytes the parts sent so far hold. */
     public long bytes() {
         return bytes;

@@ -139,4 +139,44 @@ class S3SpoolUploadIT {
         assertTrue(objects.head("blobs/vanishing").isEmpty());
         assertEquals(0, objects.abortUploadsStartedBefore(Instant.now().plusSeconds(60)), "an upload was left over");
     }
+
+    @Test
+    void theUploadsANodeLeftOpenAreAbortedFromItsRecordsAndFinishedOnesLeaveNone() throws Exception {
+        dev.regmirror.core.storage.CacheLayout layout = new dev.regmirror.core.storage.CacheLayout(dir.resolve("cache"));
+        UploadRecords records = UploadRecords.of(layout);
+        byte[] bytes = random((int) (PART + 2000));
+        S3SpoolUpload done = new S3SpoolUpload(objects, "blobs/recorded-done", dir.resolve("done"), PART, executor,
+                records);
+        spoolWhileUploading(bytes, done, dir.resolve("done"));
+        done.complete(bytes.length).get(60, TimeUnit.SECONDS);
+        S3SpoolUpload dropped = new S3SpoolUpload(objects, "blobs/recorded-dropped", dir.resolve("dropped"), PART,
+                executor, records);
+        spoolWhileUploading(bytes, dropped, dir.resolve("dropped"));
+        dropped.abort().get(60, TimeUnit.SECONDS);
+        try (var left = java.nio.file.Files.list(layout.bucketUploads())) {
+            assertEquals(0, left.count(), "a completed or aborted upload leaves no record");
+        }
+
+        // A node killed mid-upload: its first part is sent, then nothing more happens.
+        ExecutorService dying = Executors.newSingleThreadExecutor();
+        S3SpoolUpload killed = new S3SpoolUpload(objects, "blobs/recorded-killed", dir.resolve("killed"), PART,
+                dying, records);
+        spoolWhileUploading(bytes, killed, dir.resolve("killed"));
+        dying.shutdown();
+        assertTrue(dying.awaitTermination(60, TimeUnit.SECONDS), "the part was sent");
+        assertEquals(1, listRecords(layout), "the open upload is recorded");
+        assertEquals(1, UploadRecords.of(layout).abortLeftovers(objects), "the next start aborts it");
+        assertEquals(0, listRecords(layout));
+        assertTrue(objects.head("blobs/recorded-killed").isEmpty());
+        assertEquals(0, objects.abortUploadsStartedBefore(Instant.now().plusSeconds(60)), "an upload was left over");
+    }
+
+    private static long listRecords(dev.regmirror.core.storage.CacheLayout layout) throws IOException {
+        if (!java.nio.file.Files.isDirectory(layout.bucketUploads())) {
+            return 0;
+        }
+        try (var left = java.nio.file.Files.list(layout.bucketUploads())) {
+            return left.count();
+        }
+    }
 }
