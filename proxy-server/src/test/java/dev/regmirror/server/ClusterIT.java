@@ -1,5 +1,6 @@
 package dev.regmirror.server;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -270,6 +271,50 @@ class ClusterIT {
             assertEquals(blob.digest(), Digest.sha256Of(asking.get("/v2/library/gone/blobs/" + blob.digest()).body()));
             assertEquals(1, upstreamGetsOf(blob.digest()), "with two nodes live, still one GET: " + blob.digest());
         }
+    }
+
+    /**
+     * A Range of a cold blob another node owns is answered 206 from the owner's stream, sliced as it
+     * passes: a part in the middle, and a part with the last byte (which ends once the blob verified).
+     */
+    @Test
+    void aRangeOfABlobAnotherNodeOwnsIsAPartOfTheOwnersStream() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("range-image"), "1.0", 8, 200_000, 137);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/range:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "range");
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        MirrorFixture asking = nodes.get(0);
+        List<Descriptor> ownedElsewhere = image.layers().stream()
+                .filter(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(0))).limit(2).toList();
+        assertEquals(2, ownedElsewhere.size(), "two of eight layers are owned by the other nodes");
+        upstream.reset();
+
+        Descriptor middle = ownedElsewhere.get(0);
+        HttpResponse<byte[]> inside = asking.get("/v2/library/range/blobs/" + middle.digest(), "Range", "bytes=1000-1999");
+        Descriptor tail = ownedElsewhere.get(1);
+        HttpResponse<byte[]> last = asking.get("/v2/library/range/blobs/" + tail.digest(), "Range", "bytes=-500");
+        assertEquals(2.0, blobRequests(asking, "peer"), "both parts came from their owners");
+        assertEquals(1, upstreamGetsOf(middle.digest()), "only the owner asked the upstream");
+        assertEquals(1, upstreamGetsOf(tail.digest()), "only the owner asked the upstream");
+
+        byte[] whole = upstreamBytes(middle);
+        assertEquals(206, inside.statusCode());
+        assertEquals("bytes 1000-1999/" + whole.length, inside.headers().firstValue("Content-Range").orElseThrow());
+        assertArrayEquals(java.util.Arrays.copyOfRange(whole, 1000, 2000), inside.body());
+        whole = upstreamBytes(tail);
+        assertEquals(206, last.statusCode());
+        assertEquals("bytes " + (whole.length - 500) + "-" + (whole.length - 1) + "/" + whole.length,
+                last.headers().firstValue("Content-Range").orElseThrow());
+        assertArrayEquals(java.util.Arrays.copyOfRange(whole, whole.length - 500, whole.length), last.body());
+    }
+
+    /** The blob's bytes from the upstream itself (asked after the test's requests were counted). */
+    private static byte[] upstreamBytes(Descriptor blob) throws Exception {
+        byte[] bytes = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        upstream.url().resolve("/v2/library/range/blobs/" + blob.digest())).build(),
+                HttpResponse.BodyHandlers.ofByteArray()).body();
+        assertEquals(blob.digest(), Digest.sha256Of(bytes));
+        return bytes;
     }
 
     @Test

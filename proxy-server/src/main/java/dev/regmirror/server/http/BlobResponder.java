@@ -129,8 +129,10 @@ public final class BlobResponder {
         Counter fromUpstream = served(route.registry(), "upstream");
         if (source instanceof BlobSource.Direct direct) {
             ctx.flush();
-            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), fromUpstream::increment,
-                    diskExecutor));
+            long first = part.map(ContentRange::first).orElse(0L);
+            long end = part.map(p -> p.last() + 1).orElse(Long.MAX_VALUE);
+            direct.body().publisher().subscribe(new DirectRelay(ctx, direct.digest(), direct.size(), first, end,
+                    fromUpstream::increment, diskExecutor));
             return;
         }
         BlobSource.Filling filling = (BlobSource.Filling) source;

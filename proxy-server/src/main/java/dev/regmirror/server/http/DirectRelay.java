@@ -20,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * once the previous went out, and holds the last chunk back until size and digest are verified, so
  * a body that fails verification is cut off before its declared length, never delivered whole. The
  * upstream's buffers go out as they are; each is released by the write or here, exactly once.
+ *
+ * <p>A response may cover only part of the blob ({@code first} to {@code end}, exclusive): every
+ * byte is still read and hashed, only the part's bytes go out. As for a blob being filled, a part
+ * that stops before the last byte ends as soon as its bytes are written (the rest of the body is
+ * not read); one that includes the last byte ends, like a whole blob, once the body verified.
  */
 final class DirectRelay implements Flow.Subscriber<ByteBuf> {
 
@@ -31,6 +36,11 @@ final class DirectRelay implements Flow.Subscriber<ByteBuf> {
     private final MessageDigest hasher;
     private final LongConsumer served;
     private final Executor diskExecutor;
+    private final long first;
+    private final long end;
+    /** Bytes of the body that reached the event loop so far (sent, held or skipped). */
+    private long position;
+    private boolean ended;
     private Flow.Subscription subscription;
     private long seen;
     private ByteBuf held;
@@ -43,6 +53,17 @@ final class DirectRelay implements Flow.Subscriber<ByteBuf> {
      */
     DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize, LongConsumer served,
                 Executor diskExecutor) {
+        this(ctx, digest, expectedSize, 0, Long.MAX_VALUE, served, diskExecutor);
+    }
+
+    /**
+     * Relays bytes {@code first} (inclusive) to {@code end} (exclusive) of the body: a part of a blob
+     * of known size, {@code end} at most that size.
+     */
+    DirectRelay(ChannelHandlerContext ctx, Digest digest, long expectedSize, long first, long end, LongConsumer served,
+                Executor diskExecutor) {
+        this.first = first;
+        this.end = end;
         this.ctx = ctx;
         this.served = served;
         this.digest = digest;
@@ -80,10 +101,33 @@ final class DirectRelay implements Flow.Subscriber<ByteBuf> {
         });
     }
 
-    private void forward(ByteBuf chunk) {
+    private void forward(ByteBuf whole) {
+        if (ended) {
+            whole.release();
+            return;
+        }
         if (!ctx.channel().isActive()) {
-            chunk.release();
+            whole.release();
             abandon();
+            return;
+        }
+        long at = position;
+        position += whole.readableBytes();
+        long from = Math.max(first, at);
+        long to = Math.min(end, position);
+        if (from >= to) {
+            // Before the part (or an empty chunk): read on.
+            whole.release();
+            subscription.request(1);
+            return;
+        }
+        ByteBuf chunk = whole;
+        if (from > at || to < position) {
+            chunk = whole.retainedSlice(whole.readerIndex() + (int) (from - at), (int) (to - from));
+            whole.release();
+        }
+        if (to == end && end < expectedSize) {
+            endPartEarly(chunk);
             return;
         }
         ByteBuf previous = held;
@@ -103,9 +147,34 @@ final class DirectRelay implements Flow.Subscriber<ByteBuf> {
         });
     }
 
+    /** The part ends before the blob's last byte: its bytes go out now, and the rest is not read. */
+    private void endPartEarly(ByteBuf last) {
+        ended = true;
+        subscription.cancel();
+        if (held != null) {
+            int size = held.readableBytes();
+            ctx.write(new DefaultHttpContent(held)).addListener(written -> {
+                if (written.isSuccess()) {
+                    served.accept(size);
+                }
+            });
+            held = null;
+        }
+        int size = last.readableBytes();
+        ctx.write(new DefaultHttpContent(last)).addListener(written -> {
+            if (written.isSuccess()) {
+                served.accept(size);
+            }
+        });
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
     @Override
     public void onError(Throwable failure) {
         inOrder(() -> ctx.executor().execute(() -> {
+            if (ended) {
+                return;
+            }
             LOG.warn("uncached blob {} broke off after {} bytes: {}", digest.shortForm(), seen, failure.toString());
             releaseHeld();
             ctx.close();
@@ -122,6 +191,9 @@ final class DirectRelay implements Flow.Subscriber<ByteBuf> {
         long total = seen;
         boolean verified = digest.matches(hasher) && (expectedSize < 0 || total == expectedSize);
         ctx.executor().execute(() -> {
+            if (ended) {
+                return;
+            }
             if (!verified) {
                 LOG.warn("uncached blob {} failed verification after {} bytes; cutting the response off",
                         digest.shortForm(), total);

@@ -20,8 +20,9 @@ import java.util.Optional;
  * {@code GET|HEAD /v2/<name>/blobs/<digest>}: a cached blob from disk, or the one upstream download
  * of it followed as it fills; HEAD answers the size without downloading. A {@code Range} is
  * answered 206 with that part, or 416 when it lies outside the blob; HEAD answers a Range as GET
- * would, without the body, as distribution does. A blob of unknown (or zero) size, or one streamed
- * through uncached, is sent whole.
+ * would, without the body, as distribution does. A blob of unknown (or zero) size is sent whole; one
+ * streamed through (uncached, or from its owner in a cluster) is read from its start and the part
+ * sliced out as it passes.
  */
 @Sharable
 public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blob> {
@@ -53,8 +54,10 @@ public final class BlobHandler extends SimpleChannelInboundHandler<V2Request.Blo
                 errors.send(ctx, request.method(), request.keepAlive(), failure);
                 return;
             }
-            // A body streamed through uncached cannot start midway: it is sent whole.
-            boolean seekable = source instanceof BlobSource.Cached || source instanceof BlobSource.Filling;
+            // A body streamed through (from the upstream uncached, or from its owner in a cluster) is
+            // read from its start: a part of it is sliced out as it passes, when its size is known.
+            boolean seekable = source instanceof BlobSource.Cached || source instanceof BlobSource.Filling
+                    || source instanceof BlobSource.Direct && source.size() >= 0;
             Optional<ContentRange> part;
             try {
                 part = part(request, seekable ? source.size() : -1);

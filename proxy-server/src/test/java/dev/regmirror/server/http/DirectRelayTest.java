@@ -36,8 +36,14 @@ class DirectRelayTest {
 
     /** Sends the bytes in three chunks through a relay into an embedded channel; returns what went out. */
     private static Sent relay(byte[] bytes, Digest claimed) {
+        return relay(bytes, claimed, 0, Long.MAX_VALUE);
+    }
+
+    /** As {@link #relay(byte[], Digest)}, for bytes {@code first} to {@code end} (exclusive) only. */
+    private static Sent relay(byte[] bytes, Digest claimed, long first, long end) {
         EmbeddedChannel channel = new EmbeddedChannel();
-        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length, sent -> { }, Runnable::run);
+        DirectRelay relay = new DirectRelay(contextOf(channel), claimed, bytes.length, first, end, sent -> { },
+                Runnable::run);
         try (SubmissionPublisher<ByteBuf> upstream = new SubmissionPublisher<>(Runnable::run, 4)) {
             upstream.subscribe(relay);
             int third = bytes.length / 3;
@@ -85,5 +91,28 @@ class DirectRelayTest {
         assertFalse(sent.ended());
         assertFalse(sent.open(), "the connection was closed");
         assertEquals(60_000, sent.bytes().length);
+    }
+
+    @Test
+    void aPartBeforeTheLastByteEndsOnceItsBytesAreOut() {
+        byte[] bytes = random(90_000);
+        // Across the first two chunks; the digest is never checked for a part that stops early.
+        Sent sent = relay(bytes, Digest.sha256Of(new byte[] {1}), 20_000, 40_000);
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 20_000, 40_000), sent.bytes());
+        assertTrue(sent.ended());
+        assertTrue(sent.open());
+    }
+
+    @Test
+    void aPartWithTheLastByteEndsOnlyOnceTheBodyVerified() {
+        byte[] bytes = random(90_000);
+        Sent good = relay(bytes, Digest.sha256Of(bytes), 50_000, 90_000);
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 50_000, 90_000), good.bytes());
+        assertTrue(good.ended());
+
+        Sent bad = relay(bytes, Digest.sha256Of(new byte[] {1}), 50_000, 90_000);
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 50_000, 60_000), bad.bytes(), "the last chunk held back");
+        assertFalse(bad.ended());
+        assertFalse(bad.open());
     }
 }
