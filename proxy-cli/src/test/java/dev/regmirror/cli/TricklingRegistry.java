@@ -15,8 +15,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A registry that serves any repository's tag {@code 1.0} as an OCI image of a small config and
@@ -33,6 +35,7 @@ final class TricklingRegistry implements AutoCloseable {
     private final long[] layerSizes;
     private final long bytesPerSecond;
     private final Map<String, Image> images = new HashMap<>();
+    private final Map<String, AtomicLong> gets = new ConcurrentHashMap<>();
 
     /** One repository's image: the manifest, and each blob by its digest. */
     record Image(byte[] manifest, Map<String, byte[]> blobs) {
@@ -57,6 +60,12 @@ final class TricklingRegistry implements AutoCloseable {
 
     URI uri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** How many GET requests the path was sent, such as {@code /v2/library/app/blobs/sha256:…}. */
+    long gets(String path) {
+        AtomicLong count = gets.get(path);
+        return count == null ? 0 : count.get();
     }
 
     /** The image the registry serves as {@code <repository>:1.0}, such as {@code library/app}. */
@@ -88,6 +97,9 @@ final class TricklingRegistry implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         boolean head = exchange.getRequestMethod().equals("HEAD");
+        if (exchange.getRequestMethod().equals("GET")) {
+            gets.computeIfAbsent(path, any -> new AtomicLong()).incrementAndGet();
+        }
         try (exchange) {
             int manifests = path.indexOf("/manifests/");
             int blobs = path.indexOf("/blobs/");

@@ -5,8 +5,10 @@ import dev.regmirror.core.storage.FileMetadataStore;
 import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.upstream.Route;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.List;
 import java.util.NavigableSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
@@ -42,14 +44,20 @@ public final class RepositoryStore {
         return store;
     }
 
-    /** Reads the list again from the store: another node sharing it added or removed repositories. */
+    /**
+     * Reads the list again from the store: another node sharing it added or removed repositories.
+     * Only names known before the listing began can be dropped: one {@link #add}ed while the store
+     * was being listed (its marker written after the listing) stays.
+     */
     public void reload() throws IOException {
-        java.util.Set<String> found = new java.util.HashSet<>();
+        Set<String> before = new HashSet<>(names);
+        Set<String> found = new HashSet<>();
         for (String key : meta.list(layout.key(layout.repositories()) + "/")) {
             layout.repositoryOf(layout.root().resolve(key)).ifPresent(found::add);
         }
         names.addAll(found);
-        names.retainAll(found);
+        before.removeAll(found);
+        names.removeAll(before);
     }
 
     /** Records that a manifest of this repository is cached; cheap when it already is. */

@@ -95,6 +95,11 @@ public final class S3ProxyProcess implements AutoCloseable {
         return keys;
     }
 
+    /** The file the back end holds an object's bytes in, such as {@code blobs/sha256/ab/ab12…}. */
+    public Path storedObject(String bucket, String key) {
+        return workDir.resolve("data").resolve(bucket).resolve(key);
+    }
+
     /** Stops the server; its data stays for {@link #restart()}. */
     public void stop() {
         if (process == null) {
