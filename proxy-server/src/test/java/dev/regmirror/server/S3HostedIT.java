@@ -83,14 +83,7 @@ class S3HostedIT {
 
     /** A node on the bucket hosting {@code local/lan/...}, where alice may push and anyone pull. */
     private static Map<String, Object> hostingOnS3(String bucket) {
-        Map<String, Object> settings = new HashMap<>(Map.of("regmirror.storage.type", "s3",
-                "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                "regmirror.storage.s3.bucket", bucket,
-                "regmirror.storage.s3.prefix", "mirror/",
-                "regmirror.storage.s3.path-style", true,
-                "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY,
-                "regmirror.storage.s3.part-size", "5M"));
+        Map<String, Object> settings = s3.storageSettings(bucket, "mirror/");
         settings.put("regmirror.auth.htpasswd", htpasswd.toString());
         settings.put("regmirror.hosted.namespaces", List.of("lan"));
         settings.put("regmirror.auth.rules", List.of(

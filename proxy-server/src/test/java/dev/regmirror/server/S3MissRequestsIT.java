@@ -58,13 +58,7 @@ class S3MissRequestsIT {
     }
 
     private static Map<String, Object> onS3() {
-        return Map.of("regmirror.storage.type", "s3",
-                "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                "regmirror.storage.s3.bucket", BUCKET,
-                "regmirror.storage.s3.prefix", "mirror/",
-                "regmirror.storage.s3.path-style", true,
-                "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY);
+        return s3.storageSettings(BUCKET, "mirror/");
     }
 
     /** The requests sent to the bucket for this blob's object, e.g. {@code ["HEAD", "POST", "PUT", "POST"]}. */

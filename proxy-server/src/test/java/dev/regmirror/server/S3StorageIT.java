@@ -64,14 +64,7 @@ class S3StorageIT {
     }
 
     private static Map<String, Object> onS3(String bucket) {
-        return Map.of("regmirror.storage.type", "s3",
-                "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                "regmirror.storage.s3.bucket", bucket,
-                "regmirror.storage.s3.prefix", "mirror/",
-                "regmirror.storage.s3.path-style", true,
-                "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY,
-                "regmirror.storage.s3.part-size", "5M");
+        return s3.storageSettings(bucket, "mirror/");
     }
 
     private static List<Digest> blobsOf(BuiltImage built) {

@@ -76,14 +76,9 @@ class S3VerifyIT {
     }
 
     private static Map<String, Object> onS3() {
-        return Map.of("regmirror.storage.type", "s3",
-                "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                "regmirror.storage.s3.bucket", BUCKET,
-                "regmirror.storage.s3.prefix", "mirror/",
-                "regmirror.storage.s3.path-style", true,
-                "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY,
-                "regmirror.cache.verify-rate", "1G");
+        Map<String, Object> settings = s3.storageSettings(BUCKET, "mirror/");
+        settings.put("regmirror.cache.verify-rate", "1G");
+        return settings;
     }
 
     /** The bucket as another client of the store sees it (keys below the prefix). */

@@ -65,12 +65,7 @@ class SharedBucketIT {
     }
 
     private static Map<String, Object> onBucket() {
-        return Map.of("regmirror.storage.type", "s3",
-                "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                "regmirror.storage.s3.bucket", "shared",
-                "regmirror.storage.s3.path-style", true,
-                "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY);
+        return s3.storageSettings("shared", "");
     }
 
     @Test

@@ -52,6 +52,11 @@ class RepositoryStoreTest {
         }
 
         @Override
+        public Optional<java.time.Instant> lastModified(String key) throws IOException {
+            return store.lastModified(key);
+        }
+
+        @Override
         public List<String> list(String prefix) throws IOException {
             List<String> listed = store.list(prefix);
             ThrowingRunnable run = duringList;

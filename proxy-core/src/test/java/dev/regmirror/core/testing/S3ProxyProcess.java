@@ -69,6 +69,26 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The settings of a regmirror node whose cache is in {@code bucket} on this server, under
+     * {@code prefix} ("" for none), with 5 MiB parts (the least S3 takes, so a few MB make several):
+     * a map to add a test's own settings to.
+     */
+    public java.util.Map<String, Object> storageSettings(String bucket, String prefix) {
+        java.util.Map<String, Object> settings = new java.util.HashMap<>(java.util.Map.of(
+                "regmirror.storage.type", "s3",
+                "regmirror.storage.s3.endpoint", endpoint().toString(),
+                "regmirror.storage.s3.bucket", bucket,
+                "regmirror.storage.s3.path-style", true,
+                "regmirror.storage.s3.access-key", ACCESS_KEY,
+                "regmirror.storage.s3.secret-key", SECRET_KEY,
+                "regmirror.storage.s3.part-size", "5M"));
+        if (!prefix.isEmpty()) {
+            settings.put("regmirror.storage.s3.prefix", prefix);
+        }
+        return settings;
+    }
+
     /** {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);
