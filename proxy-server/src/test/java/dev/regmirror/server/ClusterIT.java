@@ -243,10 +243,11 @@ class ClusterIT {
         MirrorFixture node = nodes.get(1);
         Digest layer = image.manifest().layers().get(0).digest();
         String blobPath = "/_regmirror/cluster/docker.io/v2/library/secret/blobs/" + layer;
+        String manifestPath = "/_regmirror/cluster/docker.io/v2/library/secret/manifests/1.0";
         upstream.reset();
         for (String[] headers : List.of(new String[0], new String[] {"Authorization", secretHeader("not-the-secret-at-all")},
                 new String[] {"Authorization", "Bearer " + SECRET})) {
-            for (String path : List.of("/_regmirror/cluster/health", blobPath)) {
+            for (String path : List.of("/_regmirror/cluster/health", blobPath, manifestPath)) {
                 HttpResponse<byte[]> refused = node.get(path, headers);
                 assertEquals(401, refused.statusCode(), path);
                 assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("\"code\":\"UNAUTHORIZED\""));
@@ -260,6 +261,13 @@ class ClusterIT {
         HttpResponse<byte[]> blob = node.get(blobPath, "Authorization", secretHeader(SECRET));
         assertEquals(200, blob.statusCode());
         assertEquals(layer, Digest.sha256Of(blob.body()));
+        HttpResponse<byte[]> manifest = node.get(manifestPath, "Authorization", secretHeader(SECRET));
+        assertEquals(200, manifest.statusCode());
+        assertEquals(image.digest(), Digest.sha256Of(manifest.body()));
+        assertEquals(image.digest().toString(), manifest.headers().firstValue("Docker-Content-Digest").orElse(""));
+        assertTrue(manifest.headers().firstValue("Regmirror-Resolved-At").isPresent(), "when the tag was resolved");
+        assertEquals(404, node.get("/_regmirror/cluster/docker.io/v2/library/secret/manifests/2.0",
+                "Authorization", secretHeader(SECRET)).statusCode(), "the upstream's not found");
         assertEquals(404, node.get("/_regmirror/cluster/elsewhere.io/v2/library/secret/blobs/" + layer,
                 "Authorization", secretHeader(SECRET)).statusCode(), "only the node's own upstreams");
     }
@@ -366,6 +374,7 @@ class ClusterIT {
         upstream.reset();
         askEveryNode(nodes, path, image.digest());
         assertEquals(1, upstreamTagRequests("library/tagged", "1.0"), "one look-up of a cold tag: " + upstream.requests());
+        assertEquals(1, upstream.count("GET", "/v2/library/tagged/manifests/sha256:.*"), "one fetch of its manifest");
 
         // After the TTL (5m): one revalidation for the whole cluster, by the tag's owner.
         for (int round = 0; round < 2; round++) {
