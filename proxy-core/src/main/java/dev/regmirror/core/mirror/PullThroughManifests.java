@@ -60,7 +60,10 @@ public final class PullThroughManifests {
     private final MeterRegistry meters;
     private final HostedDigests hostedDigests;
     private final ManifestOwners owners;
-    /** Revalidations and fetches that ask the upstream (this node owns them, or its owner is gone). */
+    /**
+     * Revalidations and fetches that ask the upstream (this node owns them, or their owner could not
+     * be asked): at most one per tag or digest at a time on this node, whoever asked.
+     */
     private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
     private final InFlight<DigestKey, ManifestBytes> fetches = new InFlight<>();
     /**
@@ -174,14 +177,34 @@ public final class PullThroughManifests {
             return Optional.<ManifestAnswer>empty();
         }).thenCompose(withinTtl -> withinTtl.isPresent()
                 ? CompletableFuture.completedFuture(withinTtl.get())
-                : (owners.ownedElsewhere(route, tag) ? askingOwner : revalidations)
-                        .join(new TagKey(route, tag), () -> revalidate(route, tag, policy, owners)));
+                : owners.ownedElsewhere(route, tag)
+                        ? askingOwner.join(new TagKey(route, tag), () -> askOwner(route, tag, policy, owners))
+                        : revalidations.join(new TagKey(route, tag), () -> revalidate(route, tag, policy, owners)));
     }
 
     /**
-     * Asks the tag's owner, or (this node owning it, or the owner gone) the upstream, what the tag
-     * points to now; falls back to the cached answer when the upstream cannot tell.
+     * Asks the tag's owner what it points to now; the owner not to be asked, revalidates it here
+     * (joining a revalidation already running here). The owner's "not found" is remembered here too.
      */
+    private CompletableFuture<ManifestAnswer> askOwner(Route route, Tag tag, TagPolicy policy, ManifestOwners owners) {
+        TagKey key = new TagKey(route, tag);
+        Optional<UpstreamErrorException> miss = notFound.recall(key);
+        if (miss.isPresent()) {
+            return CompletableFuture.failedFuture(miss.get());
+        }
+        return owners.fetch(route, tag)
+                .whenComplete((owned, failure) -> {
+                    if (failure != null && Futures.unwrap(failure) instanceof UpstreamErrorException error
+                            && error.isNotFound()) {
+                        notFound.remember(key, error, policy.notFoundTtl());
+                    }
+                })
+                .thenCompose(owned -> owned.isPresent()
+                        ? CompletableFuture.completedFuture(fromOwner(route, tag, owned.get()))
+                        : revalidations.join(key, () -> revalidate(route, tag, policy, owners)));
+    }
+
+    /** Asks the upstream what the tag points to now; falls back to the cached answer when it cannot tell. */
     private CompletableFuture<ManifestAnswer> revalidate(Route route, Tag tag, TagPolicy policy, ManifestOwners owners) {
         TagKey key = new TagKey(route, tag);
         Optional<UpstreamErrorException> miss = notFound.recall(key);
@@ -189,11 +212,8 @@ public final class PullThroughManifests {
             return CompletableFuture.failedFuture(miss.get());
         }
         RegistryClient client = clients.forRegistry(route.registry());
-        return owners.fetch(route, tag)
-                .thenCompose(owned -> owned.isPresent()
-                        ? CompletableFuture.completedFuture(fromOwner(route, tag, owned.get()))
-                        : client.headManifest(route.name(), tag).thenCompose(head -> current(route, tag, head, policy,
-                                owners)))
+        return client.headManifest(route.name(), tag)
+                .thenCompose(head -> current(route, tag, head, policy, owners))
                 .handle((answer, failure) -> {
                     if (failure == null) {
                         return CompletableFuture.completedFuture(answer);
@@ -288,10 +308,12 @@ public final class PullThroughManifests {
             if (miss.isPresent()) {
                 return CompletableFuture.failedFuture(miss.get());
             }
-            return (owners.ownedElsewhere(route, digest) ? fetchingFromOwner : fetches).join(key,
-                    () -> owners.fetch(route, digest).thenCompose(owned -> owned.isPresent()
+            CompletableFuture<ManifestBytes> fetched = owners.ownedElsewhere(route, digest)
+                    ? fetchingFromOwner.join(key, () -> owners.fetch(route, digest).thenCompose(owned -> owned.isPresent()
                             ? CompletableFuture.completedFuture(owned.get().manifest())
-                            : fetch(route, digest))).whenComplete((manifest, failure) -> {
+                            : fetches.join(key, () -> fetch(route, digest))))
+                    : fetches.join(key, () -> fetch(route, digest));
+            return fetched.whenComplete((manifest, failure) -> {
                 Throwable cause = failure == null ? null : Futures.unwrap(failure);
                 if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
                     notFound.remember(key, error, policies.apply(route.registry()).notFoundTtl());

@@ -282,6 +282,7 @@ class PullThroughManifestsTest {
     private static final class ScriptedOwner implements ManifestOwners {
         final List<String> asked = new ArrayList<>();
         final ManifestStore shared;
+        volatile boolean elsewhere = true;
         CompletableFuture<Optional<PeerManifest>> answer = CompletableFuture.completedFuture(Optional.empty());
 
         ScriptedOwner(ManifestStore shared) {
@@ -290,7 +291,7 @@ class PullThroughManifestsTest {
 
         @Override
         public boolean ownedElsewhere(Route route, Reference reference) {
-            return true;
+            return elsewhere;
         }
 
         @Override
@@ -368,5 +369,21 @@ class PullThroughManifestsTest {
         assertEquals(Optional.of("upstream answered 503"), pull().staleBecause());
         assertEquals(List.of("latest", "latest"), owner.asked, "a stale answer starts no TTL");
         assertEquals(List.of(), upstream.calls);
+    }
+
+    @Test
+    void aTagWhoseOwnerCannotBeAskedJoinsTheRevalidationRunningHere() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        upstream.gate = gate;
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        manifests = withOwner(owner);
+        CompletableFuture<ManifestAnswer> whileOwnerGone = manifests.get(ROUTE, LATEST, ANY);
+        owner.elsewhere = false; // the owner noticed down: this node owns the tag now
+        CompletableFuture<ManifestAnswer> asOwner = manifests.get(ROUTE, LATEST, ANY);
+        gate.complete(null);
+        assertEquals(v1.digest(), whileOwnerGone.get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(v1.digest(), asOwner.get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest()), upstream.calls, "one revalidation on this node");
     }
 }
