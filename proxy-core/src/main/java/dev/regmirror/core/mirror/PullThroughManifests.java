@@ -183,8 +183,9 @@ public final class PullThroughManifests {
     }
 
     /**
-     * Asks the tag's owner what it points to now; the owner not to be asked, revalidates it here
-     * (joining a revalidation already running here). The owner's "not found" is remembered here too.
+     * Asks the tag's owner what it points to now; when the owner cannot be asked, revalidates it
+     * here (joining a revalidation already running here). The owner's "not found" is remembered here
+     * too.
      */
     private CompletableFuture<ManifestAnswer> askOwner(Route route, Tag tag, TagPolicy policy, ManifestOwners owners) {
         TagKey key = new TagKey(route, tag);
