@@ -22,7 +22,9 @@ import dev.regmirror.core.client.MeteredRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
 import dev.regmirror.core.cluster.BlobOwners;
 import dev.regmirror.core.cluster.ClusterBlobs;
+import dev.regmirror.core.cluster.ClusterManifests;
 import dev.regmirror.core.cluster.ClusterSettings;
+import dev.regmirror.core.cluster.ManifestOwners;
 import dev.regmirror.core.cluster.Membership;
 import dev.regmirror.core.cluster.PeerWatch;
 import dev.regmirror.core.config.AuthSettings;
@@ -294,9 +296,6 @@ public final class ProxyComponents implements AutoCloseable {
         // Hosted content shares the store: a mirrored name gets a hosted digest only once its upstream has it too.
         HostedDigests hostedDigests = storage.holdsHosted() ? new HostedDigests(blobStore.index()::retained)
                 : HostedDigests.NONE;
-        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
-                registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES));
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
@@ -305,6 +304,11 @@ public final class ProxyComponents implements AutoCloseable {
         Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client));
         BlobOwners owners = membership.<BlobOwners>map(members -> new ClusterBlobs(members, nodeClient.get()))
                 .orElse(BlobOwners.NONE);
+        ManifestOwners manifestOwners = membership.<ManifestOwners>map(members -> new ClusterManifests(members,
+                nodeClient.get())).orElse(ManifestOwners.NONE);
+        PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
+                registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
+                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES), manifestOwners);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics,
                 hostedDigests, owners);
@@ -348,7 +352,7 @@ public final class ProxyComponents implements AutoCloseable {
             resources.add(new HostedReferrersHandler(hostedManifests, diskExecutor, mapper, errors));
         }
         Optional<ChannelHandler> nodes = membership.map(members -> new NodeHandler(cluster.self(),
-                cluster.secretBytes(), blobs, blobResponder, mirror.upstreams().stream()
+                cluster.secretBytes(), blobs, manifests, blobResponder, mirror.upstreams().stream()
                         .map(UpstreamSettings::registry).collect(java.util.stream.Collectors.toSet()), errors));
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout,
                 objects.<Runnable>map(bucket -> bucket::checkBucket).orElse(OperationsHandler.NO_STORE)), nodes,

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -22,7 +24,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -42,7 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
  * an image pulled through one node is served by another without the upstream; the node endpoint
  * refuses requests without the cluster's secret; a node whose owner is gone fetches by itself; a
  * client on another node streams the owner's bytes before the fill ends, and sees its response
- * cut off (never a short 200) when the owner dies mid-transfer.
+ * cut off (never a short 200) when the owner dies mid-transfer; a tag asked for on every node is
+ * revalidated with the upstream once per cluster per TTL, by its owner, and still answered when
+ * its owner is gone.
  */
 class ClusterIT {
 
@@ -84,6 +90,11 @@ class ClusterIT {
 
     /** Three nodes of one cluster on a new bucket, each listing all three; returned once each sees all three live. */
     private List<MirrorFixture> cluster(URI upstreamUrl, String bucket) throws Exception {
+        return cluster(upstreamUrl, bucket, Clock.systemUTC());
+    }
+
+    /** As {@link #cluster(URI, String)}, every node reading time from {@code clock}. */
+    private List<MirrorFixture> cluster(URI upstreamUrl, String bucket, Clock clock) throws Exception {
         s3.createBucket(bucket);
         int[] ports = freePorts(3);
         List<String> peers = IntStream.of(ports).mapToObj(port -> "127.0.0.1:" + port).toList();
@@ -102,7 +113,7 @@ class ClusterIT {
             settings.put("regmirror.cluster.peers", peers);
             settings.put("regmirror.cluster.secret", SECRET);
             settings.put("regmirror.cluster.health-interval", "200ms");
-            MirrorFixture node = MirrorFixture.start(upstreamUrl, work.resolve(bucket + "-node-" + i), settings);
+            MirrorFixture node = MirrorFixture.start(upstreamUrl, work.resolve(bucket + "-node-" + i), settings, clock);
             running.add(node);
             nodes.add(node);
         }
@@ -226,10 +237,11 @@ class ClusterIT {
         MirrorFixture node = nodes.get(1);
         Digest layer = image.manifest().layers().get(0).digest();
         String blobPath = "/_regmirror/cluster/docker.io/v2/library/secret/blobs/" + layer;
+        String manifestPath = "/_regmirror/cluster/docker.io/v2/library/secret/manifests/1.0";
         upstream.reset();
         for (String[] headers : List.of(new String[0], new String[] {"Authorization", secretHeader("not-the-secret-at-all")},
                 new String[] {"Authorization", "Bearer " + SECRET})) {
-            for (String path : List.of("/_regmirror/cluster/health", blobPath)) {
+            for (String path : List.of("/_regmirror/cluster/health", blobPath, manifestPath)) {
                 HttpResponse<byte[]> refused = node.get(path, headers);
                 assertEquals(401, refused.statusCode(), path);
                 assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("\"code\":\"UNAUTHORIZED\""));
@@ -243,6 +255,13 @@ class ClusterIT {
         HttpResponse<byte[]> blob = node.get(blobPath, "Authorization", secretHeader(SECRET));
         assertEquals(200, blob.statusCode());
         assertEquals(layer, Digest.sha256Of(blob.body()));
+        HttpResponse<byte[]> manifest = node.get(manifestPath, "Authorization", secretHeader(SECRET));
+        assertEquals(200, manifest.statusCode());
+        assertEquals(image.digest(), Digest.sha256Of(manifest.body()));
+        assertEquals(image.digest().toString(), manifest.headers().firstValue("Docker-Content-Digest").orElse(""));
+        assertTrue(manifest.headers().firstValue("Regmirror-Resolved-At").isPresent(), "when the tag was resolved");
+        assertEquals(404, node.get("/_regmirror/cluster/docker.io/v2/library/secret/manifests/2.0",
+                "Authorization", secretHeader(SECRET)).statusCode(), "the upstream's not found");
         assertEquals(404, node.get("/_regmirror/cluster/elsewhere.io/v2/library/secret/blobs/" + layer,
                 "Authorization", secretHeader(SECRET)).statusCode(), "only the node's own upstreams");
     }
@@ -349,5 +368,82 @@ class ClusterIT {
             }
             assertEquals(1, pausing.gets("/v2/library/big/blobs/" + layer), "only the owner asked the upstream");
         }
+    }
+
+    private static final String[] ACCEPT = {"Accept", String.join(", ", MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,
+            MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST)};
+
+    /** The upstream's manifest requests (HEAD or GET) by the tag, not by digest. */
+    private static long upstreamTagRequests(String name, String tag) {
+        String path = "/v2/" + name + "/manifests/" + java.util.regex.Pattern.quote(tag);
+        return upstream.count("HEAD", path) + upstream.count("GET", path);
+    }
+
+    /** Three clients on each node ask for the tag at once; each answer is 200 with the digest. */
+    private static void askEveryNode(List<MirrorFixture> nodes, String path, Digest expected) {
+        List<CompletableFuture<HttpResponse<byte[]>>> asked = new ArrayList<>();
+        for (int i = 0; i < 3 * nodes.size(); i++) {
+            MirrorFixture node = nodes.get(i % nodes.size());
+            asked.add(node.http().sendAsync(node.request(path).header(ACCEPT[0], ACCEPT[1]).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (CompletableFuture<HttpResponse<byte[]>> response : asked) {
+            assertEquals(200, response.join().statusCode(), new String(response.join().body(), StandardCharsets.UTF_8));
+            assertEquals(expected.toString(), response.join().headers().firstValue("Docker-Content-Digest").orElse(""));
+            assertEquals(expected, Digest.sha256Of(response.join().body()));
+        }
+    }
+
+    private static double manifestRequests(MirrorFixture node, String result) {
+        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.manifest.requests")
+                .tags("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void aTagAskedOnEveryNodeIsRevalidatedOncePerClusterPerTtlAndStillAnsweredWithItsOwnerGone() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("tagged-image"), "1.0", 1, 20_000, 151);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/tagged:1.0");
+        MutableClock clock = new MutableClock(Instant.now());
+        List<MirrorFixture> nodes = cluster(upstream.url(), "tags", clock);
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        NodeAddress ownerAddress = Rendezvous.owner("docker.io/library/tagged:1.0", all);
+        String path = "/v2/library/tagged/manifests/1.0";
+        upstream.reset();
+        askEveryNode(nodes, path, image.digest());
+        assertEquals(1, upstreamTagRequests("library/tagged", "1.0"), "one look-up of a cold tag: " + upstream.requests());
+        assertEquals(1, upstream.count("GET", "/v2/library/tagged/manifests/sha256:.*"), "one fetch of its manifest");
+
+        // After the TTL (5m): one revalidation for the whole cluster, by the tag's owner.
+        for (int round = 0; round < 2; round++) {
+            clock.advance(Duration.ofMinutes(6));
+            upstream.reset();
+            askEveryNode(nodes, path, image.digest());
+            assertEquals(1, upstreamTagRequests("library/tagged", "1.0"), "round " + round + ": " + upstream.requests());
+            assertEquals(0, upstream.count("GET", "/v2/library/tagged/manifests/sha256:.*"), "the manifest is cached");
+        }
+        for (MirrorFixture node : nodes) {
+            assertEquals(address(node).equals(ownerAddress), manifestRequests(node, "peer") == 0,
+                    node.hostPort() + ": only the others ask the owner");
+        }
+
+        // The owner gone: the others still answer, asking the upstream themselves until they notice,
+        // then the tag's next owner among them revalidates it once.
+        MirrorFixture owner = nodes.get(all.indexOf(ownerAddress));
+        owner.close();
+        running.remove(owner);
+        List<MirrorFixture> left = nodes.stream().filter(node -> node != owner).toList();
+        clock.advance(Duration.ofMinutes(6));
+        upstream.reset();
+        askEveryNode(left, path, image.digest());
+        long asked = upstreamTagRequests("library/tagged", "1.0");
+        assertTrue(asked >= 1 && asked <= 2, "each node at most once: " + upstream.requests());
+        for (MirrorFixture node : left) {
+            awaitLive(node, 2);
+        }
+        clock.advance(Duration.ofMinutes(6));
+        upstream.reset();
+        askEveryNode(left, path, image.digest());
+        assertEquals(1, upstreamTagRequests("library/tagged", "1.0"), "the next owner's: " + upstream.requests());
     }
 }

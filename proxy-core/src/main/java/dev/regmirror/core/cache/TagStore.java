@@ -77,6 +77,14 @@ public final class TagStore {
     }
 
     /**
+     * Keeps the tag's resolution in memory only, not in the store: what another node (the tag's
+     * owner in a cluster) resolved and stored. No I/O, safe anywhere.
+     */
+    public void remember(Route route, Tag tag, Resolution resolution) {
+        known.put(new Key(route, tag), resolution);
+    }
+
+    /**
      * The tags of the repository that were ever resolved, in lexical order (a listing of its
      * {@code :<tag>} files; names that are not valid tags are skipped).
      */

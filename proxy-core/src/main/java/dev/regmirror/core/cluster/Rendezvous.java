@@ -18,15 +18,24 @@ public final class Rendezvous {
 
     /** The owner of {@code digest} among {@code nodes} (not empty). */
     public static NodeAddress owner(Digest digest, Collection<NodeAddress> nodes) {
+        return owner(digest.toString(), nodes);
+    }
+
+    /** The owner of any key (a tag's {@code <registry>/<name>:<tag>}) among {@code nodes} (not empty). */
+    public static NodeAddress owner(String key, Collection<NodeAddress> nodes) {
         if (nodes.isEmpty()) {
-            throw new IllegalArgumentException("no node to own " + digest);
+            throw new IllegalArgumentException("no node to own " + key);
         }
-        return ranked(digest, nodes).get(0);
+        return ranked(key, nodes).get(0);
     }
 
     /** The nodes in the order they own {@code digest}: the owner first, then the one that takes over if it goes. */
     public static List<NodeAddress> ranked(Digest digest, Collection<NodeAddress> nodes) {
-        long key = fnv(digest.toString());
+        return ranked(digest.toString(), nodes);
+    }
+
+    private static List<NodeAddress> ranked(String name, Collection<NodeAddress> nodes) {
+        long key = fnv(name);
         // Heaviest first, weights compared unsigned; ties (practically never) to the smaller address.
         Comparator<NodeAddress> heaviest = (a, b) -> Long.compareUnsigned(weight(key, b), weight(key, a));
         return nodes.stream().sorted(heaviest.thenComparing(Comparator.naturalOrder())).toList();

@@ -6,6 +6,8 @@ import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.ManifestHead;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.cluster.ManifestOwners;
+import dev.regmirror.core.cluster.PeerManifest;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.manifest.AcceptNegotiation;
@@ -19,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * digest once cached is never asked for again. A tag resolved within its upstream's TTL is answered
  * from the cache; after that one HEAD at a time revalidates it. When the upstream is unreachable,
  * failing, rate-limited or nearly out of pulls, a tag that was ever cached is served stale. Upstream
- * "not found" answers are remembered briefly.
+ * "not found" answers are remembered briefly. In a cluster, a tag (and a manifest by digest) the
+ * cache cannot answer is asked of its owner, so only the owner revalidates it with the upstream.
  */
 public final class PullThroughManifests {
 
@@ -55,8 +59,19 @@ public final class PullThroughManifests {
     private final Clock clock;
     private final MeterRegistry meters;
     private final HostedDigests hostedDigests;
+    private final ManifestOwners owners;
+    /**
+     * Revalidations and fetches that ask the upstream (this node owns them, or their owner could not
+     * be asked): at most one per tag or digest at a time on this node, whoever asked.
+     */
     private final InFlight<TagKey, ManifestAnswer> revalidations = new InFlight<>();
     private final InFlight<DigestKey, ManifestBytes> fetches = new InFlight<>();
+    /**
+     * Those that ask another node, apart: two nodes briefly disagreeing on the owner, each asking the
+     * other, then wait on their own flights, never on each other's (which would wait until a timeout).
+     */
+    private final InFlight<TagKey, ManifestAnswer> askingOwner = new InFlight<>();
+    private final InFlight<DigestKey, ManifestBytes> fetchingFromOwner = new InFlight<>();
     private final NotFoundCache notFound;
     private final RecentManifests recent;
     /** The lookup counters by upstream and result: built and registered once, not per request. */
@@ -84,6 +99,16 @@ public final class PullThroughManifests {
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests,
                                 RecentManifests recent) {
+        this(clients, store, tags, repositories, policies, diskExecutor, clock, meters, hostedDigests, recent,
+                ManifestOwners.NONE);
+    }
+
+    /** @param owners which node revalidates a tag or fetches a manifest: this one, or its owner in a cluster */
+    public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
+                                RepositoryStore repositories, Function<String, TagPolicy> policies,
+                                Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests,
+                                RecentManifests recent, ManifestOwners owners) {
+        this.owners = owners;
         this.recent = recent;
         this.hostedDigests = hostedDigests;
         this.clients = clients;
@@ -100,10 +125,10 @@ public final class PullThroughManifests {
 
     /** The manifest to answer with, after content negotiation against the client's Accept. */
     public CompletableFuture<ManifestAnswer> get(Route route, Reference reference, AcceptNegotiation accept) {
-        return resolve(route, reference).thenCompose(answer -> {
+        return resolve(route, reference, owners).thenCompose(answer -> {
             AcceptNegotiation.Decision decision = accept.decide(answer.manifest(), reference instanceof Tag);
             if (decision instanceof AcceptNegotiation.Decision.ServeChild child) {
-                return byDigest(route, child.digest()).thenApply(chosen -> {
+                return byDigest(route, child.digest(), owners).thenApply(chosen -> {
                     accept.checkChild(chosen);
                     return answer.with(chosen);
                 });
@@ -112,9 +137,24 @@ public final class PullThroughManifests {
         });
     }
 
-    private CompletableFuture<ManifestAnswer> resolve(Route route, Reference reference) {
+    /**
+     * The manifest another node asks this one for as the owner of the tag (or digest): resolved as
+     * for a client of this node but never passed on to another node, without content negotiation
+     * (the asking node negotiates with its client), and, for a tag, when it was last resolved.
+     */
+    public CompletableFuture<PeerManifest> getAsOwner(Route route, Reference reference) {
+        return resolve(route, reference, ManifestOwners.NONE).thenApply(answer -> {
+            Optional<Instant> resolvedAt = reference instanceof Tag tag && answer.staleBecause().isEmpty()
+                    ? tags.known(route, tag).filter(known -> known.digest().equals(answer.manifest().digest()))
+                            .map(TagStore.Resolution::resolvedAt)
+                    : Optional.empty();
+            return new PeerManifest(answer.manifest(), answer.staleBecause(), resolvedAt);
+        });
+    }
+
+    private CompletableFuture<ManifestAnswer> resolve(Route route, Reference reference, ManifestOwners owners) {
         if (reference instanceof Digest digest) {
-            return byDigest(route, digest).thenApply(ManifestAnswer::fresh);
+            return byDigest(route, digest, owners).thenApply(ManifestAnswer::fresh);
         }
         Tag tag = (Tag) reference;
         TagPolicy policy = policies.apply(route.registry());
@@ -137,11 +177,36 @@ public final class PullThroughManifests {
             return Optional.<ManifestAnswer>empty();
         }).thenCompose(withinTtl -> withinTtl.isPresent()
                 ? CompletableFuture.completedFuture(withinTtl.get())
-                : revalidations.join(new TagKey(route, tag), () -> revalidate(route, tag, policy)));
+                : owners.ownedElsewhere(route, tag)
+                        ? askingOwner.join(new TagKey(route, tag), () -> askOwner(route, tag, policy, owners))
+                        : revalidations.join(new TagKey(route, tag), () -> revalidate(route, tag, policy, owners)));
+    }
+
+    /**
+     * Asks the tag's owner what it points to now; when the owner cannot be asked, revalidates it
+     * here (joining a revalidation already running here). The owner's "not found" is remembered here
+     * too.
+     */
+    private CompletableFuture<ManifestAnswer> askOwner(Route route, Tag tag, TagPolicy policy, ManifestOwners owners) {
+        TagKey key = new TagKey(route, tag);
+        Optional<UpstreamErrorException> miss = notFound.recall(key);
+        if (miss.isPresent()) {
+            return CompletableFuture.failedFuture(miss.get());
+        }
+        return owners.fetch(route, tag)
+                .whenComplete((owned, failure) -> {
+                    if (failure != null && Futures.unwrap(failure) instanceof UpstreamErrorException error
+                            && error.isNotFound()) {
+                        notFound.remember(key, error, policy.notFoundTtl());
+                    }
+                })
+                .thenCompose(owned -> owned.isPresent()
+                        ? CompletableFuture.completedFuture(fromOwner(route, tag, owned.get()))
+                        : revalidations.join(key, () -> revalidate(route, tag, policy, owners)));
     }
 
     /** Asks the upstream what the tag points to now; falls back to the cached answer when it cannot tell. */
-    private CompletableFuture<ManifestAnswer> revalidate(Route route, Tag tag, TagPolicy policy) {
+    private CompletableFuture<ManifestAnswer> revalidate(Route route, Tag tag, TagPolicy policy, ManifestOwners owners) {
         TagKey key = new TagKey(route, tag);
         Optional<UpstreamErrorException> miss = notFound.recall(key);
         if (miss.isPresent()) {
@@ -149,7 +214,7 @@ public final class PullThroughManifests {
         }
         RegistryClient client = clients.forRegistry(route.registry());
         return client.headManifest(route.name(), tag)
-                .thenCompose(head -> current(route, tag, head, policy))
+                .thenCompose(head -> current(route, tag, head, policy, owners))
                 .handle((answer, failure) -> {
                     if (failure == null) {
                         return CompletableFuture.completedFuture(answer);
@@ -167,8 +232,24 @@ public final class PullThroughManifests {
                 .thenCompose(next -> next);
     }
 
+    /**
+     * The owner's answer for the tag; a fresh one is remembered here, in memory, from when the
+     * owner resolved it (the owner stored it), so the tag is answered here until its TTL ends.
+     */
+    private ManifestAnswer fromOwner(Route route, Tag tag, PeerManifest owned) {
+        if (owned.staleBecause().isPresent()) {
+            meters.counter("regmirror.manifests.stale", "upstream", route.registry()).increment();
+        } else {
+            count(route, "peer");
+            tags.remember(route, tag, new TagStore.Resolution(owned.manifest().digest(),
+                    owned.resolvedAt().orElseGet(clock::instant)));
+        }
+        return new ManifestAnswer(owned.manifest(), owned.staleBecause());
+    }
+
     /** The manifest the HEAD points to, fetched if it is not cached, unless pulls are nearly used up. */
-    private CompletableFuture<ManifestAnswer> current(Route route, Tag tag, ManifestHead head, TagPolicy policy) {
+    private CompletableFuture<ManifestAnswer> current(Route route, Tag tag, ManifestHead head, TagPolicy policy,
+                                                      ManifestOwners owners) {
         if (head.digest().isEmpty()) {
             count(route, "miss");
             return fetch(route, tag).thenCompose(manifest -> record(route, tag, manifest.digest())
@@ -185,10 +266,10 @@ public final class PullThroughManifests {
                         + " pulls left, at or below the floor of " + policy.rateLimitFloor();
                 return stale(route, tag, why).thenCompose(stale -> stale.isPresent()
                         ? CompletableFuture.completedFuture(stale.get())
-                        : byDigest(route, digest).thenCompose(m -> record(route, tag, digest)
+                        : byDigest(route, digest, owners).thenCompose(m -> record(route, tag, digest)
                                 .thenApply(ignored -> ManifestAnswer.fresh(m))));
             }
-            return byDigest(route, digest).thenCompose(m -> record(route, tag, digest)
+            return byDigest(route, digest, owners).thenCompose(m -> record(route, tag, digest)
                     .thenApply(ignored -> ManifestAnswer.fresh(m)));
         });
     }
@@ -207,8 +288,11 @@ public final class PullThroughManifests {
         });
     }
 
-    /** A manifest by digest: from the cache, else one fetch shared by all who ask meanwhile. */
-    private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest) {
+    /**
+     * A manifest by digest: from the cache, else from its owner (who fetches and stores it), else
+     * one fetch here, shared by all who ask meanwhile.
+     */
+    private CompletableFuture<ManifestBytes> byDigest(Route route, Digest digest, ManifestOwners owners) {
         return hostedDigests.servable(route, digest,
                 () -> clients.forRegistry(route.registry()).headManifest(route.name(), digest))
                 .thenCompose(ignored -> recent.get(digest)
@@ -225,7 +309,12 @@ public final class PullThroughManifests {
             if (miss.isPresent()) {
                 return CompletableFuture.failedFuture(miss.get());
             }
-            return fetches.join(new DigestKey(route, digest), () -> fetch(route, digest)).whenComplete((manifest, failure) -> {
+            CompletableFuture<ManifestBytes> fetched = owners.ownedElsewhere(route, digest)
+                    ? fetchingFromOwner.join(key, () -> owners.fetch(route, digest).thenCompose(owned -> owned.isPresent()
+                            ? CompletableFuture.completedFuture(owned.get().manifest())
+                            : fetches.join(key, () -> fetch(route, digest))))
+                    : fetches.join(key, () -> fetch(route, digest));
+            return fetched.whenComplete((manifest, failure) -> {
                 Throwable cause = failure == null ? null : Futures.unwrap(failure);
                 if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
                     notFound.remember(key, error, policies.apply(route.registry()).notFoundTtl());
@@ -305,7 +394,7 @@ public final class PullThroughManifests {
     /**
      * Counts a manifest lookup: {@code hit} (from the cache, upstream not asked), {@code
      * revalidated} (the upstream confirmed the tag, the bytes came from the cache), {@code miss}
-     * (fetched). Stale answers are {@code regmirror.manifests.stale}.
+     * (fetched), {@code peer} (the tag's owner in the cluster answered it). Stale answers are {@code regmirror.manifests.stale}.
      */
     private void count(Route route, String result) {
         counters.computeIfAbsent(List.of(route.registry(), result), labels -> Counter

@@ -9,6 +9,8 @@ import dev.regmirror.core.blob.ManifestStore;
 import dev.regmirror.core.cache.RepositoryStore;
 import dev.regmirror.core.cache.TagStore;
 import dev.regmirror.core.client.ManifestHead;
+import dev.regmirror.core.cluster.ManifestOwners;
+import dev.regmirror.core.cluster.PeerManifest;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
@@ -41,7 +43,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tag windows, single-flight revalidation, stale answers and remembered misses, counted at the upstream. */
+/**
+ * Tag windows, single-flight revalidation, stale answers and remembered misses, counted at the
+ * upstream; in a cluster, tags another node owns asked of that owner instead.
+ */
 class PullThroughManifestsTest {
 
     private static final Route ROUTE = new Route("docker.io", new RepositoryName("library/alpine"));
@@ -271,5 +276,114 @@ class PullThroughManifestsTest {
         assertEquals(v1.digest(), remembering.get(ROUTE, v1.digest(), ANY).get(5, TimeUnit.SECONDS).manifest().digest());
         assertEquals(List.of("HEAD latest", "GET " + v1.digest(), "GET " + v1.digest()), upstream.calls,
                 "not served from memory once gone from the cache: fetched again");
+    }
+
+    /** Another node that owns every tag and digest: answers as scripted, storing what it answers in the shared store. */
+    private static final class ScriptedOwner implements ManifestOwners {
+        final List<String> asked = new ArrayList<>();
+        final ManifestStore shared;
+        volatile boolean elsewhere = true;
+        CompletableFuture<Optional<PeerManifest>> answer = CompletableFuture.completedFuture(Optional.empty());
+
+        ScriptedOwner(ManifestStore shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public boolean ownedElsewhere(Route route, Reference reference) {
+            return elsewhere;
+        }
+
+        @Override
+        public synchronized CompletableFuture<Optional<PeerManifest>> fetch(Route route, Reference reference) {
+            asked.add(reference.toString());
+            return answer.thenApply(owned -> {
+                owned.ifPresent(manifest -> {
+                    try {
+                        shared.put(manifest.manifest());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                return owned;
+            });
+        }
+    }
+
+    private PullThroughManifests withOwner(ManifestOwners owner) throws Exception {
+        return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(blobs, blobs.layout()),
+                new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run,
+                clock, meters, HostedDigests.NONE, RecentManifests.none(), owner);
+    }
+
+    @Test
+    void aTagAnotherNodeOwnsIsAskedOfItsOwnerAndKeptUntilTheOwnersResolutionIsOlderThanTheTtl() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        owner.answer = CompletableFuture.completedFuture(Optional.of(new PeerManifest(v1, Optional.empty(),
+                Optional.of(clock.instant().minus(Duration.ofMinutes(4))))));
+        manifests = withOwner(owner);
+        assertEquals(v1.digest(), pull().manifest().digest());
+        clock.advance(Duration.ofSeconds(30));
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(List.of("latest"), owner.asked, "within the owner's TTL: answered here");
+        clock.advance(Duration.ofMinutes(1));
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(List.of("latest", "latest"), owner.asked, "5m30s after the owner resolved it: asked again");
+        assertEquals(List.of(), upstream.calls, "only the owner asks the upstream");
+        assertEquals(2.0, meters.counter("regmirror.manifest.requests", "upstream", "docker.io", "result", "peer").count());
+    }
+
+    @Test
+    void anOwnerThatCannotBeAskedLeavesTheTagToThisNodesUpstream() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        manifests = withOwner(owner);
+        assertEquals(v1.digest(), pull().manifest().digest());
+        assertEquals(List.of("latest", v1.digest().toString()), owner.asked, "the tag's owner, then the digest's");
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest()), upstream.calls);
+    }
+
+    @Test
+    void theOwnersNotFoundIsFinalAndRemembered() throws Exception {
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        owner.answer = CompletableFuture.failedFuture(new UpstreamErrorException(RegistryErrorCode.MANIFEST_UNKNOWN,
+                "manifest unknown", null, "docker.io", 404, Map.of()));
+        manifests = withOwner(owner);
+        for (int i = 0; i < 2; i++) {
+            Throwable failure = failureOf(manifests.get(ROUTE, LATEST, ANY));
+            assertTrue(failure instanceof UpstreamErrorException error && error.isNotFound(), failure.toString());
+        }
+        assertEquals(List.of("latest"), owner.asked, "the miss is remembered for not-found-ttl");
+        assertEquals(List.of(), upstream.calls);
+    }
+
+    @Test
+    void aStaleAnswerOfTheOwnerIsServedStaleAndNotKept() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        owner.answer = CompletableFuture.completedFuture(Optional.of(new PeerManifest(v1,
+                Optional.of("upstream answered 503"), Optional.empty())));
+        manifests = withOwner(owner);
+        assertEquals(Optional.of("upstream answered 503"), pull().staleBecause());
+        assertEquals(Optional.of("upstream answered 503"), pull().staleBecause());
+        assertEquals(List.of("latest", "latest"), owner.asked, "a stale answer starts no TTL");
+        assertEquals(List.of(), upstream.calls);
+    }
+
+    @Test
+    void aTagWhoseOwnerCannotBeAskedJoinsTheRevalidationRunningHere() throws Exception {
+        ManifestBytes v1 = upstream.publish("v1");
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        upstream.gate = gate;
+        ScriptedOwner owner = new ScriptedOwner(new ManifestStore(blobs, blobs.layout()));
+        manifests = withOwner(owner);
+        CompletableFuture<ManifestAnswer> whileOwnerGone = manifests.get(ROUTE, LATEST, ANY);
+        owner.elsewhere = false; // the owner noticed down: this node owns the tag now
+        CompletableFuture<ManifestAnswer> asOwner = manifests.get(ROUTE, LATEST, ANY);
+        gate.complete(null);
+        assertEquals(v1.digest(), whileOwnerGone.get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(v1.digest(), asOwner.get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(List.of("HEAD latest", "GET " + v1.digest()), upstream.calls, "one revalidation on this node");
     }
 }

@@ -3,8 +3,11 @@ package dev.regmirror.server.cluster;
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.cluster.PeerManifest;
 import dev.regmirror.core.mirror.PullThroughBlobs;
+import dev.regmirror.core.mirror.PullThroughManifests;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.server.http.BlobResponder;
@@ -15,10 +18,12 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
@@ -30,7 +35,9 @@ import java.util.Set;
  * The node-to-node endpoint, ahead of the registry API on its listeners: {@code GET
  * /_regmirror/cluster/health} answers a peer's health check, and {@code GET
  * /_regmirror/cluster/<registry>/v2/<name>/blobs/<digest>} gives a peer a blob this node owns, from
- * the store or this node's one fill as it arrives. Every request must carry the cluster's secret
+ * the store or this node's one fill as it arrives, and {@code .../manifests/<tag or digest>} a
+ * manifest, as this node resolves it for its own clients (the tag revalidated with the upstream
+ * once its TTL is over), with no content negotiation: the asking node negotiates. Every request must carry the cluster's secret
  * (compared in constant time); without it the answer is 401 and nothing else happens.
  */
 @Sharable
@@ -41,20 +48,27 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
     /** The user name nodes send their secret under (HTTP basic authentication). */
     static final String USER = "regmirror-node";
     private static final String BLOBS = "/blobs/";
+    private static final String MANIFESTS = "/manifests/";
+    /** When the owner last resolved the tag it answers, in epoch milliseconds; absent when stale. */
+    static final String RESOLVED_AT = "Regmirror-Resolved-At";
+    /** Why the owner answered from its cache without its upstream's confirmation (URL-encoded). */
+    static final String STALE_BECAUSE = "Regmirror-Stale-Because";
 
     private final NodeAddress self;
     private final byte[] expected;
     private final PullThroughBlobs blobs;
+    private final PullThroughManifests manifests;
     private final BlobResponder responder;
     private final Set<String> registries;
     private final ErrorResponder errors;
 
     /** @param registries the upstream registries this node mirrors: the only ones peers may ask for */
-    public NodeHandler(NodeAddress self, byte[] secret, PullThroughBlobs blobs, BlobResponder responder,
-                       Set<String> registries, ErrorResponder errors) {
+    public NodeHandler(NodeAddress self, byte[] secret, PullThroughBlobs blobs, PullThroughManifests manifests,
+                       BlobResponder responder, Set<String> registries, ErrorResponder errors) {
         this.self = self;
         this.expected = authorization(secret).getBytes(StandardCharsets.US_ASCII);
         this.blobs = blobs;
+        this.manifests = manifests;
         this.responder = responder;
         this.registries = Set.copyOf(registries);
         this.errors = errors;
@@ -98,11 +112,13 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Route route;
-        Digest digest;
+        Reference reference;
         try {
             int slash = rest.indexOf('/');
             int blobsAt = rest.lastIndexOf(BLOBS);
-            if (slash <= 0 || !rest.startsWith("/v2/", slash) || blobsAt <= slash + 4) {
+            int manifestsAt = rest.lastIndexOf(MANIFESTS);
+            int resourceAt = Math.max(blobsAt, manifestsAt);
+            if (slash <= 0 || !rest.startsWith("/v2/", slash) || resourceAt <= slash + 4) {
                 throw new InvalidRequestException(RegistryErrorCode.NAME_UNKNOWN, "no node resource at " + path);
             }
             String registry = rest.substring(0, slash);
@@ -110,12 +126,25 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
                 throw new InvalidRequestException(RegistryErrorCode.NAME_UNKNOWN,
                         "this node mirrors no upstream " + registry);
             }
-            route = new Route(registry, new RepositoryName(rest.substring(slash + 4, blobsAt)));
-            digest = Digest.parse(rest.substring(blobsAt + BLOBS.length()));
+            route = new Route(registry, new RepositoryName(rest.substring(slash + 4, resourceAt)));
+            reference = blobsAt > manifestsAt
+                    ? Digest.parse(rest.substring(blobsAt + BLOBS.length()))
+                    : Reference.parse(rest.substring(manifestsAt + MANIFESTS.length()));
         } catch (InvalidRequestException e) {
             errors.send(ctx, method, keepAlive, e);
             return;
         }
+        if (rest.lastIndexOf(MANIFESTS) > rest.lastIndexOf(BLOBS)) {
+            manifests.getAsOwner(route, reference).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+                if (failure != null) {
+                    errors.send(ctx, method, keepAlive, failure);
+                    return;
+                }
+                ctx.writeAndFlush(manifestResponse(manifest, keepAlive));
+            }));
+            return;
+        }
+        Digest digest = (Digest) reference;
         blobs.openAsOwner(route, digest).whenComplete((source, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
                 errors.send(ctx, method, keepAlive, failure);
@@ -123,6 +152,17 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
             }
             responder.send(ctx, route, digest, source, Optional.empty(), keepAlive);
         }));
+    }
+
+    /** The owner's manifest: its bytes, media type and digest, with when it was resolved or why it is stale. */
+    private static FullHttpResponse manifestResponse(PeerManifest manifest, boolean keepAlive) {
+        FullHttpResponse response = Responses.full(HttpResponseStatus.OK, manifest.manifest().mediaType(),
+                Unpooled.wrappedBuffer(manifest.manifest().bytes()), false, keepAlive, null);
+        response.headers().set(Responses.CONTENT_DIGEST_HEADER, manifest.manifest().digest().toString());
+        manifest.resolvedAt().ifPresent(at -> response.headers().set(RESOLVED_AT, at.toEpochMilli()));
+        manifest.staleBecause().ifPresent(why -> response.headers().set(STALE_BECAUSE,
+                URLEncoder.encode(why, StandardCharsets.UTF_8)));
+        return response;
     }
 
     private static String pathOf(String uri) {

@@ -29,7 +29,7 @@ class NodeHandlerTest {
     private static final String DIGEST = "sha256:" + "ab".repeat(32);
 
     private final EmbeddedChannel channel = new EmbeddedChannel(new NodeHandler(NodeAddress.parse("10.0.0.1:5000"),
-            SECRET, null, null, Set.of("docker.io"), new ErrorResponder(new ObjectMapper())));
+            SECRET, null, null, null, Set.of("docker.io"), new ErrorResponder(new ObjectMapper())));
 
     @AfterEach
     void noLeaks() {
@@ -60,7 +60,8 @@ class NodeHandlerTest {
                 right.substring(0, right.length() - 2), right + "x", "Bearer " + new String(SECRET),
                 right.toLowerCase()}) {
             for (String path : new String[] {"/_regmirror/cluster/health",
-                    "/_regmirror/cluster/docker.io/v2/library/alpine/blobs/" + DIGEST, "/_regmirror/cluster/x"}) {
+                    "/_regmirror/cluster/docker.io/v2/library/alpine/blobs/" + DIGEST,
+                    "/_regmirror/cluster/docker.io/v2/library/alpine/manifests/latest", "/_regmirror/cluster/x"}) {
                 FullHttpResponse response = send(HttpMethod.GET, path, authorization);
                 assertEquals(401, response.status().code(), path + " with " + authorization);
                 assertEquals("Basic realm=\"regmirror cluster\"", response.headers().get("WWW-Authenticate"));
@@ -77,7 +78,7 @@ class NodeHandlerTest {
     }
 
     @Test
-    void onlyGetOfTheNodesOwnUpstreamsWithValidNamesAndDigests() {
+    void onlyGetOfTheNodesOwnUpstreamsWithValidNamesAndReferences() {
         String auth = NodeHandler.authorization(SECRET);
         assertEquals(405, status(send(HttpMethod.PUT, "/_regmirror/cluster/health", auth)));
         assertEquals(405, status(send(HttpMethod.HEAD, "/_regmirror/cluster/health", auth)));
@@ -89,6 +90,15 @@ class NodeHandlerTest {
                 auth)));
         assertEquals(400, status(send(HttpMethod.GET, "/_regmirror/cluster/docker.io/v2/library/alpine/blobs/sha256:zz",
                 auth)));
+        assertEquals(405, status(send(HttpMethod.HEAD, "/_regmirror/cluster/docker.io/v2/library/alpine/manifests/latest",
+                auth)));
+        assertEquals(404, status(send(HttpMethod.GET, "/_regmirror/cluster/ghcr.io/v2/org/tool/manifests/latest", auth)));
+        assertEquals(400, status(send(HttpMethod.GET, "/_regmirror/cluster/docker.io/v2/library/alpine/manifests/-bad",
+                auth)));
+        assertEquals(400, status(send(HttpMethod.GET, "/_regmirror/cluster/docker.io/v2/library/alpine/manifests/",
+                auth)));
+        assertEquals(400, status(send(HttpMethod.GET,
+                "/_regmirror/cluster/docker.io/v2/library/alpine/manifests/sha256:zz", auth)));
     }
 
     @Test
