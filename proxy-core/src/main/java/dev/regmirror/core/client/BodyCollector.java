@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Reads a small body (a manifest, an error, a token) into bytes, cancelling once it passes a limit
@@ -49,10 +48,14 @@ final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
     static CompletableFuture<byte[]> collect(Flow.Publisher<List<ByteBuffer>> body, int limit, Duration deadline) {
         BodyCollector collector = new BodyCollector(limit);
         body.subscribe(collector);
-        // A copy carries the timer, which is cancelled as soon as the body is whole.
-        collector.result.copy().orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS).whenComplete((bytes, failure) -> {
-            if (failure instanceof TimeoutException) {
-                collector.tooSlow();
+        // A timer that is never cancelled: cancelling one takes its queue's lock, on whatever thread
+        // ended the body (an event loop among them, which must not wait). It holds the collector
+        // weakly, so a body that ended is not kept until the deadline.
+        java.lang.ref.WeakReference<BodyCollector> watched = new java.lang.ref.WeakReference<>(collector);
+        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            BodyCollector late = watched.get();
+            if (late != null && !late.result.isDone()) {
+                late.tooSlow();
             }
         });
         return collector.result;
