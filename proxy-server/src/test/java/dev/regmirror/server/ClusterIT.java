@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three regmirror nodes on one S3Proxy bucket in front of a real {@code docker-registry}: a herd of
- * clients spread over the nodes on one cold blob makes one upstream GET and gets identical bytes;
+ * clients spread over the nodes on one cold blob makes one upstream GET, at most one request of the
+ * owner per other node (its relay, which all its clients share), and gets identical bytes;
  * an image pulled through one node is served by another without the upstream; the node endpoint
  * refuses requests without the cluster's secret; a node whose owner is gone fetches by itself; a
  * client on another node streams the owner's bytes before the fill ends, and sees its response
