@@ -165,11 +165,20 @@ for setup in "${setups[@]}"; do
     done
   done
 done
+# The cluster nodes' sum of a counter of their /metrics (0 if none counted yet).
+cluster_count() {
+  for port in "${CLUSTER_PORTS[@]}"; do curl -s "http://127.0.0.1:$port/metrics"; done \
+    | awk -v name="$1" 'index($0, name) == 1 { s += $2 } END { print s + 0 }'
+}
 say "1/2 $CLIENTS clients at once on the cold ${BLOB_MIB} MiB blob"
 for setup in "${setups[@]}"; do
   mark=$(wc -l < "$work/upstream.log")
+  asked_before=$(cluster_count 'regmirror_cluster_blob_requests_total{')
   read -r ok secs slowest < <(herd "cold-$setup" $(ports_of "$setup"))
   wait_quiet_upstream # the upstream logs a request when its response has ended
+  if [[ $setup == cluster3 ]]; then
+    raw "cold cluster3: blob requests made of the owner by the other nodes (one relay each, shared by their clients): $(( $(cluster_count 'regmirror_cluster_blob_requests_total{') - asked_before ))"
+  fi
   read -r gets bytes < <(upstream_blob "$mark")
   cold_ok[$setup]=$ok; cold_s[$setup]=$secs; cold_gets[$setup]=$gets; cold_bytes[$setup]=$bytes
   raw "cold setup=$setup clients=$CLIENTS complete=$ok seconds=$secs slowest_s=$slowest upstream_gets=$gets upstream_bytes=$bytes"
@@ -186,9 +195,7 @@ for setup in cluster3 single1; do
   raw "hit setup=$setup clients=$CLIENTS complete=$ok seconds=$secs slowest_s=$slowest upstream_gets=$gets"
   say "hit $setup: $ok/$CLIENTS complete in ${secs}s"
 done
-peer=$(for port in "${CLUSTER_PORTS[@]}"; do curl -s "http://127.0.0.1:$port/metrics"; done \
-  | awk '/^regmirror_blob_requests_total\{.*result="peer"/ { s += $2 } END { print s + 0 }')
-raw "cluster blob requests answered from the owner (result=peer): $peer"
+raw "cluster relays started from an owner in the whole run, warm-up included (result=peer): $(cluster_count 'regmirror_blob_requests_total{result="peer"')"
 for name in node1 node2 node3 single; do
   pid_var=PID_$name
   raw "memory $name hwm_mib=$(( $(kib_of "${!pid_var}" VmHWM) / 1024 )) heap_max=$HEAP"

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three regmirror nodes on one S3Proxy bucket in front of a real {@code docker-registry}: a herd of
- * clients spread over the nodes on one cold blob makes one upstream GET and gets identical bytes;
+ * clients spread over the nodes on one cold blob makes one upstream GET, at most one request of the
+ * owner per other node (its relay, which all its clients share), and gets identical bytes;
  * an image pulled through one node is served by another without the upstream; the node endpoint
  * refuses requests without the cluster's secret; a node whose owner is gone fetches by itself; a
  * client on another node streams the owner's bytes before the fill ends, and sees its response
@@ -158,6 +159,12 @@ class ClusterIT {
         return counter == null ? 0 : counter.count();
     }
 
+    /** The blob requests other nodes made of this one, as their owner. */
+    private static double askedAsOwner(MirrorFixture node) {
+        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.cluster.blob.requests").counter();
+        return counter == null ? 0 : counter.count();
+    }
+
     private static String secretHeader(String secret) {
         return "Basic " + Base64.getEncoder().encodeToString(("regmirror-node:" + secret).getBytes(StandardCharsets.UTF_8));
     }
@@ -185,10 +192,19 @@ class ClusterIT {
         assertEquals(1, upstreamGetsOf(layer), "one upstream GET for the whole cluster: " + upstream.blobGets());
         List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
         NodeAddress owner = Rendezvous.owner(layer, all);
-        assertEquals(1.0, nodes.stream().mapToDouble(node -> blobRequests(node, "miss")).sum(), "one fill, the owner's");
+        MirrorFixture owning = nodes.get(all.indexOf(owner));
+        assertEquals(1.0, blobRequests(owning, "miss"), "one fill, the owner's");
+        assertEquals(1.0, nodes.stream().mapToDouble(node -> blobRequests(node, "miss")).sum(), "no other node fetched");
+        double asked = askedAsOwner(owning);
+        assertTrue(asked >= 1 && asked <= 2, "at most one stream from the owner per other node, not one per client: "
+                + asked);
         for (MirrorFixture node : nodes) {
-            assertEquals(address(node).equals(owner) ? 0.0 : 10.0, blobRequests(node, "peer"),
-                    node.hostPort() + ": a node that does not own the blob streams each of its clients the owner's bytes");
+            if (node != owning) {
+                assertEquals(0.0, askedAsOwner(node), node.hostPort() + " owns nothing here");
+                assertTrue(blobRequests(node, "peer") <= 1.0, node.hostPort() + " relays the owner's bytes once");
+                assertEquals(10.0, blobRequests(node, "peer") + blobRequests(node, "shared") + blobRequests(node, "hit"),
+                        node.hostPort() + ": its other clients joined its relay (or found the blob stored)");
+            }
         }
         // Only the owner stored it; every node now has it from the bucket.
         for (MirrorFixture node : nodes) {

@@ -31,6 +31,13 @@ public interface BlobStore {
     /** Begins writing a blob expected to have this digest and, where known (not -1), this size. */
     BlobIngest begin(Digest expected, long expectedSize) throws IOException;
 
+    /**
+     * Begins spooling, in the local {@code ingest/} directory, a blob relayed from its owner in a
+     * cluster: written and verified as {@link #begin} does, but its commit stores nothing (the owner
+     * stores the blob) and only keeps the verified spool a minute for the relay's late readers.
+     */
+    BlobIngest beginRelay(Digest expected, long expectedSize) throws IOException;
+
     /** Reads a small committed blob whole (manifests); empty if absent. */
     Optional<byte[]> readAll(Digest digest) throws IOException;
 

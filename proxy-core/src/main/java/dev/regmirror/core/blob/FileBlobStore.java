@@ -64,6 +64,7 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
     private final Object files = new Object();
     /** Ingests of a declared size not yet committed or aborted: what they still have to write is promised. */
     private final Set<BlobIngest> writing = new HashSet<>();
+    private final RelaySpools relays;
 
     private FileBlobStore(CacheLayout layout, FileLock lock) {
         this.layout = layout;
@@ -72,6 +73,7 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
         this.blobs = layout.blobs();
         this.ingest = layout.ingest();
         this.quarantine = layout.quarantine();
+        this.relays = new RelaySpools(layout, java.time.Clock.systemUTC());
     }
 
     /**
@@ -253,6 +255,11 @@ public final class FileBlobStore implements BlobStore, IngestTarget, java.io.Clo
             writing.add(begun);
             return begun;
         }
+    }
+
+    @Override
+    public BlobIngest beginRelay(Digest expected, long expectedSize) throws IOException {
+        return relays.begin(expected, expectedSize);
     }
 
     /** The ingest was committed or aborted: what it had still to write is no longer promised. */

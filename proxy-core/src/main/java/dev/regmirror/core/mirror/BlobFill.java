@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * without holding readers back: the disk may take seconds to write a large blob, which the
  * readers, given bytes already known good, need not wait for. A fill that fails before it is
  * verified commits nothing and every reader's response ends in error; one whose commit fails
- * after it was verified has served its readers and only leaves the blob uncached.
+ * after it was verified has served its readers and only leaves the blob uncached. In a cluster a
+ * fill may instead relay the blob from the node that owns it: the same spool, verification and
+ * readers, but the commit stores nothing here (the owner stores it) and keeps the spool a while.
  */
 public final class BlobFill {
 
@@ -56,6 +58,8 @@ public final class BlobFill {
     private volatile long verified = -1;
     private Path readablePath;
     private volatile boolean foundStored;
+    /** Whether the bytes are relayed from the blob's owner, so that the commit stores nothing here. */
+    private volatile boolean relayed;
     private Executor diskExecutor;
     private ScheduledExecutorService scheduler;
     private Duration fillTimeout;
@@ -85,6 +89,17 @@ public final class BlobFill {
     /** Completes when the blob is verified and committed; fails if the fill failed. */
     public CompletableFuture<StoredBlob> done() {
         return done;
+    }
+
+    /**
+     * Where a fill's bytes come from: a body, and whether it is relayed from the blob's owner in a
+     * cluster (spooled here for this node's readers, never stored) or fetched to be stored.
+     */
+    record Feed(BlobBody body, boolean relayed) {
+
+        Feed {
+            java.util.Objects.requireNonNull(body, "body");
+        }
     }
 
     /**
@@ -162,6 +177,13 @@ public final class BlobFill {
      */
     void start(RegistryClient client, BlobStore store, Executor diskExecutor, ScheduledExecutorService scheduler,
                Duration fillTimeout) {
+        start(() -> client.getBlob(route.name(), digest).thenApply(body -> new Feed(body, false)), store,
+                diskExecutor, scheduler, fillTimeout);
+    }
+
+    /** As {@link #start(RegistryClient, BlobStore, Executor, ScheduledExecutorService, Duration)}, from {@code feed}. */
+    void start(java.util.function.Supplier<CompletableFuture<Feed>> feed, BlobStore store, Executor diskExecutor,
+               ScheduledExecutorService scheduler, Duration fillTimeout) {
         this.scheduler = scheduler;
         this.fillTimeout = fillTimeout;
         try {
@@ -181,13 +203,13 @@ public final class BlobFill {
         }
         this.diskExecutor = diskExecutor;
         try {
-            client.getBlob(route.name(), digest).whenComplete((body, failure) -> {
+            feed.get().whenComplete((fed, failure) -> {
                 if (failure != null) {
                     fail(Futures.unwrap(failure));
                     return;
                 }
                 try {
-                    begin(body, store);
+                    begin(fed, store);
                 } catch (RuntimeException | Error e) {
                     fail(e);
                 }
@@ -202,9 +224,12 @@ public final class BlobFill {
      * to the body: whatever fails before that fails the fill, never leaving it started with
      * nothing to end it.
      */
-    private void begin(BlobBody body, BlobStore store) {
+    private void begin(Feed feed, BlobStore store) {
+        BlobBody body = feed.body();
+        relayed = feed.relayed();
         try {
-            BlobIngest newIngest = store.begin(digest, body.contentLength());
+            BlobIngest newIngest = relayed ? store.beginRelay(digest, body.contentLength())
+                    : store.begin(digest, body.contentLength());
             synchronized (this) {
                 ingest = newIngest;
                 readablePath = newIngest.path();
@@ -453,8 +478,8 @@ public final class BlobFill {
                     readablePath = ingest.readablePath();
                 }
                 done.complete(blob);
-                LOG.debug("cached blob {} of {} from {} ({} bytes)", digest.shortForm(), route.name(),
-                        route.registry(), blob.size());
+                LOG.debug("{} blob {} of {} from {} ({} bytes)", relayed ? "relayed" : "cached", digest.shortForm(),
+                        route.name(), route.registry(), blob.size());
             } catch (IOException e) {
                 fail(StorageFailure.write(e, null));
                 return;

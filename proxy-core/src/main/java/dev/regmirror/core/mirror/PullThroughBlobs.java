@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers blob requests: from the cache when the blob is there, else by joining or starting the one
- * download of that digest, which every requester follows as it fills.
+ * download of that digest, which every requester follows as it fills. In a cluster, that download
+ * of a blob another node owns is a relay of the owner's bytes, which this node does not store.
  */
 public final class PullThroughBlobs {
 
@@ -39,10 +40,15 @@ public final class PullThroughBlobs {
     private final MeterRegistry meters;
     private final HostedDigests hostedDigests;
     private final BlobOwners owners;
-    /** Running downloads by registry and digest: one registry's failure never answers another's request. */
+    /**
+     * Running downloads by registry, digest and kind: one registry's failure never answers another's
+     * request, and a node asked as the owner never joins its own relay from another node (two nodes
+     * disagreeing on the owner for a moment would otherwise wait on each other).
+     */
     private final ConcurrentMap<FillKey, BlobFill> inFlight = new ConcurrentHashMap<>();
 
-    private record FillKey(String registry, Digest digest) {
+    /** @param relay whether the fill relays the blob from its owner in a cluster rather than fetching it */
+    private record FillKey(String registry, Digest digest, boolean relay) {
     }
 
     /**
@@ -92,6 +98,9 @@ public final class PullThroughBlobs {
      * for a moment fetch twice rather than forward in a circle).
      */
     public CompletableFuture<BlobSource> openAsOwner(Route route, Digest digest) {
+        Counter.builder("regmirror.cluster.blob.requests")
+                .description("blob requests from other nodes of the cluster, answered as the owner")
+                .tags("upstream", route.registry()).register(meters).increment();
         return openServable(route, digest, false);
     }
 
@@ -120,32 +129,16 @@ public final class PullThroughBlobs {
                 count(route, "uncached");
                 return direct(route, digest);
             }
-            // A fill already running here (the owner could not be asked) is joined rather than asking again.
-            if (mayAskOwner && owners.ownedElsewhere(digest)
-                    && !inFlight.containsKey(new FillKey(route.registry(), digest))) {
-                return fromOwner(route, digest);
-            }
-            return fill(route, digest);
+            // A fill of its own already running here (as the owner, or before the cluster changed) is joined.
+            boolean relay = mayAskOwner && !inFlight.containsKey(new FillKey(route.registry(), digest, false))
+                    && owners.ownedElsewhere(digest);
+            return fill(route, digest, relay);
         }).thenCompose(source -> source);
     }
 
-    /**
-     * The owner's bytes, streamed through and verified as they arrive (this node stores nothing: the
-     * owner does); this node's own fill if the owner cannot be asked.
-     */
-    private CompletableFuture<BlobSource> fromOwner(Route route, Digest digest) {
-        return owners.fetch(route, digest).thenComposeAsync(body -> {
-            if (body.isPresent()) {
-                count(route, "peer");
-                return CompletableFuture.completedFuture((BlobSource) new BlobSource.Direct(digest, body.get()));
-            }
-            return fill(route, digest);
-        }, diskExecutor);
-    }
-
-    /** Joins or starts this node's fill of the blob; runs on a disk thread. */
-    private CompletableFuture<BlobSource> fill(Route route, Digest digest) {
-        BlobFill fill = fillFor(route, digest);
+    /** Joins or starts this node's fill (or relay) of the blob; runs on a disk thread. */
+    private CompletableFuture<BlobSource> fill(Route route, Digest digest, boolean relay) {
+        BlobFill fill = fillFor(route, digest, relay);
         return fill.started().handle((size, failure) -> {
             if (failure == null && fill.foundStored()) {
                 return Futures.supplyOn(diskExecutor, () -> store.open(digest)).thenCompose(stored -> stored
@@ -192,11 +185,15 @@ public final class PullThroughBlobs {
             if (hit.isPresent()) {
                 return CompletableFuture.completedFuture(hit.get().size());
             }
-            BlobFill fill = inFlight.get(new FillKey(route.registry(), digest));
+            BlobFill fill = inFlight.get(new FillKey(route.registry(), digest, false));
+            if (fill == null) {
+                fill = inFlight.get(new FillKey(route.registry(), digest, true));
+            }
             if (fill != null) {
                 // Known once the upstream declared it or the fill is verified; else the upstream says.
-                return fill.started().thenCompose(declared -> {
-                    long size = fill.size(declared);
+                BlobFill running = fill;
+                return running.started().thenCompose(declared -> {
+                    long size = running.size(declared);
                     return size >= 0 ? CompletableFuture.completedFuture(size) : upstreamSize(route, digest);
                 });
             }
@@ -211,17 +208,20 @@ public final class PullThroughBlobs {
     /**
      * Counts a blob request by where its bytes come from: {@code hit} (the cache), {@code miss} (a
      * new download), {@code shared} (joined a download already running), {@code uncached} (streamed
-     * through because the cache cannot store it), {@code peer} (streamed from the node of the cluster
-     * that owns the blob).
+     * through because the cache cannot store it), {@code peer} (a relay of the blob from the node of
+     * the cluster that owns it, which this node's later requests join as {@code shared}).
      */
     private void count(Route route, String result) {
         Counter.builder("regmirror.blob.requests").description("blob requests by where the bytes come from")
                 .tags("upstream", route.registry(), "result", result).register(meters).increment();
     }
 
-    /** The running fill of this digest, started if there is none; runs on a disk thread. */
-    private BlobFill fillFor(Route route, Digest digest) {
-        FillKey key = new FillKey(route.registry(), digest);
+    /**
+     * The running fill (or relay) of this digest, started if there is none; runs on a disk thread. A
+     * relay whose owner cannot be asked fetches from the upstream and stores the blob itself.
+     */
+    private BlobFill fillFor(Route route, Digest digest, boolean relay) {
+        FillKey key = new FillKey(route.registry(), digest, relay);
         RegistryClient client = clients.forRegistry(route.registry()); // before the fill is there to join
         BlobFill created = new BlobFill(route, digest);
         BlobFill existing = inFlight.putIfAbsent(key, created);
@@ -229,7 +229,9 @@ public final class PullThroughBlobs {
             count(route, "shared");
             return existing;
         }
-        count(route, "miss");
+        if (!relay) {
+            count(route, "miss");
+        }
         created.done().whenComplete((blob, failure) -> {
             inFlight.remove(key, created);
             if (failure != null && Futures.unwrap(failure) instanceof StorageFailure storage) {
@@ -240,7 +242,21 @@ public final class PullThroughBlobs {
                 }
             }
         });
-        created.start(client, store, diskExecutor, scheduler, fillTimeout);
+        if (!relay) {
+            created.start(client, store, diskExecutor, scheduler, fillTimeout);
+            return created;
+        }
+        created.start(() -> owners.fetch(route, digest).thenComposeAsync(body -> {
+            if (body.isPresent()) {
+                count(route, "peer");
+                return CompletableFuture.completedFuture(new BlobFill.Feed(body.get(), true));
+            }
+            count(route, "miss");
+            return client.getBlob(route.name(), digest).thenApply(fetched -> new BlobFill.Feed(fetched, false));
+        }, diskExecutor), store, diskExecutor, scheduler, fillTimeout);
+        if (created.foundStored()) {
+            count(route, "hit");
+        }
         return created;
     }
 }

@@ -20,6 +20,7 @@ import java.util.UUID;
  * .lock                                           held while a process has the cache open
  * blobs/&lt;alg&gt;/&lt;first two hex&gt;/&lt;hex&gt;                committed content, manifests included
  * ingest/&lt;prefix&gt;-&lt;uuid&gt;                           partial writes, swept at start
+ * ingest/relay-&lt;hex&gt;-&lt;uuid&gt;                        in a cluster, a blob relayed from its owner, never stored
  * bucket-uploads/&lt;uuid&gt;                          with S3 storage, the multipart uploads this node has open
  * quarantine/&lt;alg&gt;/&lt;hex&gt;-&lt;time&gt;                    blobs a verify found corrupt
  * manifests/&lt;alg&gt;/&lt;hex&gt;                            a cached manifest's media type
@@ -101,6 +102,14 @@ public final class CacheLayout {
     /** A new file name in {@link #ingest()}: {@code <prefix>-<uuid><suffix>}. */
     public Path scratchFile(String prefix, String suffix) {
         return ingest().resolve(prefix + "-" + UUID.randomUUID() + suffix);
+    }
+
+    /**
+     * A new spool in {@link #ingest()} for a blob relayed from its owner in a cluster, which this
+     * node never stores: {@code relay-<hex>-<uuid>}, removed a while after it is complete.
+     */
+    public Path relaySpool(String hex) {
+        return scratchFile("relay-" + hex);
     }
 
     /**

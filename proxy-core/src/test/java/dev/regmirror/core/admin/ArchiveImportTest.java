@@ -301,6 +301,11 @@ class ArchiveImportTest {
         }
 
         @Override
+        public BlobIngest beginRelay(Digest expected, long expectedSize) throws IOException {
+            return target.get().beginRelay(expected, expectedSize);
+        }
+
+        @Override
         public Optional<byte[]> readAll(Digest digest) throws IOException {
             return target.get().readAll(digest);
         }

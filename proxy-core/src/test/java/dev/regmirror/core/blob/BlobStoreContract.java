@@ -94,6 +94,24 @@ public abstract class BlobStoreContract {
     }
 
     @Test
+    void aRelayedBlobIsVerifiedAndReadButNeverStored() throws IOException {
+        BlobStore store = store();
+        byte[] bytes = random(700_000, 12);
+        Digest digest = Digest.sha256Of(bytes);
+        BlobIngest relay = store.beginRelay(digest, bytes.length);
+        relay.write(ByteBuffer.wrap(bytes));
+        assertEquals(new StoredBlob(digest, bytes.length), relay.commit());
+        assertArrayEquals(bytes, Files.readAllBytes(relay.readablePath()), "its readers read the kept spool");
+        assertTrue(store.find(digest).isEmpty(), "the owner stores it, not this node");
+        assertFalse(store.has(digest));
+
+        BlobIngest wrong = store.beginRelay(Digest.sha256Of(random(700_000, 13)), bytes.length);
+        wrong.write(ByteBuffer.wrap(bytes));
+        assertThrows(DigestMismatchException.class, wrong::commit);
+        assertFalse(Files.exists(wrong.path()), "a relay that failed verification leaves no spool");
+    }
+
+    @Test
     void wrongBytesAreNeverStored() throws IOException {
         BlobStore store = store();
         byte[] bytes = random(300_000, 3);

@@ -288,6 +288,11 @@ class BlobFillTest {
             }
 
             @Override
+            public dev.regmirror.core.blob.BlobIngest beginRelay(Digest expected, long size) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+
+            @Override
             public java.util.Optional<byte[]> readAll(Digest digest) throws java.io.IOException {
                 return real.readAll(digest);
             }

@@ -6,6 +6,7 @@ import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.BlobTooLargeException;
 import dev.regmirror.core.blob.IngestTarget;
+import dev.regmirror.core.blob.RelaySpools;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.cache.CacheIndex;
@@ -86,6 +87,7 @@ public final class S3BlobStore implements BlobStore {
     /** Digests a HEAD found absent lately; see {@link #ABSENT_KEPT}. */
     private final Cache<Digest, Boolean> absent;
     private final UploadRecords records;
+    private final RelaySpools relays;
 
     private S3BlobStore(S3Objects objects, CacheLayout layout, long partSize, Executor uploads, Clock clock,
                         CacheIndex index, Optional<Duration> redirectTtl, Optional<StoreChanges> changes,
@@ -100,6 +102,7 @@ public final class S3BlobStore implements BlobStore {
         this.clock = clock;
         this.index = index;
         this.opened = clock.instant();
+        this.relays = new RelaySpools(layout, clock);
         this.absent = Caffeine.newBuilder().expireAfterWrite(ABSENT_KEPT).maximumSize(10_000)
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).build();
     }
@@ -276,6 +279,12 @@ public final class S3BlobStore implements BlobStore {
         FileChannel channel = FileChannel.open(spool, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         S3SpoolUpload upload = new S3SpoolUpload(objects, key(expected), spool, partSize, uploads, records);
         return new BlobIngest(new Target(upload), expected, expectedSize, spool, channel);
+    }
+
+    @Override
+    public BlobIngest beginRelay(Digest expected, long expectedSize) throws IOException {
+        sweepKept();
+        return relays.begin(expected, expectedSize);
     }
 
     /** One blob's way into the bucket: its parts follow the writes, the upload completes at the commit. */
