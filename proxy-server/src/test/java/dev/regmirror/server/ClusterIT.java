@@ -343,6 +343,46 @@ class ClusterIT {
         assertArrayEquals(java.util.Arrays.copyOfRange(whole, whole.length - 500, whole.length), last.body());
     }
 
+    /**
+     * A prefetch on one node puts every blob of the image into the bucket through the blobs' owners:
+     * one upstream GET per blob for the cluster, and the other nodes then serve it with none.
+     */
+    @Test
+    void aPrefetchOnOneNodeFillsTheBucketThroughTheOwners() throws Exception {
+        BuiltImage image = TestImages.singleArch(work.resolve("prefetch-image"), "1.0", 6, 100_000, 139);
+        skopeo.copy(image.source(), "docker://" + upstream.hostPort() + "/library/warm:1.0");
+        List<MirrorFixture> nodes = cluster(upstream.url(), "prefetch");
+        upstream.reset();
+        MirrorFixture node = nodes.get(0);
+        HttpResponse<byte[]> posted = node.http().send(java.net.http.HttpRequest.newBuilder(node.adminUri("/admin/prefetch"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"image\":\"warm:1.0\"}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(202, posted.statusCode(), new String(posted.body()));
+        String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(posted.body()).get("id").asText();
+        com.fasterxml.jackson.databind.JsonNode job = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            job = new com.fasterxml.jackson.databind.ObjectMapper().readTree(node.http().send(java.net.http.HttpRequest
+                    .newBuilder(node.adminUri("/admin/jobs/" + id)).build(), HttpResponse.BodyHandlers.ofByteArray()).body());
+            if (job.get("finished").isTextual()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals("succeeded", job.get("state").asText(), job.toString());
+        assertEquals(image.blobs().size(), job.get("blobsDone").asInt(), job.toString());
+        for (Descriptor blob : image.blobs()) {
+            assertEquals(1, upstreamGetsOf(blob.digest()), "one GET per blob for the cluster: " + blob.digest());
+        }
+        for (MirrorFixture other : nodes) {
+            other.awaitFillsCommitted();
+        }
+        upstream.reset();
+        skopeo.copyToDir("docker://" + nodes.get(2).hostPort() + "/warm:1.0", work.resolve("pulled-warm"));
+        assertEquals(List.of(), upstream.blobGets(), "the prefetched image is in the bucket");
+    }
+
     /** The blob's bytes from the upstream itself (asked after the test's requests were counted). */
     private static byte[] upstreamBytes(Descriptor blob) throws Exception {
         byte[] bytes = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
