@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -101,13 +100,7 @@ class ClusterIT {
         List<String> peers = IntStream.of(ports).mapToObj(port -> "127.0.0.1:" + port).toList();
         List<MirrorFixture> nodes = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            Map<String, Object> settings = new HashMap<>(Map.of("regmirror.storage.type", "s3",
-                    "regmirror.storage.s3.endpoint", s3.endpoint().toString(),
-                    "regmirror.storage.s3.bucket", bucket,
-                    "regmirror.storage.s3.path-style", true,
-                    "regmirror.storage.s3.access-key", S3ProxyProcess.ACCESS_KEY,
-                    "regmirror.storage.s3.secret-key", S3ProxyProcess.SECRET_KEY,
-                    "regmirror.storage.s3.part-size", "5M"));
+            Map<String, Object> settings = s3.storageSettings(bucket, "");
             settings.put("regmirror.server.port", ports[i]);
             settings.put("regmirror.cluster.enabled", true);
             settings.put("regmirror.cluster.self", peers.get(i));
