@@ -494,6 +494,52 @@ class ClusterCliIT {
                 + " ms after the purge; its next manifest request made " + asked + " upstream manifest request(s)");
     }
 
+    /**
+     * 30 clients spread over the three processes pull one cold image at once (its manifest, then
+     * every blob): each gets every digest right, and the upstream sees one GET per blob for the
+     * whole cluster.
+     */
+    @Test
+    @Order(5)
+    void thirtyClientsOverTheNodesOnOneColdImageMakeOneUpstreamGetPerBlob() throws Exception {
+        BuiltImage herd = TestImages.singleArch(work.resolve("herd"), "1.0", 4, 1_500_000, 143);
+        try (Skopeo skopeo = new Skopeo()) {
+            skopeo.copy(herd.source(), "docker://" + upstream.hostPort() + "/library/herd:1.0");
+        }
+        upstream.reset();
+        ExecutorService clients = Executors.newFixedThreadPool(30);
+        try {
+            List<Future<List<Digest>>> pulls = new ArrayList<>();
+            for (int c = 0; c < 30; c++) {
+                int node = c % 3;
+                pulls.add(clients.submit(() -> {
+                    List<Digest> got = new ArrayList<>();
+                    HttpResponse<byte[]> manifest = getBytes(node, "/v2/library/herd/manifests/1.0",
+                            "Accept", MediaTypes.ACCEPT_ALL_HEADER);
+                    assertEquals(200, manifest.statusCode());
+                    got.add(digestOf(manifest.body()));
+                    for (Descriptor blob : herd.blobs()) {
+                        HttpResponse<byte[]> body = getBytes(node, "/v2/library/herd/blobs/" + blob.digest());
+                        assertEquals(200, body.statusCode());
+                        got.add(digestOf(body.body()));
+                    }
+                    return got;
+                }));
+            }
+            List<Digest> expected = new ArrayList<>(List.of(herd.digest()));
+            herd.blobs().forEach(blob -> expected.add(blob.digest()));
+            for (Future<List<Digest>> pull : pulls) {
+                assertEquals(expected, pull.get(120, TimeUnit.SECONDS), "every client, every digest");
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        for (Descriptor blob : herd.blobs()) {
+            assertEquals(1, upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + blob.digest()))
+                    .count(), "one upstream GET per blob for the cluster: " + upstream.blobGets());
+        }
+    }
+
     private static long manifestRequests() {
         return upstream.requests().stream().filter(r -> r.path().startsWith("/v2/library/gone/manifests/")).count();
     }
