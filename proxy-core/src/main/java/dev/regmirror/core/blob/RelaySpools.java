@@ -4,16 +4,10 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The local spools of blobs relayed from their owner in a cluster: written and verified as any
@@ -22,20 +16,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelaySpools {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RelaySpools.class);
     /** How long the spool of a verified relay is kept for readers that joined it late. */
     static final Duration KEPT = Duration.ofMinutes(1);
 
-    private record Kept(Path file, Instant until) {
-    }
-
     private final CacheLayout layout;
-    private final Clock clock;
-    private final Deque<Kept> kept = new ArrayDeque<>();
+    private final KeptFiles kept;
 
     public RelaySpools(CacheLayout layout, Clock clock) {
         this.layout = layout;
-        this.clock = clock;
+        this.kept = new KeptFiles(clock, KEPT);
     }
 
     /** Begins spooling a relayed blob expected to have this digest and, where known (not -1), this size. */
@@ -48,22 +37,7 @@ public final class RelaySpools {
 
     /** Removes the spools whose minute is over; called as new relays begin. */
     void sweep() {
-        Instant now = clock.instant();
-        while (true) {
-            Kept next;
-            synchronized (kept) {
-                next = kept.peekFirst();
-                if (next == null || next.until().isAfter(now)) {
-                    return;
-                }
-                kept.removeFirst();
-            }
-            try {
-                Files.deleteIfExists(next.file());
-            } catch (IOException e) {
-                LOG.debug("removing relay spool {}: {}", next.file(), e.toString());
-            }
-        }
+        kept.sweep();
     }
 
     /** A relay's commit stores nothing: the verified, synced spool is what its readers read, for a while. */
@@ -71,9 +45,7 @@ public final class RelaySpools {
 
         @Override
         public Path commit(Path file, Digest digest, long size) {
-            synchronized (kept) {
-                kept.addLast(new Kept(file, clock.instant().plus(KEPT)));
-            }
+            kept.keep(file);
             return file;
         }
 

@@ -6,6 +6,7 @@ import dev.regmirror.core.blob.BlobIngest;
 import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.BlobTooLargeException;
 import dev.regmirror.core.blob.IngestTarget;
+import dev.regmirror.core.blob.KeptFiles;
 import dev.regmirror.core.blob.RelaySpools;
 import dev.regmirror.core.blob.OpenBlob;
 import dev.regmirror.core.blob.StoredBlob;
@@ -26,9 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -69,16 +68,13 @@ public final class S3BlobStore implements BlobStore {
     /** The longest a blob's final part and completion may take before its commit fails. */
     private static final Duration COMPLETE_TIMEOUT = Duration.ofMinutes(10);
 
-    private record KeptSpool(Path file, Instant until) {
-    }
-
     private final S3Objects objects;
     private final CacheLayout layout;
     private final long partSize;
     private final Executor uploads;
     private final Clock clock;
     private final CacheIndex index;
-    private final Deque<KeptSpool> kept = new ArrayDeque<>();
+    private final KeptFiles kept;
     private final AtomicLong evictions = new AtomicLong();
     private final Optional<Duration> redirectTtl;
     /** Where this node tells the others sharing the bucket what it stored and deleted; empty when alone. */
@@ -100,6 +96,7 @@ public final class S3BlobStore implements BlobStore {
         this.partSize = partSize;
         this.uploads = uploads;
         this.clock = clock;
+        this.kept = new KeptFiles(clock, SPOOL_KEPT);
         this.index = index;
         this.opened = clock.instant();
         this.relays = new RelaySpools(layout, clock);
@@ -511,29 +508,12 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private void keep(Path spool) {
-        synchronized (kept) {
-            kept.addLast(new KeptSpool(spool, clock.instant().plus(SPOOL_KEPT)));
-        }
+        kept.keep(spool);
     }
 
     /** Removes the spools of committed blobs whose minute is over. */
     private void sweepKept() {
-        Instant now = clock.instant();
-        while (true) {
-            KeptSpool next;
-            synchronized (kept) {
-                next = kept.peekFirst();
-                if (next == null || next.until().isAfter(now)) {
-                    return;
-                }
-                kept.removeFirst();
-            }
-            try {
-                Files.deleteIfExists(next.file());
-            } catch (IOException e) {
-                LOG.debug("removing spool {}: {}", next.file(), e.toString());
-            }
-        }
+        kept.sweep();
     }
 
     private static void await(java.util.concurrent.CompletableFuture<Void> done, String what) throws IOException {
