@@ -586,10 +586,11 @@ public final class ProxyComponents implements AutoCloseable {
         CacheStorage storage = CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(),
                 hosting, storageUploads, clock);
         // Other nodes on the bucket learn of this one's stores and purges within a second or two, and it of theirs.
+        // On a storage thread, not the maintenance one, which a long purge or import may hold for minutes.
         java.util.concurrent.atomic.AtomicBoolean exchanging = new java.util.concurrent.atomic.AtomicBoolean();
         scheduler.scheduleWithFixedDelay(() -> {
             if (exchanging.compareAndSet(false, true)) {
-                maintenanceExecutor.execute(() -> {
+                diskExecutor.execute(() -> {
                     try {
                         storage.exchangeChanges();
                     } catch (IOException | RuntimeException e) {
