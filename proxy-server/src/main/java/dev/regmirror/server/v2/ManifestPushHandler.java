@@ -26,7 +26,9 @@ import java.util.concurrent.Executor;
 /**
  * {@code PUT /v2/<name>/manifests/<reference>} of a hosted repository: collects the streamed body up
  * to {@code regmirror.hosted.max-manifest-size} (a larger one, declared or sent, is answered 413
- * MANIFEST_TOO_LARGE at once and its connection closed, nothing stored), stores it through
+ * MANIFEST_TOO_LARGE at once, nothing stored, and its connection closed once the rest of the body
+ * is read and dropped, up to {@value #LINGER_BYTES} bytes more: a client still sending reads the
+ * answer instead of a reset), stores it through
  * {@link HostedManifests} on the disk executor, and answers 201 with {@code Location},
  * {@code Docker-Content-Digest} and, for a manifest with a subject, {@code OCI-Subject}.
  */
@@ -34,6 +36,8 @@ import java.util.concurrent.Executor;
 public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
 
     private static final AttributeKey<Body> BODY = AttributeKey.valueOf(ManifestPushHandler.class, "body");
+    /** How much of a refused body is still read (and dropped) before its connection is closed. */
+    static final long LINGER_BYTES = 8L << 20;
 
     private final HostedManifests manifests;
     private final Executor diskExecutor;
@@ -61,36 +65,48 @@ public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
         long declared = request.contentLength().orElse(0);
         if (declared > manifests.maxManifestBytes()) {
             refuse(ctx, started, declared);
+            if (declared > manifests.maxManifestBytes() + LINGER_BYTES) {
+                ctx.close(); // too much to read for the sake of the answer
+            }
         }
     }
 
     private void take(ChannelHandlerContext ctx, Body body, HttpContent content) {
         try {
-            if (!body.refused) {
-                ByteBuf bytes = content.content();
-                if (body.size() + bytes.readableBytes() > manifests.maxManifestBytes()) {
-                    refuse(ctx, body, body.size() + bytes.readableBytes());
-                } else {
-                    body.bytes.writeBytes(ByteBufUtil.getBytes(bytes));
+            ByteBuf bytes = content.content();
+            if (body.refused) {
+                body.dropped += bytes.readableBytes();
+                if (body.dropped > LINGER_BYTES) {
+                    ctx.close();
                 }
+            } else if (body.size() + bytes.readableBytes() > manifests.maxManifestBytes()) {
+                refuse(ctx, body, body.size() + bytes.readableBytes());
+            } else {
+                body.bytes.writeBytes(ByteBufUtil.getBytes(bytes));
             }
         } finally {
             ReferenceCountUtil.release(content);
         }
         if (content instanceof LastHttpContent) {
             ctx.channel().attr(BODY).set(null);
-            if (!body.refused) {
+            if (body.refused) {
+                // The answer went out before; the body is read: now the connection goes.
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else {
                 store(ctx, body.request, body.bytes.toByteArray());
             }
         }
     }
 
-    /** Past the limit: answered now, the rest of the body dropped as it comes, the connection closed. */
+    /**
+     * Past the limit: answered now ({@code Connection: close}), the rest of the body dropped as it
+     * comes, the connection closed at its end or past {@link #LINGER_BYTES}. Closing at once would
+     * reset a client still sending, which then never reads the answer.
+     */
     private void refuse(ChannelHandlerContext ctx, Body body, long size) {
         body.refused = true;
         body.bytes = new ByteArrayOutputStream(0);
-        errors.send(ctx, body.request.method(), false, manifests.tooLarge(body.request.route(), size))
-                .addListener(ChannelFutureListener.CLOSE);
+        errors.send(ctx, body.request.method(), false, manifests.tooLarge(body.request.route(), size));
     }
 
     private void store(ChannelHandlerContext ctx, V2Request.ManifestPut request, byte[] bytes) {
@@ -122,6 +138,7 @@ public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
         private final V2Request.ManifestPut request;
         private ByteArrayOutputStream bytes;
         private boolean refused;
+        private long dropped;
 
         Body(V2Request.ManifestPut request) {
             this.request = request;

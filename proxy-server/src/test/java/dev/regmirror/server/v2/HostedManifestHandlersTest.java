@@ -25,6 +25,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
@@ -162,14 +163,33 @@ class HostedManifestHandlersTest {
     }
 
     @Test
-    void aPushDeclaredPastTheLimitIsRefusedAtOnceAndItsConnectionClosed() throws Exception {
+    void aPushDeclaredPastTheLimitIsRefusedAtOnceAndItsConnectionClosedOnceTheBodyIsRead() throws Exception {
         EmbeddedChannel channel = channel(false);
         channel.writeInbound(put(new Tag("big"), OptionalLong.of(3000)));
         FullHttpResponse refused = channel.readOutbound();
         assertEquals(413, refused.status().code());
         assertEquals("MANIFEST_TOO_LARGE", json(refused).at("/errors/0/code").asText());
+        assertEquals("close", refused.headers().get("Connection"));
         refused.release();
-        assertFalse(channel.isOpen(), "the connection closes: the body was not read");
+        assertTrue(channel.isOpen(), "the body is still read, so that a client still sending gets the answer");
+        ByteBuf rest = Unpooled.copiedBuffer(new byte[3000]);
+        channel.writeInbound(new DefaultLastHttpContent(rest));
+        assertEquals(0, rest.refCnt(), "dropped as it comes");
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen(), "then the connection closes");
+        assertEquals(0, ((ByteBuf) channel.readOutbound()).readableBytes(), "after the answer, only the flush it closes on");
+        assertTrue(store.tags(APP).isEmpty());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aPushDeclaredFarPastTheLimitIsRefusedAndClosedWithoutReadingIt() throws Exception {
+        EmbeddedChannel channel = channel(false);
+        channel.writeInbound(put(new Tag("big"), OptionalLong.of(ManifestPushHandler.LINGER_BYTES + 3000)));
+        FullHttpResponse refused = channel.readOutbound();
+        assertEquals(413, refused.status().code());
+        refused.release();
+        assertFalse(channel.isOpen(), "too much to read for the answer's sake");
         assertTrue(store.tags(APP).isEmpty());
         assertFalse(channel.finishAndReleaseAll());
     }
@@ -188,7 +208,11 @@ class HostedManifestHandlersTest {
         refused.release();
         assertEquals(0, first.refCnt(), "the body is released as it comes");
         assertEquals(0, second.refCnt());
+        assertTrue(channel.isOpen());
+        channel.writeInbound(LastHttpContent.EMPTY_LAST_CONTENT);
+        channel.runPendingTasks();
         assertFalse(channel.isOpen());
+        assertEquals(0, ((ByteBuf) channel.readOutbound()).readableBytes());
         assertTrue(store.tags(APP).isEmpty());
         assertTrue(store.manifests(APP).isEmpty());
         assertFalse(channel.finishAndReleaseAll());
