@@ -31,7 +31,6 @@ need java openjdk-17-jdk-headless
 need sha256sum coreutils
 need python3 python3
 check_tools
-[[ -f $S3PROXY_JAR ]] || (cd "$repo" && mvn -B -q -pl proxy-core process-test-resources)
 
 # The upstream holds the blob once; the three buckets once each; three clients keep their copy.
 make_work $(( (BLOB_MIB + WARM_MIB) * 8 + 64 ))
@@ -43,13 +42,7 @@ WARM=$(make_blob "$work/blob" "$WARM_MIB"); push_blob "$work/blob" "$WARM"; rm "
 BYTES=$(( BLOB_MIB * 1048576 ))
 
 say "starting S3Proxy (buckets cluster, single, distribution)"
-mkdir -p "$work/s3/cluster" "$work/s3/single" "$work/s3/distribution"
-printf '%s\n' "s3proxy.endpoint=http://127.0.0.1:$S3_PORT" "s3proxy.authorization=aws-v2-or-v4" \
-  "s3proxy.identity=bench" "s3proxy.credential=bench-secret" "jclouds.provider=filesystem" \
-  "jclouds.filesystem.basedir=$work/s3" > "$work/s3proxy.conf"
-java -Xmx512m -jar "$S3PROXY_JAR" --properties "$work/s3proxy.conf" > "$work/s3proxy.log" 2>&1 &
-S3_PID=$!; pids+=("$S3_PID")
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.2; done
+start_s3proxy cluster single distribution
 
 start_mirror() { # name port admin-port bucket [env...]
   local name=$1 port=$2 admin=$3 bucket=$4; shift 4

@@ -147,3 +147,17 @@ wait_quiet_upstream() {
     sleep 0.5
   done
 }
+
+# S3Proxy (filesystem back end) on 127.0.0.1:$S3_PORT over $work/s3, with these buckets, its jar
+# built first if missing ($S3PROXY_JAR); identity bench, credential bench-secret.
+start_s3proxy() { # bucket...
+  [[ -f $S3PROXY_JAR ]] || (cd "$repo" && mvn -B -q -pl proxy-core process-test-resources)
+  local bucket
+  for bucket in "$@"; do mkdir -p "$work/s3/$bucket"; done
+  printf '%s\n' "s3proxy.endpoint=http://127.0.0.1:$S3_PORT" "s3proxy.authorization=aws-v2-or-v4" \
+    "s3proxy.identity=bench" "s3proxy.credential=bench-secret" "jclouds.provider=filesystem" \
+    "jclouds.filesystem.basedir=$work/s3" > "$work/s3proxy.conf"
+  java -Xmx512m -jar "$S3PROXY_JAR" --properties "$work/s3proxy.conf" > "$work/s3proxy.log" 2>&1 &
+  S3_PID=$!; pids+=("$S3_PID")
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.2; done
+}

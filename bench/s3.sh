@@ -30,7 +30,6 @@ need java openjdk-17-jdk-headless
 need sha256sum coreutils
 need python3 python3
 check_tools
-[[ -f $S3PROXY_JAR ]] || (cd "$repo" && mvn -B -q -pl proxy-core process-test-resources)
 
 # The upstream holds each blob once; the filesystem mirror, S3Proxy (two buckets) once each; the
 # spools of the two S3 mirrors hold them for a minute.
@@ -47,13 +46,7 @@ BIG=$(make_blob "$work/blob" "$BIG_MIB"); push_blob "$work/blob" "$BIG"
 rm "$work/blob"
 
 say "starting S3Proxy and three regmirrors (JAVA_OPTS=-Xmx$HEAP)"
-mkdir -p "$work/s3/streamed" "$work/s3/redirected"
-printf '%s\n' "s3proxy.endpoint=http://127.0.0.1:$S3_PORT" "s3proxy.authorization=aws-v2-or-v4" \
-  "s3proxy.identity=bench" "s3proxy.credential=bench-secret" "jclouds.provider=filesystem" \
-  "jclouds.filesystem.basedir=$work/s3" > "$work/s3proxy.conf"
-java -Xmx512m -jar "$S3PROXY_JAR" --properties "$work/s3proxy.conf" > "$work/s3proxy.log" 2>&1 &
-S3_PID=$!; pids+=("$S3_PID")
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.2; done
+start_s3proxy streamed redirected
 
 start_mirror() { # name port admin-port storage-settings
   printf '%s\n' "$4" > "$work/$1.conf"
