@@ -49,12 +49,14 @@ final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
         BodyCollector collector = new BodyCollector(limit);
         body.subscribe(collector);
         // A timer that is never cancelled: cancelling one takes its queue's lock, on whatever thread
-        // ended the body (an event loop among them, which must not wait). It holds the collector
-        // weakly, so a body that ended is not kept until the deadline.
-        java.lang.ref.WeakReference<BodyCollector> watched = new java.lang.ref.WeakReference<>(collector);
+        // ended the body (an event loop among them, which must not wait). The body's end lets go of
+        // the collector instead, so a body that ended is not kept until the deadline.
+        java.util.concurrent.atomic.AtomicReference<BodyCollector> watched =
+                new java.util.concurrent.atomic.AtomicReference<>(collector);
+        collector.result.whenComplete((bytes, failure) -> watched.set(null));
         CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-            BodyCollector late = watched.get();
-            if (late != null && !late.result.isDone()) {
+            BodyCollector late = watched.getAndSet(null);
+            if (late != null) {
                 late.tooSlow();
             }
         });
