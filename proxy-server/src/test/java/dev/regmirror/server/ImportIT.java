@@ -134,9 +134,8 @@ class ImportIT {
         skopeo.copy(image.source(), "docker-archive:" + tar + ":app:1.0");
         Map<String, Object> noTtl = Map.of("regmirror.upstream-defaults.tag-ttl", "0s");
         String dead;
-        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
-            dead = "http://127.0.0.1:" + closed.getLocalPort();
-        }
+        // Below the ephemeral range: no listener bound to port 0 (the mirror's own) can be handed it.
+        dead = "http://127.0.0.1:" + dev.regmirror.core.testing.FreePorts.pick();
         try (MirrorFixture unreachable = MirrorFixture.start(java.net.URI.create(dead), work.resolve("cache-dead"), noTtl)) {
             assertEquals(200, post(unreachable, tar).statusCode());
             assertEquals(200, unreachable.get("/v2/library/app/manifests/1.0").statusCode(), "served stale");

@@ -19,7 +19,6 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.RawBlobUpstream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -68,9 +67,7 @@ class UpstreamTroubleIT {
     @Test
     void unreachableUpstreamIs503NamingIt() throws Exception {
         int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        closedPort = dev.regmirror.core.testing.FreePorts.pick(); // never handed to a listener on port 0
         mirror.close();
         mirror = MirrorFixture.start(URI.create("http://127.0.0.1:" + closedPort), cache, Map.of());
         long start = System.nanoTime();

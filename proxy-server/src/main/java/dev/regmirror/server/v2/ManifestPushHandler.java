@@ -99,14 +99,15 @@ public final class ManifestPushHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Past the limit: answered now ({@code Connection: close}), the rest of the body dropped as it
+     * Past the limit: answered now (without {@code Connection: close}), the rest of the body dropped as it
      * comes, the connection closed at its end or past {@link #LINGER_BYTES}. Closing at once would
      * reset a client still sending, which then never reads the answer.
      */
     private void refuse(ChannelHandlerContext ctx, Body body, long size) {
         body.refused = true;
         body.bytes = new ByteArrayOutputStream(0);
-        errors.send(ctx, body.request.method(), false, manifests.tooLarge(body.request.route(), size));
+        // Not "Connection: close": the keep-alive handler would close at once, under a client still sending.
+        errors.send(ctx, body.request.method(), true, manifests.tooLarge(body.request.route(), size));
     }
 
     private void store(ChannelHandlerContext ctx, V2Request.ManifestPut request, byte[] bytes) {
