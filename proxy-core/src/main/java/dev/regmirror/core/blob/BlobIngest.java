@@ -12,7 +12,8 @@ import java.security.MessageDigest;
  * {@link #commit()} makes them visible, after checking size and digest, following containerd's
  * writer ({@code plugins/content/local/writer.go}): write, verify, fsync, atomic rename.
  *
- * <p>Writes come from one thread at a time; {@link #written()} may be read from any thread.
+ * <p>Writes come from one thread at a time, and so do hashes, which may be another thread
+ * ({@link #append}, {@link #hash}); {@link #written()} may be read from any thread.
  */
 public final class BlobIngest implements AutoCloseable {
 
@@ -23,6 +24,8 @@ public final class BlobIngest implements AutoCloseable {
     private final FileChannel channel;
     private final MessageDigest hasher;
     private volatile long written;
+    /** Bytes through the hasher; written by the one thread hashing at a time, read by verify after it. */
+    private long hashed;
     private boolean verified;
     private boolean finished;
     private volatile Path readable;
@@ -71,21 +74,37 @@ public final class BlobIngest implements AutoCloseable {
 
     /** Appends the buffer's remaining bytes, hashing them on the way. */
     public void write(ByteBuffer buffer) throws IOException {
+        ByteBuffer forHash = buffer.duplicate();
+        append(buffer);
+        hash(forHash);
+    }
+
+    /**
+     * Appends the buffer's remaining bytes to the file without hashing them: the caller passes the
+     * same bytes, in the same order, to {@link #hash} (possibly on another thread, one call at a
+     * time), so that writing and hashing a large blob run side by side. {@link #verify()} refuses
+     * an ingest whose hashed bytes are not all its written ones.
+     */
+    public void append(ByteBuffer buffer) throws IOException {
         if (finished || verified) {
             throw new IOException("ingest of " + expected + " already " + (finished ? "finished" : "verified"));
         }
-        ByteBuffer forHash = buffer.duplicate();
         int n = buffer.remaining();
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }
-        hasher.update(forHash);
         written += n;
         if (expectedSize >= 0 && written > expectedSize) {
             throw new DigestMismatchException("blob " + expected + " is longer than the expected "
                     + expectedSize + " bytes");
         }
         target.written(written);
+    }
+
+    /** Hashes the buffer's remaining bytes, the next ones {@link #append} wrote or will write. */
+    public void hash(ByteBuffer buffer) {
+        hashed += buffer.remaining();
+        hasher.update(buffer);
     }
 
     /**
@@ -117,6 +136,10 @@ public final class BlobIngest implements AutoCloseable {
             if (expectedSize >= 0 && written != expectedSize) {
                 throw new DigestMismatchException("blob " + expected + " has " + written
                         + " bytes where " + expectedSize + " were expected");
+            }
+            if (hashed != written) {
+                throw new IllegalStateException("ingest of " + expected + " verified with " + hashed + " of its "
+                        + written + " bytes hashed");
             }
             if (!expected.matches(hasher)) {
                 throw new DigestMismatchException("blob content does not match digest " + expected);

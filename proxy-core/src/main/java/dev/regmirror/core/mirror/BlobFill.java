@@ -28,6 +28,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -289,12 +290,17 @@ public final class BlobFill {
     }
 
     /**
-     * Writes the upstream body into the ingest, keeping at most {@link #WINDOW} chunks asked for
-     * and not yet on disk: enough that the upstream connection does not idle while a chunk is
-     * written, few enough that memory per fill stays bounded (a chunk is what the connection read
-     * while the previous ones were written, a few hundred KiB at most). Each chunk is the
-     * connection's pooled buffer, written as it is and released once written, or once it is clear
-     * it never will be (the fill ended, the disk executor refused the work).
+     * Writes the upstream body into the ingest and hashes it, keeping at most {@link #WINDOW}
+     * chunks asked for and not yet both written and hashed: enough that the upstream connection
+     * does not idle while a chunk is written, few enough that memory per fill stays bounded (a
+     * chunk is what the connection read while the previous ones were written, a few hundred KiB at
+     * most). Writing and hashing are two chains of disk-executor tasks that run side by side, each
+     * in chunk order: SHA-256 costs more than the write into the page cache, and one thread doing
+     * both in turn was what bounded a miss (docs/performance.md, "Where a miss's time goes"). A
+     * reader may send what is written before it is hashed, for the last byte waits for
+     * verification. Each chunk is the connection's pooled buffer, released once written and
+     * hashed, or once it is clear it never will be (the fill ended, the disk executor refused the
+     * work).
      */
     private final class IngestSubscriber implements Flow.Subscriber<ByteBuf> {
 
@@ -320,13 +326,30 @@ public final class BlobFill {
          */
         private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
+        /** Hashing of this subscription, in chunk order, beside the writes; the commit waits for both. */
+        private CompletableFuture<Void> hashTail = CompletableFuture.completedFuture(null);
+
         private void inOrder(Runnable work) {
             inOrder(work, () -> { });
         }
 
         /** As {@link #inOrder(Runnable)}; {@code ifSkipped} runs instead if the disk executor refused the work. */
         private synchronized void inOrder(Runnable work, Runnable ifSkipped) {
-            tail = tail.thenRunAsync(() -> {
+            tail = after(tail, work, ifSkipped);
+        }
+
+        /** As {@link #inOrder(Runnable, Runnable)}, on the chain of hashes. */
+        private synchronized void hashInOrder(Runnable work, Runnable ifSkipped) {
+            hashTail = after(hashTail, work, ifSkipped);
+        }
+
+        /** Queues {@code work} behind every write and every hash queued so far. */
+        private synchronized void afterAll(Runnable work) {
+            tail = after(CompletableFuture.allOf(tail, hashTail), work, () -> { });
+        }
+
+        private CompletableFuture<Void> after(CompletableFuture<Void> previous, Runnable work, Runnable ifSkipped) {
+            return previous.thenRunAsync(() -> {
                 try {
                     work.run();
                 } catch (RuntimeException | Error e) {
@@ -369,50 +392,80 @@ public final class BlobFill {
             });
         }
 
+        /**
+         * Queues the chunk's write and its hash, each on views of its own (a buffer's position is
+         * not shared between threads), and asks for one more chunk once both are done.
+         */
         @Override
         public void onNext(ByteBuf chunk) {
+            ByteBuffer[] toWrite = chunk.nioBuffers();
+            ByteBuffer[] toHash = new ByteBuffer[toWrite.length];
+            for (int i = 0; i < toWrite.length; i++) {
+                toHash[i] = toWrite[i].duplicate();
+            }
+            chunk.retain();
+            AtomicInteger unfinished = new AtomicInteger(2);
+            Runnable finished = () -> {
+                if (unfinished.decrementAndGet() == 0 && !done.isDone()) {
+                    subscription.request(1);
+                }
+            };
             inOrder(() -> {
                 try {
-                    write(chunk);
+                    if (write(toWrite)) {
+                        finished.run();
+                    }
+                } finally {
+                    chunk.release();
+                }
+            }, chunk::release);
+            hashInOrder(() -> {
+                try {
+                    if (!done.isDone()) {
+                        for (ByteBuffer buffer : toHash) {
+                            ingest.hash(buffer);
+                        }
+                        finished.run();
+                    }
                 } finally {
                     chunk.release();
                 }
             }, chunk::release);
         }
 
-        /** Writes on a disk thread and asks for one more chunk only once this one is on disk. */
-        private void write(ByteBuf chunk) {
+        /** Writes on a disk thread; false if the fill has ended (before or because of this write). */
+        private boolean write(ByteBuffer[] buffers) {
             if (done.isDone()) {
-                return;
+                return false;
             }
             try {
-                for (ByteBuffer buffer : chunk.nioBuffers()) {
-                    ingest.write(buffer);
+                for (ByteBuffer buffer : buffers) {
+                    ingest.append(buffer);
                 }
             } catch (DigestMismatchException e) {
                 subscription.cancel();
                 fail(new UpstreamErrorException(RegistryErrorCode.UPSTREAM_ERROR, e.getMessage(), null,
                         route.registry(), 200, Map.of()));
-                return;
+                return false;
             } catch (IOException e) {
                 subscription.cancel();
                 fail(StorageFailure.write(e, null));
-                return;
+                return false;
             } catch (RuntimeException e) {
                 subscription.cancel();
                 fail(e);
-                return;
+                return false;
             }
             written = ingest.written();
             flushAhead();
             progressed();
-            subscription.request(1);
+            return true;
         }
 
         /**
          * Every {@link #FLUSH_SPAN} bytes, syncs what is written so far beside the writes (one
-         * sync at a time), so the disk works while the download goes on and the commit's sync,
-         * which holds back the last byte, has only the tail left.
+         * sync at a time), so the disk works while the download goes on and the commit's sync
+         * has only the tail left.
          */
         private void flushAhead() {
             if (flushing || written - flushedUpTo < FLUSH_SPAN) {
@@ -443,7 +496,7 @@ public final class BlobFill {
 
         @Override
         public void onComplete() {
-            inOrder(this::commit);
+            afterAll(this::commit);
         }
 
         /**

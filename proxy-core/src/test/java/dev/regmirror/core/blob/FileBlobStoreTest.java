@@ -172,6 +172,27 @@ class FileBlobStoreTest {
     }
 
     @Test
+    void bytesAppendedAndHashedApartCommitOnlyOnceEveryByteIsHashed() throws IOException {
+        FileBlobStore store = FileBlobStore.open(dir);
+        byte[] bytes = random(1000, 6);
+        Digest digest = Digest.sha256Of(bytes);
+        BlobIngest ingest = store.begin(digest, bytes.length);
+        ingest.append(ByteBuffer.wrap(bytes));
+        ingest.hash(ByteBuffer.wrap(bytes, 0, 600));
+        assertThrows(IllegalStateException.class, ingest::commit, "400 written bytes were never hashed");
+        assertTrue(store.find(digest).isEmpty());
+        assertEquals(0, countFiles(new CacheLayout(dir).ingest()));
+
+        BlobIngest again = store.begin(digest, bytes.length);
+        again.append(ByteBuffer.wrap(bytes, 0, 600));
+        again.hash(ByteBuffer.wrap(bytes, 0, 300));
+        again.append(ByteBuffer.wrap(bytes, 600, 400));
+        again.hash(ByteBuffer.wrap(bytes, 300, 700));
+        assertEquals(bytes.length, again.commit().size());
+        assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+    }
+
+    @Test
     void longerBodyThanDeclaredFailsOnWrite() throws IOException {
         FileBlobStore store = FileBlobStore.open(dir);
         byte[] bytes = random(1000, 5);

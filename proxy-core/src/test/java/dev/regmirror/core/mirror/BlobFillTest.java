@@ -167,6 +167,49 @@ class BlobFillTest {
         assertTrue(store.find(claimed).isEmpty());
     }
 
+    /**
+     * Writes and hashes run side by side on a pool of disk threads, readers following the
+     * writes: one flipped byte in the middle of many chunks still fails the fill before any reader
+     * is given the last byte, and nothing is committed; the right bytes, chunked the same way, are.
+     */
+    @Test
+    void writingAndHashingOnManyThreadsStillCatchOneFlippedByte() throws Exception {
+        byte[] bytes = random(3_000_000);
+        Digest digest = Digest.sha256Of(bytes);
+        java.util.concurrent.ExecutorService disk = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            FileBlobStore store = FileBlobStore.open(dir);
+            for (boolean flip : new boolean[] {true, false}) {
+                byte[] sent = bytes.clone();
+                if (flip) {
+                    sent[1_500_000] ^= 1;
+                }
+                ScriptedUpstream upstream = new ScriptedUpstream(bytes.length);
+                BlobFill fill = new BlobFill(route, digest);
+                fill.start(upstream, store, disk, SCHEDULER, Duration.ofMinutes(5));
+                fill.started().get(5, TimeUnit.SECONDS);
+                CompletableFuture<Void> woken = new CompletableFuture<>();
+                fill.whenReadableBeyond(bytes.length - 1, () -> woken.complete(null));
+                for (int offset = 0; offset < sent.length; offset += 10_000) {
+                    upstream.body.submit(Unpooled.wrappedBuffer(sent, offset, Math.min(10_000, sent.length - offset)));
+                }
+                upstream.body.close();
+                woken.get(10, TimeUnit.SECONDS);
+                fill.done().handle((ok, e) -> null).get(10, TimeUnit.SECONDS);
+                if (flip) {
+                    assertTrue(fill.done().isCompletedExceptionally(), "the flipped byte is caught");
+                    assertTrue(fill.readable() < bytes.length, "no reader is given the whole body");
+                    assertTrue(store.find(digest).isEmpty(), "nothing is committed");
+                } else {
+                    assertEquals(bytes.length, fill.done().get().size());
+                    assertArrayEquals(bytes, store.readAll(digest).orElseThrow());
+                }
+            }
+        } finally {
+            disk.shutdownNow();
+        }
+    }
+
     @Test
     void anUpstreamBreakingOffFailsTheFill() throws Exception {
         byte[] bytes = random(4096);
