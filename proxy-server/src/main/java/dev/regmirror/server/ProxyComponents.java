@@ -150,8 +150,6 @@ public final class ProxyComponents implements AutoCloseable {
 
     /** How often changed pull counts are written to the cache directory. */
     private static final long PULLS_FLUSH_SECONDS = 30;
-    /** How often nodes sharing a bucket tell each other what they changed. */
-    private static final long CHANGES_MILLIS = 1000;
     /** Blobs of one image a prefetch fetches at once. */
     private static final int PREFETCH_PARALLEL_BLOBS = 3;
     /** Prefetch jobs that run at once; more wait, queued. */
@@ -585,7 +583,7 @@ public final class ProxyComponents implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(() -> maintenanceExecutor.execute(abortLeftovers), 1, 1, TimeUnit.HOURS);
         CacheStorage storage = CacheStorage.openS3(mirror.cache().directory(), bucket, s3, mirror.cache().maxBytes(),
                 hosting, storageUploads, clock);
-        // Other nodes on the bucket learn of this one's stores and purges within a second or two, and it of theirs.
+        // Other nodes on the bucket learn of this one's stores and purges within an interval or two, and it of theirs.
         // On a storage thread, not the maintenance one, which a long purge or import may hold for minutes.
         java.util.concurrent.atomic.AtomicBoolean exchanging = new java.util.concurrent.atomic.AtomicBoolean();
         scheduler.scheduleWithFixedDelay(() -> {
@@ -601,7 +599,7 @@ public final class ProxyComponents implements AutoCloseable {
                     }
                 });
             }
-        }, CHANGES_MILLIS, CHANGES_MILLIS, TimeUnit.MILLISECONDS);
+        }, s3.changesInterval().toMillis(), s3.changesInterval().toMillis(), TimeUnit.MILLISECONDS);
         return storage;
     }
 

@@ -1,6 +1,7 @@
 package dev.regmirror.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
@@ -101,6 +102,31 @@ class S3MissRequestsIT {
             assertEquals(1, count(afterHeadAndGet, "HEAD"), "one look-up for the HEAD and the GET: " + afterHeadAndGet);
             assertEquals(List.of("/v2/library/app/blobs/" + missed, "/v2/library/app/blobs/" + headed),
                     upstream.blobGets().stream().map(LoggedRequest::path).toList());
+        }
+    }
+
+    /**
+     * The change log is listed at the interval the node is given: over 6 idle seconds, a node
+     * with the default 1 s lists the bucket about 6 times, one with {@code changes-interval = 3s}
+     * about twice (nothing else lists an idle bucket).
+     */
+    @Test
+    void anIdleNodeListsTheChangeLogAtItsInterval() throws Exception {
+        long everySecond = listingsWhileIdle(onS3(), work.resolve("every-second"));
+        Map<String, Object> slower = onS3();
+        slower.put("regmirror.storage.s3.changes-interval", "3s");
+        long everyThreeSeconds = listingsWhileIdle(slower, work.resolve("every-three-seconds"));
+        assertTrue(everySecond >= 3 && everySecond <= 8, everySecond + " listings in 6 s at 1s");
+        assertTrue(everyThreeSeconds < everySecond, everyThreeSeconds + " at 3s, " + everySecond + " at 1s");
+        assertTrue(everyThreeSeconds >= 1 && everyThreeSeconds <= 3, everyThreeSeconds + " listings in 6 s at 3s");
+    }
+
+    private static long listingsWhileIdle(Map<String, Object> settings, Path directory) throws Exception {
+        try (MirrorFixture mirror = MirrorFixture.start(upstream.url(), directory, settings)) {
+            Thread.sleep(1_000); // past the start's own listings
+            long before = count(s3.requests(), "GET /" + BUCKET);
+            Thread.sleep(6_000);
+            return count(s3.requests(), "GET /" + BUCKET) - before;
         }
     }
 }

@@ -83,9 +83,7 @@ class S3VerifyIT {
 
     /** The bucket as another client of the store sees it (keys below the prefix). */
     private static S3Objects bucket() {
-        return S3Objects.open(new S3Settings(Optional.of(s3.endpoint()), "us-east-1", BUCKET, "mirror/", true,
-                Optional.of(S3ProxyProcess.ACCESS_KEY), Optional.of(S3ProxyProcess.SECRET_KEY), Optional.empty(),
-                S3Settings.MIN_PART_SIZE, false, Duration.ofMinutes(5)));
+        return S3Objects.open(s3.s3Settings(BUCKET, "mirror/", S3Settings.MIN_PART_SIZE));
     }
 
     private static String blobKey(Digest digest) {

@@ -26,6 +26,7 @@ public final class ConfigLoader {
             Map.entry("REGMIRROR_S3_PREFIX", "regmirror.storage.s3.prefix"),
             Map.entry("REGMIRROR_S3_ACCESS_KEY", "regmirror.storage.s3.access-key"),
             Map.entry("REGMIRROR_S3_SECRET_KEY", "regmirror.storage.s3.secret-key"),
+            Map.entry("REGMIRROR_S3_CHANGES_INTERVAL", "regmirror.storage.s3.changes-interval"),
             Map.entry("REGMIRROR_CLUSTER_ENABLED", "regmirror.cluster.enabled"),
             Map.entry("REGMIRROR_CLUSTER_SELF", "regmirror.cluster.self"),
             Map.entry("REGMIRROR_CLUSTER_PEERS", "regmirror.cluster.peers"),

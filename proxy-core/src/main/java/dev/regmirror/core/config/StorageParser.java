@@ -60,8 +60,14 @@ final class StorageParser {
         if (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(MAX_REDIRECT_TTL) > 0) {
             throw new SettingsException("regmirror.storage.s3.redirect-ttl: 1s to 7d, was " + ttl);
         }
+        Duration changesInterval = c.getDuration("changes-interval");
+        if (changesInterval.compareTo(S3Settings.MIN_CHANGES_INTERVAL) < 0
+                || changesInterval.compareTo(S3Settings.MAX_CHANGES_INTERVAL) > 0) {
+            throw new SettingsException("regmirror.storage.s3.changes-interval: 100ms to 30s, was " + changesInterval);
+        }
         return new S3Settings(endpoint(c.getString("endpoint")), region, bucket, prefix(c.getString("prefix")),
-                c.getBoolean("path-style"), accessKey, secretKey, caFile, partSize, c.getBoolean("redirect"), ttl);
+                c.getBoolean("path-style"), accessKey, secretKey, caFile, partSize, c.getBoolean("redirect"), ttl,
+                changesInterval);
     }
 
     private static Optional<URI> endpoint(String value) {

@@ -61,7 +61,8 @@ class StorageSettingsTest {
                   s3 { endpoint = "https://minio.lan:9000", bucket = "mirror", prefix = "/lan/regmirror",
                        path-style = true, part-size = 8M, redirect = true, redirect-ttl = 2m }
                 }
-                """, Map.of("REGMIRROR_S3_ACCESS_KEY", "AKID", "REGMIRROR_S3_SECRET_KEY", "s3cr3t-value"));
+                """, Map.of("REGMIRROR_S3_ACCESS_KEY", "AKID", "REGMIRROR_S3_SECRET_KEY", "s3cr3t-value",
+                "REGMIRROR_S3_CHANGES_INTERVAL", "10s"));
         assertEquals(Optional.of(URI.create("https://minio.lan:9000")), s3.endpoint());
         assertEquals("us-east-1", s3.region());
         assertEquals("mirror", s3.bucket());
@@ -71,6 +72,7 @@ class StorageSettingsTest {
         assertEquals(8 << 20, s3.partSize());
         assertTrue(s3.redirect());
         assertEquals(Duration.ofMinutes(2), s3.redirectTtl());
+        assertEquals(Duration.ofSeconds(10), s3.changesInterval());
         assertFalse(s3.toString().contains("s3cr3t-value"), s3.toString());
     }
 
@@ -80,6 +82,7 @@ class StorageSettingsTest {
         assertTrue(s3.accessKey().isEmpty());
         assertTrue(s3.endpoint().isEmpty());
         assertEquals("", s3.prefix());
+        assertEquals(Duration.ofSeconds(1), s3.changesInterval(), "the change log is exchanged every second");
     }
 
     @Test
@@ -100,6 +103,10 @@ class StorageSettingsTest {
                 "regmirror.storage.s3.prefix");
         assertRefused("regmirror.storage { type = s3, s3 { bucket = b, redirect-ttl = 8d } }",
                 "regmirror.storage.s3.redirect-ttl");
+        assertRefused("regmirror.storage { type = s3, s3 { bucket = b, changes-interval = 1m } }",
+                "regmirror.storage.s3.changes-interval: 100ms to 30s");
+        assertRefused("regmirror.storage { type = s3, s3 { bucket = b, changes-interval = 10ms } }",
+                "regmirror.storage.s3.changes-interval: 100ms to 30s");
         assertRefused("regmirror.storage { type = s3, s3 { bucket = b, ca-file = \"/nonexistent/ca.pem\" } }",
                 "regmirror.storage.s3.ca-file");
     }

@@ -89,6 +89,16 @@ public final class S3ProxyProcess implements AutoCloseable {
         return settings;
     }
 
+    /**
+     * As {@link #storageSettings}, parsed: the bucket's settings for a test that opens the store
+     * itself, with {@code partSize} parts, no redirect, and the default change-log interval.
+     */
+    public dev.regmirror.core.config.S3Settings s3Settings(String bucket, String prefix, long partSize) {
+        return new dev.regmirror.core.config.S3Settings(java.util.Optional.of(endpoint()), "us-east-1", bucket, prefix,
+                true, java.util.Optional.of(ACCESS_KEY), java.util.Optional.of(SECRET_KEY), java.util.Optional.empty(),
+                partSize, false, Duration.ofMinutes(5), Duration.ofSeconds(1));
+    }
+
     /** {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);

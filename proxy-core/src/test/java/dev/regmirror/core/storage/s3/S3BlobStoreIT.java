@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -49,9 +48,7 @@ class S3BlobStoreIT extends BlobStoreContract {
 
     private static S3Objects bucket(String name) {
         s3.createBucket(name);
-        return S3Objects.open(new S3Settings(Optional.of(s3.endpoint()), "us-east-1", name, "mirror/", true,
-                Optional.of(S3ProxyProcess.ACCESS_KEY), Optional.of(S3ProxyProcess.SECRET_KEY), Optional.empty(),
-                S3Settings.MIN_PART_SIZE, false, Duration.ofMinutes(5)));
+        return S3Objects.open(s3.s3Settings(name, "mirror/", S3Settings.MIN_PART_SIZE));
     }
 
     private S3BlobStore open(S3Objects objects, long maxBytes) throws IOException {

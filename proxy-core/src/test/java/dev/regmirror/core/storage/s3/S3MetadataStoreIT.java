@@ -7,8 +7,6 @@ import dev.regmirror.core.storage.MetadataStore;
 import dev.regmirror.core.storage.MetadataStoreContract;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import java.io.IOException;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,9 +23,7 @@ class S3MetadataStoreIT extends MetadataStoreContract {
     static void start() {
         s3 = S3ProxyProcess.start();
         s3.createBucket("meta");
-        objects = S3Objects.open(new S3Settings(Optional.of(s3.endpoint()), "us-east-1", "meta", "mirror/", true,
-                Optional.of(S3ProxyProcess.ACCESS_KEY), Optional.of(S3ProxyProcess.SECRET_KEY), Optional.empty(),
-                S3Settings.MIN_PART_SIZE, false, Duration.ofMinutes(5)));
+        objects = S3Objects.open(s3.s3Settings("meta", "mirror/", S3Settings.MIN_PART_SIZE));
     }
 
     @AfterAll

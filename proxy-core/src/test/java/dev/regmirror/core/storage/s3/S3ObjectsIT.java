@@ -61,7 +61,7 @@ class S3ObjectsIT {
     private static S3Settings settings(URI endpoint, String bucket, String secret, String prefix) {
         return new S3Settings(Optional.of(endpoint), "us-east-1", bucket, prefix, true,
                 Optional.of(S3ProxyProcess.ACCESS_KEY), Optional.of(secret), Optional.empty(), S3Settings.MIN_PART_SIZE,
-                false, Duration.ofMinutes(5));
+                false, Duration.ofMinutes(5), Duration.ofSeconds(1));
     }
 
     private static byte[] random(int size, long seed) {

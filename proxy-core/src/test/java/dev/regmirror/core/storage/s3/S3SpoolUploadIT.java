@@ -13,9 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -42,9 +40,7 @@ class S3SpoolUploadIT {
     static void start() {
         s3 = S3ProxyProcess.start();
         s3.createBucket(BUCKET);
-        objects = S3Objects.open(new S3Settings(Optional.of(s3.endpoint()), "us-east-1", BUCKET, "", true,
-                Optional.of(S3ProxyProcess.ACCESS_KEY), Optional.of(S3ProxyProcess.SECRET_KEY), Optional.empty(), PART,
-                false, Duration.ofMinutes(5)));
+        objects = S3Objects.open(s3.s3Settings(BUCKET, "", PART));
         executor = Executors.newFixedThreadPool(2);
     }
 
