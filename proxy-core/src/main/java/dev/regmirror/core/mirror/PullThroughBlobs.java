@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +39,11 @@ public final class PullThroughBlobs {
     private final Duration fillTimeout;
     private final StorageHealth health;
     private final MeterRegistry meters;
+    /**
+     * The request counters, built and registered once, not per request: by upstream and result,
+     * and (a one-element key) the owner's requests from other nodes by upstream.
+     */
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
     private final HostedDigests hostedDigests;
     private final BlobOwners owners;
     /**
@@ -98,9 +104,10 @@ public final class PullThroughBlobs {
      * for a moment fetch twice rather than forward in a circle).
      */
     public CompletableFuture<BlobSource> openAsOwner(Route route, Digest digest) {
-        Counter.builder("regmirror.cluster.blob.requests")
+        counters.computeIfAbsent(List.of(route.registry()), labels -> Counter
+                .builder("regmirror.cluster.blob.requests")
                 .description("blob requests from other nodes of the cluster, answered as the owner")
-                .tags("upstream", route.registry()).register(meters).increment();
+                .tags("upstream", labels.get(0)).register(meters)).increment();
         return openServable(route, digest, false);
     }
 
@@ -212,8 +219,9 @@ public final class PullThroughBlobs {
      * the cluster that owns it, which this node's later requests join as {@code shared}).
      */
     private void count(Route route, String result) {
-        Counter.builder("regmirror.blob.requests").description("blob requests by where the bytes come from")
-                .tags("upstream", route.registry(), "result", result).register(meters).increment();
+        counters.computeIfAbsent(List.of(route.registry(), result), labels -> Counter
+                .builder("regmirror.blob.requests").description("blob requests by where the bytes come from")
+                .tags("upstream", labels.get(0), "result", labels.get(1)).register(meters)).increment();
     }
 
     /**
