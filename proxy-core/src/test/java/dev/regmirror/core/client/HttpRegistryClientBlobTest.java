@@ -283,34 +283,4 @@ class HttpRegistryClientBlobTest {
         return io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().directArenas().stream()
                 .mapToLong(io.netty.buffer.PoolArenaMetric::numActiveAllocations).sum();
     }
-
-    /** Takes one buffer, releases it and cancels. */
-    private static final class CancellingAfterOne implements java.util.concurrent.Flow.Subscriber<io.netty.buffer.ByteBuf> {
-
-        final java.util.concurrent.CompletableFuture<Void> cancelled = new java.util.concurrent.CompletableFuture<>();
-        private java.util.concurrent.Flow.Subscription subscription;
-
-        @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
-            this.subscription = subscription;
-            subscription.request(1);
-        }
-
-        @Override
-        public void onNext(io.netty.buffer.ByteBuf item) {
-            item.release();
-            subscription.cancel();
-            cancelled.complete(null);
-        }
-
-        @Override
-        public void onError(Throwable failure) {
-            cancelled.completeExceptionally(failure);
-        }
-
-        @Override
-        public void onComplete() {
-            cancelled.completeExceptionally(new AssertionError("completed before it was cancelled"));
-        }
-    }
 }

@@ -21,6 +21,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.MutableClock;
+import dev.regmirror.core.testing.TcpForwarder;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.nio.file.Files;
@@ -134,6 +135,24 @@ class HttpRegistryClientTlsTest {
 
         assertArrayEquals(layer, await(body.result));
         assertEquals(body.items.get(), body.direct.get());
+    }
+
+    @Test
+    void blobsOverTlsShareOneConnection() throws Exception {
+        byte[] layer = new byte[300_000];
+        new java.util.Random(4).nextBytes(layer);
+        Digest digest = Digest.sha256Of(layer);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(layer)));
+        try (TcpForwarder forwarder = new TcpForwarder(upstream.httpsPort())) {
+            HttpRegistryClient client = client(URI.create("https://localhost:" + forwarder.port()),
+                    Optional.of(localhost.pem()));
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(layer, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+            }
+
+            assertEquals(1, forwarder.connections());
+        }
     }
 
     @Test
