@@ -71,6 +71,8 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
     private boolean terminated;
     private boolean draining;
     private Throwable failure;
+    /** The response head read, until the answer is completed with it. */
+    private UpstreamResponse<Flow.Publisher<ByteBuf>> pending;
 
     /**
      * @param reuse takes the connection back once the response was read to its end with keep-alive
@@ -131,7 +133,8 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
             headSeen = true;
             reusable = reusable(head);
             headTimer.cancel(false);
-            answer.complete(new UpstreamResponse<>(head.status().code(), headers(head), uri, this));
+            // answered at the end of this read, once an empty body has left the connection free
+            pending = new UpstreamResponse<>(head.status().code(), headers(head), uri, this);
         }
         if (msg instanceof HttpContent content) {
             if (content.decoderResult().isFailure()) {
@@ -149,6 +152,12 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
             }
             if (content instanceof LastHttpContent) {
                 ended = true;
+                if (subscriber == null && queue.isEmpty()) {
+                    // an empty body (a HEAD's, a redirect's): the connection is free before anyone
+                    // subscribes, who then gets the end alone
+                    finish();
+                }
+                answerNow();
             }
             drain();
         }
@@ -156,6 +165,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        answerNow();
         readIfWanted();
     }
 
@@ -269,7 +279,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     /** Ends the body in failure: the answer if none came yet, else the subscriber's error. */
     private void fail(Throwable cause) {
-        if (terminated || failure != null) {
+        if (terminated || failure != null || handedBack) {
             return;
         }
         if (headTimer != null) {
@@ -278,6 +288,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
         failure = cause;
         releaseQueue();
         ctx.close();
+        answerNow();
         if (!anyRead && stale.isPresent() && !(cause instanceof HttpTimeoutException)) {
             terminated = true;
             stale.get().run();
@@ -289,6 +300,15 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
             return;
         }
         drain();
+    }
+
+    /** Completes the answer with the head read, if not done yet. */
+    private void answerNow() {
+        if (pending != null) {
+            UpstreamResponse<Flow.Publisher<ByteBuf>> response = pending;
+            pending = null;
+            answer.complete(response);
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.FaultProxy;
 import dev.regmirror.core.testing.RegistryProcess;
@@ -20,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Keep-alive against a real registry: the blobs of an image, read one after another, come over one
- * connection, counted at a proxy in front of the registry that spoils nothing.
+ * Keep-alive against a real registry: the blobs of an image read one after another, and HEADs between
+ * them, come over one connection, counted at a proxy in front of the registry that spoils nothing.
  */
 class ConnectionReuseIT {
 
@@ -63,6 +64,25 @@ class ConnectionReuseIT {
             }
 
             assertEquals(blobs.size(), registry.blobGets().size(), registry.requests()::toString);
+            assertEquals(1, counting.connections(), counting.summary());
+        }
+    }
+
+    @Test
+    void headsAndBlobsShareOneConnection() throws Exception {
+        try (UpstreamFixture fixture = new UpstreamFixture();
+             FaultProxy counting = FaultProxy.start(registry.url(), 2, 0, 0)) {
+            HttpRegistryClient client = fixture.client(fixture.settings(counting.uri(), Optional.empty(),
+                    Optional.empty()));
+            Descriptor layer = image.layers().get(0);
+
+            for (int i = 0; i < 3; i++) {
+                assertEquals(image.digest(), await(client.headManifest(NAME, new Tag("1"))).digest().orElseThrow());
+                assertEquals(layer.size(), await(client.headBlob(NAME, layer.digest())).size());
+                byte[] bytes = await(BodySubscriber.readAll(await(client.getBlob(NAME, layer.digest()))).result);
+                assertEquals(layer.digest(), Digest.sha256Of(bytes));
+            }
+
             assertEquals(1, counting.connections(), counting.summary());
         }
     }

@@ -2,6 +2,8 @@ package dev.regmirror.core.client;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.head;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.regmirror.core.client.Payloads.ALPINE;
 import static dev.regmirror.core.client.UpstreamFixture.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -77,6 +79,19 @@ class HttpRegistryClientReuseTest {
         assertArrayEquals(LARGE, read(LARGE_DIGEST));
         assertArrayEquals(SMALL, read(SMALL_DIGEST));
         assertArrayEquals(LARGE, read(LARGE_DIGEST));
+
+        assertEquals(1, forwarder.connections());
+    }
+
+    @Test
+    void headsLeaveTheirConnectionForTheNextRequest() throws Exception {
+        fixture.upstream.stubFor(head(urlEqualTo(path(SMALL_DIGEST))).willReturn(aResponse()
+                .withHeader("Content-Length", String.valueOf(SMALL.length))));
+
+        for (int i = 0; i < 3; i++) {
+            assertEquals(new BlobHead(SMALL.length), await(client.headBlob(ALPINE, SMALL_DIGEST)));
+            assertArrayEquals(SMALL, read(SMALL_DIGEST));
+        }
 
         assertEquals(1, forwarder.connections());
     }
