@@ -81,6 +81,14 @@ class HttpRegistryClientTlsTest {
         return server;
     }
 
+    /** 300,000 random bytes that the upstream serves as a blob of library/alpine. */
+    private static byte[] stubbedLayer(long seed) {
+        byte[] layer = new byte[300_000];
+        new java.util.Random(seed).nextBytes(layer);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + Digest.sha256Of(layer)).willReturn(aResponse().withBody(layer)));
+        return layer;
+    }
+
     private static URI url(WireMockServer server) {
         return URI.create("https://localhost:" + server.httpsPort());
     }
@@ -125,10 +133,8 @@ class HttpRegistryClientTlsTest {
 
     @Test
     void blobBodiesComeOverTlsTrustedThroughTheCaFile() throws Exception {
-        byte[] layer = new byte[300_000];
-        new java.util.Random(3).nextBytes(layer);
+        byte[] layer = stubbedLayer(3);
         Digest digest = Digest.sha256Of(layer);
-        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(layer)));
 
         BodySubscriber body = BodySubscriber.readAll(await(client(url(upstream), Optional.of(localhost.pem()))
                 .getBlob(ALPINE, digest)));
@@ -139,10 +145,8 @@ class HttpRegistryClientTlsTest {
 
     @Test
     void blobsOverTlsShareOneConnection() throws Exception {
-        byte[] layer = new byte[300_000];
-        new java.util.Random(4).nextBytes(layer);
+        byte[] layer = stubbedLayer(4);
         Digest digest = Digest.sha256Of(layer);
-        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(layer)));
         try (TcpForwarder forwarder = new TcpForwarder(upstream.httpsPort())) {
             HttpRegistryClient client = client(URI.create("https://localhost:" + forwarder.port()),
                     Optional.of(localhost.pem()));
