@@ -11,6 +11,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,9 +52,13 @@ final class ConnectionPool {
             if (connection == null) {
                 return Optional.empty();
             }
-            if (connection.channel.isActive()) {
-                connection.channel.eventLoop().execute(connection::stopWatching);
-                return Optional.of(connection.channel);
+            try {
+                if (connection.channel.isActive()) {
+                    connection.channel.eventLoop().execute(connection::stopWatching);
+                    return Optional.of(connection.channel);
+                }
+            } catch (RejectedExecutionException stopping) {
+                // its event loop is shutting down
             }
             connection.channel.close();
         }
@@ -69,15 +74,19 @@ final class ConnectionPool {
             return;
         }
         Idle connection = new Idle(origin, channel);
+        boolean kept;
         synchronized (idle) {
             Deque<Idle> waiting = idle.computeIfAbsent(origin, o -> new ArrayDeque<>());
-            if (waiting.size() >= maxIdlePerOrigin) {
-                channel.close();
-                return;
+            kept = waiting.size() < maxIdlePerOrigin;
+            if (kept) {
+                waiting.addFirst(connection);
             }
-            waiting.addFirst(connection);
         }
-        connection.watch();
+        if (kept) {
+            connection.watch();
+        } else {
+            channel.close();
+        }
     }
 
     /** Connections idle right now, for tests. */
@@ -114,13 +123,22 @@ final class ConnectionPool {
         /** On the event loop: closes the connection after the idle timeout or on anything it reads. */
         void watch() {
             channel.pipeline().addLast(this);
-            timer = channel.eventLoop().schedule(this::expire, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            try {
+                timer = channel.eventLoop().schedule(this::expire, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException stopping) {
+                // the event loops are shutting down, and with them every connection
+                drop(this);
+                channel.close();
+                return;
+            }
             channel.read();
         }
 
         /** On the event loop, once taken: the connection's next read is the next response's. */
         void stopWatching() {
-            timer.cancel(false);
+            if (timer != null) {
+                timer.cancel(false);
+            }
             if (channel.pipeline().context(this) != null) {
                 channel.pipeline().remove(this);
             }
@@ -143,7 +161,9 @@ final class ConnectionPool {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             drop(this);
-            timer.cancel(false);
+            if (timer != null) {
+                timer.cancel(false);
+            }
             ctx.fireChannelInactive();
         }
 
