@@ -160,6 +160,25 @@ class HttpRegistryClientTlsTest {
     }
 
     @Test
+    void blobsThroughAConnectTunnelShareOneTunnel() throws Exception {
+        byte[] layer = stubbedLayer(5);
+        Digest digest = Digest.sha256Of(layer);
+        try (TcpForwarder proxy = TcpForwarder.tunnel(upstream.httpsPort())) {
+            EndpointSettings settings = new EndpointSettings("registry.example", url(upstream), Optional.empty(),
+                    Optional.empty(), Duration.ofSeconds(5), Duration.ofSeconds(5), Optional.of(localhost.pem()),
+                    Optional.of(URI.create("http://127.0.0.1:" + proxy.port())));
+            HttpRegistryClient client = HttpRegistryClient.create(settings, executor, UpstreamFixture.BLOB_LOOPS,
+                    scheduler, new MutableClock());
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(layer, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+            }
+
+            assertEquals(1, proxy.connections());
+        }
+    }
+
+    @Test
     void blobFromAnUntrustedOrMisnamedCertificateIsRefused() throws Exception {
         Digest digest = Digest.sha256Of(new byte[] {1});
         UpstreamUnavailableException untrusted = failure(client(url(upstream), Optional.empty())

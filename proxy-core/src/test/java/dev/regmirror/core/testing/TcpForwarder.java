@@ -15,11 +15,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Passes bytes between clients and one port on 127.0.0.1, both ways and untouched (TLS too, which
- * {@link FaultProxy} cannot read), counting the connections it accepted and the ones that ended.
+ * {@link FaultProxy} cannot read), counting the connections it accepted and the ones that ended; as
+ * an HTTP proxy's {@code CONNECT} tunnel when asked ({@link #tunnel}).
  */
 public final class TcpForwarder implements AutoCloseable {
 
     private final int target;
+    private final boolean answersConnect;
     private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "tcp-forwarder");
@@ -32,8 +34,21 @@ public final class TcpForwarder implements AutoCloseable {
 
     /** Starts forwarding to {@code targetPort} on 127.0.0.1. */
     public TcpForwarder(int targetPort) throws IOException {
+        this(targetPort, false);
+    }
+
+    private TcpForwarder(int targetPort, boolean answersConnect) throws IOException {
         this.target = targetPort;
+        this.answersConnect = answersConnect;
         threads.execute(this::acceptLoop);
+    }
+
+    /**
+     * An HTTP proxy that answers each connection's {@code CONNECT} head with {@code 200} and then
+     * forwards to {@code targetPort} on 127.0.0.1, whatever host the head named.
+     */
+    public static TcpForwarder tunnel(int targetPort) throws IOException {
+        return new TcpForwarder(targetPort, true);
     }
 
     public int port() {
@@ -71,6 +86,11 @@ public final class TcpForwarder implements AutoCloseable {
                 Socket up = new Socket(InetAddress.getLoopbackAddress(), target);
                 open.add(client);
                 open.add(up);
+                if (answersConnect) {
+                    HttpHeads.read(client.getInputStream());
+                    client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                }
                 AtomicBoolean done = new AtomicBoolean();
                 Runnable end = () -> {
                     if (done.compareAndSet(false, true)) {
