@@ -102,6 +102,8 @@ class FaultInjectionIT {
             assertEquals(List.of(), CacheCheck.corruptBlobs(cache), "every cached blob hashes to its name; " + run);
 
             Baseline after = before.awaitReturn(Duration.ofSeconds(20), faults);
+            System.out.println("FaultInjectionIT: descriptors " + before.fds() + " before the load, " + after.fds()
+                    + " after");
             assertTrue(after.fds() <= before.fds() + 16 && after.threads().size() <= before.threads().size() + 2,
                     "file descriptors and threads before the load " + before + ", after " + after + "\n"
                             + after.fdList(faults) + "\nmirror port " + ports[0] + ", fault proxy " + faults.uri().getPort()

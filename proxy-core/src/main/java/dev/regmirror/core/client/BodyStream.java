@@ -2,11 +2,15 @@ package dev.regmirror.core.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -19,22 +23,27 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * One request on its own connection and the body of its answer, as a publisher of the buffers the
- * connection read: sends the request, completes {@code answer} with the response head, then reads
- * only while its subscriber wants more or little is waiting ({@link #READ_AHEAD}), so the upstream
- * waits when the disk does. Everything runs on the connection's event loop; {@code request} and
- * {@code cancel} may come from any thread and are passed to it.
+ * One request on a connection and the body of its answer, as a publisher of the buffers the
+ * connection read: sends the request ({@link #start}, once added to the connection's pipeline),
+ * completes {@code answer} with the response head, then reads only while its subscriber wants more or
+ * little is waiting ({@link #READ_AHEAD}), so the upstream waits when the disk does. Everything runs
+ * on the connection's event loop; {@code request} and {@code cancel} may come from any thread and are
+ * passed to it.
  *
  * <p>Each buffer delivered is the subscriber's to release, once, including any that arrives after it
  * cancelled; whatever was read and not delivered is released here when the body ends, fails or is
- * cancelled. The connection is closed at the body's end.
+ * cancelled. A response read to its end on a keep-alive connection leaves the pipeline and hands the
+ * connection to {@code reuse}; any other end closes it. A connection that breaks before the first byte
+ * of an answer goes to {@code stale} instead of failing, when given (a reused one the server closed).
  */
 final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publisher<ByteBuf>, Flow.Subscription {
 
@@ -45,6 +54,9 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
     private final URI uri;
     private final Duration readTimeout;
     private final CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer;
+    private final Consumer<Channel> reuse;
+    private final Optional<Runnable> stale;
+    private final boolean head;
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> headTimer;
@@ -52,17 +64,30 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
     private long queuedBytes;
     private long demand;
     private boolean headSeen;
+    private boolean anyRead;
+    private boolean reusable;
+    private boolean handedBack;
     private boolean ended;
     private boolean terminated;
     private boolean draining;
     private Throwable failure;
+    /** The response head read, until the answer is completed with it. */
+    private UpstreamResponse<Flow.Publisher<ByteBuf>> pending;
 
+    /**
+     * @param reuse takes the connection back once the response was read to its end with keep-alive
+     * @param stale retries elsewhere when the connection breaks before any byte of an answer
+     */
     BodyStream(FullHttpRequest request, URI uri, Duration readTimeout,
-               CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer) {
+               CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer, Consumer<Channel> reuse,
+               Optional<Runnable> stale) {
         this.request = request;
         this.uri = uri;
         this.readTimeout = readTimeout;
         this.answer = answer;
+        this.reuse = reuse;
+        this.stale = stale;
+        this.head = HttpMethod.HEAD.equals(request.method());
     }
 
     /** Lets go of the request when the connection never came up. */
@@ -75,8 +100,8 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
         this.ctx = ctx;
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    /** Sends the request; on the event loop, once this handler is in the connection's pipeline. */
+    void start() {
         headTimer = ctx.executor().schedule(() -> fail(new HttpTimeoutException("no response within "
                 + Failures.seconds(readTimeout))), readTimeout.toNanos(), TimeUnit.NANOSECONDS);
         ctx.writeAndFlush(request).addListener(sent -> {
@@ -89,7 +114,12 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (terminated || failure != null) {
+        anyRead = true;
+        if (ended) {
+            // more than the one answer asked for: the connection is out of step
+            reusable = false;
+        }
+        if (terminated || failure != null || ended) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -101,8 +131,10 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
                 return;
             }
             headSeen = true;
+            reusable = reusable(head);
             headTimer.cancel(false);
-            answer.complete(new UpstreamResponse<>(head.status().code(), headers(head), uri, this));
+            // answered at the end of this read, once an empty body has left the connection free
+            pending = new UpstreamResponse<>(head.status().code(), headers(head), uri, this);
         }
         if (msg instanceof HttpContent content) {
             if (content.decoderResult().isFailure()) {
@@ -120,6 +152,12 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
             }
             if (content instanceof LastHttpContent) {
                 ended = true;
+                if (subscriber == null && queue.isEmpty()) {
+                    // an empty body (a HEAD's, a redirect's): the connection is free before anyone
+                    // subscribes, who then gets the end alone
+                    finish();
+                }
+                answerNow();
             }
             drain();
         }
@@ -127,6 +165,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        answerNow();
         readIfWanted();
     }
 
@@ -172,9 +211,12 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
     @Override
     public void cancel() {
         onLoop(() -> {
+            if (terminated || handedBack) {
+                return;
+            }
             terminated = true;
             releaseQueue();
-            ctx.close();
+            finish();
         });
     }
 
@@ -208,7 +250,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
                 subscriber.onError(failure);
             } else if (!terminated && queue.isEmpty() && ended) {
                 terminated = true;
-                ctx.close();
+                finish();
                 subscriber.onComplete();
             }
         } finally {
@@ -227,7 +269,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     /** Reads for the head, then only for a subscriber with little waiting for it. */
     private void readIfWanted() {
-        if (terminated || ended || failure != null || !ctx.channel().isActive()) {
+        if (terminated || ended || failure != null || handedBack || !ctx.channel().isActive()) {
             return;
         }
         if (!headSeen || (subscriber != null && queuedBytes < READ_AHEAD)) {
@@ -237,7 +279,7 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
 
     /** Ends the body in failure: the answer if none came yet, else the subscriber's error. */
     private void fail(Throwable cause) {
-        if (terminated || failure != null) {
+        if (terminated || failure != null || handedBack) {
             return;
         }
         if (headTimer != null) {
@@ -246,12 +288,56 @@ final class BodyStream extends ChannelInboundHandlerAdapter implements Flow.Publ
         failure = cause;
         releaseQueue();
         ctx.close();
+        answerNow();
+        if (!anyRead && stale.isPresent() && !(cause instanceof HttpTimeoutException)) {
+            terminated = true;
+            stale.get().run();
+            return;
+        }
         if (!answer.isDone()) {
             answer.completeExceptionally(cause);
             terminated = true;
             return;
         }
         drain();
+    }
+
+    /** Completes the answer with the head read, if not done yet. */
+    private void answerNow() {
+        if (pending != null) {
+            UpstreamResponse<Flow.Publisher<ByteBuf>> response = pending;
+            pending = null;
+            answer.complete(response);
+        }
+    }
+
+    /**
+     * Lets go of the connection at the body's end or cancel: back to {@code reuse} when the whole
+     * answer was read, nothing failed and the connection may be kept; else closed.
+     */
+    private void finish() {
+        if (handedBack) {
+            return;
+        }
+        handedBack = true;
+        if (ended && reusable && failure == null && ctx.channel().isActive()) {
+            ctx.pipeline().remove(this);
+            reuse.accept(ctx.channel());
+        } else {
+            ctx.close();
+        }
+    }
+
+    /**
+     * Whether the connection may carry another request after this answer: keep-alive, and a body
+     * whose end is known without the connection's (a length, chunks, or none at all).
+     */
+    private boolean reusable(HttpResponse response) {
+        int status = response.status().code();
+        boolean bodiless = head || status == HttpResponseStatus.NO_CONTENT.code()
+                || status == HttpResponseStatus.NOT_MODIFIED.code();
+        return HttpUtil.isKeepAlive(response) && (bodiless || HttpUtil.isContentLengthSet(response)
+                || HttpUtil.isTransferEncodingChunked(response));
     }
 
     private void releaseQueue() {

@@ -33,7 +33,7 @@ final class Exchange<B> {
     static final int MAX_REDIRECTS = 5;
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
-    /** One request and its answer, with the body still to be read: the JDK client, or Netty for blob bodies. */
+    /** One request and its answer, with the body still to be read: the JDK client, or Netty for blobs and HEADs. */
     interface Wire<B> {
 
         /**
@@ -128,6 +128,11 @@ final class Exchange<B> {
             }
             return CompletableFuture.completedFuture(response);
         });
+    }
+
+    /** Lets go of a body nobody will read, as its wire does. */
+    void discard(B body) {
+        wire.discard(body);
     }
 
     private Auth basicAuth() {

@@ -27,12 +27,14 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * The {@link RegistryClient} of one endpoint: everything asynchronous, manifests, HEADs, tags and
- * tokens on {@link HttpClient}, manifests read whole (at most 4 MiB) and verified; blob bodies on
- * Netty's HTTP client ({@link NettyWire}), streamed in pooled direct buffers with back-pressure and a
- * read timeout, with the same token cache, credentials and redirect rules.
+ * The {@link RegistryClient} of one endpoint: everything asynchronous, manifests, tags, referrers and
+ * tokens on {@link HttpClient}, manifests read whole (at most 4 MiB) and verified; blob bodies and
+ * HEADs on Netty's HTTP client ({@link NettyWire}) over kept-alive connections, bodies streamed in
+ * pooled direct buffers with back-pressure and a read timeout, with the same token cache, credentials
+ * and redirect rules.
  */
 public final class HttpRegistryClient implements RegistryClient {
 
@@ -41,15 +43,16 @@ public final class HttpRegistryClient implements RegistryClient {
 
     private final EndpointSettings settings;
     private final Exchange<Flow.Publisher<List<ByteBuffer>>> exchange;
-    private final Exchange<Flow.Publisher<ByteBuf>> blobs;
+    /** Blob GETs and HEADs. */
+    private final Exchange<Flow.Publisher<ByteBuf>> netty;
     private final Failures failures;
     private final UpstreamErrors errors;
     private final ManifestCheck manifests;
 
     /**
      * @param http      a client that does not follow redirects (see {@link #newHttpClient})
-     * @param blobLoops the event loops blob bodies are read on, owned by the caller
-     * @param executor  where host names of blob downloads are looked up and their answers handed on
+     * @param blobLoops the event loops blob bodies and HEADs are read on, owned by the caller
+     * @param executor  where host names for blob downloads and HEADs are looked up and their answers handed on
      * @param tokens    the token cache, which may be shared between upstreams
      * @param scheduler runs the read timeouts of bodies
      * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate
@@ -68,7 +71,7 @@ public final class HttpRegistryClient implements RegistryClient {
         TokenFetcher tokenFetcher = new TokenFetcher(settings, http, scheduler, failures, errors);
         this.exchange = new Exchange<>(settings, Exchange.jdk(settings, http, scheduler, failures), tokens,
                 tokenFetcher, failures);
-        this.blobs = new Exchange<>(settings, new NettyWire(settings, blobLoops, executor, scheduler, failures), tokens,
+        this.netty = new Exchange<>(settings, new NettyWire(settings, blobLoops, executor, scheduler, failures), tokens,
                 tokenFetcher, failures);
     }
 
@@ -120,16 +123,10 @@ public final class HttpRegistryClient implements RegistryClient {
 
     @Override
     public CompletableFuture<ManifestHead> headManifest(RepositoryName name, Reference reference) {
-        Fetch fetch = Fetch.manifest("HEAD", name, reference);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenApply(response -> {
-            BodyCollector.discard(response.body());
-            if (response.status() != 200) {
-                throw errors.from(fetch, response.status(), response.headers(), Optional.empty());
-            }
-            String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type").orElse(""));
-            return new ManifestHead(ManifestCheck.declaredDigest(response.headers()), mediaType,
-                    response.contentLength(), ManifestHead.rateLimitRemaining(response.headers()));
-        }));
+        return head(Fetch.manifest("HEAD", name, reference), response -> new ManifestHead(
+                ManifestCheck.declaredDigest(response.headers()),
+                MediaTypes.essence(response.headers().firstValue("Content-Type").orElse("")),
+                response.contentLength(), ManifestHead.rateLimitRemaining(response.headers())));
     }
 
     @Override
@@ -151,20 +148,27 @@ public final class HttpRegistryClient implements RegistryClient {
 
     @Override
     public CompletableFuture<BlobHead> headBlob(RepositoryName name, Digest digest) {
-        Fetch fetch = Fetch.blob("HEAD", name, digest);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenApply(response -> {
-            BodyCollector.discard(response.body());
+        return head(Fetch.blob("HEAD", name, digest), response -> new BlobHead(response.contentLength()));
+    }
+
+    /**
+     * A HEAD over the Netty wire: its (empty) body let go of at once, which leaves the connection
+     * kept alive; a 200 read by {@code answer}, anything else an error from its status and headers.
+     */
+    private <T> CompletableFuture<T> head(Fetch fetch, Function<UpstreamResponse<?>, T> answer) {
+        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenApply(response -> {
+            netty.discard(response.body());
             if (response.status() != 200) {
                 throw errors.from(fetch, response.status(), response.headers(), Optional.empty());
             }
-            return new BlobHead(response.contentLength());
+            return answer.apply(response);
         }));
     }
 
     @Override
     public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
         Fetch fetch = Fetch.blob("GET", name, digest);
-        return failures.mapping(fetch.what(), () -> blobs.send(fetch).thenCompose(response -> response.status() == 200
+        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> response.status() == 200
                 ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
                 : failed(fetch, new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
                         NettyWire.onHeap(response.body())))));

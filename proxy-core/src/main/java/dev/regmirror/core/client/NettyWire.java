@@ -28,6 +28,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -35,13 +36,15 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The wire of blob bodies: Netty's HTTP/1.1 client, one connection per request, reading into pooled
- * direct buffers that the body's subscriber writes straight to the ingest file and then releases.
+ * The wire of blob bodies and HEADs: Netty's HTTP/1.1 client, connections kept alive per origin
+ * ({@link ConnectionPool}), reading into pooled direct buffers that the body's subscriber writes
+ * straight to the ingest file and then releases.
  * Speaks TLS with the endpoint's extra trust and host name verification, reaches the endpoint
  * through its HTTP proxy (CONNECT for {@code https}, absolute URLs for {@code http}), and looks host
  * names up on {@code lookups}, never on an event loop.
@@ -54,6 +57,10 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     private static final int MAX_CHUNK = 1024 * 1024;
     /** The most one socket read takes; reads grow towards it while they come back full. */
     private static final int MAX_READ = 256 * 1024;
+    /** Idle connections kept per origin: as many as a client pulls layers at once, about. */
+    private static final int MAX_IDLE_PER_ORIGIN = 4;
+    /** How long an idle connection is kept: below the usual servers' keep-alive timeouts (nginx 75 s). */
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
     private final EndpointSettings settings;
     private final ClientLoops loops;
@@ -61,6 +68,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     private final ScheduledExecutorService scheduler;
     private final Failures failures;
     private final SslContext tls;
+    private final ConnectionPool pool = new ConnectionPool(MAX_IDLE_PER_ORIGIN, IDLE_TIMEOUT);
 
     /**
      * @param loops   the event loops and connections to read on, owned by the caller
@@ -90,13 +98,55 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     @Override
     public CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch, URI uri,
                                                                          Optional<String> authorization) {
+        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer = new CompletableFuture<>();
+        exchange(fetch, uri, authorization, answer, true);
+        // Off the event loop, failures too: whoever receives the answer (a fill opening its ingest
+        // file, the next endpoint's request) may block.
+        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> handedOn = new CompletableFuture<>();
+        answer.whenCompleteAsync((response, failure) -> {
+            if (failure != null) {
+                handedOn.completeExceptionally(Failures.unwrap(failure));
+                return;
+            }
+            handedOn.complete(new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
+                    GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
+                            ReferenceCountUtil::release)));
+        }, lookups);
+        return handedOn;
+    }
+
+    /**
+     * Sends the request on an idle connection to the origin when {@code mayReuse} and one is left,
+     * sending it again on a new one if that connection turns out to be closed before any answer;
+     * else on a new connection.
+     */
+    private void exchange(Fetch fetch, URI uri, Optional<String> authorization,
+                          CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer, boolean mayReuse) {
         boolean https = "https".equalsIgnoreCase(uri.getScheme());
         String host = bare(uri.getHost());
         int port = uri.getPort() >= 0 ? uri.getPort() : https ? 443 : 80;
+        ConnectionPool.Origin origin = new ConnectionPool.Origin(https, host, port);
         Optional<URI> proxy = settings.proxy();
+        Consumer<Channel> reuse = channel -> pool.give(origin, channel);
+        Optional<Channel> idle = mayReuse ? pool.take(origin) : Optional.empty();
+        if (idle.isPresent()) {
+            Channel channel = idle.get();
+            BodyStream stream = new BodyStream(request(fetch, uri, authorization, proxy.isPresent() && !https),
+                    uri, settings.readTimeout(), answer, reuse,
+                    Optional.of(() -> exchange(fetch, uri, authorization, answer, false)));
+            channel.eventLoop().execute(() -> {
+                if (!channel.isActive()) {
+                    stream.release();
+                    exchange(fetch, uri, authorization, answer, false);
+                    return;
+                }
+                channel.pipeline().addLast(stream);
+                stream.start();
+            });
+            return;
+        }
         String lookedUp = proxy.map(p -> bare(p.getHost())).orElse(host);
         int connectPort = proxy.map(p -> p.getPort() < 0 ? 80 : p.getPort()).orElse(port);
-        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer = new CompletableFuture<>();
         CompletableFuture.supplyAsync(() -> lookUp(lookedUp), lookups).whenComplete((address, notFound) -> {
             if (notFound != null) {
                 answer.completeExceptionally(Failures.unwrap(notFound));
@@ -105,7 +155,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
             InetSocketAddress resolved = new InetSocketAddress(address, connectPort);
             boolean tunnel = proxy.isPresent() && https;
             BodyStream stream = new BodyStream(request(fetch, uri, authorization, proxy.isPresent() && !https),
-                    uri, settings.readTimeout(), answer);
+                    uri, settings.readTimeout(), answer, reuse, Optional.empty());
             Bootstrap bootstrap = new Bootstrap().group(loops.group()).channelFactory(loops.channels())
                     .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.AUTO_READ, false)
@@ -129,25 +179,14 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
                     });
             InetSocketAddress target = tunnel ? InetSocketAddress.createUnresolved(host, port) : resolved;
             bootstrap.connect(target).addListener(connected -> {
-                if (!connected.isSuccess()) {
+                if (connected.isSuccess()) {
+                    stream.start();
+                } else {
                     stream.release();
                     answer.completeExceptionally(connectFailure(connected.cause()));
                 }
             });
         });
-        // Off the event loop, failures too: whoever receives the answer (a fill opening its ingest
-        // file, the next endpoint's request) may block.
-        CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> handedOn = new CompletableFuture<>();
-        answer.whenCompleteAsync((response, failure) -> {
-            if (failure != null) {
-                handedOn.completeExceptionally(Failures.unwrap(failure));
-                return;
-            }
-            handedOn.complete(new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
-                    GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
-                            ReferenceCountUtil::release)));
-        }, lookups);
-        return handedOn;
     }
 
     @Override

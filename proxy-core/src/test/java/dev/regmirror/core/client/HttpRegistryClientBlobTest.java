@@ -210,6 +210,23 @@ class HttpRegistryClientBlobTest {
 
     @Test
     void aMalformedAnswerClosesItsConnection() throws Exception {
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.getBlob(ALPINE, LAYER_DIGEST));
+    }
+
+    @Test
+    void aMalformedAnswerToAHeadClosesItsConnection() throws Exception {
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.headBlob(ALPINE, LAYER_DIGEST));
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.headManifest(ALPINE, Payloads.LATEST));
+    }
+
+    /**
+     * Five requests, each answered with a malformed head on a connection of its own (never kept):
+     * each fails naming it, and the client closes each connection before the server does, so none is
+     * left in CLOSE_WAIT.
+     */
+    private void assertMalformedAnswersCloseTheirConnections(
+            java.util.function.Function<HttpRegistryClient, java.util.concurrent.CompletableFuture<?>> request)
+            throws Exception {
         try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             java.util.concurrent.atomic.AtomicInteger closedByClient = new java.util.concurrent.atomic.AtomicInteger();
             Thread answering = new Thread(() -> answerMalformed(server, closedByClient));
@@ -219,8 +236,7 @@ class HttpRegistryClientBlobTest {
                     java.net.URI.create("http://127.0.0.1:" + server.getLocalPort())));
 
             for (int i = 0; i < 5; i++) {
-                UpstreamUnavailableException e = failure(malformed.getBlob(ALPINE, LAYER_DIGEST),
-                        UpstreamUnavailableException.class);
+                UpstreamUnavailableException e = failure(request.apply(malformed), UpstreamUnavailableException.class);
                 assertTrue(e.getMessage().contains("malformed response head"), e.getMessage());
             }
 
@@ -282,35 +298,5 @@ class HttpRegistryClientBlobTest {
         }
         return io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().directArenas().stream()
                 .mapToLong(io.netty.buffer.PoolArenaMetric::numActiveAllocations).sum();
-    }
-
-    /** Takes one buffer, releases it and cancels. */
-    private static final class CancellingAfterOne implements java.util.concurrent.Flow.Subscriber<io.netty.buffer.ByteBuf> {
-
-        final java.util.concurrent.CompletableFuture<Void> cancelled = new java.util.concurrent.CompletableFuture<>();
-        private java.util.concurrent.Flow.Subscription subscription;
-
-        @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
-            this.subscription = subscription;
-            subscription.request(1);
-        }
-
-        @Override
-        public void onNext(io.netty.buffer.ByteBuf item) {
-            item.release();
-            subscription.cancel();
-            cancelled.complete(null);
-        }
-
-        @Override
-        public void onError(Throwable failure) {
-            cancelled.completeExceptionally(failure);
-        }
-
-        @Override
-        public void onComplete() {
-            cancelled.completeExceptionally(new AssertionError("completed before it was cancelled"));
-        }
     }
 }

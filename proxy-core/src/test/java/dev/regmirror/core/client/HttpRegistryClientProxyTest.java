@@ -21,6 +21,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.TcpForwarder;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.util.List;
@@ -46,6 +47,15 @@ class HttpRegistryClientProxyTest {
                 plain.connectTimeout(), plain.readTimeout(), plain.caFile(), Optional.of(proxyUrl));
     }
 
+    /** 100,000 random bytes that the upstream serves as a blob of library/alpine. */
+    private byte[] stubbedLayer(long seed) {
+        byte[] layer = new byte[100_000];
+        new java.util.Random(seed).nextBytes(layer);
+        fixture.upstream.stubFor(get("/v2/library/alpine/blobs/" + Digest.sha256Of(layer))
+                .willReturn(aResponse().withBody(layer)));
+        return layer;
+    }
+
     @Test
     void requestsGoThroughTheProxy() throws Exception {
         proxy.start();
@@ -63,11 +73,9 @@ class HttpRegistryClientProxyTest {
     @Test
     void blobBodiesGoThroughTheProxyToo() throws Exception {
         proxy.start();
-        byte[] layer = new byte[100_000];
-        new java.util.Random(5).nextBytes(layer);
+        byte[] layer = stubbedLayer(5);
         Digest digest = Digest.sha256Of(layer);
         String path = "/v2/library/alpine/blobs/" + digest;
-        fixture.upstream.stubFor(get(path).willReturn(aResponse().withBody(layer)));
 
         BlobBody body = await(fixture.client(throughProxy(URI.create("http://127.0.0.1:" + proxy.port())))
                 .getBlob(ALPINE, digest));
@@ -77,6 +85,23 @@ class HttpRegistryClientProxyTest {
         assertEquals(1, proxied.size());
         assertEquals(fixture.url() + path, proxied.get(0).getRequest().getAbsoluteUrl());
         fixture.upstream.verify(1, getRequestedFor(urlEqualTo(path)));
+    }
+
+    @Test
+    void blobsThroughTheProxyShareOneConnectionToIt() throws Exception {
+        proxy.start();
+        byte[] layer = stubbedLayer(6);
+        Digest digest = Digest.sha256Of(layer);
+        try (TcpForwarder toProxy = new TcpForwarder(proxy.port())) {
+            HttpRegistryClient client = fixture.client(throughProxy(URI.create("http://127.0.0.1:" + toProxy.port())));
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(layer, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+            }
+
+            assertEquals(1, toProxy.connections());
+        }
+        fixture.upstream.verify(3, getRequestedFor(urlEqualTo("/v2/library/alpine/blobs/" + digest)));
     }
 
     @Test

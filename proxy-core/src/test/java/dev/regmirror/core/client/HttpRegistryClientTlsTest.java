@@ -21,6 +21,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.MutableClock;
+import dev.regmirror.core.testing.TcpForwarder;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.nio.file.Files;
@@ -80,6 +81,14 @@ class HttpRegistryClientTlsTest {
         return server;
     }
 
+    /** 300,000 random bytes that the upstream serves as a blob of library/alpine. */
+    private static byte[] stubbedLayer(long seed) {
+        byte[] layer = new byte[300_000];
+        new java.util.Random(seed).nextBytes(layer);
+        upstream.stubFor(get("/v2/library/alpine/blobs/" + Digest.sha256Of(layer)).willReturn(aResponse().withBody(layer)));
+        return layer;
+    }
+
     private static URI url(WireMockServer server) {
         return URI.create("https://localhost:" + server.httpsPort());
     }
@@ -124,16 +133,49 @@ class HttpRegistryClientTlsTest {
 
     @Test
     void blobBodiesComeOverTlsTrustedThroughTheCaFile() throws Exception {
-        byte[] layer = new byte[300_000];
-        new java.util.Random(3).nextBytes(layer);
+        byte[] layer = stubbedLayer(3);
         Digest digest = Digest.sha256Of(layer);
-        upstream.stubFor(get("/v2/library/alpine/blobs/" + digest).willReturn(aResponse().withBody(layer)));
 
         BodySubscriber body = BodySubscriber.readAll(await(client(url(upstream), Optional.of(localhost.pem()))
                 .getBlob(ALPINE, digest)));
 
         assertArrayEquals(layer, await(body.result));
         assertEquals(body.items.get(), body.direct.get());
+    }
+
+    @Test
+    void blobsOverTlsShareOneConnection() throws Exception {
+        byte[] layer = stubbedLayer(4);
+        Digest digest = Digest.sha256Of(layer);
+        try (TcpForwarder forwarder = new TcpForwarder(upstream.httpsPort())) {
+            HttpRegistryClient client = client(URI.create("https://localhost:" + forwarder.port()),
+                    Optional.of(localhost.pem()));
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(layer, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+            }
+
+            assertEquals(1, forwarder.connections());
+        }
+    }
+
+    @Test
+    void blobsThroughAConnectTunnelShareOneTunnel() throws Exception {
+        byte[] layer = stubbedLayer(5);
+        Digest digest = Digest.sha256Of(layer);
+        try (TcpForwarder proxy = TcpForwarder.tunnel(upstream.httpsPort())) {
+            EndpointSettings settings = new EndpointSettings("registry.example", url(upstream), Optional.empty(),
+                    Optional.empty(), Duration.ofSeconds(5), Duration.ofSeconds(5), Optional.of(localhost.pem()),
+                    Optional.of(URI.create("http://127.0.0.1:" + proxy.port())));
+            HttpRegistryClient client = HttpRegistryClient.create(settings, executor, UpstreamFixture.BLOB_LOOPS,
+                    scheduler, new MutableClock());
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(layer, await(BodySubscriber.readAll(await(client.getBlob(ALPINE, digest))).result));
+            }
+
+            assertEquals(1, proxy.connections());
+        }
     }
 
     @Test
