@@ -9,17 +9,10 @@ import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Sends a {@link Fetch} to the upstream over a {@link Wire}: answers a 401 once with a bearer token
@@ -33,7 +26,7 @@ final class Exchange<B> {
     static final int MAX_REDIRECTS = 5;
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
-    /** One request and its answer, with the body still to be read: the JDK client, or Netty for blobs and HEADs. */
+    /** One request and its answer, with the body still to be read. */
     interface Wire<B> {
 
         /**
@@ -60,26 +53,6 @@ final class Exchange<B> {
         this.tokens = tokens;
         this.tokenFetcher = tokenFetcher;
         this.failures = failures;
-    }
-
-    /** The JDK client as a wire: bodies as its lists of buffers, watched for stalls. */
-    static Wire<Flow.Publisher<List<ByteBuffer>>> jdk(EndpointSettings settings, HttpClient http,
-                                                      ScheduledExecutorService scheduler, Failures failures) {
-        return new Wire<>() {
-            @Override
-            public CompletableFuture<UpstreamResponse<Flow.Publisher<List<ByteBuffer>>>> send(
-                    Fetch fetch, URI uri, Optional<String> authorization) {
-                return http.sendAsync(request(settings, fetch, uri, authorization),
-                        HttpResponse.BodyHandlers.ofPublisher()).thenApply(raw -> new UpstreamResponse<>(
-                                raw.statusCode(), raw.headers(), raw.uri(),
-                                GuardedPublisher.watching(raw.body(), fetch.what(), settings, scheduler, failures)));
-            }
-
-            @Override
-            public void discard(Flow.Publisher<List<ByteBuffer>> body) {
-                BodyCollector.discard(body);
-            }
-        };
     }
 
     /** What an attempt authorizes with: nothing, a bearer token, or basic credentials. */
@@ -152,20 +125,6 @@ final class Exchange<B> {
             }
             return follow(fetch, location(fetch, response), auth, hops + 1);
         });
-    }
-
-    private static HttpRequest request(EndpointSettings settings, Fetch fetch, URI uri,
-                                       Optional<String> authorization) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
-                .timeout(settings.readTimeout())
-                .method(fetch.method(), HttpRequest.BodyPublishers.noBody());
-        if ("http".equalsIgnoreCase(uri.getScheme())) {
-            builder.version(HttpClient.Version.HTTP_1_1);
-        }
-        builder.header("User-Agent", HttpRegistryClient.USER_AGENT);
-        fetch.accept().ifPresent(accept -> builder.header("Accept", accept));
-        authorization.ifPresent(value -> builder.header("Authorization", value));
-        return builder.build();
     }
 
     private URI location(Fetch fetch, UpstreamResponse<B> response) {

@@ -14,10 +14,8 @@ import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -30,11 +28,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The {@link RegistryClient} of one endpoint: everything asynchronous, manifests, tags, referrers and
- * tokens on {@link HttpClient}, manifests read whole (at most 4 MiB) and verified; blob bodies and
- * HEADs on Netty's HTTP client ({@link NettyWire}) over kept-alive connections, bodies streamed in
- * pooled direct buffers with back-pressure and a read timeout, with the same token cache, credentials
- * and redirect rules.
+ * The {@link RegistryClient} of one endpoint: everything asynchronous on Netty's HTTP client ({@link
+ * NettyWire}) over kept-alive connections, blob bodies streamed in pooled direct buffers with
+ * back-pressure and a read timeout, manifests, tag lists and referrers read whole (at most 4 MiB for
+ * manifests) and verified; tokens from the realm on {@link HttpClient}.
  */
 public final class HttpRegistryClient implements RegistryClient {
 
@@ -42,8 +39,7 @@ public final class HttpRegistryClient implements RegistryClient {
     public static final String USER_AGENT = "regmirror/0.1.0";
 
     private final EndpointSettings settings;
-    private final Exchange<Flow.Publisher<List<ByteBuffer>>> exchange;
-    /** Blob GETs and HEADs. */
+    /** Every request to the endpoint. */
     private final Exchange<Flow.Publisher<ByteBuf>> netty;
     private final Failures failures;
     private final UpstreamErrors errors;
@@ -69,8 +65,6 @@ public final class HttpRegistryClient implements RegistryClient {
         this.errors = new UpstreamErrors(settings, failures);
         this.manifests = new ManifestCheck(failures);
         TokenFetcher tokenFetcher = new TokenFetcher(settings, http, scheduler, failures, errors);
-        this.exchange = new Exchange<>(settings, Exchange.jdk(settings, http, scheduler, failures), tokens,
-                tokenFetcher, failures);
         this.netty = new Exchange<>(settings, new NettyWire(settings, blobLoops, executor, scheduler, failures), tokens,
                 tokenFetcher, failures);
     }
@@ -132,16 +126,16 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
         Fetch fetch = Fetch.manifest("GET", name, reference);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
             if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
-                BodyCollector.discard(response.body());
+                netty.discard(response.body());
                 throw failures.protocol(fetch.what(), "manifest of " + response.contentLength()
                         + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
             }
-            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST, settings.readTimeout())
+            return collect(response.body(), ManifestCheck.MAX_MANIFEST)
                     .thenApply(bytes -> manifests.check(fetch, reference, response.headers(), bytes));
         }));
     }
@@ -170,18 +164,17 @@ public final class HttpRegistryClient implements RegistryClient {
         Fetch fetch = Fetch.blob("GET", name, digest);
         return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> response.status() == 200
                 ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
-                : failed(fetch, new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
-                        NettyWire.onHeap(response.body())))));
+                : failed(fetch, response)));
     }
 
     @Override
     public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
         Fetch fetch = Fetch.tags(name, n, last);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
-            return BodyCollector.collect(response.body(), TagLists.MAX_BODY, settings.readTimeout())
+            return collect(response.body(), TagLists.MAX_BODY)
                     .thenApply(bytes -> TagLists.parse(bytes, response.headers(),
                             problem -> failures.protocol(fetch.what(), problem, 200)));
         }));
@@ -195,16 +188,16 @@ public final class HttpRegistryClient implements RegistryClient {
     public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
                                                               Optional<String> artifactType) {
         Fetch fetch = Fetch.referrers(name, subject, artifactType);
-        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
             if (response.status() == 404) {
-                BodyCollector.discard(response.body());
+                netty.discard(response.body());
                 return tagSchema(name, subject);
             }
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
             if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
-                BodyCollector.discard(response.body());
+                netty.discard(response.body());
                 throw failures.protocol(fetch.what(), "referrers list of " + response.contentLength()
                         + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
             }
@@ -213,7 +206,7 @@ public final class HttpRegistryClient implements RegistryClient {
             boolean filtered = artifactType.isPresent() && response.headers().allValues("OCI-Filters-Applied").stream()
                     .flatMap(value -> Arrays.stream(value.split(",")))
                     .anyMatch(filter -> filter.trim().equals("artifactType"));
-            return BodyCollector.collect(response.body(), ManifestCheck.MAX_MANIFEST, settings.readTimeout())
+            return collect(response.body(), ManifestCheck.MAX_MANIFEST)
                     .thenApply(bytes -> (UpstreamReferrers) new UpstreamReferrers.Listed(bytes,
                             mediaType.isEmpty() ? MediaTypes.OCI_INDEX : mediaType, filtered));
         }));
@@ -233,11 +226,19 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */
-    private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse<Flow.Publisher<List<ByteBuffer>>> response) {
-        return BodyCollector.collect(response.body(), UpstreamErrors.MAX_BODY, settings.readTimeout())
+    private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse<Flow.Publisher<ByteBuf>> response) {
+        return collect(response.body(), UpstreamErrors.MAX_BODY)
                 .handle((bytes, unreadable) -> Optional.ofNullable(bytes))
                 .thenApply(body -> {
                     throw errors.from(fetch, response.status(), response.headers(), body);
                 });
+    }
+
+    /**
+     * A small body whole (see {@link BodyCollector}): read to its end, it leaves its connection
+     * kept alive; past {@code limit} or its deadline, the read is cancelled and the connection closed.
+     */
+    private CompletableFuture<byte[]> collect(Flow.Publisher<ByteBuf> body, int limit) {
+        return BodyCollector.collect(NettyWire.onHeap(body), limit, settings.readTimeout());
     }
 }

@@ -219,6 +219,19 @@ class HttpRegistryClientBlobTest {
         assertMalformedAnswersCloseTheirConnections(malformed -> malformed.headManifest(ALPINE, Payloads.LATEST));
     }
 
+    @Test
+    void aMalformedAnswerToAManifestGetClosesItsConnection() throws Exception {
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.getManifest(ALPINE, Payloads.LATEST));
+    }
+
+    @Test
+    void aMalformedAnswerToATagListClosesItsConnection() throws Exception {
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.listTags(ALPINE,
+                java.util.OptionalInt.empty(), java.util.Optional.empty()));
+        assertMalformedAnswersCloseTheirConnections(malformed -> malformed.listReferrers(ALPINE, LAYER_DIGEST,
+                java.util.Optional.empty()));
+    }
+
     /**
      * Five requests, each answered with a malformed head on a connection of its own (never kept):
      * each fails naming it, and the client closes each connection before the server does, so none is

@@ -6,13 +6,18 @@ import static com.github.tomakehurst.wiremock.client.WireMock.head;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.regmirror.core.client.Payloads.ALPINE;
 import static dev.regmirror.core.client.UpstreamFixture.await;
+import static dev.regmirror.core.client.UpstreamFixture.failure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.github.tomakehurst.wiremock.http.Fault;
+import dev.regmirror.core.error.ProxyException;
+import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.error.UpstreamErrorException;
 import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.testing.TcpForwarder;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keep-alive on the Netty wire, counted at a forwarder in front of the upstream: answers read to
- * their end leave their connection for the next request; broken, cancelled or dropped ones do not.
+ * their end (blobs, HEADs, manifests, tag lists, errors) leave their connection for the next request;
+ * broken, cancelled, refused or dropped ones do not.
  */
 class HttpRegistryClientReuseTest {
 
@@ -94,6 +100,39 @@ class HttpRegistryClientReuseTest {
         }
 
         assertEquals(1, forwarder.connections());
+    }
+
+    @Test
+    void manifestsTagListsAndErrorsShareTheBlobsConnection() throws Exception {
+        fixture.upstream.stubFor(get(urlEqualTo(Payloads.MANIFEST_PATH)).willReturn(aResponse()
+                .withHeader("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .withBody(Payloads.MANIFEST_BYTES)));
+        fixture.upstream.stubFor(get(urlEqualTo("/v2/library/alpine/tags/list")).willReturn(aResponse()
+                .withBody("{\"name\":\"library/alpine\",\"tags\":[\"latest\"]}")));
+        fixture.upstream.stubFor(get(urlEqualTo("/v2/library/alpine/manifests/missing")).willReturn(aResponse()
+                .withStatus(404).withBody("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"no\"}]}")));
+
+        assertArrayEquals(SMALL, read(SMALL_DIGEST));
+        assertEquals(Payloads.MANIFEST_DIGEST, await(client.getManifest(ALPINE, Payloads.LATEST)).digest());
+        assertEquals(java.util.List.of("latest"), await(client.listTags(ALPINE, java.util.OptionalInt.empty(),
+                java.util.Optional.empty())).tags());
+        assertEquals(RegistryErrorCode.MANIFEST_UNKNOWN, failure(client.getManifest(ALPINE, new Tag("missing")),
+                UpstreamErrorException.class).code());
+        assertArrayEquals(SMALL, read(SMALL_DIGEST));
+
+        assertEquals(1, forwarder.connections());
+    }
+
+    @Test
+    void aTooLargeManifestsConnectionIsClosedNotReused() throws Exception {
+        fixture.upstream.stubFor(get(urlEqualTo(Payloads.MANIFEST_PATH)).willReturn(aResponse()
+                .withBody(new byte[ManifestCheck.MAX_MANIFEST + 1])));
+
+        failure(client.getManifest(ALPINE, Payloads.LATEST), ProxyException.class);
+
+        assertArrayEquals(SMALL, read(SMALL_DIGEST));
+        assertEquals(2, forwarder.connections());
+        awaitEnded(1);
     }
 
     @Test
