@@ -63,12 +63,6 @@ final class BodyCollector implements Flow.Subscriber<List<ByteBuffer>> {
         return collector.result;
     }
 
-    /** Reads and drops a body we do not need (a redirect's, a 401's), so the connection can be reused. */
-    static void discard(Flow.Publisher<List<ByteBuffer>> body) {
-        BodyCollector collector = new BodyCollector(UpstreamErrors.MAX_BODY);
-        body.subscribe(collector);
-    }
-
     private void tooSlow() {
         Flow.Subscription current;
         synchronized (this) {

@@ -15,14 +15,13 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * An {@link SSLContext} that trusts the JVM's own CAs plus those of a PEM file (a registry with a
+ * A trust manager that trusts the JVM's own CAs plus those of a PEM file (a registry with a
  * private CA); a server certificate is accepted if either trusts it, with the host name always checked.
  */
 public final class ExtraTrust extends X509ExtendedTrustManager {
@@ -38,22 +37,7 @@ public final class ExtraTrust extends X509ExtendedTrustManager {
         this.managers = managers;
     }
 
-    /**
-     * A TLS context trusting the JVM's CAs and the certificates in {@code caFile}.
-     *
-     * @throws IllegalArgumentException if the file cannot be read or holds no certificate
-     */
-    static SSLContext context(Path caFile) {
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {of(caFile)}, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("CA file " + caFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The trust manager of {@link #context}. */
+    /** A trust manager trusting the JVM's CAs and the certificates in {@code caFile}. */
     public static ExtraTrust of(Path caFile) {
         try {
             KeyStore extra = KeyStore.getInstance(KeyStore.getDefaultType());

@@ -46,13 +46,6 @@ final class GuardedPublisher<T> implements Flow.Publisher<T> {
         this.dropped = dropped;
     }
 
-    /** Watches a body fetched for {@code what}, with the upstream's read timeout. */
-    static GuardedPublisher<List<ByteBuffer>> watching(Flow.Publisher<List<ByteBuffer>> body, String what,
-                                                       EndpointSettings settings, ScheduledExecutorService scheduler,
-                                                       Failures failures) {
-        return watching(body, what, settings, scheduler, failures, ignored -> { });
-    }
-
     /** Watches a body whose items must be let go of ({@code dropped}) when nobody takes them. */
     static <T> GuardedPublisher<T> watching(Flow.Publisher<T> body, String what, EndpointSettings settings,
                                             ScheduledExecutorService scheduler, Failures failures,

@@ -10,10 +10,6 @@ import dev.regmirror.core.reference.Reference;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.EndpointSettings;
 import io.netty.buffer.ByteBuf;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Objects;
@@ -28,10 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The {@link RegistryClient} of one endpoint: everything asynchronous on Netty's HTTP client ({@link
- * NettyWire}) over kept-alive connections, blob bodies streamed in pooled direct buffers with
- * back-pressure and a read timeout, manifests, tag lists and referrers read whole (at most 4 MiB for
- * manifests) and verified; tokens from the realm on {@link HttpClient}.
+ * The {@link RegistryClient} of one endpoint: everything asynchronous on Netty's HTTP/1.1 client
+ * ({@link NettyWire}) over kept-alive connections, token requests included; blob bodies streamed in
+ * pooled direct buffers with back-pressure and a read timeout, manifests, tag lists and referrers read
+ * whole (manifests at most 4 MiB) and verified.
  */
 public final class HttpRegistryClient implements RegistryClient {
 
@@ -39,75 +35,40 @@ public final class HttpRegistryClient implements RegistryClient {
     public static final String USER_AGENT = "regmirror/0.1.0";
 
     private final EndpointSettings settings;
-    /** Every request to the endpoint. */
-    private final Exchange<Flow.Publisher<ByteBuf>> netty;
+    private final NettyWire wire;
+    /** Every request to the endpoint, with its token, credential and redirect rules. */
+    private final Exchange<Flow.Publisher<ByteBuf>> exchange;
     private final Failures failures;
     private final UpstreamErrors errors;
     private final ManifestCheck manifests;
 
     /**
-     * @param http      a client that does not follow redirects (see {@link #newHttpClient})
-     * @param blobLoops the event loops blob bodies and HEADs are read on, owned by the caller
-     * @param executor  where host names for blob downloads and HEADs are looked up and their answers handed on
+     * @param loops     the event loops every request is read on, owned by the caller
+     * @param executor  where host names are looked up and answers handed on
      * @param tokens    the token cache, which may be shared between upstreams
      * @param scheduler runs the read timeouts of bodies
-     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate
+     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate,
+     *                                  or its proxy is not an {@code http://} URL
      */
-    public HttpRegistryClient(EndpointSettings settings, HttpClient http, ClientLoops blobLoops, Executor executor,
-                              TokenCache tokens, ScheduledExecutorService scheduler) {
+    public HttpRegistryClient(EndpointSettings settings, ClientLoops loops, Executor executor, TokenCache tokens,
+                              ScheduledExecutorService scheduler) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        Objects.requireNonNull(http, "http");
-        Objects.requireNonNull(blobLoops, "blobLoops");
+        Objects.requireNonNull(loops, "loops");
         Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(scheduler, "scheduler");
         this.failures = new Failures(settings);
         this.errors = new UpstreamErrors(settings, failures);
         this.manifests = new ManifestCheck(failures);
-        TokenFetcher tokenFetcher = new TokenFetcher(settings, http, scheduler, failures, errors);
-        this.netty = new Exchange<>(settings, new NettyWire(settings, blobLoops, executor, scheduler, failures), tokens,
-                tokenFetcher, failures);
+        this.wire = new NettyWire(settings, loops, executor, scheduler, failures);
+        this.exchange = new Exchange<>(settings, wire, tokens, new TokenFetcher(settings, wire, failures, errors), failures);
     }
 
-    /**
-     * A client with its own HttpClient (running on {@code executor}), blob bodies on
-     * {@code blobLoops}, and its own token cache on {@code clock}.
-     */
-    public static HttpRegistryClient create(EndpointSettings settings, Executor executor, ClientLoops blobLoops,
+    /** A client with requests read on {@code loops}, and its own token cache on {@code clock}. */
+    public static HttpRegistryClient create(EndpointSettings settings, Executor executor, ClientLoops loops,
                                             ScheduledExecutorService scheduler, Clock clock) {
         Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
-        return new HttpRegistryClient(settings, newHttpClient(settings, executor), blobLoops, executor,
-                new TokenCache(ticker), scheduler);
-    }
-
-    /**
-     * The HttpClient an endpoint needs: no automatic redirects (they are followed by hand), the
-     * configured connect timeout, HTTP/2 only over TLS so that plain HTTP never tries an h2c upgrade,
-     * the endpoint's CA file trusted besides the JVM's CAs, and its HTTP proxy. Certificates and host
-     * names are always verified.
-     *
-     * @throws IllegalArgumentException if the CA file cannot be read or holds no certificate, or the
-     *                                  proxy is not an {@code http://} URL
-     */
-    public static HttpClient newHttpClient(EndpointSettings settings, Executor executor) {
-        boolean tls = "https".equalsIgnoreCase(settings.url().getScheme());
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .executor(Objects.requireNonNull(executor, "executor"))
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(settings.connectTimeout())
-                .version(tls ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
-        settings.caFile().ifPresent(caFile -> builder.sslContext(ExtraTrust.context(caFile)));
-        settings.proxy().ifPresent(proxy -> builder.proxy(proxySelector(proxy)));
-        return builder.build();
-    }
-
-    /** Always the one proxy, even for {@code localhost}; only {@code http://} proxies, as the JDK client speaks. */
-    private static ProxySelector proxySelector(URI proxy) {
-        if (!"http".equalsIgnoreCase(proxy.getScheme()) || proxy.getHost() == null) {
-            throw new IllegalArgumentException("proxy " + proxy + ": only http://host:port proxies are supported"
-                    + " (https endpoints are still reached end to end through CONNECT)");
-        }
-        return ProxySelector.of(new InetSocketAddress(proxy.getHost(), proxy.getPort() < 0 ? 80 : proxy.getPort()));
+        return new HttpRegistryClient(settings, loops, executor, new TokenCache(ticker), scheduler);
     }
 
     @Override
@@ -126,16 +87,16 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<ManifestBytes> getManifest(RepositoryName name, Reference reference) {
         Fetch fetch = Fetch.manifest("GET", name, reference);
-        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
             if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
-                netty.discard(response.body());
+                exchange.discard(response.body());
                 throw failures.protocol(fetch.what(), "manifest of " + response.contentLength()
                         + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
             }
-            return collect(response.body(), ManifestCheck.MAX_MANIFEST)
+            return wire.collect(response.body(), ManifestCheck.MAX_MANIFEST)
                     .thenApply(bytes -> manifests.check(fetch, reference, response.headers(), bytes));
         }));
     }
@@ -150,8 +111,8 @@ public final class HttpRegistryClient implements RegistryClient {
      * kept alive; a 200 read by {@code answer}, anything else an error from its status and headers.
      */
     private <T> CompletableFuture<T> head(Fetch fetch, Function<UpstreamResponse<?>, T> answer) {
-        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenApply(response -> {
-            netty.discard(response.body());
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenApply(response -> {
+            exchange.discard(response.body());
             if (response.status() != 200) {
                 throw errors.from(fetch, response.status(), response.headers(), Optional.empty());
             }
@@ -162,7 +123,7 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<BlobBody> getBlob(RepositoryName name, Digest digest) {
         Fetch fetch = Fetch.blob("GET", name, digest);
-        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> response.status() == 200
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> response.status() == 200
                 ? CompletableFuture.completedFuture(new StreamedBlob(response.contentLength(), response.body()))
                 : failed(fetch, response)));
     }
@@ -170,11 +131,11 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public CompletableFuture<TagList> listTags(RepositoryName name, OptionalInt n, Optional<String> last) {
         Fetch fetch = Fetch.tags(name, n, last);
-        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
-            return collect(response.body(), TagLists.MAX_BODY)
+            return wire.collect(response.body(), TagLists.MAX_BODY)
                     .thenApply(bytes -> TagLists.parse(bytes, response.headers(),
                             problem -> failures.protocol(fetch.what(), problem, 200)));
         }));
@@ -188,16 +149,16 @@ public final class HttpRegistryClient implements RegistryClient {
     public CompletableFuture<UpstreamReferrers> listReferrers(RepositoryName name, Digest subject,
                                                               Optional<String> artifactType) {
         Fetch fetch = Fetch.referrers(name, subject, artifactType);
-        return failures.mapping(fetch.what(), () -> netty.send(fetch).thenCompose(response -> {
+        return failures.mapping(fetch.what(), () -> exchange.send(fetch).thenCompose(response -> {
             if (response.status() == 404) {
-                netty.discard(response.body());
+                exchange.discard(response.body());
                 return tagSchema(name, subject);
             }
             if (response.status() != 200) {
                 return failed(fetch, response);
             }
             if (response.contentLength() > ManifestCheck.MAX_MANIFEST) {
-                netty.discard(response.body());
+                exchange.discard(response.body());
                 throw failures.protocol(fetch.what(), "referrers list of " + response.contentLength()
                         + " bytes is larger than " + ManifestCheck.MAX_MANIFEST, 200);
             }
@@ -206,7 +167,7 @@ public final class HttpRegistryClient implements RegistryClient {
             boolean filtered = artifactType.isPresent() && response.headers().allValues("OCI-Filters-Applied").stream()
                     .flatMap(value -> Arrays.stream(value.split(",")))
                     .anyMatch(filter -> filter.trim().equals("artifactType"));
-            return collect(response.body(), ManifestCheck.MAX_MANIFEST)
+            return wire.collect(response.body(), ManifestCheck.MAX_MANIFEST)
                     .thenApply(bytes -> (UpstreamReferrers) new UpstreamReferrers.Listed(bytes,
                             mediaType.isEmpty() ? MediaTypes.OCI_INDEX : mediaType, filtered));
         }));
@@ -227,18 +188,10 @@ public final class HttpRegistryClient implements RegistryClient {
 
     /** Reads (at most 64 KiB of) an error body and fails with what it and the status say. */
     private <T> CompletableFuture<T> failed(Fetch fetch, UpstreamResponse<Flow.Publisher<ByteBuf>> response) {
-        return collect(response.body(), UpstreamErrors.MAX_BODY)
+        return wire.collect(response.body(), UpstreamErrors.MAX_BODY)
                 .handle((bytes, unreadable) -> Optional.ofNullable(bytes))
                 .thenApply(body -> {
                     throw errors.from(fetch, response.status(), response.headers(), body);
                 });
-    }
-
-    /**
-     * A small body whole (see {@link BodyCollector}): read to its end, it leaves its connection
-     * kept alive; past {@code limit} or its deadline, the read is cancelled and the connection closed.
-     */
-    private CompletableFuture<byte[]> collect(Flow.Publisher<ByteBuf> body, int limit) {
-        return BodyCollector.collect(NettyWire.onHeap(body), limit, settings.readTimeout());
     }
 }

@@ -37,14 +37,16 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The wire of blob bodies and HEADs: Netty's HTTP/1.1 client, connections kept alive per origin
- * ({@link ConnectionPool}), reading into pooled direct buffers that the body's subscriber writes
- * straight to the ingest file and then releases.
+ * The wire of every request to an endpoint and its token realms: Netty's HTTP/1.1 client, connections
+ * kept alive per origin ({@link ConnectionPool}), reading into pooled direct buffers that a blob's
+ * subscriber writes straight to the ingest file and then releases (small bodies are copied whole,
+ * {@link #collect}).
  * Speaks TLS with the endpoint's extra trust and host name verification, reaches the endpoint
  * through its HTTP proxy (CONNECT for {@code https}, absolute URLs for {@code http}), and looks host
  * names up on {@code lookups}, never on an event loop.
@@ -73,7 +75,8 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     /**
      * @param loops   the event loops and connections to read on, owned by the caller
      * @param lookups where host names are looked up (blocking)
-     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate
+     * @throws IllegalArgumentException if the endpoint's CA file cannot be read or holds no certificate, or
+     *                                  its proxy is not an {@code http://} URL
      */
     NettyWire(EndpointSettings settings, ClientLoops loops, Executor lookups, ScheduledExecutorService scheduler,
               Failures failures) {
@@ -83,6 +86,15 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
         this.scheduler = scheduler;
         this.failures = failures;
         this.tls = tlsContext(settings);
+        settings.proxy().ifPresent(NettyWire::checkProxy);
+    }
+
+    /** Only {@code http://} proxies: the connection to the proxy itself is plain. */
+    private static void checkProxy(URI proxy) {
+        if (!"http".equalsIgnoreCase(proxy.getScheme()) || proxy.getHost() == null) {
+            throw new IllegalArgumentException("proxy " + proxy + ": only http://host:port proxies are supported"
+                    + " (https endpoints are still reached end to end through CONNECT)");
+        }
     }
 
     private static SslContext tlsContext(EndpointSettings settings) {
@@ -98,8 +110,20 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     @Override
     public CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch, URI uri,
                                                                          Optional<String> authorization) {
+        return send(fetch.method(), fetch.accept(), fetch.what(), uri, authorization);
+    }
+
+    /**
+     * Sends a request with no body to {@code uri} (of any origin, a token realm's too); its answer
+     * handed on with the body still to be read, failures as raw I/O failures for the caller to map.
+     */
+    CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(String method, Optional<String> accept,
+                                                                  String what, URI uri,
+                                                                  Optional<String> authorization) {
+        boolean viaProxy = settings.proxy().isPresent() && !"https".equalsIgnoreCase(uri.getScheme());
+        Supplier<FullHttpRequest> request = () -> request(method, accept, uri, authorization, viaProxy);
         CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer = new CompletableFuture<>();
-        exchange(fetch, uri, authorization, answer, true);
+        exchange(request, uri, answer, true);
         // Off the event loop, failures too: whoever receives the answer (a fill opening its ingest
         // file, the next endpoint's request) may block.
         CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> handedOn = new CompletableFuture<>();
@@ -109,7 +133,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
                 return;
             }
             handedOn.complete(new UpstreamResponse<>(response.status(), response.headers(), response.uri(),
-                    GuardedPublisher.watching(response.body(), fetch.what(), settings, scheduler, failures,
+                    GuardedPublisher.watching(response.body(), what, settings, scheduler, failures,
                             ReferenceCountUtil::release)));
         }, lookups);
         return handedOn;
@@ -120,7 +144,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
      * sending it again on a new one if that connection turns out to be closed before any answer;
      * else on a new connection.
      */
-    private void exchange(Fetch fetch, URI uri, Optional<String> authorization,
+    private void exchange(Supplier<FullHttpRequest> request, URI uri,
                           CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> answer, boolean mayReuse) {
         boolean https = "https".equalsIgnoreCase(uri.getScheme());
         String host = bare(uri.getHost());
@@ -131,13 +155,12 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
         Optional<Channel> idle = mayReuse ? pool.take(origin) : Optional.empty();
         if (idle.isPresent()) {
             Channel channel = idle.get();
-            BodyStream stream = new BodyStream(request(fetch, uri, authorization, proxy.isPresent() && !https),
-                    uri, settings.readTimeout(), answer, reuse,
-                    Optional.of(() -> exchange(fetch, uri, authorization, answer, false)));
+            BodyStream stream = new BodyStream(request.get(), uri, settings.readTimeout(), answer, reuse,
+                    Optional.of(() -> exchange(request, uri, answer, false)));
             channel.eventLoop().execute(() -> {
                 if (!channel.isActive()) {
                     stream.release();
-                    exchange(fetch, uri, authorization, answer, false);
+                    exchange(request, uri, answer, false);
                     return;
                 }
                 channel.pipeline().addLast(stream);
@@ -154,8 +177,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
             }
             InetSocketAddress resolved = new InetSocketAddress(address, connectPort);
             boolean tunnel = proxy.isPresent() && https;
-            BodyStream stream = new BodyStream(request(fetch, uri, authorization, proxy.isPresent() && !https),
-                    uri, settings.readTimeout(), answer, reuse, Optional.empty());
+            BodyStream stream = new BodyStream(request.get(), uri, settings.readTimeout(), answer, reuse, Optional.empty());
             Bootstrap bootstrap = new Bootstrap().group(loops.group()).channelFactory(loops.channels())
                     .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.AUTO_READ, false)
@@ -189,13 +211,27 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
         });
     }
 
+    /**
+     * Reads a body nobody needs (a 401's, a redirect's, a 404's) to its end and drops it, so that its
+     * connection is kept; one past {@link UpstreamErrors#MAX_BODY} or the read timeout is cancelled,
+     * and its connection closed.
+     */
     @Override
     public void discard(Flow.Publisher<ByteBuf> body) {
-        body.subscribe(new CancellingSubscriber());
+        collect(body, UpstreamErrors.MAX_BODY);
     }
 
-    /** An error body, copied onto the heap for the JDK client's collector (it is at most a few KiB). */
-    static Flow.Publisher<List<ByteBuffer>> onHeap(Flow.Publisher<ByteBuf> body) {
+    /**
+     * A small body (a manifest, a tag list, a token, an error) whole, as {@link BodyCollector} reads
+     * it within the read timeout: read to its end, it leaves its connection kept alive; past {@code
+     * limit} or the deadline, the read is cancelled and the connection closed.
+     */
+    CompletableFuture<byte[]> collect(Flow.Publisher<ByteBuf> body, int limit) {
+        return BodyCollector.collect(onHeap(body), limit, settings.readTimeout());
+    }
+
+    /** A body copied onto the heap, buffer by buffer, for {@link BodyCollector}. */
+    private static Flow.Publisher<List<ByteBuffer>> onHeap(Flow.Publisher<ByteBuf> body) {
         return subscriber -> body.subscribe(new Flow.Subscriber<>() {
             @Override
             public void onSubscribe(Flow.Subscription subscription) {
@@ -241,16 +277,17 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
      * The request: the path alone to the endpoint (or through a CONNECT tunnel), the absolute URL
      * to a proxy of plain HTTP; the headers the JDK client would send.
      */
-    private static FullHttpRequest request(Fetch fetch, URI uri, Optional<String> authorization, boolean viaProxy) {
+    private static FullHttpRequest request(String method, Optional<String> accept, URI uri,
+                                           Optional<String> authorization, boolean viaProxy) {
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String target = (viaProxy ? uri.getScheme() + "://" + uri.getRawAuthority() : "") + path
                 + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(fetch.method()),
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method),
                 target, Unpooled.EMPTY_BUFFER);
         request.headers().set(HttpHeaderNames.HOST, uri.getPort() >= 0 ? uri.getHost() + ":" + uri.getPort()
                 : uri.getHost());
         request.headers().set(HttpHeaderNames.USER_AGENT, HttpRegistryClient.USER_AGENT);
-        fetch.accept().ifPresent(accept -> request.headers().set(HttpHeaderNames.ACCEPT, accept));
+        accept.ifPresent(value -> request.headers().set(HttpHeaderNames.ACCEPT, value));
         authorization.ifPresent(value -> request.headers().set(HttpHeaderNames.AUTHORIZATION, value));
         return request;
     }

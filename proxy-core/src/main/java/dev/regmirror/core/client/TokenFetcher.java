@@ -8,16 +8,12 @@ import dev.regmirror.core.upstream.Credentials;
 import dev.regmirror.core.upstream.EndpointSettings;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,18 +27,16 @@ final class TokenFetcher {
     private static final Logger log = LoggerFactory.getLogger(TokenFetcher.class);
 
     private final EndpointSettings settings;
-    private final HttpClient http;
-    private final ScheduledExecutorService scheduler;
+    private final NettyWire wire;
     private final RealmPolicy policy;
     private final Failures failures;
     private final UpstreamErrors errors;
     private final Set<String> warnedRealms = ConcurrentHashMap.newKeySet();
 
-    TokenFetcher(EndpointSettings settings, HttpClient http, ScheduledExecutorService scheduler,
-                 Failures failures, UpstreamErrors errors) {
+    /** @param wire the endpoint's wire, which reaches realms on other origins too, through the same proxy */
+    TokenFetcher(EndpointSettings settings, NettyWire wire, Failures failures, UpstreamErrors errors) {
         this.settings = settings;
-        this.http = http;
-        this.scheduler = scheduler;
+        this.wire = wire;
         this.policy = new RealmPolicy(settings);
         this.failures = failures;
         this.errors = errors;
@@ -55,27 +49,24 @@ final class TokenFetcher {
             return CompletableFuture.failedFuture(failures.protocol(what, "the 401 names no usable token realm", 401));
         }
         String tokenWhat = "fetch token from " + realm.get() + " to " + what;
-        HttpRequest.Builder request = HttpRequest.newBuilder(tokenUri(realm.get(), challenge, scope))
-                .timeout(settings.readTimeout()).header("User-Agent", HttpRegistryClient.USER_AGENT).GET();
-        if ("http".equalsIgnoreCase(realm.get().getScheme())) {
-            request.version(HttpClient.Version.HTTP_1_1);
-        }
+        Optional<String> authorization = Optional.empty();
         Optional<Credentials> credentials = settings.credentials();
         if (credentials.isPresent() && policy.allowsCredentials(realm.get())) {
-            request.header("Authorization", basic(credentials.get()));
+            authorization = Optional.of(basic(credentials.get()));
         } else if (credentials.isPresent() && warnedRealms.add(realm.get().toString())) {
             log.warn("Credentials for {} withheld from token realm {}: credentials go only to {}; fetching an "
                     + "anonymous token", settings.registry(), realm.get(), settings.tokenRealm()
                     .map(URI::toString).orElse("a realm on " + settings.url().getHost()));
         }
-        return failures.mapping(tokenWhat, () -> http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofPublisher())
+        URI uri = tokenUri(realm.get(), challenge, scope);
+        Optional<String> sent = authorization;
+        return failures.mapping(tokenWhat, () -> wire.send("GET", Optional.empty(), tokenWhat, uri, sent)
                 .thenCompose(response -> {
-                    var body = GuardedPublisher.watching(response.body(), tokenWhat, settings, scheduler, failures);
-                    if (response.statusCode() != 200) {
-                        BodyCollector.discard(body);
-                        throw errors.fromRealm(tokenWhat, response.statusCode(), response.headers());
+                    if (response.status() != 200) {
+                        wire.discard(response.body());
+                        throw errors.fromRealm(tokenWhat, response.status(), response.headers());
                     }
-                    return BodyCollector.collect(body, UpstreamErrors.MAX_BODY, settings.readTimeout()).thenApply(bytes ->
+                    return wire.collect(response.body(), UpstreamErrors.MAX_BODY).thenApply(bytes ->
                             BearerToken.fromJson(bytes).orElseThrow(() ->
                                     failures.protocol(tokenWhat, "the token realm answered without a token", 200)));
                 }));

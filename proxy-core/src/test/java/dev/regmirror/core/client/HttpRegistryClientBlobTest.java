@@ -232,24 +232,43 @@ class HttpRegistryClientBlobTest {
                 java.util.Optional.empty()));
     }
 
-    /**
-     * Five requests, each answered with a malformed head on a connection of its own (never kept):
-     * each fails naming it, and the client closes each connection before the server does, so none is
-     * left in CLOSE_WAIT.
-     */
+    @Test
+    void aMalformedAnswerFromATokenRealmClosesItsConnection() throws Exception {
+        assertMalformedAnswersFrom(realm -> {
+            upstream.stubFor(get(Payloads.MANIFEST_PATH).willReturn(aResponse().withStatus(401)
+                    .withHeader("WWW-Authenticate", Payloads.bearerChallenge(realm.toString()))));
+            return () -> client.getManifest(ALPINE, Payloads.LATEST);
+        });
+    }
+
+    /** {@link #assertMalformedAnswersFrom} with a client of the malformed server as its endpoint. */
     private void assertMalformedAnswersCloseTheirConnections(
             java.util.function.Function<HttpRegistryClient, java.util.concurrent.CompletableFuture<?>> request)
+            throws Exception {
+        assertMalformedAnswersFrom(malformed -> {
+            HttpRegistryClient client = fixture.client(fixture.impatient(malformed));
+            return () -> request.apply(client);
+        });
+    }
+
+    /**
+     * Five requests (made ready by {@code requests} for the server's URL) that reach a server
+     * answering each with a malformed head on a connection of its own (never kept): each fails naming
+     * it, and the client closes each connection before the server does, so none is left in CLOSE_WAIT.
+     */
+    private void assertMalformedAnswersFrom(java.util.function.Function<java.net.URI,
+            java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>>> requests)
             throws Exception {
         try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             java.util.concurrent.atomic.AtomicInteger closedByClient = new java.util.concurrent.atomic.AtomicInteger();
             Thread answering = new Thread(() -> answerMalformed(server, closedByClient));
             answering.setDaemon(true);
             answering.start();
-            HttpRegistryClient malformed = fixture.client(fixture.impatient(
-                    java.net.URI.create("http://127.0.0.1:" + server.getLocalPort())));
+            java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> request =
+                    requests.apply(java.net.URI.create("http://127.0.0.1:" + server.getLocalPort()));
 
             for (int i = 0; i < 5; i++) {
-                UpstreamUnavailableException e = failure(request.apply(malformed), UpstreamUnavailableException.class);
+                UpstreamUnavailableException e = failure(request.get(), UpstreamUnavailableException.class);
                 assertTrue(e.getMessage().contains("malformed response head"), e.getMessage());
             }
 

@@ -117,8 +117,8 @@ class HttpRegistryClientProxyTest {
 
     @Test
     void onlyPlainHttpProxiesAreAccepted() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpRegistryClient
-                .newHttpClient(throughProxy(URI.create("https://proxy.example:3128")), Runnable::run));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> fixture.client(throughProxy(URI.create("https://proxy.example:3128"))));
 
         assertTrue(e.getMessage().startsWith("proxy https://proxy.example:3128: only http://"), e.getMessage());
     }

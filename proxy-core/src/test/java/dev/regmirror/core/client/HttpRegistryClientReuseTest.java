@@ -1,9 +1,14 @@
 package dev.regmirror.core.client;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.head;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static dev.regmirror.core.client.Payloads.ALPINE;
 import static dev.regmirror.core.client.UpstreamFixture.await;
 import static dev.regmirror.core.client.UpstreamFixture.failure;
@@ -35,7 +40,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keep-alive on the Netty wire, counted at a forwarder in front of the upstream: answers read to
- * their end (blobs, HEADs, manifests, tag lists, errors) leave their connection for the next request;
+ * their end (blobs, HEADs, manifests, tag lists, tokens, errors) leave their connection for the next request;
  * broken, cancelled, refused or dropped ones do not.
  */
 class HttpRegistryClientReuseTest {
@@ -120,6 +125,24 @@ class HttpRegistryClientReuseTest {
                 UpstreamErrorException.class).code());
         assertArrayEquals(SMALL, read(SMALL_DIGEST));
 
+        assertEquals(1, forwarder.connections());
+    }
+
+    @Test
+    void aTokenFromTheEndpointsOwnRealmComesOverTheKeptConnection() throws Exception {
+        String endpoint = "http://127.0.0.1:" + forwarder.port();
+        fixture.upstream.stubFor(get(urlEqualTo(Payloads.MANIFEST_PATH)).withHeader("Authorization", absent())
+                .willReturn(aResponse().withStatus(401)
+                        .withHeader("WWW-Authenticate", Payloads.bearerChallenge(endpoint))));
+        fixture.upstream.stubFor(get(urlPathEqualTo("/token")).willReturn(okJson(Payloads.tokenJson("t1", 300))));
+        fixture.upstream.stubFor(get(urlEqualTo(Payloads.MANIFEST_PATH)).withHeader("Authorization",
+                equalTo("Bearer t1")).willReturn(aResponse().withBody(Payloads.MANIFEST_BYTES)));
+
+        assertArrayEquals(SMALL, read(SMALL_DIGEST));
+        assertEquals(Payloads.MANIFEST_DIGEST, await(client.getManifest(ALPINE, Payloads.LATEST)).digest());
+        assertArrayEquals(SMALL, read(SMALL_DIGEST));
+
+        fixture.upstream.verify(1, getRequestedFor(urlPathEqualTo("/token")));
         assertEquals(1, forwarder.connections());
     }
 

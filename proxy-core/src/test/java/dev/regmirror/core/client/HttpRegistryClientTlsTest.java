@@ -206,7 +206,8 @@ class HttpRegistryClientTlsTest {
                 Optional.empty(), Duration.ofSeconds(5), Duration.ofSeconds(5), Optional.of(garbage), Optional.empty());
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HttpRegistryClient.newHttpClient(settings, executor));
+                () -> HttpRegistryClient.create(settings, executor, UpstreamFixture.BLOB_LOOPS, scheduler,
+                        java.time.Clock.systemUTC()));
 
         assertTrue(e.getMessage().startsWith("CA file " + garbage), e.getMessage());
     }

@@ -81,8 +81,7 @@ final class UpstreamFixture implements AutoCloseable {
     }
 
     HttpRegistryClient client(EndpointSettings settings) {
-        return new HttpRegistryClient(settings, HttpRegistryClient.newHttpClient(settings, executor), BLOB_LOOPS,
-                executor, tokens, scheduler);
+        return new HttpRegistryClient(settings, BLOB_LOOPS, executor, tokens, scheduler);
     }
 
     /** A client made by the production factory, its token cache on {@code clock}. */

@@ -133,15 +133,14 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
 
     /**
      * A registry client of the owner's node endpoint for one registry: it answers 401 with a basic
-     * challenge first, and the client then sends the secret up front. Blob bodies go over Netty;
-     * the shared JDK client (no redirects followed, as the registry client needs) is only there for
-     * what the client would ask besides blobs, which nodes never do.
+     * challenge first, and the client then sends the secret up front, over kept-alive Netty
+     * connections like any upstream's.
      */
     private RegistryClient client(Key key) {
         EndpointSettings endpoint = new EndpointSettings(key.registry(),
                 URI.create(key.node().url() + NodeHandler.PREFIX + key.registry()),
                 Optional.of(new Credentials(NodeHandler.USER, settings.secret())), Optional.empty(),
                 settings.healthTimeout(), readTimeout, Optional.empty(), Optional.empty());
-        return new HttpRegistryClient(endpoint, http, loops, executor, noTokens, scheduler);
+        return new HttpRegistryClient(endpoint, loops, executor, noTokens, scheduler);
     }
 }
