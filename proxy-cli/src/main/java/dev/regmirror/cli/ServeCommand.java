@@ -23,8 +23,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /**
      * The JVM flags the server needs, which the {@code regmirror} launcher passes
-     * (docs/configuration.md, "JVM flags"): none since blob bodies left the JDK HTTP client, whose
-     * default buffers suit the small bodies (manifests, tokens) it still reads.
+     * (docs/configuration.md, "JVM flags"): none since upstream requests left the JDK HTTP client.
      */
     static final List<String> JVM_FLAGS = List.of();
 

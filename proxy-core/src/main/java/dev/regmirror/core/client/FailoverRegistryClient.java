@@ -84,8 +84,8 @@ public final class FailoverRegistryClient implements RegistryClient {
 
     /**
      * The client of {@code upstream}: an {@link HttpRegistryClient} per endpoint, each with its own
-     * HttpClient (for the endpoint's CA file and proxy) and its own token cache (a token one endpoint
-     * issued is never sent to another), blob bodies on {@code blobLoops}, tokens and skip windows on
+     * connections (for the endpoint's CA file and proxy) and its own token cache (a token one endpoint
+     * issued is never sent to another), read on {@code blobLoops}, tokens and skip windows on
      * {@code clock}.
      */
     public static FailoverRegistryClient create(UpstreamSettings upstream, Executor executor,

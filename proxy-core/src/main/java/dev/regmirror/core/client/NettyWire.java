@@ -275,7 +275,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
 
     /**
      * The request: the path alone to the endpoint (or through a CONNECT tunnel), the absolute URL
-     * to a proxy of plain HTTP; the headers the JDK client would send.
+     * to a proxy of plain HTTP; the {@code User-Agent}, and the Accept and Authorization given.
      */
     private static FullHttpRequest request(String method, Optional<String> accept, URI uri,
                                            Optional<String> authorization, boolean viaProxy) {
@@ -307,7 +307,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
                 : host;
     }
 
-    /** A connect timeout as the JDK client reports it, so that messages name it the same way. */
+    /** A connect timeout as the JDK's type, which {@link Failures} names as such. */
     private static Throwable connectFailure(Throwable cause) {
         if (cause instanceof io.netty.channel.ConnectTimeoutException) {
             HttpConnectTimeoutException timeout = new HttpConnectTimeoutException(cause.getMessage());

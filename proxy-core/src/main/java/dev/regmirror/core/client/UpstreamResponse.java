@@ -6,7 +6,7 @@ import java.util.OptionalLong;
 
 /**
  * The final answer to a {@link Fetch}, after redirects and authentication: status, headers, the URL
- * that answered, and the body ({@code B}: the JDK client's buffers, or Netty's for blob bodies), watched
+ * that answered, and the body ({@code B}: Netty's buffers, as {@link NettyWire} reads them), watched
  * for stalls; whoever receives it must consume or discard the body.
  */
 record UpstreamResponse<B>(int status, HttpHeaders headers, URI uri, B body) {

@@ -3,7 +3,7 @@
  * decorators, in the shape of distribution's wrappers. {@code HttpRegistryClient} speaks to one
  * endpoint; {@code FailoverRegistryClient} asks an upstream's endpoints in order;
  * {@code MeteredRegistryClient} measures it; {@code LimitedRegistryClient} keeps it within its limits.
- * Blob bodies come over Netty's HTTP client in pooled buffers ({@code NettyWire}), everything else
- * over the JDK's; {@code Exchange} applies the same authentication and redirect rules to both.
+ * Every request, tokens included, goes over Netty's HTTP/1.1 client in pooled buffers ({@code
+ * NettyWire}), with the authentication and redirect rules of {@code Exchange}.
  */
 package dev.regmirror.core.client;
