@@ -35,8 +35,11 @@ final class Exchange<B> {
          */
         CompletableFuture<UpstreamResponse<B>> send(Fetch fetch, URI uri, Optional<String> authorization);
 
-        /** Lets go of a body nobody will read. */
-        void discard(B body);
+        /**
+         * Lets go of a body nobody will read; done (never exceptionally, never on an event loop) once
+         * its connection is free for the next request or closed.
+         */
+        CompletableFuture<Void> discard(B body);
     }
 
     private final EndpointSettings settings;
@@ -84,28 +87,31 @@ final class Exchange<B> {
             }
             Optional<Challenge> challenge = Challenge.select(response.headers().allValues("WWW-Authenticate"));
             if (challenge.isPresent() && challenge.get().isBearer()) {
-                wire.discard(response.body());
                 auth.token().ifPresent(refused -> tokens.invalidate(settings.registry(), scope, refused));
-                return tokenFetcher.fetch(challenge.get(), scope, fetch.what()).thenCompose(token -> {
-                    tokens.put(settings.registry(), scope, token);
-                    return attempt(fetch, scope, Auth.bearer(token), true);
-                });
+                // the token request after the 401's body, so that it may take the 401's connection
+                return wire.discard(response.body())
+                        .thenCompose(free -> tokenFetcher.fetch(challenge.get(), scope, fetch.what()))
+                        .thenCompose(token -> {
+                            tokens.put(settings.registry(), scope, token);
+                            return attempt(fetch, scope, Auth.bearer(token), true);
+                        });
             }
             if (challenge.isPresent() && challenge.get().isBasic() && settings.credentials().isPresent()
                     && !auth.isBasic()) {
-                wire.discard(response.body());
-                return attempt(fetch, scope, basicAuth(), true).thenApply(retriedResponse -> {
-                    basicAccepted = retriedResponse.status() != 401;
-                    return retriedResponse;
-                });
+                return wire.discard(response.body())
+                        .thenCompose(free -> attempt(fetch, scope, basicAuth(), true))
+                        .thenApply(retriedResponse -> {
+                            basicAccepted = retriedResponse.status() != 401;
+                            return retriedResponse;
+                        });
             }
             return CompletableFuture.completedFuture(response);
         });
     }
 
     /** Lets go of a body nobody will read, as its wire does. */
-    void discard(B body) {
-        wire.discard(body);
+    CompletableFuture<Void> discard(B body) {
+        return wire.discard(body);
     }
 
     private Auth basicAuth() {
@@ -119,11 +125,13 @@ final class Exchange<B> {
             if (!REDIRECTS.contains(response.status())) {
                 return CompletableFuture.completedFuture(response);
             }
-            wire.discard(response.body());
+            // the next hop after this one's body, so that it may take this one's connection
+            CompletableFuture<Void> discarded = wire.discard(response.body());
             if (hops >= MAX_REDIRECTS) {
                 throw failures.protocol(fetch.what(), "more than " + MAX_REDIRECTS + " redirects", response.status());
             }
-            return follow(fetch, location(fetch, response), auth, hops + 1);
+            URI next = location(fetch, response);
+            return discarded.thenCompose(free -> follow(fetch, next, auth, hops + 1));
         });
     }
 

@@ -61,7 +61,8 @@ public final class HttpRegistryClient implements RegistryClient {
         this.errors = new UpstreamErrors(settings, failures);
         this.manifests = new ManifestCheck(failures);
         this.wire = new NettyWire(settings, loops, executor, scheduler, failures);
-        this.exchange = new Exchange<>(settings, wire, tokens, new TokenFetcher(settings, wire, failures, errors), failures);
+        this.exchange = new Exchange<>(settings, wire, tokens, new TokenFetcher(settings, wire, failures, errors),
+                failures);
     }
 
     /** A client with requests read on {@code loops}, and its own token cache on {@code clock}. */

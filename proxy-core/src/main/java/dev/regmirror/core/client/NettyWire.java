@@ -214,11 +214,11 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
     /**
      * Reads a body nobody needs (a 401's, a redirect's, a 404's) to its end and drops it, so that its
      * connection is kept; one past {@link UpstreamErrors#MAX_BODY} or the read timeout is cancelled,
-     * and its connection closed.
+     * and its connection closed. Done on {@code lookups}, where the next request may start.
      */
     @Override
-    public void discard(Flow.Publisher<ByteBuf> body) {
-        collect(body, UpstreamErrors.MAX_BODY);
+    public CompletableFuture<Void> discard(Flow.Publisher<ByteBuf> body) {
+        return collect(body, UpstreamErrors.MAX_BODY).handleAsync((bytes, failure) -> null, lookups);
     }
 
     /**

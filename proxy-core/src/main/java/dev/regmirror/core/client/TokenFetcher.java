@@ -49,18 +49,9 @@ final class TokenFetcher {
             return CompletableFuture.failedFuture(failures.protocol(what, "the 401 names no usable token realm", 401));
         }
         String tokenWhat = "fetch token from " + realm.get() + " to " + what;
-        Optional<String> authorization = Optional.empty();
-        Optional<Credentials> credentials = settings.credentials();
-        if (credentials.isPresent() && policy.allowsCredentials(realm.get())) {
-            authorization = Optional.of(basic(credentials.get()));
-        } else if (credentials.isPresent() && warnedRealms.add(realm.get().toString())) {
-            log.warn("Credentials for {} withheld from token realm {}: credentials go only to {}; fetching an "
-                    + "anonymous token", settings.registry(), realm.get(), settings.tokenRealm()
-                    .map(URI::toString).orElse("a realm on " + settings.url().getHost()));
-        }
         URI uri = tokenUri(realm.get(), challenge, scope);
-        Optional<String> sent = authorization;
-        return failures.mapping(tokenWhat, () -> wire.send("GET", Optional.empty(), tokenWhat, uri, sent)
+        Optional<String> authorization = authorizationFor(realm.get());
+        return failures.mapping(tokenWhat, () -> wire.send("GET", Optional.empty(), tokenWhat, uri, authorization)
                 .thenCompose(response -> {
                     if (response.status() != 200) {
                         wire.discard(response.body());
@@ -70,6 +61,23 @@ final class TokenFetcher {
                             BearerToken.fromJson(bytes).orElseThrow(() ->
                                     failures.protocol(tokenWhat, "the token realm answered without a token", 200)));
                 }));
+    }
+
+    /**
+     * The endpoint's basic credentials where the policy lets them go to {@code realm}; else none, with
+     * a warning once a realm.
+     */
+    private Optional<String> authorizationFor(URI realm) {
+        Optional<Credentials> credentials = settings.credentials();
+        if (credentials.isPresent() && policy.allowsCredentials(realm)) {
+            return Optional.of(basic(credentials.get()));
+        }
+        if (credentials.isPresent() && warnedRealms.add(realm.toString())) {
+            log.warn("Credentials for {} withheld from token realm {}: credentials go only to {}; fetching an "
+                    + "anonymous token", settings.registry(), realm, settings.tokenRealm()
+                    .map(URI::toString).orElse("a realm on " + settings.url().getHost()));
+        }
+        return Optional.empty();
     }
 
     /** The Authorization value for basic credentials. */
