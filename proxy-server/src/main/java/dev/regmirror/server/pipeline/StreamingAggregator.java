@@ -92,6 +92,24 @@ final class StreamingAggregator extends HttpObjectAggregator {
     }
 
     /**
+     * Drops what the codec still passes on once the connection is closed. An answer that closes the
+     * connection while the codec hands on a request (a push answered with an error before its
+     * body) makes the codec decode the rest of what it holds at once, from within that close: the
+     * heads behind reach this handler before the last content of the request being answered, which
+     * came out of the codec before them. Aggregated in that order, a head arrived while another
+     * was being aggregated, and Netty's aggregator threw ({@code V2RequestDecoderFuzzTest} found it,
+     * input {@code heads-decoded-from-within-a-close}). Nobody can be answered on a closed connection.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (!ctx.channel().isActive()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /**
      * Passes a push's head and its body on untouched. The body is tracked here rather than left to
      * Netty's state, which stays "aggregating" after a refused expectation (417) until the next head
      * it aggregates: the body of a push that came next was taken for the refused request's and

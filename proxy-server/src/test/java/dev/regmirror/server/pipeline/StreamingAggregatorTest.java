@@ -53,6 +53,43 @@ class StreamingAggregatorTest {
         assertFalse(channel.finishAndReleaseAll());
     }
 
+    /**
+     * Heads the codec decodes from within a close reach the aggregator before the last content of
+     * the request being answered; out of that order a head came while another was aggregated, and
+     * Netty's aggregator threw. Once the connection is closed, what still comes is released and
+     * dropped, without an error.
+     */
+    @Test
+    void whatArrivesAfterTheCloseIsDroppedOutOfOrderOrNot() {
+        java.util.List<Throwable> failures = new java.util.ArrayList<>();
+        channel.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+                failures.add(cause);
+            }
+        });
+        io.netty.handler.codec.http.DefaultHttpRequest get = new io.netty.handler.codec.http.DefaultHttpRequest(
+                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/v2/");
+        io.netty.buffer.ByteBuf late = io.netty.buffer.Unpooled.copiedBuffer("late", java.nio.charset.StandardCharsets.UTF_8);
+        // As the codec fires them from within the close, the pipeline still in place: a head, a
+        // second head, then a body chunk, all behind the codec, as it decodes what it still holds.
+        channel.pipeline().addAfter(channel.pipeline().context(HttpServerCodec.class).name(), "closing",
+                new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+                        ctx.fireChannelRead(get);
+                        ctx.fireChannelRead(new io.netty.handler.codec.http.DefaultHttpRequest(get.protocolVersion(),
+                                get.method(), "/v2/"));
+                        ctx.fireChannelRead(new io.netty.handler.codec.http.DefaultLastHttpContent(late));
+                        ctx.fireChannelInactive();
+                    }
+                });
+        channel.close();
+        assertEquals(java.util.List.of(), failures);
+        assertEquals(0, late.refCnt(), "the late body was released");
+        assertFalse(channel.finishAndReleaseAll(), "nothing was passed on");
+    }
+
     @Test
     void aBodyOverTheLimitIs413WithARegistryErrorAndCloses() {
         // The aggregator reports the close in the middle of the body; the listener's last handler takes it.
