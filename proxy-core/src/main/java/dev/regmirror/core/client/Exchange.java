@@ -7,49 +7,33 @@ import dev.regmirror.core.client.auth.Origin;
 import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.upstream.EndpointSettings;
+import io.netty.buffer.ByteBuf;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
 
 /**
- * Sends a {@link Fetch} to the upstream over a {@link Wire}: answers a 401 once with a bearer token
+ * Sends a {@link Fetch} to the upstream over its {@link NettyWire}: answers a 401 once with a bearer token
  * (cached per scope and used up front next time) or basic credentials, and follows up to five
  * redirects by hand, sending Authorization only to the upstream's own origin.
- *
- * @param <B> the body of a response, as the wire delivers it
  */
-final class Exchange<B> {
+final class Exchange {
 
     static final int MAX_REDIRECTS = 5;
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
-    /** One request and its answer, with the body still to be read. */
-    interface Wire<B> {
-
-        /**
-         * Sends {@code fetch} to {@code uri} with {@code authorization} (already withheld from
-         * other origins); fails with a ProxyException or a raw I/O failure for the caller to map.
-         */
-        CompletableFuture<UpstreamResponse<B>> send(Fetch fetch, URI uri, Optional<String> authorization);
-
-        /**
-         * Lets go of a body nobody will read; done (never exceptionally, never on an event loop) once
-         * its connection is free for the next request or closed.
-         */
-        CompletableFuture<Void> discard(B body);
-    }
-
     private final EndpointSettings settings;
-    private final Wire<B> wire;
+    private final NettyWire wire;
     private final TokenCache tokens;
     private final TokenFetcher tokenFetcher;
     private final Failures failures;
     private volatile boolean basicAccepted;
 
-    Exchange(EndpointSettings settings, Wire<B> wire, TokenCache tokens, TokenFetcher tokenFetcher,
+    Exchange(EndpointSettings settings, NettyWire wire, TokenCache tokens, TokenFetcher tokenFetcher,
              Failures failures) {
         this.settings = settings;
         this.wire = wire;
@@ -73,14 +57,14 @@ final class Exchange<B> {
     }
 
     /** The final response; fails with a ProxyException or a raw I/O failure for the caller to map. */
-    CompletableFuture<UpstreamResponse<B>> send(Fetch fetch) {
+    CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch) {
         Scope scope = Scope.pull(fetch.name());
         Optional<BearerToken> cached = tokens.get(settings.registry(), scope);
         Auth first = cached.map(Auth::bearer).orElse(basicAccepted ? basicAuth() : Auth.NONE);
         return attempt(fetch, scope, first, false);
     }
 
-    private CompletableFuture<UpstreamResponse<B>> attempt(Fetch fetch, Scope scope, Auth auth, boolean retried) {
+    private CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> attempt(Fetch fetch, Scope scope, Auth auth, boolean retried) {
         return follow(fetch, fetch.uri(settings.url()), auth, 0).thenCompose(response -> {
             if (response.status() != 401 || retried || !Origin.same(response.uri(), settings.url())) {
                 return CompletableFuture.completedFuture(response);
@@ -110,7 +94,7 @@ final class Exchange<B> {
     }
 
     /** Lets go of a body nobody will read, as its wire does. */
-    CompletableFuture<Void> discard(B body) {
+    CompletableFuture<Void> discard(Flow.Publisher<ByteBuf> body) {
         return wire.discard(body);
     }
 
@@ -119,7 +103,7 @@ final class Exchange<B> {
                 .orElse(Auth.NONE);
     }
 
-    private CompletableFuture<UpstreamResponse<B>> follow(Fetch fetch, URI uri, Auth auth, int hops) {
+    private CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> follow(Fetch fetch, URI uri, Auth auth, int hops) {
         Optional<String> authorization = Origin.same(uri, settings.url()) ? auth.header() : Optional.empty();
         return wire.send(fetch, uri, authorization).thenCompose(response -> {
             if (!REDIRECTS.contains(response.status())) {
@@ -135,7 +119,7 @@ final class Exchange<B> {
         });
     }
 
-    private URI location(Fetch fetch, UpstreamResponse<B> response) {
+    private URI location(Fetch fetch, UpstreamResponse<Flow.Publisher<ByteBuf>> response) {
         String location = response.headers().firstValue("Location").orElse("");
         try {
             URI target = response.uri().resolve(new URI(location.trim()));

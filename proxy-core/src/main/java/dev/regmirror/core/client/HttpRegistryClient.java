@@ -37,7 +37,7 @@ public final class HttpRegistryClient implements RegistryClient {
     private final EndpointSettings settings;
     private final NettyWire wire;
     /** Every request to the endpoint, with its token, credential and redirect rules. */
-    private final Exchange<Flow.Publisher<ByteBuf>> exchange;
+    private final Exchange exchange;
     private final Failures failures;
     private final UpstreamErrors errors;
     private final ManifestCheck manifests;
@@ -61,7 +61,7 @@ public final class HttpRegistryClient implements RegistryClient {
         this.errors = new UpstreamErrors(settings, failures);
         this.manifests = new ManifestCheck(failures);
         this.wire = new NettyWire(settings, loops, executor, scheduler, failures);
-        this.exchange = new Exchange<>(settings, wire, tokens, new TokenFetcher(settings, wire, failures, errors),
+        this.exchange = new Exchange(settings, wire, tokens, new TokenFetcher(settings, wire, failures, errors),
                 failures);
     }
 

@@ -51,7 +51,7 @@ import javax.net.ssl.SSLParameters;
  * through its HTTP proxy (CONNECT for {@code https}, absolute URLs for {@code http}), and looks host
  * names up on {@code lookups}, never on an event loop.
  */
-final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
+final class NettyWire {
 
     /** The longest response head accepted; an S3 redirect's is a few KiB. */
     private static final int MAX_HEAD = 64 * 1024;
@@ -107,9 +107,12 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
         }
     }
 
-    @Override
-    public CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch, URI uri,
-                                                                         Optional<String> authorization) {
+    /**
+     * Sends {@code fetch} to {@code uri} with {@code authorization} (already withheld from other
+     * origins); fails with a ProxyException or a raw I/O failure for the caller to map.
+     */
+    CompletableFuture<UpstreamResponse<Flow.Publisher<ByteBuf>>> send(Fetch fetch, URI uri,
+                                                                  Optional<String> authorization) {
         return send(fetch.method(), fetch.accept(), fetch.what(), uri, authorization);
     }
 
@@ -216,8 +219,7 @@ final class NettyWire implements Exchange.Wire<Flow.Publisher<ByteBuf>> {
      * connection is kept; one past {@link UpstreamErrors#MAX_BODY} or the read timeout is cancelled,
      * and its connection closed. Done on {@code lookups}, where the next request may start.
      */
-    @Override
-    public CompletableFuture<Void> discard(Flow.Publisher<ByteBuf> body) {
+    CompletableFuture<Void> discard(Flow.Publisher<ByteBuf> body) {
         return collect(body, UpstreamErrors.MAX_BODY).handleAsync((bytes, failure) -> null, lookups);
     }
 
