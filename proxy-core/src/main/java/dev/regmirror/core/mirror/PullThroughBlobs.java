@@ -39,11 +39,10 @@ public final class PullThroughBlobs {
     private final Duration fillTimeout;
     private final StorageHealth health;
     private final MeterRegistry meters;
-    /**
-     * The request counters, built and registered once, not per request: by upstream and result,
-     * and (a one-element key) the owner's requests from other nodes by upstream.
-     */
+    /** The request counters by upstream and result: built and registered once, not per request. */
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+    /** The requests other nodes made of this one as owner, by upstream: built once, too. */
+    private final Map<String, Counter> ownerCounters = new ConcurrentHashMap<>();
     private final HostedDigests hostedDigests;
     private final BlobOwners owners;
     /**
@@ -104,10 +103,9 @@ public final class PullThroughBlobs {
      * for a moment fetch twice rather than forward in a circle).
      */
     public CompletableFuture<BlobSource> openAsOwner(Route route, Digest digest) {
-        counters.computeIfAbsent(List.of(route.registry()), labels -> Counter
-                .builder("regmirror.cluster.blob.requests")
+        ownerCounters.computeIfAbsent(route.registry(), registry -> Counter.builder("regmirror.cluster.blob.requests")
                 .description("blob requests from other nodes of the cluster, answered as the owner")
-                .tags("upstream", labels.get(0)).register(meters)).increment();
+                .tags("upstream", registry).register(meters)).increment();
         return openServable(route, digest, false);
     }
 
