@@ -115,6 +115,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -139,6 +140,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
@@ -401,10 +403,12 @@ public final class ProxyComponents implements AutoCloseable {
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
         SslProvider tlsProvider = server.tlsProvider().resolve();
         List<Listener> built = new ArrayList<>();
+        Predicate<HttpRequest> fromPeer = cluster.enabled() ? NodeHandler.fromPeer(cluster.secretBytes())
+                : request -> false;
         for (ListenerSettings listener : server.listeners()) {
-            built.add(listener(listener, registryApi, server, tlsLoader, tlsProvider, errors, clock));
+            built.add(listener(listener, registryApi, fromPeer, server, tlsLoader, tlsProvider, errors, clock));
         }
-        built.add(listener(admin.listener(), adminApi, server, tlsLoader, tlsProvider, errors, clock));
+        built.add(listener(admin.listener(), adminApi, request -> false, server, tlsLoader, tlsProvider, errors, clock));
         this.listeners = List.copyOf(built);
     }
 
@@ -491,8 +495,12 @@ public final class ProxyComponents implements AutoCloseable {
                            Optional<ReloadingSslContext> tls) {
     }
 
-    /** Builds a listener; a TLS listener's files are loaded now, and checked for a change on the timer. */
-    private Listener listener(ListenerSettings settings, ApiPipeline api, ServerSettings server,
+    /**
+     * Builds a listener; a TLS listener's files are loaded now, and checked for a change on the timer.
+     * The requests {@code unlimited} picks (a cluster peer's) pass its rate limit.
+     */
+    private Listener listener(ListenerSettings settings, ApiPipeline api, Predicate<HttpRequest> unlimited,
+                              ServerSettings server,
                               TlsMaterialLoader tlsLoader, SslProvider tlsProvider, ErrorResponder errors, Clock clock) {
         Optional<ReloadingSslContext> tls = Optional.empty();
         if (settings.tls().isPresent()) {
@@ -512,7 +520,7 @@ public final class ProxyComponents implements AutoCloseable {
         // Each listener counts its clients apart: a flood of pulls does not lock the operator out of the admin API.
         HttpBasics basics = new HttpBasics(server.idleTimeout(), server.limits(), errors,
                 new RefusalLog(settings.name(), Ticker.systemTicker(), metrics), accessLog, Ticker.systemTicker(),
-                allowed);
+                allowed, unlimited);
         return new Listener(settings, new ListenerChannelInitializer(basics, api,
                 tls.<Supplier<SslContext>>map(context -> context::current).orElse(null)), tls);
     }

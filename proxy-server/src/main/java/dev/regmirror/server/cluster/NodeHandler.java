@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import java.net.URLEncoder;
@@ -30,6 +31,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The node-to-node endpoint, ahead of the registry API on its listeners: {@code GET
@@ -55,7 +57,7 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
     static final String STALE_BECAUSE = "Regmirror-Stale-Because";
 
     private final NodeAddress self;
-    private final byte[] expected;
+    private final Predicate<HttpRequest> fromPeer;
     private final PullThroughBlobs blobs;
     private final PullThroughManifests manifests;
     private final BlobResponder responder;
@@ -66,7 +68,7 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
     public NodeHandler(NodeAddress self, byte[] secret, PullThroughBlobs blobs, PullThroughManifests manifests,
                        BlobResponder responder, Set<String> registries, ErrorResponder errors) {
         this.self = self;
-        this.expected = authorization(secret).getBytes(StandardCharsets.US_ASCII);
+        this.fromPeer = fromPeer(secret);
         this.blobs = blobs;
         this.manifests = manifests;
         this.responder = responder;
@@ -83,6 +85,17 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
         return "Basic " + Base64.getEncoder().encodeToString(pair);
     }
 
+    /**
+     * Whether a request is a peer's: to the node endpoint, with the cluster's secret (compared in
+     * constant time). Such requests pass the per-client rate limit: a node asks for what many of its
+     * own clients want, and a 429 from the owner would send it to the upstream itself.
+     */
+    public static Predicate<HttpRequest> fromPeer(byte[] secret) {
+        byte[] expected = authorization(secret).getBytes(StandardCharsets.US_ASCII);
+        return request -> pathOf(request.uri()).startsWith(PREFIX) && MessageDigest.isEqual(expected,
+                request.headers().get(HttpHeaderNames.AUTHORIZATION, "").getBytes(StandardCharsets.US_ASCII));
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof FullHttpRequest request) || !pathOf(request.uri()).startsWith(PREFIX)) {
@@ -92,9 +105,9 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
         String path = pathOf(request.uri());
         HttpMethod method = request.method();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        String presented = request.headers().get(HttpHeaderNames.AUTHORIZATION, "");
+        boolean peer = fromPeer.test(request);
         request.release();
-        if (!MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
+        if (!peer) {
             errors.send(ctx, method, keepAlive, new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED,
                     "the node endpoint answers the nodes of the cluster only", null,
                     Map.of(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Basic realm=\"regmirror cluster\"")));

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -14,6 +15,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The front of one listener's pipelines, before its API's handlers: the cap on connections per
@@ -39,19 +41,23 @@ public final class HttpBasics {
     private final TokenBuckets buckets;
     /** Null when the listener serves every address. */
     private final ChannelHandler allowedClients;
+    private final Predicate<HttpRequest> unlimited;
 
     /**
      * @param accessLog      where the access-log lines of every listener go
      * @param allowedClients the listener's network rule, or null when it serves every address
+     * @param unlimited      requests the rate limit does not count: a cluster peer's
      */
     public HttpBasics(Duration idleTimeout, LimitSettings limits, ErrorResponder errors, RefusalLog refusals,
-                      AccessLog accessLog, Ticker ticker, ChannelHandler allowedClients) {
+                      AccessLog accessLog, Ticker ticker, ChannelHandler allowedClients,
+                      Predicate<HttpRequest> unlimited) {
         this.idleTimeout = idleTimeout;
         this.accessLog = accessLog;
         this.limits = limits;
         this.errors = errors;
         this.refusals = refusals;
         this.allowedClients = allowedClients;
+        this.unlimited = unlimited;
         this.connections = new ConnectionCapHandler(limits.connectionsPerClient(), refusals);
         this.oversizedHeads = new OversizedHeadHandler(limits.maxRequestLine(), limits.maxHeaderSize(), errors, refusals);
         this.buckets = limits.rateLimited()
@@ -103,7 +109,7 @@ public final class HttpBasics {
             pipeline.addLast("allowed-clients", allowedClients);
         }
         if (buckets != null) {
-            pipeline.addLast("rate-limit", new RateLimitHandler(buckets, errors, refusals));
+            pipeline.addLast("rate-limit", new RateLimitHandler(buckets, errors, refusals, unlimited));
         }
         pipeline.addLast("aggregator", new StreamingAggregator(MAX_REQUEST_BYTES, errors));
         pipeline.addLast("idle", idleCloser(idleTimeout));

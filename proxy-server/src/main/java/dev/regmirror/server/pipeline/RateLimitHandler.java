@@ -15,32 +15,36 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Takes a token from the client address's bucket for every request; a request without one is
  * answered 429 TOOMANYREQUESTS with {@code Retry-After} (whole seconds) and goes no further. A
  * refused request with a body closes its connection rather than have the body read only to be
- * dropped. One instance per connection.
+ * dropped. Requests {@code unlimited} picks (a cluster peer's) take no token. One instance per connection.
  */
 public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
 
     private final TokenBuckets buckets;
     private final ErrorResponder errors;
     private final RefusalLog refusals;
+    private final Predicate<HttpRequest> unlimited;
     /** Whether the rest of a refused request is still arriving. */
     private boolean dropping;
 
-    public RateLimitHandler(TokenBuckets buckets, ErrorResponder errors, RefusalLog refusals) {
+    public RateLimitHandler(TokenBuckets buckets, ErrorResponder errors, RefusalLog refusals,
+                            Predicate<HttpRequest> unlimited) {
         this.buckets = buckets;
         this.errors = errors;
         this.refusals = refusals;
+        this.unlimited = unlimited;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             InetAddress client = ClientAddress.of(ctx.channel());
-            long wait = client == null ? 0 : buckets.take(client);
+            long wait = client == null || unlimited.test(request) ? 0 : buckets.take(client);
             if (wait == 0) {
                 dropping = false;
                 ctx.fireChannelRead(msg);

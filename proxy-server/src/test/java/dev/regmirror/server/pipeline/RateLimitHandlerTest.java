@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.server.cluster.NodeHandler;
 import dev.regmirror.server.http.ErrorResponder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -20,6 +21,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -34,7 +37,19 @@ class RateLimitHandlerTest {
     private final ErrorResponder errors = new ErrorResponder(new ObjectMapper());
 
     private EmbeddedChannel channel(String ip) {
-        return ClientChannel.from(ip, new RateLimitHandler(buckets, errors, refusals));
+        return ClientChannel.from(ip, new RateLimitHandler(buckets, errors, refusals, NodeHandler.fromPeer(SECRET)));
+    }
+
+    private static final byte[] SECRET = "a-cluster-secret-of-32-characters".getBytes(StandardCharsets.UTF_8);
+
+    private static FullHttpRequest get(String uri, String authorization) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
+        return request;
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void passes(EmbeddedChannel channel) {
@@ -106,11 +121,41 @@ class RateLimitHandlerTest {
 
     @Test
     void aChannelWithoutAnIpAddressIsNotLimited() {
-        EmbeddedChannel channel = new EmbeddedChannel(new RateLimitHandler(buckets, errors, refusals));
+        EmbeddedChannel channel = new EmbeddedChannel(new RateLimitHandler(buckets, errors, refusals, request -> false));
         for (int i = 0; i < 10; i++) {
             channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v2/"));
             assertInstanceOf(FullHttpRequest.class, channel.<FullHttpRequest>readInbound()).release();
         }
         assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aClusterPeersRequestsWithTheSecretPassOnceTheBurstIsSpentAndNoOneElsesDo() {
+        EmbeddedChannel peer = channel("10.0.0.7");
+        passes(peer);
+        passes(peer);
+        String blob = "/_regmirror/cluster/docker.io/v2/library/alpine/blobs/sha256:" + "a".repeat(64);
+        for (int i = 0; i < 20; i++) { // a node asking its owner for what many of its clients want
+            peer.writeInbound(get(blob + (i % 2 == 0 ? "" : "?ns=docker.io"), basic("regmirror-node",
+                    new String(SECRET, StandardCharsets.UTF_8))));
+            FullHttpRequest passed = peer.readInbound();
+            assertEquals(blob, passed.uri().replace("?ns=docker.io", ""));
+            passed.release();
+        }
+        assertNull(peer.readOutbound());
+
+        for (FullHttpRequest refusedToo : List.of(
+                get(blob, basic("regmirror-node", "a-guessed-secret-of-32-characters")),
+                get(blob, basic("someone", new String(SECRET, StandardCharsets.UTF_8))),
+                get("/v2/library/alpine/blobs/sha256:" + "a".repeat(64), basic("regmirror-node",
+                        new String(SECRET, StandardCharsets.UTF_8))))) {
+            peer.writeInbound(refusedToo);
+            assertNull(peer.readInbound(), refusedToo.uri());
+            FullHttpResponse refused = peer.readOutbound();
+            assertEquals(429, refused.status().code(), refusedToo.uri());
+            refused.release();
+        }
+        assertEquals(3, meters.get("regmirror.client.refusals").tag("kind", "rate").counter().count());
+        assertFalse(peer.finishAndReleaseAll());
     }
 }

@@ -77,7 +77,8 @@ class V2RequestDecoderFuzzTest {
     private static final HttpBasics FRONT = new HttpBasics(Duration.ofMinutes(1),
             new LimitSettings(1024, 2048, Duration.ofSeconds(30), 0, 0, 1), ERRORS,
             new RefusalLog("registry", Ticker.systemTicker(), new SimpleMeterRegistry()),
-            AccessLog.off(new SimpleMeterRegistry()), Ticker.systemTicker(), null);
+            AccessLog.off(new SimpleMeterRegistry()), Ticker.systemTicker(), null,
+            request -> false);
     private static final V2RequestDecoder DECODER = new V2RequestDecoder(ROUTER, ERRORS);
 
     private static UpstreamSettings upstream(String registry, List<String> aliases, List<String> hosts, String prefix) {
