@@ -6,6 +6,7 @@ import dev.regmirror.core.auth.Verification;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
+import dev.regmirror.server.console.ConsoleSessions;
 import dev.regmirror.server.http.ErrorResponder;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,13 +16,15 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import dev.regmirror.server.console.ConsoleSessions;
-import java.util.concurrent.CompletableFuture;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
@@ -29,7 +32,8 @@ import java.util.concurrent.Executor;
  * token (compared in constant time), with Basic credentials of an account the settings make an
  * administrator (checked on the auth executor: bcrypt is slow), with the cookie of a console
  * session (and, unless it only reads, the session's CSRF token in {@value ConsoleSessions#CSRF_HEADER}),
- * or, when no token is configured, from a loopback address; anything else is 401 UNAUTHORIZED
+ * or, when no token is configured, from a loopback address to a loopback name (the {@code Host} a
+ * page re-pointed at 127.0.0.1 by DNS rebinding carries is its own name, not one of those); anything else is 401 UNAUTHORIZED
  * (403 DENIED for an account that is not an administrator, a missing or wrong CSRF token, or a
  * state-changing request a browser marks as sent from another site) and goes no further.
  */
@@ -87,7 +91,7 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        identify(ctx, header).whenComplete((identity, failure) -> ctx.executor().execute(() -> {
+        identify(ctx, request, header).whenComplete((identity, failure) -> ctx.executor().execute(() -> {
             if (identity instanceof Identity.Allowed) {
                 ctx.fireChannelRead(msg);
             } else {
@@ -132,15 +136,16 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
         if (session != null) {
             return session.orElse(null);
         }
-        String refused = refusal(ctx, request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        String refused = refusal(ctx, request, request.headers().get(HttpHeaderNames.AUTHORIZATION));
         return refused == null ? null : new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refused);
     }
 
     /**
      * Checks the credentials of an {@code Authorization} header (null for none) as every admin
-     * request's are; completes on the auth executor for a password, at once otherwise.
+     * request's are, for {@code request} (whose {@code Host} matters when no token is configured);
+     * completes on the auth executor for a password, at once otherwise.
      */
-    public CompletableFuture<Identity> identify(ChannelHandlerContext ctx, String header) {
+    public CompletableFuture<Identity> identify(ChannelHandlerContext ctx, HttpRequest request, String header) {
         if (accounts.size() > 0 && Authorization.parse(header) instanceof Authorization.Basic basic) {
             return Futures.supplyOn(authExecutor, () -> {
                 Verification verification = accounts.verify(basic.credentials());
@@ -153,7 +158,7 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
                         : new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, "wrong user name or password"));
             });
         }
-        String refusal = refusal(ctx, header);
+        String refusal = refusal(ctx, request, header);
         return CompletableFuture.completedFuture(refusal == null ? new Identity.Allowed(TOKEN_USER)
                 : new Identity.Refused(new InvalidRequestException(RegistryErrorCode.UNAUTHORIZED, refusal)));
     }
@@ -196,12 +201,17 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
         errors.send(ctx, method, keepAlive, why);
     }
 
-    /** Why the request may not pass, or null if it may. */
-    String refusal(ChannelHandlerContext ctx, String authorization) {
+    /** Why the request may not pass with {@code authorization}, or null if it may. */
+    String refusal(ChannelHandlerContext ctx, HttpRequest request, String authorization) {
         if (expected.isEmpty()) {
-            return ctx.channel().remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null
-                    && inet.getAddress().isLoopbackAddress()
-                    ? null : "the admin API without a token answers loopback clients only";
+            if (!(ctx.channel().remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null
+                    && inet.getAddress().isLoopbackAddress())) {
+                return "the admin API without a token answers loopback clients only";
+            }
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            return host == null || loopbackName(host) ? null : "the admin API without a token answers requests to"
+                    + " localhost or a loopback address only, not to " + host + " (a page on another name that"
+                    + " resolves to this machine); use http://127.0.0.1:<port>, or set regmirror.admin.token";
         }
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return accounts.size() > 0 ? "the admin API needs Authorization: Bearer <token>, or an administrator's"
@@ -209,6 +219,31 @@ public final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] given = sha256(authorization.substring(BEARER.length()).trim());
         return MessageDigest.isEqual(given, expected.get()) ? null : "wrong admin token";
+    }
+
+    /**
+     * Whether a {@code Host} value ({@code name[:port]}, {@code [v6][:port]}) names this machine's
+     * loopback without asking DNS: {@code localhost} and names under {@code .localhost} (which
+     * browsers resolve to the loopback themselves, RFC 6761), or a loopback address literal. A DNS
+     * name that happens to resolve to 127.0.0.1 is not one: that is what a rebinding attack uses.
+     */
+    static boolean loopbackName(String host) {
+        String name = host.trim();
+        if (name.startsWith("[")) {
+            int end = name.indexOf(']');
+            name = end < 0 ? "" : name.substring(1, end);
+        } else if (name.indexOf(':') == name.lastIndexOf(':') && name.indexOf(':') >= 0) {
+            name = name.substring(0, name.indexOf(':'));
+        }
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.equals("localhost") || lower.endsWith(".localhost")) {
+            return true;
+        }
+        InetAddress literal = NetUtil.createInetAddressFromIpAddressString(name);
+        return literal != null && literal.isLoopbackAddress();
     }
 
     /** Hashed first so that the comparison takes the same time whatever the lengths. */

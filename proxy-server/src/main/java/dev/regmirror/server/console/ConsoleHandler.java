@@ -146,7 +146,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
                 : !token.isEmpty() ? "Bearer " + token : null;
         boolean tls = overTls(ctx.channel());
         HttpMethod method = request.method();
-        auth.identify(ctx, header).whenComplete((identity, failure) -> {
+        auth.identify(ctx, request, header).whenComplete((identity, failure) -> {
             // Off the event loop when a password was checked: the session's random bytes are drawn here too.
             ConsoleSessions.Session session = identity instanceof AdminAuthHandler.Identity.Allowed allowed
                     ? sessions.open(allowed.user()) : null;

@@ -131,4 +131,16 @@ class AdminAuthHandlerTest {
         assertRefused(channel, "loopback clients only");
         assertFalse(channel.finishAndReleaseAll());
     }
+
+    @Test
+    void withoutATokenOnlyLoopbackNamesAreTakenAsThisMachineNeverADnsName() {
+        for (String host : new String[] {"127.0.0.1:5050", "127.0.0.1", "127.1.2.3:5050", "localhost:5050",
+                "LOCALHOST", "localhost.", "admin.localhost:5050", "[::1]:5050", "[::1]", "[0:0:0:0:0:0:0:1]"}) {
+            assertTrue(AdminAuthHandler.loopbackName(host), host);
+        }
+        for (String host : new String[] {"rebind.example:5050", "rebind.example", "127.0.0.1.rebind.example:5050",
+                "localhost.rebind.example", "10.0.0.1:5050", "[2001:db8::1]:5050", "[::1", "", "my-laptop:5050"}) {
+            assertFalse(AdminAuthHandler.loopbackName(host), host);
+        }
+    }
 }
