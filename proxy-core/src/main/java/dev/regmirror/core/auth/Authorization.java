@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What a request's {@code Authorization} header (<a href="https://www.rfc-editor.org/rfc/rfc9110#section-11.6.2">
@@ -21,6 +22,14 @@ public sealed interface Authorization {
 
     /** Longer values are refused before decoding; no credentials or token of regmirror's come near it. */
     int MAX_LENGTH = 8192;
+
+    /**
+     * Schemes other than Basic and Bearer that a refusal names (IANA's registry, lower case). Any
+     * other first word is not repeated: a client that sends a bare token or password has no scheme,
+     * and its first word is the secret, which would then be logged.
+     */
+    Set<String> KNOWN_SCHEMES = Set.of("digest", "negotiate", "ntlm", "hoba", "mutual", "scram-sha-1",
+            "scram-sha-256", "vapid", "aws4-hmac-sha256", "token", "oauth", "dpop", "privatetoken", "concealed");
 
     /** Reads a header value; {@code null} is {@link #NONE}. */
     static Authorization parse(String header) {
@@ -41,7 +50,9 @@ public sealed interface Authorization {
             case "basic" -> basic(rest);
             case "bearer" -> rest.isEmpty() || !rest.chars().allMatch(Authorization::isToken68)
                     ? new Malformed("a Bearer header holds one token") : new Bearer(rest);
-            default -> new Malformed("unsupported authorization scheme \"" + Printable.of(value.substring(0, space)) + "\"");
+            default -> new Malformed(KNOWN_SCHEMES.contains(scheme) ? "unsupported authorization scheme \""
+                    + value.substring(0, space) + "\" (Basic and Bearer are taken)"
+                    : "an Authorization value that starts with neither Basic nor Bearer");
         };
     }
 

@@ -70,7 +70,12 @@ class AuthorizationTest {
 
     @Test
     void otherSchemesAndBrokenBearersAreMalformed() {
-        assertEquals("unsupported authorization scheme \"Digest\"", malformedReason("Digest username=\"a\""));
+        assertEquals("unsupported authorization scheme \"Digest\" (Basic and Bearer are taken)",
+                malformedReason("Digest username=\"a\""));
+        assertEquals("an Authorization value that starts with neither Basic nor Bearer",
+                malformedReason("eyJhbGciOiJFUzI1NiJ9.e30.c2ln"), "a bare token is never repeated");
+        assertEquals("an Authorization value that starts with neither Basic nor Bearer",
+                malformedReason("hunter2 and more"), "nor the first word of a bare password");
         assertEquals("a Bearer header holds one token", malformedReason("Bearer"));
         assertEquals("a Bearer header holds one token", malformedReason("Bearer a b"));
         assertEquals("a Bearer header holds one token", malformedReason("Bearer a\"b"));
