@@ -41,7 +41,6 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,36 +65,26 @@ class ClusterIT {
     private static RegistryProcess upstream;
     private static S3ProxyProcess s3;
     private static Skopeo skopeo;
-    private ClusterNodes cluster;
+    private static ClusterNodes cluster;
 
     @BeforeAll
     static void start() {
-        upstream = RegistryProcess.start();
-        s3 = S3ProxyProcess.start();
-        skopeo = new Skopeo();
+        cluster = ClusterNodes.start(work);
+        upstream = cluster.upstream();
+        s3 = cluster.s3();
+        skopeo = cluster.skopeo();
     }
 
     @AfterAll
     static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
-
-    @BeforeEach
-    void nodes() {
-        cluster = new ClusterNodes(s3, work);
     }
 
     @AfterEach
     void closeNodes() {
-        cluster.close();
+        cluster.stopNodes();
     }
 
     /** Three nodes of one cluster on a new bucket, each listing all three; returned once each sees all three live. */
@@ -105,7 +94,7 @@ class ClusterIT {
 
     /** As {@link #cluster(URI, String)}, every node reading time from {@code clock}. */
     private List<MirrorFixture> cluster(URI upstreamUrl, String bucket, Clock clock) throws Exception {
-        return cluster.start(upstreamUrl, bucket, clock, port -> Map.of("regmirror.server.port", port), Map.of());
+        return cluster.startNodes(upstreamUrl, bucket, clock, port -> Map.of("regmirror.server.port", port), Map.of());
     }
 
     private static NodeAddress address(MirrorFixture node) {
@@ -247,7 +236,7 @@ class ClusterIT {
         Descriptor layer = image.layers().stream()
                 .filter(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(asker))).findFirst().orElseThrow();
         MirrorFixture owner = nodes.get(all.indexOf(Rendezvous.owner(layer.digest(), all)));
-        cluster.stop(owner);
+        cluster.stopNode(owner);
         upstream.reset();
         HttpResponse<byte[]> response = asking.get("/v2/library/gone/blobs/" + layer.digest());
         assertEquals(200, response.statusCode());
@@ -366,7 +355,7 @@ class ClusterIT {
             try (InputStream body = response.body()) {
                 byte[] first = body.readNBytes(firstPart / 2);
                 assertEquals(firstPart / 2, first.length, "bytes arrive while the upstream still holds the rest");
-                cluster.stop(owner);
+                cluster.stopNode(owner);
                 IOException cut = assertThrows(IOException.class, () -> {
                     long more = body.transferTo(java.io.OutputStream.nullOutputStream());
                     throw new AssertionError("the response ended normally after " + (first.length + more) + " bytes");
@@ -433,7 +422,7 @@ class ClusterIT {
         // The owner gone: the others still answer, asking the upstream themselves until they notice,
         // then the tag's next owner among them revalidates it once.
         MirrorFixture owner = nodes.get(all.indexOf(ownerAddress));
-        cluster.stop(owner);
+        cluster.stopNode(owner);
         List<MirrorFixture> left = nodes.stream().filter(node -> node != owner).toList();
         clock.advance(Duration.ofMinutes(6));
         upstream.reset();

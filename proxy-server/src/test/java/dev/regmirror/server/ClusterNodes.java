@@ -4,7 +4,9 @@ import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.testing.FreePorts;
+import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
+import dev.regmirror.core.testing.Skopeo;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -20,21 +22,55 @@ import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 /**
- * The nodes of the cluster ITs: three regmirror nodes on one S3Proxy bucket, each reached by the
- * others at {@code 127.0.0.1} on a port of its own, started and stopped here, and what the tests
- * read of them (live nodes, blob requests by result, who owns what).
+ * The nodes of the cluster ITs: three regmirror nodes on one S3Proxy bucket in front of a real
+ * {@code docker-registry}, each reached by the others at {@code 127.0.0.1} on a port of its own,
+ * started and stopped here with the processes a test class shares (the registry, S3Proxy, skopeo),
+ * and what the tests read of them (live nodes, requests by result, who owns what).
  */
 final class ClusterNodes implements AutoCloseable {
 
     static final String SECRET = "cluster-it-secret-0123456789";
 
+    private final RegistryProcess upstream;
     private final S3ProxyProcess s3;
+    private final Skopeo skopeo;
     private final Path work;
     private final List<MirrorFixture> running = new ArrayList<>();
 
-    ClusterNodes(S3ProxyProcess s3, Path work) {
+    private ClusterNodes(RegistryProcess upstream, S3ProxyProcess s3, Skopeo skopeo, Path work) {
+        this.upstream = upstream;
         this.s3 = s3;
+        this.skopeo = skopeo;
         this.work = work;
+    }
+
+    /** Starts the registry, S3Proxy and skopeo of a test class; nodes are started per test, under {@code work}. */
+    static ClusterNodes start(Path work) {
+        RegistryProcess upstream = RegistryProcess.start();
+        try {
+            S3ProxyProcess s3 = S3ProxyProcess.start();
+            try {
+                return new ClusterNodes(upstream, s3, new Skopeo(), work);
+            } catch (RuntimeException e) {
+                s3.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            upstream.close();
+            throw e;
+        }
+    }
+
+    RegistryProcess upstream() {
+        return upstream;
+    }
+
+    S3ProxyProcess s3() {
+        return s3;
+    }
+
+    Skopeo skopeo() {
+        return skopeo;
     }
 
     /**
@@ -42,7 +78,7 @@ final class ClusterNodes implements AutoCloseable {
      * all three live. {@code listener} gives the settings that put a node's registry listener for
      * the other nodes on a port, and {@code settings} what every node has besides.
      */
-    List<MirrorFixture> start(URI upstreamUrl, String bucket, Clock clock, IntFunction<Map<String, Object>> listener,
+    List<MirrorFixture> startNodes(URI upstreamUrl, String bucket, Clock clock, IntFunction<Map<String, Object>> listener,
                               Map<String, Object> settings) throws Exception {
         s3.createBucket(bucket);
         int[] ports = freePorts(3);
@@ -68,16 +104,27 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /** Stops one node before the test ends. */
-    void stop(MirrorFixture node) {
+    void stopNode(MirrorFixture node) {
         node.close();
         running.remove(node);
     }
 
-    /** Stops every node still running. */
-    @Override
-    public void close() {
+    /** Stops every node still running: after each test. */
+    void stopNodes() {
         running.forEach(MirrorFixture::close);
         running.clear();
+    }
+
+    /** Stops the nodes, skopeo, S3Proxy and the registry: after the test class. */
+    @Override
+    public void close() {
+        try {
+            stopNodes();
+        } finally {
+            skopeo.close();
+            s3.close();
+            upstream.close();
+        }
     }
 
     static int[] freePorts(int count) throws IOException {

@@ -40,7 +40,6 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,13 +63,14 @@ class ClusterTlsIT {
     private static TestCertificates certificates;
     private static Path chain;
     private static Path key;
-    private ClusterNodes cluster;
+    private static ClusterNodes cluster;
 
     @BeforeAll
     static void start() throws IOException {
-        upstream = RegistryProcess.start();
-        s3 = S3ProxyProcess.start();
-        skopeo = new Skopeo();
+        cluster = ClusterNodes.start(work);
+        upstream = cluster.upstream();
+        s3 = cluster.s3();
+        skopeo = cluster.skopeo();
         certificates = new TestCertificates(work.resolve("ca"), "cluster CA");
         chain = work.resolve("node.crt");
         key = work.resolve("node.key");
@@ -79,25 +79,14 @@ class ClusterTlsIT {
 
     @AfterAll
     static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
-
-    @BeforeEach
-    void nodes() {
-        cluster = new ClusterNodes(s3, work);
     }
 
     @AfterEach
     void closeNodes() {
-        cluster.close();
+        cluster.stopNodes();
     }
 
     /** A TLS listener named {@code nodes} on {@code port}, with the test CA's certificate for 127.0.0.1. */
@@ -109,7 +98,7 @@ class ClusterTlsIT {
 
     /** Three nodes reaching each other over TLS; the main listener stays plain, for the test's requests. */
     private List<MirrorFixture> tlsCluster(String bucket, String healthInterval) throws Exception {
-        return cluster.start(upstream.url(), bucket, Clock.systemUTC(), ClusterTlsIT::tlsListener, Map.of(
+        return cluster.startNodes(upstream.url(), bucket, Clock.systemUTC(), ClusterTlsIT::tlsListener, Map.of(
                 "regmirror.cluster.tls.enabled", true,
                 "regmirror.cluster.tls.ca-file", certificates.caFile().toString(),
                 "regmirror.cluster.health-interval", healthInterval));
@@ -119,8 +108,14 @@ class ClusterTlsIT {
         return new NodeAddress("127.0.0.1", node.port("nodes"));
     }
 
-    private static long upstreamGetsOf(Digest digest) {
-        return upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + digest)).count();
+    /** {@code node} answers the blob whole and right, and the upstream was asked for it once, by whichever node. */
+    private static void assertServedWithOneUpstreamGet(MirrorFixture node, String name, Descriptor blob)
+            throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = node.get("/v2/" + name + "/blobs/" + blob.digest());
+        assertEquals(200, response.statusCode());
+        assertEquals(blob.digest(), Digest.sha256Of(response.body()));
+        assertEquals(1, upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + blob.digest()))
+                .count(), "one upstream GET: " + upstream.blobGets());
     }
 
     @Test
@@ -137,11 +132,7 @@ class ClusterTlsIT {
         MirrorFixture owner = nodes.get(all.indexOf(Rendezvous.owner(layer.digest(), all)));
         upstream.reset();
 
-        HttpResponse<byte[]> blob = asking.get("/v2/library/tlsapp/blobs/" + layer.digest());
-
-        assertEquals(200, blob.statusCode());
-        assertEquals(layer.digest(), Digest.sha256Of(blob.body()));
-        assertEquals(1, upstreamGetsOf(layer.digest()), "one upstream GET: " + upstream.blobGets());
+        assertServedWithOneUpstreamGet(asking, "library/tlsapp", layer);
         assertEquals(1.0, blobRequests(asking, "peer"), "the asking node relayed its owner's bytes");
         assertEquals(1.0, askedAsOwner(owner), "the owner was asked once, over TLS");
         assertEquals(0.0, blobRequests(asking, "miss"), "the asking node did not fetch it itself");
@@ -175,15 +166,11 @@ class ClusterTlsIT {
         MirrorFixture asking = nodes.get(asker);
         TestCertificates otherCa = new TestCertificates(work.resolve("other-ca"), "another CA");
         TlsMaterial forged = otherCa.issue(work.resolve("forged.crt"), work.resolve("forged.key"));
-        cluster.stop(nodes.get(gone));
+        cluster.stopNode(nodes.get(gone));
         try (Impostor impostor = new Impostor(all.get(gone).port(), forged)) {
             upstream.reset();
 
-            HttpResponse<byte[]> blob = asking.get("/v2/library/impostor/blobs/" + layer.digest());
-
-            assertEquals(200, blob.statusCode());
-            assertEquals(layer.digest(), Digest.sha256Of(blob.body()));
-            assertEquals(1, upstreamGetsOf(layer.digest()), "one upstream GET: " + upstream.blobGets());
+            assertServedWithOneUpstreamGet(asking, "library/impostor", layer);
             assertEquals(1.0, blobRequests(asking, "miss"), "the asking node fetched it itself");
             for (MirrorFixture node : nodes) {
                 if (node != nodes.get(gone)) {
