@@ -27,6 +27,7 @@ public final class ProxyMain {
         ServerSettings server = ServerSettings.from(config);
         AdminSettings admin = AdminSettings.from(config);
         ClusterSettings cluster = ClusterSettings.from(config, mirror.storage());
+        server.checkNodeListener(cluster);
         ProxyComponents components = new ProxyComponents(mirror, server, admin, cluster, clock);
         try {
             ProxyServer running = ProxyServer.start(server, components);
@@ -41,8 +42,11 @@ public final class ProxyMain {
             }
             LOG.info("cache in {}, default upstream {}", components.storage().layout().root(), mirror.defaultRegistry());
             if (cluster.enabled()) {
-                LOG.info("cluster: this node is {}; peers {}", cluster.self(), cluster.peersDns()
-                        .map(dns -> "from DNS name " + dns).orElse(cluster.peers().toString()));
+                LOG.info("cluster: this node is {}; peers {}; {}", cluster.self(), cluster.peersDns()
+                        .map(dns -> "from DNS name " + dns).orElse(cluster.peers().toString()), cluster.tls().enabled()
+                        ? "TLS between the nodes, certificates checked against " + cluster.peerCertificateName()
+                                .orElse("each peer's host") + cluster.tls().caFile().map(ca -> ", CAs of " + ca).orElse("")
+                        : "plain HTTP between the nodes");
             }
             if (mirror.auth().enabled()) {
                 LOG.info("access: {} accounts{}, {} rules{}; tokens at /token", components.accounts().size(),

@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dev.regmirror.core.cluster.ClusterSettings;
 import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.net.AllowedClients;
 import io.netty.handler.ssl.OpenSsl;
@@ -94,6 +95,34 @@ public record ServerSettings(List<ListenerSettings> listeners, Duration idleTime
             throw new SettingsException(path + ": must be positive, was " + value);
         }
         return value;
+    }
+
+    /**
+     * Refuses a cluster the other nodes could not talk to: {@code cluster.self} on the port of a
+     * plain listener of this node with {@code cluster.tls} on, or of a TLS listener with it off
+     * (every node request would fail). A port no listener here has (a port mapped in front of the
+     * node) is not checked.
+     */
+    public void checkNodeListener(ClusterSettings cluster) {
+        if (!cluster.enabled()) {
+            return;
+        }
+        boolean tls = cluster.tls().enabled();
+        for (ListenerSettings listener : listeners) {
+            if (listener.port() != cluster.self().port() || listener.tls().isPresent() == tls) {
+                continue;
+            }
+            String at = listener == main() ? "regmirror.server" : "regmirror.server.listeners." + listener.name();
+            throw new SettingsException(tls
+                    ? "regmirror.cluster.tls.enabled: true, but regmirror.cluster.self " + cluster.self()
+                            + " is the plain HTTP listener " + at + " (port " + listener.port() + "), and nodes reach"
+                            + " each other at https://<peer>: name a TLS listener's port in self and peers, or give "
+                            + at + " a tls certificate and private-key"
+                    : "regmirror.cluster.tls.enabled: false, but regmirror.cluster.self " + cluster.self()
+                            + " is the TLS listener " + at + " (port " + listener.port() + "), and nodes reach each"
+                            + " other at http://<peer>: set regmirror.cluster.tls.enabled = true (and its ca-file),"
+                            + " or name a plain listener's port in self and peers");
+        }
     }
 
     /** The main listener: {@code regmirror.server.host/port}. */

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static dev.regmirror.server.ClusterNodes.askedAsOwner;
+import static dev.regmirror.server.ClusterNodes.askerOfOthers;
+import static dev.regmirror.server.ClusterNodes.awaitLive;
+import static dev.regmirror.server.ClusterNodes.blobRequests;
+import static dev.regmirror.server.ClusterNodes.manifestRequests;
+
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
@@ -32,7 +38,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,7 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterIT {
 
-    private static final String SECRET = "cluster-it-secret-0123456789";
+    private static final String SECRET = ClusterNodes.SECRET;
 
     @TempDir
     static Path work;
@@ -60,32 +65,26 @@ class ClusterIT {
     private static RegistryProcess upstream;
     private static S3ProxyProcess s3;
     private static Skopeo skopeo;
-    private final List<MirrorFixture> running = new ArrayList<>();
+    private static ClusterNodes cluster;
 
     @BeforeAll
     static void start() {
-        upstream = RegistryProcess.start();
-        s3 = S3ProxyProcess.start();
-        skopeo = new Skopeo();
+        cluster = ClusterNodes.start(work);
+        upstream = cluster.upstream();
+        s3 = cluster.s3();
+        skopeo = cluster.skopeo();
     }
 
     @AfterAll
     static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     @AfterEach
     void closeNodes() {
-        running.forEach(MirrorFixture::close);
-        running.clear();
+        cluster.stopNodes();
     }
 
     /** Three nodes of one cluster on a new bucket, each listing all three; returned once each sees all three live. */
@@ -95,46 +94,7 @@ class ClusterIT {
 
     /** As {@link #cluster(URI, String)}, every node reading time from {@code clock}. */
     private List<MirrorFixture> cluster(URI upstreamUrl, String bucket, Clock clock) throws Exception {
-        s3.createBucket(bucket);
-        int[] ports = freePorts(3);
-        List<String> peers = IntStream.of(ports).mapToObj(port -> "127.0.0.1:" + port).toList();
-        List<MirrorFixture> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            Map<String, Object> settings = s3.storageSettings(bucket, "");
-            settings.put("regmirror.server.port", ports[i]);
-            settings.put("regmirror.cluster.enabled", true);
-            settings.put("regmirror.cluster.self", peers.get(i));
-            settings.put("regmirror.cluster.peers", peers);
-            settings.put("regmirror.cluster.secret", SECRET);
-            settings.put("regmirror.cluster.health-interval", "200ms");
-            MirrorFixture node = MirrorFixture.start(upstreamUrl, work.resolve(bucket + "-node-" + i), settings, clock);
-            running.add(node);
-            nodes.add(node);
-        }
-        for (MirrorFixture node : nodes) {
-            awaitLive(node, 3);
-        }
-        return nodes;
-    }
-
-    private static int[] freePorts(int count) throws IOException {
-        java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
-        while (ports.size() < count) {
-            ports.add(dev.regmirror.core.testing.FreePorts.pick());
-        }
-        return ports.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Waits (at most 30 s) until {@code node} counts {@code live} live nodes, itself included. */
-    private static void awaitLive(MirrorFixture node, int live) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!new String(node.get("/metrics").body(), StandardCharsets.UTF_8)
-                .contains("regmirror_cluster_nodes_live " + live + ".0")) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(node.hostPort() + " does not see " + live + " live nodes after 30 s");
-            }
-            Thread.onSpinWait();
-        }
+        return cluster.startNodes(upstreamUrl, bucket, clock, port -> Map.of("regmirror.server.port", port), Map.of());
     }
 
     private static NodeAddress address(MirrorFixture node) {
@@ -143,19 +103,6 @@ class ClusterIT {
 
     private static long upstreamGetsOf(Digest digest) {
         return upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + digest)).count();
-    }
-
-    /** The node's {@code regmirror.blob.requests} with this result. */
-    private static double blobRequests(MirrorFixture node, String result) {
-        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.blob.requests")
-                .tags("result", result).counter();
-        return counter == null ? 0 : counter.count();
-    }
-
-    /** The blob requests other nodes made of this one, as their owner. */
-    private static double askedAsOwner(MirrorFixture node) {
-        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.cluster.blob.requests").counter();
-        return counter == null ? 0 : counter.count();
     }
 
     private static String secretHeader(String secret) {
@@ -206,17 +153,6 @@ class ClusterIT {
         assertEquals(1, upstreamGetsOf(layer));
         String key = "blobs/sha256/" + layer.hex().substring(0, 2) + "/" + layer.hex();
         assertTrue(s3.storedKeys("herd").contains(key), key + " in the bucket");
-    }
-
-    /**
-     * The first node for which at least {@code atLeast} of the blobs are owned by other nodes. The
-     * nodes' ports are random, and so is who owns what: node 0 owning all but one of eight layers
-     * happened in a CI run. Of three nodes, at most one can own more than half of them.
-     */
-    private static int askerOfOthers(List<Descriptor> blobs, List<NodeAddress> all, int atLeast) {
-        return java.util.stream.IntStream.range(0, all.size()).filter(i -> blobs.stream()
-                .filter(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(i))).count() >= atLeast)
-                .findFirst().orElseThrow();
     }
 
     @Test
@@ -300,8 +236,7 @@ class ClusterIT {
         Descriptor layer = image.layers().stream()
                 .filter(blob -> !Rendezvous.owner(blob.digest(), all).equals(all.get(asker))).findFirst().orElseThrow();
         MirrorFixture owner = nodes.get(all.indexOf(Rendezvous.owner(layer.digest(), all)));
-        owner.close();
-        running.remove(owner);
+        cluster.stopNode(owner);
         upstream.reset();
         HttpResponse<byte[]> response = asking.get("/v2/library/gone/blobs/" + layer.digest());
         assertEquals(200, response.statusCode());
@@ -420,8 +355,7 @@ class ClusterIT {
             try (InputStream body = response.body()) {
                 byte[] first = body.readNBytes(firstPart / 2);
                 assertEquals(firstPart / 2, first.length, "bytes arrive while the upstream still holds the rest");
-                owner.close();
-                running.remove(owner);
+                cluster.stopNode(owner);
                 IOException cut = assertThrows(IOException.class, () -> {
                     long more = body.transferTo(java.io.OutputStream.nullOutputStream());
                     throw new AssertionError("the response ended normally after " + (first.length + more) + " bytes");
@@ -458,12 +392,6 @@ class ClusterIT {
         }
     }
 
-    private static double manifestRequests(MirrorFixture node, String result) {
-        io.micrometer.core.instrument.Counter counter = node.meters().find("regmirror.manifest.requests")
-                .tags("result", result).counter();
-        return counter == null ? 0 : counter.count();
-    }
-
     @Test
     void aTagAskedOnEveryNodeIsRevalidatedOncePerClusterPerTtlAndStillAnsweredWithItsOwnerGone() throws Exception {
         BuiltImage image = TestImages.singleArch(work.resolve("tagged-image"), "1.0", 1, 20_000, 151);
@@ -494,8 +422,7 @@ class ClusterIT {
         // The owner gone: the others still answer, asking the upstream themselves until they notice,
         // then the tag's next owner among them revalidates it once.
         MirrorFixture owner = nodes.get(all.indexOf(ownerAddress));
-        owner.close();
-        running.remove(owner);
+        cluster.stopNode(owner);
         List<MirrorFixture> left = nodes.stream().filter(node -> node != owner).toList();
         clock.advance(Duration.ofMinutes(6));
         upstream.reset();

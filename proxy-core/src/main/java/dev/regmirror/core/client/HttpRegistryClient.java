@@ -33,6 +33,8 @@ public final class HttpRegistryClient implements RegistryClient {
 
     /** How regmirror names itself to upstreams and token services. */
     public static final String USER_AGENT = "regmirror/0.1.0";
+    /** The largest manifest read from an endpoint, in bytes. */
+    public static final int MAX_MANIFEST = ManifestCheck.MAX_MANIFEST;
 
     private final EndpointSettings settings;
     private final NettyWire wire;

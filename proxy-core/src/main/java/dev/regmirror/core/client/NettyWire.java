@@ -1,5 +1,6 @@
 package dev.regmirror.core.client;
 
+import dev.regmirror.core.client.auth.Origin;
 import dev.regmirror.core.upstream.EndpointSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -47,7 +48,8 @@ import javax.net.ssl.SSLParameters;
  * kept alive per origin ({@link ConnectionPool}), reading into pooled direct buffers that a blob's
  * subscriber writes straight to the ingest file and then releases (small bodies are copied whole,
  * {@link #collect}).
- * Speaks TLS with the endpoint's extra trust and host name verification, reaches the endpoint
+ * Speaks TLS with the endpoint's extra trust and host name verification (against the endpoint's
+ * {@link EndpointSettings#tlsName()} on its own origin, when it has one), reaches the endpoint
  * through its HTTP proxy (CONNECT for {@code https}, absolute URLs for {@code http}), and looks host
  * names up on {@code lookups}, never on an event loop.
  */
@@ -196,7 +198,7 @@ final class NettyWire {
                                 pipeline.addLast(connect);
                             }
                             if (https) {
-                                pipeline.addLast(tlsHandler(channel, host, port));
+                                pipeline.addLast(tlsHandler(channel, verifiedName(uri, host), port));
                             }
                             pipeline.addLast(new HttpClientCodec(4096, MAX_HEAD, MAX_CHUNK));
                             pipeline.addLast(stream);
@@ -264,8 +266,17 @@ final class NettyWire {
         });
     }
 
-    private SslHandler tlsHandler(Channel channel, String host, int port) {
-        SSLEngine engine = tls.newEngine(channel.alloc(), host, port);
+    /**
+     * The name a server's certificate must be valid for (and the SNI sent): the endpoint's {@code
+     * tlsName} on the endpoint's own origin, else the host connected to (a token realm's, a redirect's).
+     */
+    private String verifiedName(URI uri, String host) {
+        return Origin.same(uri, settings.url()) ? settings.tlsName().orElse(host) : host;
+    }
+
+    /** A client engine that checks the certificate against {@code name} ("HTTPS" identification) and sends it as SNI. */
+    private SslHandler tlsHandler(Channel channel, String name, int port) {
+        SSLEngine engine = tls.newEngine(channel.alloc(), name, port);
         SSLParameters parameters = engine.getSSLParameters();
         parameters.setEndpointIdentificationAlgorithm("HTTPS");
         engine.setSSLParameters(parameters);

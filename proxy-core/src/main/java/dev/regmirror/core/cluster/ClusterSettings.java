@@ -3,9 +3,11 @@ package dev.regmirror.core.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
+import dev.regmirror.core.config.CaFileSetting;
 import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.config.StorageSettings;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,14 +17,29 @@ import java.util.Optional;
 /**
  * The {@code regmirror.cluster} settings: whether this node is one of several on one bucket, the
  * address other nodes reach it at, its peers (a fixed list, or a DNS name whose records are the
- * peers), the secret nodes prove themselves with, and how often peers are checked.
+ * peers), the secret nodes prove themselves with, how often peers are checked, and whether nodes
+ * speak TLS to each other.
  *
  * @param peers     the fixed peers, this node among them; empty when {@code peersDns} is given
  * @param peersDns  a DNS name and the port its addresses answer on, looked up again every {@code dnsInterval}
  */
 public record ClusterSettings(boolean enabled, NodeAddress self, List<NodeAddress> peers,
                               Optional<NodeAddress> peersDns, String secret, Duration healthInterval,
-                              Duration healthTimeout, Duration dnsInterval) {
+                              Duration healthTimeout, Duration dnsInterval, Tls tls) {
+
+    /**
+     * {@code regmirror.cluster.tls}: whether nodes reach each other over HTTPS, and a PEM file of CA
+     * certificates trusted for the nodes' certificates besides the JVM's own.
+     */
+    public record Tls(boolean enabled, Optional<Path> caFile) {
+
+        /** Plain HTTP between the nodes. */
+        public static final Tls OFF = new Tls(false, Optional.empty());
+
+        public Tls {
+            Objects.requireNonNull(caFile, "caFile");
+        }
+    }
 
     /** Shorter secrets are refused: the secret is all that keeps clients off the node endpoint. */
     static final int MIN_SECRET_LENGTH = 16;
@@ -35,12 +52,27 @@ public record ClusterSettings(boolean enabled, NodeAddress self, List<NodeAddres
         Objects.requireNonNull(healthInterval, "healthInterval");
         Objects.requireNonNull(healthTimeout, "healthTimeout");
         Objects.requireNonNull(dnsInterval, "dnsInterval");
+        Objects.requireNonNull(tls, "tls");
     }
 
     /** A node on its own. */
     public static ClusterSettings disabled() {
         return new ClusterSettings(false, new NodeAddress("localhost", 5000), List.of(), Optional.empty(), "",
-                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10));
+                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10), Tls.OFF);
+    }
+
+    /** The base URL this node reaches {@code node} at: {@code https://} with TLS on, else {@code http://}. */
+    public String url(NodeAddress node) {
+        return (tls.enabled() ? "https://" : "http://") + node;
+    }
+
+    /**
+     * The name a peer's certificate must be valid for (and sent as SNI) when it is not the peer's
+     * host: with TLS and {@code peers-dns}, the DNS name, since its addresses are rarely in a
+     * certificate; empty with fixed peers, each checked against its host as written.
+     */
+    public Optional<String> peerCertificateName() {
+        return tls.enabled() ? peersDns.map(NodeAddress::host) : Optional.empty();
     }
 
     /** The secret's bytes, as compared. */
@@ -91,7 +123,9 @@ public record ClusterSettings(boolean enabled, NodeAddress self, List<NodeAddres
             Duration interval = positive(at + "health-interval", c.getDuration("health-interval"));
             Duration timeout = positive(at + "health-timeout", c.getDuration("health-timeout"));
             Duration dnsInterval = positive(at + "dns-interval", c.getDuration("dns-interval"));
-            return new ClusterSettings(true, self, peers, peersDns, secret, interval, timeout, dnsInterval);
+            Tls tls = new Tls(c.getBoolean("tls.enabled"), CaFileSetting.parse(at + "tls.ca-file",
+                    c.getString("tls.ca-file")));
+            return new ClusterSettings(true, self, peers, peersDns, secret, interval, timeout, dnsInterval, tls);
         } catch (ConfigException e) {
             throw new SettingsException("invalid configuration: " + e.getMessage(), e);
         }

@@ -3,8 +3,9 @@ package dev.regmirror.core.cluster;
 import java.util.Objects;
 
 /**
- * Where one node of a cluster answers other nodes: {@code host:port} of a plain HTTP listener of its
- * registry API, which also names the node in ownership (so every node must spell it the same way).
+ * Where one node of a cluster answers other nodes: {@code host:port} of a listener of its registry
+ * API (plain HTTP, or TLS with {@code cluster.tls}), which also names the node in ownership (so every
+ * node must spell it the same way).
  */
 public record NodeAddress(String host, int port) implements Comparable<NodeAddress> {
 
@@ -33,11 +34,6 @@ public record NodeAddress(String host, int port) implements Comparable<NodeAddre
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("host:port expected, was \"" + value + "\"", e);
         }
-    }
-
-    /** The base URL other nodes reach this one at. */
-    public String url() {
-        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     @Override

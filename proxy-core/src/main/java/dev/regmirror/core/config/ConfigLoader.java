@@ -32,6 +32,8 @@ public final class ConfigLoader {
             Map.entry("REGMIRROR_CLUSTER_PEERS", "regmirror.cluster.peers"),
             Map.entry("REGMIRROR_CLUSTER_PEERS_DNS", "regmirror.cluster.peers-dns"),
             Map.entry("REGMIRROR_CLUSTER_SECRET", "regmirror.cluster.secret"),
+            Map.entry("REGMIRROR_CLUSTER_TLS_ENABLED", "regmirror.cluster.tls.enabled"),
+            Map.entry("REGMIRROR_CLUSTER_TLS_CA_FILE", "regmirror.cluster.tls.ca-file"),
             Map.entry("REGMIRROR_LISTEN_HOST", "regmirror.server.host"),
             Map.entry("REGMIRROR_LISTEN_PORT", "regmirror.server.port"),
             Map.entry("REGMIRROR_TLS_CERTIFICATE", "regmirror.server.tls.certificate"),

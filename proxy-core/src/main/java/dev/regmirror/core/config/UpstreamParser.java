@@ -10,7 +10,6 @@ import dev.regmirror.core.upstream.UpstreamLimits;
 import dev.regmirror.core.upstream.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,22 +113,7 @@ final class UpstreamParser {
         for (String host : c.getStringList("hosts")) {
             hosts.add(host(where + ".hosts", host).replaceAll(":[0-9]+$", ""));
         }
-        Optional<Path> caFile = Optional.empty();
-        if (!c.getString("ca-file").isEmpty()) {
-            Path file = Path.of(c.getString("ca-file"));
-            if (!Files.isReadable(file)) {
-                throw new SettingsException(where + ".ca-file: cannot read " + file);
-            }
-            try (java.io.InputStream in = Files.newInputStream(file)) {
-                if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
-                    throw new SettingsException(where + ".ca-file: " + file + " holds no PEM certificate");
-                }
-            } catch (java.io.IOException | java.security.cert.CertificateException e) {
-                throw new SettingsException(where + ".ca-file: " + file + " is not a PEM certificate file: "
-                        + e.getMessage());
-            }
-            caFile = Optional.of(file);
-        }
+        Optional<Path> caFile = CaFileSetting.parse(where + ".ca-file", c.getString("ca-file"));
         Optional<URI> proxy = c.getString("proxy").isEmpty() ? Optional.empty()
                 : Optional.of(httpUrl(where + ".proxy", c.getString("proxy")));
         if (proxy.isPresent() && (!"http".equals(proxy.get().getScheme()) || proxy.get().getPort() < 0)) {

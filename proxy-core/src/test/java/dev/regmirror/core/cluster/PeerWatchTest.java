@@ -24,7 +24,7 @@ class PeerWatchTest {
 
     private static ClusterSettings settings(List<NodeAddress> peers, Optional<NodeAddress> dns) {
         return new ClusterSettings(true, SELF, peers, dns, "0123456789abcdef", Duration.ofSeconds(1),
-                Duration.ofSeconds(1), Duration.ofSeconds(10));
+                Duration.ofSeconds(1), Duration.ofSeconds(10), ClusterSettings.Tls.OFF);
     }
 
     @Test

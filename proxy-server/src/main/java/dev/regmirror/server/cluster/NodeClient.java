@@ -5,6 +5,7 @@ import dev.regmirror.core.client.BlobBody;
 import dev.regmirror.core.client.ClientLoops;
 import dev.regmirror.core.client.HttpRegistryClient;
 import dev.regmirror.core.client.RegistryClient;
+import dev.regmirror.core.client.WholeBodyClient;
 import dev.regmirror.core.client.auth.TokenCache;
 import dev.regmirror.core.cluster.ClusterBlobs;
 import dev.regmirror.core.cluster.ClusterManifests;
@@ -24,9 +25,6 @@ import dev.regmirror.core.upstream.EndpointSettings;
 import dev.regmirror.core.upstream.Route;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,30 +37,38 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Asks other nodes of the cluster, over their node endpoint with the cluster's secret: a health
- * check (a small GET with its own timeout), and a blob, read as a registry client reads an upstream's
- * (the same streaming Netty client, with back-pressure and a read timeout), from a base URL under the
- * owner's {@link NodeHandler#PREFIX}, and a manifest (small: read whole, by the JDK client). Only the
- * secret is sent: never a client's or an upstream's credentials.
+ * Asks other nodes of the cluster, over their node endpoint with the cluster's secret, on the
+ * project's one Netty client: a health check (a small GET with its own timeouts), a blob, read as a
+ * registry client reads an upstream's (with back-pressure and a read timeout), from a base URL under
+ * the owner's {@link NodeHandler#PREFIX}, and a manifest (small: read whole). With {@code cluster.tls}
+ * every request goes over HTTPS, the peer's certificate checked against its host or the peers-dns
+ * name before anything is sent. Only the secret is sent: never a client's or an upstream's
+ * credentials.
  */
 public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlobs, ClusterManifests.PeerManifests {
 
+    /** The most of a health answer read: it is a line of JSON. */
+    private static final int MAX_HEALTH = 64 * 1024;
+
     private final ClusterSettings settings;
-    private final HttpClient http;
     private final ClientLoops loops;
     private final Executor executor;
     private final ScheduledExecutorService scheduler;
     private final Duration readTimeout;
-    private final String authorization;
     /** Tokens are never issued between nodes; the cache is only what the client's constructor takes. */
     private final TokenCache noTokens = new TokenCache(Ticker.systemTicker());
-    private final ConcurrentMap<Key, RegistryClient> clients = new ConcurrentHashMap<>();
+    private final ConcurrentMap<NodeAddress, WholeBodyClient> health = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Key, Owner> owners = new ConcurrentHashMap<>();
 
     private record Key(NodeAddress node, String registry) {
     }
 
+    /** What this node asks one owner for one registry: its blobs, streamed, and its manifests, read whole. */
+    private record Owner(RegistryClient blobs, WholeBodyClient manifests) {
+    }
+
     /**
-     * @param loops       the event loops blob bodies are read on, owned by the caller
+     * @param loops       the event loops answers are read on, owned by the caller
      * @param executor    where answers are handed on (never an event loop)
      * @param readTimeout the longest wait for an owner's answer or its next bytes: above the
      *                    upstreams' own, since the owner waits for its upstream first
@@ -74,24 +80,20 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
         this.executor = executor;
         this.scheduler = scheduler;
         this.readTimeout = readTimeout;
-        this.authorization = NodeHandler.authorization(settings.secretBytes());
-        this.http = HttpClient.newBuilder().executor(executor).followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.healthTimeout()).build();
     }
 
-    /** True when the peer answers its health check with 200 in time. */
+    /** True when the peer answers its health check with 200, each step (connect, TLS, answer) within health-timeout. */
     @Override
     public CompletableFuture<Boolean> check(NodeAddress peer) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(peer.url() + NodeHandler.PREFIX + "health"))
-                .timeout(settings.healthTimeout()).header("Authorization", authorization)
-                .header("User-Agent", HttpRegistryClient.USER_AGENT).GET().build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
-                .thenApply(response -> response.statusCode() == 200);
+        WholeBodyClient client = health.computeIfAbsent(peer, node -> new WholeBodyClient(
+                endpoint("node " + node, node, "", settings.healthTimeout()), loops, executor, scheduler));
+        return client.get("/health", "check the health of node " + peer, MAX_HEALTH)
+                .thenApply(response -> response.status() == 200);
     }
 
     @Override
     public CompletableFuture<BlobBody> getBlob(NodeAddress owner, Route route, Digest digest) {
-        return clients.computeIfAbsent(new Key(owner, route.registry()), this::client).getBlob(route.name(), digest);
+        return owner(owner, route.registry()).blobs().getBlob(route.name(), digest);
     }
 
     /**
@@ -102,45 +104,58 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
     @Override
     public CompletableFuture<PeerManifest> getManifest(NodeAddress owner, Route route, Reference reference) {
         String what = "manifest " + reference + " of " + route + " from its owner " + owner;
-        HttpRequest request = HttpRequest.newBuilder(URI.create(owner.url() + NodeHandler.PREFIX + route.registry()
-                        + "/v2/" + route.name() + "/manifests/" + reference))
-                .timeout(readTimeout).header("Authorization", authorization)
-                .header("User-Agent", HttpRegistryClient.USER_AGENT).GET().build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).thenApply(response -> {
-            if (response.statusCode() == 404) {
-                throw new UpstreamErrorException(RegistryErrorCode.MANIFEST_UNKNOWN,
-                        what + ": " + route.registry() + " does not have it", null, route.registry(), 404, Map.of());
-            }
-            if (response.statusCode() != 200) {
-                throw new UpstreamUnavailableException(route.registry(), what + ": the owner answered "
-                        + response.statusCode(), null);
-            }
-            byte[] bytes = response.body();
-            Digest digest = Digest.sha256Of(bytes);
-            String named = response.headers().firstValue("Docker-Content-Digest").orElse("");
-            if (!digest.toString().equals(named) || (reference instanceof Digest asked && !asked.equals(digest))) {
-                throw new UpstreamUnavailableException(route.registry(), what + ": its bytes are " + digest + ", not "
-                        + named, null);
-            }
-            String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type").orElse(""));
-            return new PeerManifest(new ManifestBytes(mediaType, digest, bytes),
-                    response.headers().firstValue(NodeHandler.STALE_BECAUSE)
-                            .map(why -> URLDecoder.decode(why, StandardCharsets.UTF_8)),
-                    response.headers().firstValue(NodeHandler.RESOLVED_AT)
-                            .map(millis -> Instant.ofEpochMilli(Long.parseLong(millis))));
+        return owner(owner, route.registry()).manifests().get("/v2/" + route.name() + "/manifests/" + reference,
+                "ask its owner " + owner + " for manifest " + reference + " of " + route,
+                HttpRegistryClient.MAX_MANIFEST).thenApply(response -> {
+                    if (response.status() == 404) {
+                        throw new UpstreamErrorException(RegistryErrorCode.MANIFEST_UNKNOWN,
+                                what + ": " + route.registry() + " does not have it", null, route.registry(), 404,
+                                Map.of());
+                    }
+                    if (response.status() != 200) {
+                        throw new UpstreamUnavailableException(route.registry(), what + ": the owner answered "
+                                + response.status(), null);
+                    }
+                    byte[] bytes = response.body();
+                    Digest digest = Digest.sha256Of(bytes);
+                    String named = response.headers().firstValue("Docker-Content-Digest").orElse("");
+                    if (!digest.toString().equals(named)
+                            || (reference instanceof Digest asked && !asked.equals(digest))) {
+                        throw new UpstreamUnavailableException(route.registry(), what + ": its bytes are " + digest
+                                + ", not " + named, null);
+                    }
+                    String mediaType = MediaTypes.essence(response.headers().firstValue("Content-Type").orElse(""));
+                    return new PeerManifest(new ManifestBytes(mediaType, digest, bytes),
+                            response.headers().firstValue(NodeHandler.STALE_BECAUSE)
+                                    .map(why -> URLDecoder.decode(why, StandardCharsets.UTF_8)),
+                            response.headers().firstValue(NodeHandler.RESOLVED_AT)
+                                    .map(millis -> Instant.ofEpochMilli(Long.parseLong(millis))));
+                });
+    }
+
+    /**
+     * The clients of the owner's node endpoint for one registry. The blobs' answers 401 with a basic
+     * challenge first, and it then sends the secret up front, over kept-alive connections like any
+     * upstream's; the manifests' sends it on every request.
+     */
+    private Owner owner(NodeAddress node, String registry) {
+        return owners.computeIfAbsent(new Key(node, registry), key -> {
+            EndpointSettings endpoint = endpoint(registry, node, registry, readTimeout);
+            return new Owner(new HttpRegistryClient(endpoint, loops, executor, noTokens, scheduler),
+                    new WholeBodyClient(endpoint, loops, executor, scheduler));
         });
     }
 
     /**
-     * A registry client of the owner's node endpoint for one registry: it answers 401 with a basic
-     * challenge first, and the client then sends the secret up front, over kept-alive Netty
-     * connections like any upstream's.
+     * The endpoint {@code path} under {@code node}'s node endpoint, with the secret, the cluster's CA
+     * file and the name the node's certificate is checked against; a connection within health-timeout.
+     *
+     * @param name what the endpoint is called in messages (a registry, or the node)
      */
-    private RegistryClient client(Key key) {
-        EndpointSettings endpoint = new EndpointSettings(key.registry(),
-                URI.create(key.node().url() + NodeHandler.PREFIX + key.registry()),
+    private EndpointSettings endpoint(String name, NodeAddress node, String path, Duration read) {
+        return new EndpointSettings(name, URI.create(settings.url(node) + NodeHandler.PREFIX + path),
                 Optional.of(new Credentials(NodeHandler.USER, settings.secret())), Optional.empty(),
-                settings.healthTimeout(), readTimeout, Optional.empty(), Optional.empty());
-        return new HttpRegistryClient(endpoint, loops, executor, noTokens, scheduler);
+                settings.healthTimeout(), read, settings.tls().caFile(), Optional.empty(),
+                settings.peerCertificateName());
     }
 }
