@@ -313,7 +313,7 @@ class PullThroughManifestsTest {
     private PullThroughManifests withOwner(ManifestOwners owner) throws Exception {
         return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(blobs, blobs.layout()),
                 new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run,
-                clock, meters, HostedDigests.NONE, RecentManifests.none(), owner);
+                clock, meters, HostedDigests.NONE, DigestLinks.OPEN, RecentManifests.none(), owner);
     }
 
     @Test
