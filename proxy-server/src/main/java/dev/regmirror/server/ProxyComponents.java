@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.regmirror.core.admin.ArchiveImport;
 import dev.regmirror.core.admin.CacheCleaner;
 import dev.regmirror.core.auth.AccessControl;
 import dev.regmirror.core.auth.Accounts;
@@ -34,6 +35,7 @@ import dev.regmirror.core.hosted.HostedGc;
 import dev.regmirror.core.hosted.HostedManifests;
 import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.hosted.Uploads;
+import dev.regmirror.core.mirror.DigestLinks;
 import dev.regmirror.core.mirror.HostedDigests;
 import dev.regmirror.core.mirror.Prefetch;
 import dev.regmirror.core.mirror.PrefetchJobs;
@@ -166,6 +168,8 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int EXPORT_THREADS = 2;
     /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
     private static final long RECENT_MANIFEST_BYTES = 16L << 20;
+    /** Digests linked to mirrored repositories under pull rules: about 90 bytes each, some 27 MiB at most. */
+    private static final long DIGEST_LINKS = 300_000;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
     /** Event loops reading blob bodies from upstreams: each only moves buffers, so two serve many downloads. */
     private static final int UPSTREAM_LOOPS = 2;
@@ -296,6 +300,10 @@ public final class ProxyComponents implements AutoCloseable {
         // Hosted content shares the store: a mirrored name gets a hosted digest only once its upstream has it too.
         HostedDigests hostedDigests = storage.holdsHosted() ? new HostedDigests(blobStore.index()::retained)
                 : HostedDigests.NONE;
+        // Under pull rules a cached digest is served to a mirrored name only once linked to it, so
+        // the cache never hands one repository's content to a caller through another's name.
+        DigestLinks links = mirror.auth().restrictsPulls() ? DigestLinks.enforced(DIGEST_LINKS, metrics)
+                : DigestLinks.OPEN;
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);
@@ -308,10 +316,11 @@ public final class ProxyComponents implements AutoCloseable {
                 nodeClient.get())).orElse(ManifestOwners.NONE);
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics, hostedDigests, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES), manifestOwners);
+                metrics, hostedDigests, links, new RecentManifests(blobStore.index(), RECENT_MANIFEST_BYTES),
+                manifestOwners);
         PullThroughBlobs blobs = new PullThroughBlobs(registryClients, blobStore, diskExecutor, scheduler,
                 mirror.cache().fillTimeout(), new StorageHealth(clock, mirror.cache().storageRetry(), metrics), metrics,
-                hostedDigests, owners);
+                hostedDigests, links, owners);
         Optional<AccessControl> access = Optional.empty();
         Optional<TokenService> tokens = Optional.empty();
         AuthSettings auth = mirror.auth();
@@ -337,7 +346,8 @@ public final class ProxyComponents implements AutoCloseable {
             // Before the mirrored handlers: each takes its resource's hosted requests and passes the
             // rest on. Pushes get their 100 Continue once access is decided, before their handler.
             resources.add(new ContinueHandler());
-            Uploads uploads = new Uploads(hosted.get(), blobStore, clock, router.hosted().uploadTimeout(), metrics);
+            Uploads uploads = new Uploads(hosted.get(), blobStore, clock, router.hosted().uploadTimeout(), metrics,
+                    links);
             long sweepMillis = uploadSweepMillis(router.hosted().uploadTimeout());
             scheduler.scheduleWithFixedDelay(() -> diskExecutor.execute(uploads::sweep), sweepMillis, sweepMillis,
                     TimeUnit.MILLISECONDS);
@@ -392,8 +402,8 @@ public final class ProxyComponents implements AutoCloseable {
                 new PurgeHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new PruneHandler(cleaner, maintenanceExecutor, mapper, errors),
                 new VerifyHandler(verifyJobs, mapper),
-                ImportHandler.factory(adminAuth, storage, router, clock, diskExecutor, maintenanceExecutor,
-                        server.idleTimeout(), mapper, errors),
+                ImportHandler.factory(adminAuth, new ArchiveImport(storage, router, clock, links), layout, diskExecutor,
+                        maintenanceExecutor, server.idleTimeout(), mapper, errors),
                 List.of(new TagTableHandler(catalog, diskExecutor, mapper, errors),
                         new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
                         new ExportHandler(storage, router, diskExecutor, exportExecutor, errors),

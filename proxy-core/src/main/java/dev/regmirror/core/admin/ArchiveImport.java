@@ -23,6 +23,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.ImageReference;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.storage.CacheStorage;
+import dev.regmirror.core.mirror.DigestLinks;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.upstream.UpstreamRouter;
 import java.io.IOException;
@@ -77,17 +78,24 @@ public final class ArchiveImport {
     private final Clock clock;
     private final CacheIndex index;
     private final Optional<HostedStore> hosted;
+    private final DigestLinks links;
 
     /**
      * An import into the cache; an image named under a hosted name goes to its hosted repositories
      * (when hosting is on), linked and tagged as a push would put it.
      */
     public ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock) {
-        this(storage, storage.blobs(), router, clock);
+        this(storage, router, clock, DigestLinks.OPEN);
     }
 
-    /** As {@link #ArchiveImport(CacheStorage, UpstreamRouter, Clock)}, writing blobs through {@code blobs}. */
-    ArchiveImport(CacheStorage storage, BlobStore blobs, UpstreamRouter router, Clock clock) {
+    /** @param links where what is imported under a mirrored name is linked to that name */
+    public ArchiveImport(CacheStorage storage, UpstreamRouter router, Clock clock, DigestLinks links) {
+        this(storage, storage.blobs(), router, clock, links);
+    }
+
+    /** As {@link #ArchiveImport(CacheStorage, UpstreamRouter, Clock, DigestLinks)}, writing blobs through {@code blobs}. */
+    ArchiveImport(CacheStorage storage, BlobStore blobs, UpstreamRouter router, Clock clock, DigestLinks links) {
+        this.links = links;
         this.hosted = storage.hosted();
         this.index = storage.index();
         this.blobs = blobs;
@@ -118,6 +126,8 @@ public final class ArchiveImport {
                 if (image.route().hosted()) {
                     host(image);
                 } else {
+                    image.children().forEach(child -> links.linkManifest(image.route(), child));
+                    links.linkManifest(image.route(), image.top());
                     repositories.add(image.route());
                     if (image.tag().isPresent()) {
                         tags.put(image.route(), image.tag().get(),

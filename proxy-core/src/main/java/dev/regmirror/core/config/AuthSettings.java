@@ -48,6 +48,14 @@ public record AuthSettings(Optional<Path> htpasswd, Duration htpasswdReload, Set
         return htpasswd.isPresent() || !rules.isEmpty() || !accountOnlyRegistries.isEmpty();
     }
 
+    /**
+     * Whether some caller may pull less than everything: rules, or a registry for accounts only.
+     * Accounts alone restrict nothing (everyone may pull everything).
+     */
+    public boolean restrictsPulls() {
+        return !rules.isEmpty() || !accountOnlyRegistries.isEmpty();
+    }
+
     /** The access policy these settings describe. */
     public AccessPolicy policy() {
         return new AccessPolicy(rules, accountOnlyRegistries);

@@ -4,6 +4,7 @@ import dev.regmirror.core.blob.BlobStore;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.mirror.DigestLinks;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.upstream.Route;
 import io.micrometer.core.instrument.Counter;
@@ -51,6 +52,7 @@ public final class Uploads {
     private final BlobStore blobs;
     private final Clock clock;
     private final Duration timeout;
+    private final DigestLinks links;
     private final Map<UploadId, UploadState> uploads = new ConcurrentHashMap<>();
     private final Counter uploadedBytes;
     private final Counter uploadedBlobs;
@@ -66,6 +68,13 @@ public final class Uploads {
      */
     public Uploads(HostedStore hosted, BlobStore blobs, Clock clock, Duration timeout, MeterRegistry meters)
             throws IOException {
+        this(hosted, blobs, clock, timeout, meters, DigestLinks.OPEN);
+    }
+
+    /** @param links which cached digests a mirrored repository holds, for a mount from it */
+    public Uploads(HostedStore hosted, BlobStore blobs, Clock clock, Duration timeout, MeterRegistry meters,
+                   DigestLinks links) throws IOException {
+        this.links = links;
         this.hosted = hosted;
         this.blobs = blobs;
         this.clock = clock;
@@ -243,22 +252,25 @@ public final class Uploads {
     /**
      * Mounts a blob into a repository without an upload, when it is stored and may be taken from
      * where the client says: from a hosted repository that links it, from a mirrored repository
-     * (the blob is in the cache; whoever may pull that repository may read it), or, without
-     * {@code from}, when the target already links it. The caller has checked that the pusher may
-     * pull {@code from}.
+     * the cached blob is linked to ({@link DigestLinks}: whoever may pull that repository may read
+     * it), or, without {@code from}, when the target already links it. The caller has checked that
+     * the pusher may pull {@code from}. An unlinked blob is not asked of the upstream here: the
+     * client uploads it instead.
      *
      * @return the stored blob, now linked into {@code target}; empty when it cannot be mounted (the
      *         client is then given an ordinary upload)
      */
     public Optional<StoredBlob> mount(Route target, Digest digest, Optional<Route> from) throws IOException {
-        // From a mirrored repository: cached content only. A digest hosted repositories hold is not
-        // taken by naming a mirrored repository (which says nothing about who may read it); the
-        // client uploads it instead, into the same one file.
+        // From a mirrored repository: cached content linked to it only. A digest hosted repositories
+        // hold is not taken by naming a mirrored repository (which says nothing about who may read
+        // it), nor one cached for another repository; the client uploads it instead, into the same
+        // one file.
         boolean reachable;
         if (from.isEmpty()) {
             reachable = hosted.hasBlob(target, digest);
         } else {
-            reachable = from.get().hosted() ? hosted.hasBlob(from.get(), digest) : !hosted.isHosted(digest);
+            reachable = from.get().hosted() ? hosted.hasBlob(from.get(), digest)
+                    : !hosted.isHosted(digest) && links.linked(from.get(), digest);
         }
         if (!reachable) {
             return Optional.empty();

@@ -56,14 +56,34 @@ public final class Manifests {
         if (json == null) {
             return List.of();
         }
+        return toDescriptors(blobs(json, new ArrayList<>()));
+    }
+
+    /**
+     * Everything the manifest names, read once: an index's entries, an image manifest's config and
+     * layers; empty for unparsable bytes.
+     */
+    public static List<Descriptor> referenced(byte[] bytes) {
+        ManifestJson json = read(bytes);
+        if (json == null) {
+            return List.of();
+        }
         List<ManifestJson.DescriptorJson> all = new ArrayList<>();
+        if (json.manifests() != null) {
+            all.addAll(json.manifests());
+        }
+        return toDescriptors(blobs(json, all));
+    }
+
+    /** Adds the config and layers to {@code into}. */
+    private static List<ManifestJson.DescriptorJson> blobs(ManifestJson json, List<ManifestJson.DescriptorJson> into) {
         if (json.config() != null) {
-            all.add(json.config());
+            into.add(json.config());
         }
         if (json.layers() != null) {
-            all.addAll(json.layers());
+            into.addAll(json.layers());
         }
-        return toDescriptors(all);
+        return into;
     }
 
     private static List<Descriptor> toDescriptors(List<ManifestJson.DescriptorJson> entries) {

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ public final class PullThroughBlobs {
     /** The requests other nodes made of this one as owner, by upstream: built once, too. */
     private final Map<String, Counter> ownerCounters = new ConcurrentHashMap<>();
     private final HostedDigests hostedDigests;
+    private final DigestLinks links;
     private final BlobOwners owners;
     /**
      * Running downloads by registry, digest and kind: one registry's failure never answers another's
@@ -72,14 +74,19 @@ public final class PullThroughBlobs {
     public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
                             ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
                             MeterRegistry meters, HostedDigests hostedDigests) {
-        this(clients, store, diskExecutor, scheduler, fillTimeout, health, meters, hostedDigests, BlobOwners.NONE);
+        this(clients, store, diskExecutor, scheduler, fillTimeout, health, meters, hostedDigests, DigestLinks.OPEN,
+                BlobOwners.NONE);
     }
 
-    /** @param owners which node of a cluster fetches a blob missing from the store: this one, or its owner */
+    /**
+     * @param links  which digests each mirrored name may be served without asking its upstream first
+     * @param owners which node of a cluster fetches a blob missing from the store: this one, or its owner
+     */
     public PullThroughBlobs(RegistryClients clients, BlobStore store, Executor diskExecutor,
                             ScheduledExecutorService scheduler, Duration fillTimeout, StorageHealth health,
-                            MeterRegistry meters, HostedDigests hostedDigests, BlobOwners owners) {
+                            MeterRegistry meters, HostedDigests hostedDigests, DigestLinks links, BlobOwners owners) {
         this.hostedDigests = hostedDigests;
+        this.links = links;
         this.owners = owners;
         this.clients = clients;
         this.store = store;
@@ -109,10 +116,15 @@ public final class PullThroughBlobs {
         return openServable(route, digest, false);
     }
 
-    /** For a mirrored name, a stored hosted digest only once the upstream has it too ({@link HostedDigests}). */
+    /**
+     * For a mirrored name, a stored hosted digest only once the upstream has it too ({@link
+     * HostedDigests}), and, under pull rules, a digest not linked to the name only once its upstream
+     * has it there ({@link DigestLinks}); one HEAD answers both.
+     */
     private CompletableFuture<Void> confirmed(Route route, Digest digest) {
-        return hostedDigests.servable(route, digest,
-                () -> clients.forRegistry(route.registry()).headBlob(route.name(), digest));
+        Supplier<CompletableFuture<?>> head = () -> clients.forRegistry(route.registry()).headBlob(route.name(), digest)
+                .thenAccept(answer -> links.link(route, digest));
+        return hostedDigests.servable(route, digest, head).thenCompose(ignored -> links.servable(route, digest, head));
     }
 
     private CompletableFuture<BlobSource> openServable(Route route, Digest digest, boolean mayAskOwner) {

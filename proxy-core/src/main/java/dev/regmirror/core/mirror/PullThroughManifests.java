@@ -59,6 +59,7 @@ public final class PullThroughManifests {
     private final Clock clock;
     private final MeterRegistry meters;
     private final HostedDigests hostedDigests;
+    private final DigestLinks links;
     private final ManifestOwners owners;
     /**
      * Revalidations and fetches that ask the upstream (this node owns them, or their owner could not
@@ -99,15 +100,20 @@ public final class PullThroughManifests {
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests,
                                 RecentManifests recent) {
-        this(clients, store, tags, repositories, policies, diskExecutor, clock, meters, hostedDigests, recent,
-                ManifestOwners.NONE);
+        this(clients, store, tags, repositories, policies, diskExecutor, clock, meters, hostedDigests, DigestLinks.OPEN,
+                recent, ManifestOwners.NONE);
     }
 
-    /** @param owners which node revalidates a tag or fetches a manifest: this one, or its owner in a cluster */
+    /**
+     * @param links  which digests each mirrored name may be served without asking its upstream
+     *               first; a manifest served for a name links what it names to that name
+     * @param owners which node revalidates a tag or fetches a manifest: this one, or its owner in a cluster
+     */
     public PullThroughManifests(RegistryClients clients, ManifestStore store, TagStore tags,
                                 RepositoryStore repositories, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters, HostedDigests hostedDigests,
-                                RecentManifests recent, ManifestOwners owners) {
+                                DigestLinks links, RecentManifests recent, ManifestOwners owners) {
+        this.links = links;
         this.owners = owners;
         this.recent = recent;
         this.hostedDigests = hostedDigests;
@@ -123,18 +129,51 @@ public final class PullThroughManifests {
         this.notFound = new NotFoundCache(ticker);
     }
 
-    /** The manifest to answer with, after content negotiation against the client's Accept. */
+    /**
+     * The manifest to answer with, after content negotiation against the client's Accept. A digest
+     * not linked to the name is asked of its upstream first ({@link DigestLinks}); what is answered
+     * links what it names.
+     */
     public CompletableFuture<ManifestAnswer> get(Route route, Reference reference, AcceptNegotiation accept) {
-        return resolve(route, reference, owners).thenCompose(answer -> {
+        CompletableFuture<Void> linked = reference instanceof Digest digest ? linked(route, digest)
+                : CompletableFuture.completedFuture(null);
+        return linked.thenCompose(ignored -> resolve(route, reference, owners)).thenCompose(answer -> {
+            links.linkManifest(route, answer.manifest());
             AcceptNegotiation.Decision decision = accept.decide(answer.manifest(), reference instanceof Tag);
             if (decision instanceof AcceptNegotiation.Decision.ServeChild child) {
-                return byDigest(route, child.digest(), owners).thenApply(chosen -> {
-                    accept.checkChild(chosen);
-                    return answer.with(chosen);
-                });
+                return linked(route, child.digest()).thenCompose(ignored -> byDigest(route, child.digest(), owners))
+                        .thenApply(chosen -> {
+                            accept.checkChild(chosen);
+                            links.linkManifest(route, chosen);
+                            return answer.with(chosen);
+                        });
             }
             return CompletableFuture.completedFuture(answer);
         });
+    }
+
+    /**
+     * Completes once the name may be served the digest: linked to it, or confirmed by its upstream's
+     * HEAD. The upstream's "not found" is remembered as a fetch's is.
+     */
+    private CompletableFuture<Void> linked(Route route, Digest digest) {
+        if (links.linked(route, digest)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        DigestKey key = new DigestKey(route, digest);
+        Optional<UpstreamErrorException> miss = notFound.recall(key);
+        if (miss.isPresent()) {
+            return CompletableFuture.failedFuture(miss.get());
+        }
+        return links.servable(route, digest, () -> clients.forRegistry(route.registry())
+                .headManifest(route.name(), digest).whenComplete((head, failure) -> rememberNotFound(key, failure)));
+    }
+
+    private void rememberNotFound(DigestKey key, Throwable failure) {
+        Throwable cause = failure == null ? null : Futures.unwrap(failure);
+        if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
+            notFound.remember(key, error, policies.apply(key.route().registry()).notFoundTtl());
+        }
     }
 
     /**
@@ -314,12 +353,7 @@ public final class PullThroughManifests {
                             ? CompletableFuture.completedFuture(owned.get().manifest())
                             : fetches.join(key, () -> fetch(route, digest))))
                     : fetches.join(key, () -> fetch(route, digest));
-            return fetched.whenComplete((manifest, failure) -> {
-                Throwable cause = failure == null ? null : Futures.unwrap(failure);
-                if (cause instanceof UpstreamErrorException error && error.isNotFound()) {
-                    notFound.remember(key, error, policies.apply(route.registry()).notFoundTtl());
-                }
-            });
+            return fetched.whenComplete((manifest, failure) -> rememberNotFound(key, failure));
         });
     }
 

@@ -17,6 +17,7 @@ import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.MediaTypes;
+import dev.regmirror.core.mirror.DigestLinks;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
@@ -65,7 +66,7 @@ class ArchiveImportTest {
     private ArchiveImport imports(long cap, BlobStore blobs) throws IOException {
         storage = CacheStorage.open(work.resolve("cache"), cap, false, Clock.systemUTC());
         store = storage.files().orElseThrow();
-        return new ArchiveImport(storage, blobs == null ? store : blobs, router(), Clock.systemUTC());
+        return new ArchiveImport(storage, blobs == null ? store : blobs, router(), Clock.systemUTC(), DigestLinks.OPEN);
     }
 
     private ManifestStore manifests() {

@@ -10,6 +10,7 @@ import dev.regmirror.core.blob.FileBlobStore;
 import dev.regmirror.core.blob.StoredBlob;
 import dev.regmirror.core.error.InvalidRequestException;
 import dev.regmirror.core.error.RegistryErrorCode;
+import dev.regmirror.core.mirror.DigestLinks;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.testing.MutableClock;
@@ -224,6 +225,22 @@ class UploadsTest {
         Digest absent = Digest.sha256Of("absent".getBytes(StandardCharsets.UTF_8));
         assertTrue(uploads.mount(APP, absent, Optional.of(MIRRORED)).isEmpty());
         assertFalse(hosted.hasBlob(APP, absent));
+    }
+
+    @Test
+    void underPullRulesAMirroredRepositoryGivesOnlyTheCachedBlobsLinkedToIt() throws IOException {
+        DigestLinks links = DigestLinks.enforced(100, meters);
+        Uploads linked = new Uploads(hosted, blobs, clock, Duration.ofMinutes(10), meters, links);
+        blobs.put(DIGEST, BLOB);
+        Route team = new Route("docker.io", new RepositoryName("team/secret"));
+        links.link(team, DIGEST);
+        assertTrue(linked.mount(APP, DIGEST, Optional.of(MIRRORED)).isEmpty(),
+                "cached for team/secret, not linked to library/alpine: uploaded instead");
+        assertFalse(hosted.hasBlob(APP, DIGEST));
+
+        links.link(MIRRORED, DIGEST);
+        assertEquals(new StoredBlob(DIGEST, BLOB.length), linked.mount(APP, DIGEST, Optional.of(MIRRORED)).orElseThrow());
+        assertTrue(hosted.hasBlob(APP, DIGEST));
     }
 
     @Test

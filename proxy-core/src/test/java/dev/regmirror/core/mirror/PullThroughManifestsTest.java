@@ -310,10 +310,36 @@ class PullThroughManifestsTest {
         }
     }
 
+    @Test
+    void underPullRulesADigestIsServedToTheNamesItIsLinkedToAndAskedOfTheUpstreamForOthers() throws Exception {
+        PullThroughManifests linking = new PullThroughManifests(new RegistryClients(List.of(upstream)),
+                new ManifestStore(blobs, blobs.layout()), new TagStore(blobs.layout()),
+                RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run, clock, meters,
+                HostedDigests.NONE, DigestLinks.enforced(100, meters), RecentManifests.none(), ManifestOwners.NONE);
+        Digest digest = upstream.publish("one").digest();
+        linking.get(ROUTE, LATEST, ANY).get(5, TimeUnit.SECONDS);
+        upstream.calls.clear();
+        assertEquals(digest, linking.get(ROUTE, digest, ANY).get(5, TimeUnit.SECONDS).manifest().digest());
+        assertEquals(List.of(), upstream.calls, "the tag's answer linked its manifest to the name");
+
+        Route team = new Route("docker.io", new RepositoryName("team/app"));
+        assertEquals(digest, linking.get(team, digest, ANY).get(5, TimeUnit.SECONDS).manifest().digest());
+        linking.get(team, digest, ANY).get(5, TimeUnit.SECONDS);
+        assertEquals(List.of("HEAD " + digest), upstream.calls, "cached, not linked: confirmed once, then served");
+
+        upstream.calls.clear();
+        upstream.latest = null;
+        Route other = new Route("docker.io", new RepositoryName("library/other"));
+        Throwable refused = failureOf(linking.get(other, digest, ANY));
+        assertTrue(refused instanceof UpstreamErrorException error && error.isNotFound(), refused.toString());
+        failureOf(linking.get(other, digest, ANY));
+        assertEquals(List.of("HEAD " + digest), upstream.calls, "the upstream's 404 is remembered as a fetch's is");
+    }
+
     private PullThroughManifests withOwner(ManifestOwners owner) throws Exception {
         return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(blobs, blobs.layout()),
                 new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run,
-                clock, meters, HostedDigests.NONE, RecentManifests.none(), owner);
+                clock, meters, HostedDigests.NONE, DigestLinks.OPEN, RecentManifests.none(), owner);
     }
 
     @Test

@@ -9,8 +9,6 @@ import dev.regmirror.core.error.Printable;
 import dev.regmirror.core.error.RegistryErrorCode;
 import dev.regmirror.core.mirror.Futures;
 import dev.regmirror.core.storage.CacheLayout;
-import dev.regmirror.core.storage.CacheStorage;
-import dev.regmirror.core.upstream.UpstreamRouter;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
 import dev.regmirror.server.pipeline.RequestTarget;
@@ -34,7 +32,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -82,13 +79,11 @@ public final class ImportHandler extends ChannelInboundHandlerAdapter {
     private CompletableFuture<Void> writes = CompletableFuture.completedFuture(null);
     private int pending;
 
-    /** A new handler per admin channel, all importing into these stores. */
-    public static Supplier<ImportHandler> factory(AdminAuthHandler auth, CacheStorage storage, UpstreamRouter router,
-                                                  Clock clock, Executor diskExecutor, Executor maintenance,
+    /** A new handler per admin channel, all importing through {@code imports} into the cache of {@code layout}. */
+    public static Supplier<ImportHandler> factory(AdminAuthHandler auth, ArchiveImport imports, CacheLayout layout,
+                                                  Executor diskExecutor, Executor maintenance,
                                                   Duration idleTimeout, ObjectMapper mapper, ErrorResponder errors) {
-        ArchiveImport imports = new ArchiveImport(storage, router, clock);
-        return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, storage.layout(), idleTimeout, mapper,
-                errors);
+        return () -> new ImportHandler(auth, imports, diskExecutor, maintenance, layout, idleTimeout, mapper, errors);
     }
 
     ImportHandler(AdminAuthHandler auth, ArchiveImport imports, Executor diskExecutor, Executor maintenance,
