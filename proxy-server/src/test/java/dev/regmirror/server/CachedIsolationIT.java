@@ -10,6 +10,7 @@ import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -57,6 +58,7 @@ class CachedIsolationIT {
     private static BuiltImage app;
     /** The same image as library/twin:1.0 and library/app:2.0 upstream; pulled through the mirror as twin only. */
     private static BuiltImage twin;
+    private static final Map<String, Object> settings = new HashMap<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -71,7 +73,6 @@ class CachedIsolationIT {
         skopeo.copy(secret.source(), "docker://" + upstream.hostPort() + "/team/secret:1.0");
         Path htpasswd = Files.writeString(work.resolve("htpasswd"), String.join("\n",
                 TestCredentials.htpasswdLine("alice", "alice-pw"), TestCredentials.htpasswdLine("bob", "bob-pw"), ""));
-        Map<String, Object> settings = new HashMap<>();
         settings.put("regmirror.auth.htpasswd", htpasswd.toString());
         settings.put("regmirror.hosted.namespaces", List.of("lan"));
         settings.put("regmirror.auth.rules", List.of(
@@ -183,14 +184,31 @@ class CachedIsolationIT {
 
     @Test
     @Order(Integer.MAX_VALUE)
-    void withTheUpstreamDownLinkedContentIsServedAndUnlinkedContentRefused() throws Exception {
+    void withTheUpstreamDownLinkedContentIsServedAndUnlinkedContentRefusedBeforeAndAfterARestart() throws Exception {
         pullThroughMirror("library/twin");
+        URI gone = upstream.url();
         upstream.close();
         upstream = null;
 
         Digest layer = twin.layers().get(0).digest();
         assertEquals(200, mirror.get("/v2/library/twin/blobs/" + layer).statusCode());
         assertEquals(200, mirror.get("/v2/library/twin/manifests/" + twin.digest(), "Accept", OCI).statusCode());
+        assertUnlinkedRefused(layer);
+
+        // A restart forgets the links kept in memory; library/twin's tag record still says what its
+        // upstream gave it, so a pull by digest (as the kubelet pulls) is served as before.
+        mirror.close();
+        mirror = MirrorFixture.start(gone, work.resolve("cache"), settings);
+        assertEquals(200, mirror.get("/v2/library/twin/manifests/" + twin.digest(), "Accept", OCI).statusCode());
+        for (Descriptor blob : twin.blobs()) {
+            HttpResponse<byte[]> read = mirror.get("/v2/library/twin/blobs/" + blob.digest());
+            assertEquals(200, read.statusCode(), "named by the manifest just served");
+            assertEquals(blob.digest(), Digest.sha256Of(read.body()));
+        }
+        assertUnlinkedRefused(layer);
+    }
+
+    private static void assertUnlinkedRefused(Digest layer) throws Exception {
         HttpResponse<byte[]> blob = mirror.get("/v2/library/copy/blobs/" + layer);
         assertEquals(503, blob.statusCode(), "never served unlinked: " + new String(blob.body(), StandardCharsets.UTF_8));
         assertEquals(503, mirror.head("/v2/library/copy/blobs/" + layer).statusCode());

@@ -153,7 +153,9 @@ public final class PullThroughManifests {
     }
 
     /**
-     * Completes once the name may be served the digest: linked to it, or confirmed by its upstream's
+     * Completes once the name may be served the digest: linked to it, one of its tags resolved to it
+     * (its tag records, read on the disk executor: links are kept in memory only, and this is what
+     * serves a pull by digest after a restart with the upstream down), or confirmed by its upstream's
      * HEAD. The upstream's "not found" is remembered as a fetch's is.
      */
     private CompletableFuture<Void> linked(Route route, Digest digest) {
@@ -165,8 +167,28 @@ public final class PullThroughManifests {
         if (miss.isPresent()) {
             return CompletableFuture.failedFuture(miss.get());
         }
-        return links.servable(route, digest, () -> clients.forRegistry(route.registry())
-                .headManifest(route.name(), digest).whenComplete((head, failure) -> rememberNotFound(key, failure)));
+        return Futures.supplyOn(diskExecutor, () -> tagged(route, digest)).thenCompose(tagged -> {
+            if (tagged) {
+                links.link(route, digest);
+                return CompletableFuture.completedFuture(null);
+            }
+            return links.servable(route, digest, () -> clients.forRegistry(route.registry())
+                    .headManifest(route.name(), digest).whenComplete((head, failure) -> rememberNotFound(key, failure)));
+        });
+    }
+
+    /** Whether a tag of the route last resolved to the digest; a record the store cannot read counts as none. */
+    private boolean tagged(Route route, Digest digest) {
+        try {
+            for (Tag tag : tags.tags(route)) {
+                if (tags.get(route, tag).filter(resolution -> resolution.digest().equals(digest)).isPresent()) {
+                    return true;
+                }
+            }
+        } catch (IOException unreadable) {
+            LOG.debug("tag records of {} unreadable; its upstream decides on {}", route, digest, unreadable);
+        }
+        return false;
     }
 
     private void rememberNotFound(DigestKey key, Throwable failure) {
