@@ -336,6 +336,41 @@ class PullThroughManifestsTest {
         assertEquals(List.of("HEAD " + digest), upstream.calls, "the upstream's 404 is remembered as a fetch's is");
     }
 
+    @Test
+    void afterARestartWithTheUpstreamDownTheTagRecordsStandForLostLinksAndNothingElseDoes() throws Exception {
+        ManifestBytes child = upstream.publish("arm64");
+        byte[] indexBytes = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":[{"
+                + "\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + child.digest() + "\",\"size\":"
+                + child.bytes().length + "}]}").getBytes(StandardCharsets.UTF_8);
+        ManifestBytes index = new ManifestBytes(MediaTypes.OCI_INDEX, Digest.sha256Of(indexBytes), indexBytes);
+        ManifestBytes untagged = upstream.publish("pulled by digest alone");
+        ManifestStore store = new ManifestStore(blobs, blobs.layout());
+        TagStore tags = new TagStore(blobs.layout());
+        for (ManifestBytes cached : List.of(child, index, untagged)) {
+            store.put(cached);
+        }
+        tags.put(ROUTE, LATEST, new TagStore.Resolution(index.digest(), clock.instant()));
+        // A new instance: what a restart leaves, no link in memory; the upstream cannot answer.
+        PullThroughManifests restarted = new PullThroughManifests(new RegistryClients(List.of(upstream)), store, tags,
+                RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run, clock, meters,
+                HostedDigests.NONE, DigestLinks.enforced(100, meters), RecentManifests.none(), ManifestOwners.NONE);
+        upstream.failure = new UpstreamUnavailableException("docker.io", "connection refused", null);
+        AcceptNegotiation either = AcceptNegotiation.of(List.of(MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST));
+
+        assertEquals(index.digest(), restarted.get(ROUTE, index.digest(), either).get(5, TimeUnit.SECONDS)
+                .manifest().digest(), "the digest the tag resolved to");
+        PullThroughManifests again = new PullThroughManifests(new RegistryClients(List.of(upstream)), store, tags,
+                RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run, clock, meters,
+                HostedDigests.NONE, DigestLinks.enforced(100, meters), RecentManifests.none(), ManifestOwners.NONE);
+        assertEquals(child.digest(), again.get(ROUTE, child.digest(), ANY).get(5, TimeUnit.SECONDS).manifest().digest(),
+                "a platform's manifest of the tagged index, asked for by digest alone");
+        assertTrue(failureOf(again.get(ROUTE, untagged.digest(), ANY)) instanceof UpstreamUnavailableException,
+                "cached, but reached by no tag of the name: refused while the upstream cannot say");
+        Route other = new Route("docker.io", new RepositoryName("library/other"));
+        assertTrue(failureOf(again.get(other, child.digest(), ANY)) instanceof UpstreamUnavailableException,
+                "another name's tags say nothing for this one");
+    }
+
     private PullThroughManifests withOwner(ManifestOwners owner) throws Exception {
         return new PullThroughManifests(new RegistryClients(List.of(upstream)), new ManifestStore(blobs, blobs.layout()),
                 new TagStore(blobs.layout()), RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run,
