@@ -363,7 +363,8 @@ public final class ProxyComponents implements AutoCloseable {
         }
         Optional<ChannelHandler> nodes = membership.map(members -> new NodeHandler(cluster.self(),
                 cluster.secretBytes(), blobs, manifests, blobResponder, mirror.upstreams().stream()
-                        .map(UpstreamSettings::registry).collect(java.util.stream.Collectors.toSet()), errors));
+                        .map(UpstreamSettings::registry).collect(java.util.stream.Collectors.toSet()), errors,
+                cluster.tls().enabled()));
         RegistryApi registryApi = new RegistryApi(new OperationsHandler(metrics, diskExecutor, layout,
                 objects.<Runnable>map(bucket -> bucket::checkBucket).orElse(OperationsHandler.NO_STORE)), nodes,
                 new V2RequestDecoder(router, errors), concat(resources, List.of(

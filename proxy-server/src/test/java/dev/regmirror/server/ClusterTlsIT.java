@@ -25,10 +25,12 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -144,6 +146,16 @@ class ClusterTlsIT {
         assertEquals(200, manifest.statusCode());
         assertEquals(image.digest(), Digest.sha256Of(manifest.body()));
         assertEquals(1.0, manifestRequests(other, "peer"), "the tag came from its owner " + tagOwner);
+
+        // The nodes speak TLS only now: the plain main listener refuses the node endpoint, secret or not.
+        String secret = "Basic " + Base64.getEncoder().encodeToString(("regmirror-node:" + ClusterNodes.SECRET)
+                .getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> plain = other.get("/_regmirror/cluster/health", "Authorization", secret);
+        assertEquals(403, plain.statusCode());
+        assertTrue(new String(plain.body(), StandardCharsets.UTF_8).contains("\"code\":\"DENIED\",\"message\":"
+                + "\"the node endpoint answers over TLS only"), new String(plain.body(), StandardCharsets.UTF_8));
+        assertEquals(403, other.get("/_regmirror/cluster/docker.io/v2/library/tlsapp/blobs/" + layer.digest(),
+                "Authorization", secret).statusCode());
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.regmirror.core.upstream.Route;
 import dev.regmirror.server.http.BlobResponder;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
+import dev.regmirror.server.pipeline.TlsChannels;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,7 +41,10 @@ import java.util.function.Predicate;
  * the store or this node's one fill as it arrives, and {@code .../manifests/<tag or digest>} a
  * manifest, as this node resolves it for its own clients (the tag revalidated with the upstream
  * once its TTL is over), with no content negotiation: the asking node negotiates. Every request must carry the cluster's secret
- * (compared in constant time); without it the answer is 401 and nothing else happens.
+ * (compared in constant time); without it the answer is 401 and nothing else happens. With
+ * {@code regmirror.cluster.tls} on, a request that did not come over TLS is refused (403) before its
+ * secret is even looked at: the nodes then speak TLS only, so only a misconfigured node or someone
+ * who learnt the secret sends one in the clear.
  */
 @Sharable
 public final class NodeHandler extends ChannelInboundHandlerAdapter {
@@ -63,10 +67,15 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
     private final BlobResponder responder;
     private final Set<String> registries;
     private final ErrorResponder errors;
+    private final boolean tlsOnly;
 
-    /** @param registries the upstream registries this node mirrors: the only ones peers may ask for */
+    /**
+     * @param registries the upstream registries this node mirrors: the only ones peers may ask for
+     * @param tlsOnly    whether the nodes speak TLS to each other ({@code regmirror.cluster.tls.enabled})
+     */
     public NodeHandler(NodeAddress self, byte[] secret, PullThroughBlobs blobs, PullThroughManifests manifests,
-                       BlobResponder responder, Set<String> registries, ErrorResponder errors) {
+                       BlobResponder responder, Set<String> registries, ErrorResponder errors, boolean tlsOnly) {
+        this.tlsOnly = tlsOnly;
         this.self = self;
         this.fromPeer = fromPeer(secret);
         this.blobs = blobs;
@@ -105,6 +114,13 @@ public final class NodeHandler extends ChannelInboundHandlerAdapter {
         String path = pathOf(request.uri());
         HttpMethod method = request.method();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (tlsOnly && !TlsChannels.overTls(ctx.channel())) {
+            request.release();
+            errors.send(ctx, method, keepAlive, new InvalidRequestException(RegistryErrorCode.DENIED,
+                    "the node endpoint answers over TLS only (regmirror.cluster.tls.enabled): nodes reach each other"
+                            + " at https://<peer>, on a TLS listener", null));
+            return;
+        }
         boolean peer = fromPeer.test(request);
         request.release();
         if (!peer) {

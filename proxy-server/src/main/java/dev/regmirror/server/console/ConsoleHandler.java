@@ -8,6 +8,7 @@ import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.http.ErrorResponder;
 import dev.regmirror.server.http.Responses;
 import dev.regmirror.server.pipeline.RequestTarget;
+import dev.regmirror.server.pipeline.TlsChannels;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,7 +22,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -144,7 +144,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         String header = !user.isEmpty() ? "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + password).getBytes(StandardCharsets.UTF_8))
                 : !token.isEmpty() ? "Bearer " + token : null;
-        boolean tls = overTls(ctx.channel());
+        boolean tls = TlsChannels.overTls(ctx.channel());
         HttpMethod method = request.method();
         auth.identify(ctx, request, header).whenComplete((identity, failure) -> {
             // Off the event loop when a password was checked: the session's random bytes are drawn here too.
@@ -220,16 +220,6 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         template.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         Responses.sendFull(ctx, status, asset.contentType(), Unpooled.wrappedBuffer(asset.bytes()),
                 HttpMethod.HEAD.equals(method), keepAlive, template);
-    }
-
-    /** Whether the connection is TLS: its pipeline, or for an HTTP/2 stream its connection's, has the TLS handler. */
-    private static boolean overTls(io.netty.channel.Channel channel) {
-        for (io.netty.channel.Channel c = channel; c != null; c = c.parent()) {
-            if (c.pipeline().get(SslHandler.class) != null) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String first(Map<String, List<String>> form, String name) {

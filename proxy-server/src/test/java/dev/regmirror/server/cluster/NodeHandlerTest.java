@@ -29,7 +29,7 @@ class NodeHandlerTest {
     private static final String DIGEST = "sha256:" + "ab".repeat(32);
 
     private final EmbeddedChannel channel = new EmbeddedChannel(new NodeHandler(NodeAddress.parse("10.0.0.1:5000"),
-            SECRET, null, null, null, Set.of("docker.io"), new ErrorResponder(new ObjectMapper())));
+            SECRET, null, null, null, Set.of("docker.io"), new ErrorResponder(new ObjectMapper()), false));
 
     @AfterEach
     void noLeaks() {
