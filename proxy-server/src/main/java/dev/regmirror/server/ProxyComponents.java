@@ -47,6 +47,7 @@ import dev.regmirror.core.mirror.RecentManifests;
 import dev.regmirror.core.mirror.RegistryClients;
 import dev.regmirror.core.mirror.StorageHealth;
 import dev.regmirror.core.mirror.TagPolicy;
+import dev.regmirror.core.mirror.TagReach;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.storage.CacheStorage;
 import dev.regmirror.core.tls.TlsMaterialException;
@@ -302,8 +303,9 @@ public final class ProxyComponents implements AutoCloseable {
                 : HostedDigests.NONE;
         // Under pull rules a cached digest is served to a mirrored name only once linked to it, so
         // the cache never hands one repository's content to a caller through another's name.
-        DigestLinks links = mirror.auth().restrictsPulls() ? DigestLinks.enforced(DIGEST_LINKS, metrics)
-                : DigestLinks.OPEN;
+        // When the upstream cannot confirm one, what the name reached through its tags is served still.
+        DigestLinks links = mirror.auth().restrictsPulls() ? DigestLinks.enforced(DIGEST_LINKS, metrics,
+                new TagReach(tags, manifestStore, diskExecutor)) : DigestLinks.OPEN;
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
                 metrics);

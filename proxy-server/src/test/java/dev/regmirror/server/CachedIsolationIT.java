@@ -199,6 +199,11 @@ class CachedIsolationIT {
         // upstream gave it, so a pull by digest (as the kubelet pulls) is served as before.
         mirror.close();
         mirror = MirrorFixture.start(gone, work.resolve("cache"), settings);
+        // A layer first, as a client retrying its layers asks (or as another node of a cluster is
+        // asked, which never served the manifest): its tag's manifest names it.
+        HttpResponse<byte[]> first = mirror.get("/v2/library/twin/blobs/" + layer);
+        assertEquals(200, first.statusCode(), new String(first.body(), StandardCharsets.UTF_8));
+        assertEquals(layer, Digest.sha256Of(first.body()));
         assertEquals(200, mirror.get("/v2/library/twin/manifests/" + twin.digest(), "Accept", OCI).statusCode());
         for (Descriptor blob : twin.blobs()) {
             HttpResponse<byte[]> read = mirror.get("/v2/library/twin/blobs/" + blob.digest());

@@ -9,7 +9,7 @@ record ManifestJson(Integer schemaVersion, String mediaType, DescriptorJson conf
                     List<DescriptorJson> layers, List<DescriptorJson> manifests) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record DescriptorJson(String mediaType, String digest, Long size, PlatformJson platform) {
+    record DescriptorJson(String mediaType, String digest, Long size, PlatformJson platform, List<String> urls) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)

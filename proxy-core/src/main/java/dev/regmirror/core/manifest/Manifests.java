@@ -60,10 +60,12 @@ public final class Manifests {
     }
 
     /**
-     * Everything the manifest names, read once: an index's entries, an image manifest's config and
-     * layers; empty for unparsable bytes.
+     * What the manifest names that a registry checks it holds in the repository before it takes
+     * the manifest, read once: an index's entries, an image manifest's config and layers, but not a
+     * layer the registry lets a pusher name without having it (one with {@code urls}, or of a
+     * foreign or non-distributable media type), nor a {@code subject}. Empty for unparsable bytes.
      */
-    public static List<Descriptor> referenced(byte[] bytes) {
+    public static List<Descriptor> held(byte[] bytes) {
         ManifestJson json = read(bytes);
         if (json == null) {
             return List.of();
@@ -72,7 +74,9 @@ public final class Manifests {
         if (json.manifests() != null) {
             all.addAll(json.manifests());
         }
-        return toDescriptors(blobs(json, all));
+        blobs(json, all).removeIf(entry -> entry != null && (entry.urls() != null && !entry.urls().isEmpty()
+                || MediaTypes.nonDistributable(entry.mediaType())));
+        return toDescriptors(all);
     }
 
     /** Adds the config and layers to {@code into}. */

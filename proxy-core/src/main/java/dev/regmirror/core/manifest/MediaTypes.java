@@ -32,6 +32,15 @@ public final class MediaTypes {
         return OCI_INDEX.equals(mediaType) || DOCKER_MANIFEST_LIST.equals(mediaType);
     }
 
+    /**
+     * Whether a layer's media type is one registries let a manifest name without holding it: Docker's
+     * foreign layers ({@code application/vnd.docker.image.rootfs.foreign.diff.tar.gzip}) and OCI's
+     * non-distributable ones ({@code application/vnd.oci.image.layer.nondistributable.v1.tar...}).
+     */
+    public static boolean nonDistributable(String mediaType) {
+        return mediaType != null && (mediaType.contains(".foreign.") || mediaType.contains(".nondistributable."));
+    }
+
     /** Strips parameters and white space: {@code "a/b; charset=utf-8"} becomes {@code "a/b"}. */
     public static String essence(String contentType) {
         if (contentType == null) {

@@ -3,7 +3,6 @@ package dev.regmirror.core.mirror;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.regmirror.core.error.UpstreamErrorException;
-import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.ManifestBytes;
 import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.reference.Digest;
@@ -14,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -24,15 +25,33 @@ import java.util.function.Supplier;
  * Which cached digests each mirrored repository may be served when pull rules restrict who pulls
  * what: the cache is shared by digest, so without links a digest cached for one repository would be
  * served under any name its caller may pull. A digest is linked to a route when the route's upstream
- * gave or confirmed it for that route, or a manifest served for the route names it; an unlinked one
- * is served only once the route's upstream answers a HEAD for it (then linked), never from the cache
- * on the cache's word alone. Links live in memory, bounded: an evicted or forgotten link costs one
- * HEAD later.
+ * gave or confirmed it for that route, or a manifest served for the route names it as content the
+ * upstream checked the repository holds ({@link Manifests#held}: not a layer with {@code urls},
+ * which a pusher may name without having it); an unlinked one is served only once the route's
+ * upstream answers a HEAD for it (then linked), or, when the upstream cannot answer, once the
+ * {@link Fallback} finds the route reached it through its tags: never on the cache's word alone.
+ * Links live in memory, bounded: an evicted or forgotten link costs one HEAD later.
  */
 public final class DigestLinks {
 
     /** No rules: every caller may pull everything, so every cached digest is served under every name. */
-    public static final DigestLinks OPEN = new DigestLinks(null, null);
+    public static final DigestLinks OPEN = new DigestLinks(null, null, null);
+
+    /** Where a digest the upstream could not confirm may still be found linked, from what the cache records. */
+    public interface Fallback {
+
+        /** None: what the upstream cannot confirm is refused. */
+        Fallback NONE = (route, digest) -> CompletableFuture.completedFuture(false);
+
+        /** Whether the route reached the digest through what the upstream gave it before (its tags). */
+        CompletableFuture<Boolean> reaches(Route route, Digest digest);
+    }
+
+    /**
+     * The value of a link made on its own, not by serving a manifest (whose value lists what it
+     * linked); told apart by identity, so a list of its own.
+     */
+    private static final List<Link> PLAIN = Collections.unmodifiableList(new ArrayList<>());
 
     /**
      * A digest linked to a repository, kept as 128 bits of SHA-256 over both: about 90 bytes an
@@ -53,26 +72,42 @@ public final class DigestLinks {
         }
     }
 
-    /** A link's value: {@code true} once a manifest's descriptors are linked too (read once, not per request). */
-    private final Cache<Link, Boolean> links;
+    /**
+     * A link's value: for a manifest served for the route, the links of what it names (read once, put
+     * back whenever it is served again, as eviction may have taken them); {@link #PLAIN} otherwise.
+     */
+    private final Cache<Link, List<Link>> links;
     private final MeterRegistry meters;
+    private final Fallback fallback;
     private final InFlight<Link, Void> checks = new InFlight<>();
     /** The check counters by upstream and outcome: built and registered once, not per request. */
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
-    private DigestLinks(Cache<Link, Boolean> links, MeterRegistry meters) {
+    private DigestLinks(Cache<Link, List<Link>> links, MeterRegistry meters, Fallback fallback) {
         this.links = links;
         this.meters = meters;
+        this.fallback = fallback;
     }
 
     /**
      * Links kept for mirrored repositories, at most {@code maximumLinks} of them (the least used go
      * first).
      *
-     * @param meters where {@code regmirror.digest.link.checks} (by upstream and outcome) is counted
+     * @param meters   where {@code regmirror.digest.link.checks} (by upstream and outcome) is counted
+     * @param fallback asked when the upstream cannot confirm a digest (down, or refusing regmirror)
      */
+    public static DigestLinks enforced(long maximumLinks, MeterRegistry meters, Fallback fallback) {
+        return new DigestLinks(Caffeine.newBuilder().maximumSize(maximumLinks).build(), meters, fallback);
+    }
+
+    /** Drops one link, as the bound on links may at any time (for tests). */
+    void evict(Route route, Digest digest) {
+        links.invalidate(Link.of(route, digest));
+    }
+
+    /** Links without a fallback: what the upstream cannot confirm is refused. */
     public static DigestLinks enforced(long maximumLinks, MeterRegistry meters) {
-        return new DigestLinks(Caffeine.newBuilder().maximumSize(maximumLinks).build(), meters);
+        return enforced(maximumLinks, meters, Fallback.NONE);
     }
 
     /** Whether the digest may be served to the route from the cache without asking its upstream. */
@@ -83,34 +118,37 @@ public final class DigestLinks {
     /** The route's upstream gave or confirmed the digest for the route. */
     public void link(Route route, Digest digest) {
         if (links != null) {
-            links.asMap().putIfAbsent(Link.of(route, digest), Boolean.FALSE);
+            links.asMap().putIfAbsent(Link.of(route, digest), PLAIN);
         }
     }
 
     /**
-     * A manifest was served for the route: links it and what it names (an image's config and layers,
-     * an index's manifests), so a pull by tag, then its blobs, asks the upstream nothing more. The
-     * bytes are read once per route while the link lasts.
+     * A manifest was served for the route: links it and what it names that the upstream checked the
+     * repository holds ({@link Manifests#held}: an image's config and layers, an index's manifests),
+     * so a pull by tag, then its blobs, asks the upstream nothing more. The bytes are read once per
+     * route while the link lasts; what they named is linked again at every serve.
      */
     public void linkManifest(Route route, ManifestBytes manifest) {
         if (links == null) {
             return;
         }
         Link own = Link.of(route, manifest.digest());
-        if (Boolean.TRUE.equals(links.getIfPresent(own))) {
-            return;
+        List<Link> named = links.getIfPresent(own);
+        if (named == null || named == PLAIN) {
+            named = Manifests.held(manifest.bytes()).stream().map(held -> Link.of(route, held.digest())).toList();
         }
-        for (Descriptor named : Manifests.referenced(manifest.bytes())) {
-            link(route, named.digest());
+        for (Link link : named) {
+            links.asMap().putIfAbsent(link, PLAIN);
         }
-        links.put(own, Boolean.TRUE);
+        links.put(own, named);
     }
 
     /**
      * Completes when the route may be served the cached digest: at once when it is linked; else once
      * {@code askUpstream} (a HEAD at the route's upstream, one at a time per route and digest) has
-     * succeeded, which links it. Fails as the HEAD does: the upstream's 404, or unavailable; the
-     * cache is never the answer for an unlinked digest.
+     * succeeded, which links it, or, when the HEAD failed otherwise than with the upstream's 404, once
+     * the fallback finds the route reached it through its tags. Fails as the HEAD does: the
+     * upstream's 404, or unavailable; the cache's word alone is never the answer for an unlinked digest.
      */
     CompletableFuture<Void> servable(Route route, Digest digest, Supplier<CompletableFuture<?>> askUpstream) {
         if (links == null || route.hosted()) {
@@ -123,9 +161,18 @@ public final class DigestLinks {
         return checks.join(key, () -> askUpstream.get()
                 .whenComplete((answer, failure) -> count(route, outcome(failure)))
                 .thenApply(answer -> {
-                    links.asMap().putIfAbsent(key, Boolean.FALSE);
+                    links.asMap().putIfAbsent(key, PLAIN);
                     return (Void) null;
-                }));
+                }))
+                .exceptionallyCompose(failure -> "failed".equals(outcome(failure))
+                        ? fallback.reaches(route, digest).thenCompose(reached -> {
+                            if (!reached) {
+                                return CompletableFuture.failedFuture(failure);
+                            }
+                            links.asMap().putIfAbsent(key, PLAIN);
+                            return CompletableFuture.completedFuture(null);
+                        })
+                        : CompletableFuture.failedFuture(failure));
     }
 
     private static String outcome(Throwable failure) {

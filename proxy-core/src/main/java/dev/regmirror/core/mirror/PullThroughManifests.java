@@ -155,10 +155,8 @@ public final class PullThroughManifests {
 
     /**
      * Completes once the name may be served the digest: linked to it, or confirmed by its upstream's
-     * HEAD; or, when the upstream cannot answer (down, or refusing regmirror), when one of the route's
-     * tags resolved to it when last asked (the tag records, read on the disk executor: links are kept
-     * in memory only, and this is what serves a pull by digest after a restart with the upstream
-     * down). The upstream's "not found" is final, and remembered as a fetch's is.
+     * HEAD, or, when the upstream cannot answer, reached through its tags ({@link DigestLinks}). The
+     * upstream's "not found" is remembered as a fetch's is.
      */
     private CompletableFuture<Void> linked(Route route, Digest digest) {
         if (links.linked(route, digest)) {
@@ -170,40 +168,7 @@ public final class PullThroughManifests {
             return CompletableFuture.failedFuture(miss.get());
         }
         return links.servable(route, digest, () -> clients.forRegistry(route.registry())
-                        .headManifest(route.name(), digest).whenComplete((head, failure) -> rememberNotFound(key, failure)))
-                .exceptionallyCompose(failure -> Futures.unwrap(failure) instanceof UpstreamErrorException error
-                        && error.isNotFound() ? CompletableFuture.failedFuture(failure)
-                        : Futures.supplyOn(diskExecutor, () -> tagged(route, digest)).thenCompose(tagged -> {
-                            if (!tagged) {
-                                return CompletableFuture.failedFuture(failure);
-                            }
-                            links.link(route, digest);
-                            return CompletableFuture.completedFuture(null);
-                        }));
-    }
-
-    /**
-     * Whether a tag of the route last resolved to the digest, or to a cached index that lists it (a
-     * client that kept the index pulls its platform's manifest by digest); a record the store cannot
-     * read counts as none.
-     */
-    private boolean tagged(Route route, Digest digest) {
-        try {
-            for (Tag tag : tags.tags(route)) {
-                Optional<Digest> resolved = tags.get(route, tag).map(TagStore.Resolution::digest);
-                if (resolved.isEmpty()) {
-                    continue;
-                }
-                if (resolved.get().equals(digest) || store.get(resolved.get()).map(tagged -> Manifests
-                        .indexEntries(tagged.bytes()).stream().anyMatch(entry -> entry.digest().equals(digest)))
-                        .orElse(false)) {
-                    return true;
-                }
-            }
-        } catch (IOException unreadable) {
-            LOG.debug("tag records of {} unreadable; its upstream's answer stands for {}", route, digest, unreadable);
-        }
-        return false;
+                .headManifest(route.name(), digest).whenComplete((head, failure) -> rememberNotFound(key, failure)));
     }
 
     private void rememberNotFound(DigestKey key, Throwable failure) {

@@ -141,6 +141,67 @@ class DigestLinksTest {
         assertEquals(0, asked.get());
     }
 
+    @Test
+    void aLayerTheUpstreamLetsAPusherNameWithoutHavingItIsNeverLinkedByTheManifest() {
+        Digest foreign = Digest.sha256Of("foreign".getBytes(StandardCharsets.UTF_8));
+        Digest secret = Digest.sha256Of("team/secret's layer".getBytes(StandardCharsets.UTF_8));
+        // A manifest anyone may push to the upstream: distribution does not check that a layer with
+        // urls, or a foreign one, is in the repository, so it may name another team's cached layer.
+        links.linkManifest(APP, manifest(MediaTypes.OCI_MANIFEST, "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+                + "\"digest\":\"" + CONFIG + "\",\"size\":6},\"layers\":[{\"mediaType\":"
+                + "\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + secret + "\",\"size\":9,"
+                + "\"urls\":[\"https://example.com/x\"]},{\"mediaType\":"
+                + "\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\",\"digest\":\"" + foreign + "\",\"size\":7},"
+                + "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + LAYER + "\",\"size\":5}]}"));
+        assertTrue(links.linked(APP, CONFIG));
+        assertTrue(links.linked(APP, LAYER), "a plain layer: the upstream checked the repository holds it");
+        assertFalse(links.linked(APP, secret), "a layer with urls is named, not held");
+        assertFalse(links.linked(APP, foreign), "nor a foreign one");
+    }
+
+    @Test
+    void whenTheUpstreamCannotAnswerWhatTheNameReachedThroughItsTagsIsServedAndNothingElse() {
+        Digest reachedLayer = Digest.sha256Of("reached".getBytes(StandardCharsets.UTF_8));
+        AtomicInteger walks = new AtomicInteger();
+        DigestLinks withFallback = DigestLinks.enforced(1000, meters, (route, digest) -> {
+            walks.incrementAndGet();
+            return CompletableFuture.completedFuture(route.equals(APP) && digest.equals(reachedLayer));
+        });
+        CompletableFuture<?> down = CompletableFuture.failedFuture(
+                new UpstreamUnavailableException("docker.io", "connection refused", null));
+
+        assertFalse(withFallback.servable(APP, reachedLayer, head(down)).isCompletedExceptionally());
+        assertTrue(withFallback.linked(APP, reachedLayer), "linked now: the next request asks nothing");
+        Throwable refused = withFallback.servable(APP, LAYER, head(down)).handle((ok, failure) -> failure).join();
+        assertTrue(Futures.unwrap(refused) instanceof UpstreamUnavailableException, String.valueOf(refused));
+        assertTrue(withFallback.servable(TEAM, reachedLayer, head(down)).isCompletedExceptionally(), "another name's tags");
+        assertEquals(3, walks.get());
+
+        assertTrue(withFallback.servable(APP, CONFIG, head(CompletableFuture.failedFuture(notFound())))
+                .isCompletedExceptionally(), "the upstream's 404 is final");
+        assertEquals(3, walks.get(), "and asks no fallback");
+    }
+
+    @Test
+    void layerLinksEvictedWhileTheManifestsStaysComeBackWhenTheManifestIsServedAgain() {
+        ManifestBytes image = manifest(MediaTypes.OCI_MANIFEST, "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+                + "\"digest\":\"" + CONFIG + "\",\"size\":6},\"layers\":[{\"mediaType\":"
+                + "\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + LAYER + "\",\"size\":5}]}");
+        links.linkManifest(APP, image);
+        // The manifest is asked for on every pull, its layers once per client: the bound takes the
+        // layers' links first.
+        links.evict(APP, LAYER);
+        links.evict(APP, CONFIG);
+        assertTrue(links.linked(APP, image.digest()));
+        assertFalse(links.linked(APP, LAYER));
+
+        links.linkManifest(APP, image);
+        assertTrue(links.linked(APP, LAYER), "served again, the manifest puts back what it named");
+        assertTrue(links.linked(APP, CONFIG));
+    }
+
     private static ManifestBytes manifest(String mediaType, String json) {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         return new ManifestBytes(mediaType, Digest.sha256Of(bytes), bytes);

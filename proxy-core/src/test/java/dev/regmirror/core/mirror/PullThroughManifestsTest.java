@@ -353,7 +353,8 @@ class PullThroughManifestsTest {
         // A new instance: what a restart leaves, no link in memory; the upstream cannot answer.
         PullThroughManifests restarted = new PullThroughManifests(new RegistryClients(List.of(upstream)), store, tags,
                 RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run, clock, meters,
-                HostedDigests.NONE, DigestLinks.enforced(100, meters), RecentManifests.none(), ManifestOwners.NONE);
+                HostedDigests.NONE, DigestLinks.enforced(100, meters, new TagReach(tags, store, Runnable::run)),
+                RecentManifests.none(), ManifestOwners.NONE);
         upstream.failure = new UpstreamUnavailableException("docker.io", "connection refused", null);
         AcceptNegotiation either = AcceptNegotiation.of(List.of(MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST));
 
@@ -361,7 +362,8 @@ class PullThroughManifestsTest {
                 .manifest().digest(), "the digest the tag resolved to");
         PullThroughManifests again = new PullThroughManifests(new RegistryClients(List.of(upstream)), store, tags,
                 RepositoryStore.open(blobs.layout()), registry -> POLICY, Runnable::run, clock, meters,
-                HostedDigests.NONE, DigestLinks.enforced(100, meters), RecentManifests.none(), ManifestOwners.NONE);
+                HostedDigests.NONE, DigestLinks.enforced(100, meters, new TagReach(tags, store, Runnable::run)),
+                RecentManifests.none(), ManifestOwners.NONE);
         assertEquals(child.digest(), again.get(ROUTE, child.digest(), ANY).get(5, TimeUnit.SECONDS).manifest().digest(),
                 "a platform's manifest of the tagged index, asked for by digest alone");
         assertTrue(failureOf(again.get(ROUTE, untagged.digest(), ANY)) instanceof UpstreamUnavailableException,
