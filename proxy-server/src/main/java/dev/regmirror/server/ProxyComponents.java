@@ -309,7 +309,7 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         Optional<NodeClient> nodeClient = cluster.enabled() ? Optional.of(new NodeClient(cluster, upstreamLoops,
                 upstreamExecutor, scheduler, nodeReadTimeout(mirror))) : Optional.empty();
-        Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client));
+        Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client, clock));
         BlobOwners owners = membership.<BlobOwners>map(members -> new ClusterBlobs(members, nodeClient.get()))
                 .orElse(BlobOwners.NONE);
         ManifestOwners manifestOwners = membership.<ManifestOwners>map(members -> new ClusterManifests(members,
@@ -427,8 +427,8 @@ public final class ProxyComponents implements AutoCloseable {
      * look-ups) on the upstream threads, scheduled on the timer; {@code regmirror.cluster.nodes.live}
      * counts the live nodes, this one included.
      */
-    private Membership startCluster(ClusterSettings cluster, NodeClient client) {
-        Membership membership = new Membership(cluster.self());
+    private Membership startCluster(ClusterSettings cluster, NodeClient client, Clock clock) {
+        Membership membership = new Membership(cluster.self(), clock);
         new PeerWatch(cluster, membership, client, PeerWatch::systemResolver, upstreamExecutor).start(scheduler);
         Gauge.builder("regmirror.cluster.nodes.live", membership, members -> members.live().size())
                 .description("nodes of the cluster that answer their health checks, this one included")
