@@ -59,6 +59,7 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.server.admin.ClusterHandler;
 import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.server.admin.HistoryHandler;
 import dev.regmirror.server.admin.ExportHandler;
@@ -310,8 +311,8 @@ public final class ProxyComponents implements AutoCloseable {
         Optional<NodeClient> nodeClient = cluster.enabled() ? Optional.of(new NodeClient(cluster, upstreamLoops,
                 upstreamExecutor, scheduler, nodeReadTimeout(mirror))) : Optional.empty();
         Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client, clock));
-        BlobOwners owners = membership.<BlobOwners>map(members -> new ClusterBlobs(members, nodeClient.get()))
-                .orElse(BlobOwners.NONE);
+        Optional<ClusterBlobs> clusterBlobs = membership.map(members -> new ClusterBlobs(members, nodeClient.get()));
+        BlobOwners owners = clusterBlobs.<BlobOwners>map(blobOwners -> blobOwners).orElse(BlobOwners.NONE);
         ManifestOwners manifestOwners = membership.<ManifestOwners>map(members -> new ClusterManifests(members,
                 nodeClient.get())).orElse(ManifestOwners.NONE);
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
@@ -408,6 +409,8 @@ public final class ProxyComponents implements AutoCloseable {
                         new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
                         new ExportHandler(storage, router, diskExecutor, exportExecutor, errors),
                         new UpstreamsHandler(failovers, metrics, mapper),
+                        new ClusterHandler(membership.map(members -> new ClusterHandler.Cluster(cluster, members,
+                                clusterBlobs.get())), mapper),
                         new HistoryHandler(history, diskExecutor, mapper, errors)));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);

@@ -108,14 +108,14 @@ class PeerWatchTest {
         Membership members = new Membership(SELF, Clock.systemUTC());
         Map<NodeAddress, Throwable> failures = Map.of(
                 A, new java.util.concurrent.CompletionException(new UpstreamUnavailableException("node " + A,
-                        "check the health of node " + A + ": connection refused",
+                        "get a health check answer from node " + A + ": connection refused",
                         new java.net.ConnectException("Connection refused"))),
                 C, new IllegalStateException("wrapped", new java.io.IOException("sent 0123456789abcdef in clear")));
         new PeerWatch(settings(List.of(A, SELF, C), Optional.empty()), members,
                 peer -> CompletableFuture.failedFuture(failures.get(peer)), name -> List.of(), Runnable::run)
                 .start(timer);
         timer.advance(Duration.ZERO);
-        assertEquals(Optional.of("check the health of node " + A + ": connection refused"),
+        assertEquals(Optional.of("get a health check answer from node " + A + ": connection refused"),
                 members.nodes().get(0).lastError(), "a ProxyException's message, not its cause's");
         assertEquals(Optional.of("java.io.IOException: sent <the cluster secret> in clear"),
                 members.nodes().get(2).lastError(), "the innermost cause otherwise, without the secret");

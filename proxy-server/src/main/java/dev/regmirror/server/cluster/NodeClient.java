@@ -90,10 +90,10 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
     public CompletableFuture<Boolean> check(NodeAddress peer) {
         WholeBodyClient client = health.computeIfAbsent(peer, node -> new WholeBodyClient(
                 endpoint("node " + node, node, "", settings.healthTimeout()), loops, executor, scheduler));
-        String what = "check the health of node " + peer;
-        return client.get("/health", what, MAX_HEALTH).thenApply(response -> {
+        return client.get("/health", "get a health check answer", MAX_HEALTH).thenApply(response -> {
             if (response.status() != 200) {
-                throw new UpstreamUnavailableException("node " + peer, what + ": it answered " + response.status()
+                throw new UpstreamUnavailableException("node " + peer, "get a health check answer from node " + peer
+                        + ": it answered " + response.status()
                         + (response.status() == 401 ? " (its regmirror.cluster.secret is not this node's)" : ""), null);
             }
             return true;
