@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.QueryStringEncoder;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,23 +58,11 @@ final class ImagesCommand implements Callable<Integer> {
                 table.row(name, tag.path("tag").asText(), digest.length() > 19 ? digest.substring(0, 19) : digest,
                         Sizes.human(tag.path("size").asLong()),
                         hosted ? "hosted" : Sizes.human(tag.path("cachedBytes").asLong()),
-                        tag.path("pulls").asText("0"), lastPulled(tag.path("lastPulled")));
+                        tag.path("pulls").asText("0"), Table.time(tag.path("lastPulled")));
             }
         }
         table.print(System.out);
         return 0;
-    }
-
-    /** The time to the second, or {@code -} if the tag was never pulled since counting began. */
-    private static String lastPulled(JsonNode time) {
-        if (!time.isTextual()) {
-            return "-";
-        }
-        try {
-            return Instant.parse(time.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
-        } catch (DateTimeParseException e) {
-            return time.asText();
-        }
     }
 
     private String firstPage() {

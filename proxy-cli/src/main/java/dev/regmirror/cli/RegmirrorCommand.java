@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "regmirror", mixinStandardHelpOptions = true, version = "regmirror 0.1.0",
         description = "A pull-through caching mirror for container registries.",
         subcommands = {ServeCommand.class, ImagesCommand.class, UsageCommand.class, PrefetchCommand.class,
-                JobsCommand.class, PurgeCommand.class, PruneCommand.class, VerifyCommand.class, ExportCommand.class, ImportCommand.class,
+                JobsCommand.class, ClusterCommand.class, PurgeCommand.class, PruneCommand.class, VerifyCommand.class, ExportCommand.class, ImportCommand.class,
                 TlsCommand.class, CommandLine.HelpCommand.class})
 public final class RegmirrorCommand implements Runnable {
 

@@ -1,6 +1,10 @@
 package dev.regmirror.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +20,18 @@ final class Table {
     Table row(String... cells) {
         rows.add(cells);
         return this;
+    }
+
+    /** A time of the API's JSON to the second, or {@code -} for null (never pulled, never failed). */
+    static String time(JsonNode time) {
+        if (!time.isTextual()) {
+            return "-";
+        }
+        try {
+            return Instant.parse(time.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
+        } catch (DateTimeParseException e) {
+            return time.asText();
+        }
     }
 
     void print(PrintStream out) {

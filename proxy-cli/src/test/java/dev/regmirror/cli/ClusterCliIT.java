@@ -221,6 +221,42 @@ class ClusterCliIT {
         return Digest.sha256Of(bytes);
     }
 
+    /** {@code regmirror cluster} against one node: the three nodes live, this one marked, a blob's owner, and the JSON. */
+    @Test
+    @Order(0)
+    void regmirrorClusterListsTheThreeNodesLiveAndABlobsOwner() throws Exception {
+        Digest layer = app.blobs().get(app.blobs().size() - 1).digest();
+        String server = "http://127.0.0.1:" + ADMIN_PORTS[1];
+        RegmirrorProcess.Finished table = RegmirrorProcess.run(work, List.of(), "cluster", "--server", server,
+                "--token", ADMIN_TOKEN, "--digest", layer.toString());
+        assertEquals(0, table.exitCode(), table.output());
+        List<String> lines = table.output().lines().toList();
+        assertEquals("3 of 3 nodes live, as " + hostPort(1) + " sees them; peers from list, plain HTTP between the nodes",
+                lines.get(0), table.output());
+        assertEquals(List.of("NODE", "STATE", "SINCE", "FAILED", "CHECKS", "LAST", "ERROR"),
+                List.of(lines.get(1).split(" +")), table.output());
+        List<NodeAddress> sorted = addresses().stream().sorted().toList();
+        for (int i = 0; i < 3; i++) {
+            String row = lines.get(2 + i);
+            assertTrue(row.startsWith(sorted.get(i) + (indexOf(sorted.get(i)) == 1 ? " (this node)" : " ")),
+                    table.output());
+            // A check that failed while the peer was starting stays its last error.
+            assertTrue(row.matches(".* live +(-|\\S+Z) +0 +(-|\\S+Z get a health check answer from node .*)"), row);
+        }
+        assertEquals(layer + " is owned by " + Rendezvous.owner(layer, addresses()), lines.get(5), table.output());
+
+        RegmirrorProcess.Finished json = RegmirrorProcess.run(work, List.of(), "cluster", "--server", server,
+                "--token", ADMIN_TOKEN, "-o", "json");
+        assertEquals(0, json.exitCode(), json.output());
+        com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(json.output());
+        assertTrue(answer.path("enabled").asBoolean(), json.output());
+        assertEquals(sorted.stream().map(NodeAddress::toString).toList(), answer.findValuesAsText("node"));
+        assertEquals(List.of("live", "live", "live"), answer.findValuesAsText("state"));
+        System.out.println("ClusterCliIT: regmirror cluster on " + hostPort(1) + ":\n" + table.output()
+                + "ClusterCliIT: regmirror cluster -o json:\n" + json.output());
+    }
+
     @Test
     @Order(1)
     void skopeoAndCtrPullOneImageThroughAnyNodeWithEqualDigests() throws Exception {

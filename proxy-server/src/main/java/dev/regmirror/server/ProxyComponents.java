@@ -60,6 +60,7 @@ import dev.regmirror.core.verify.VerifyJobs;
 import dev.regmirror.server.admin.AdminApi;
 import dev.regmirror.server.admin.AdminAuthHandler;
 import dev.regmirror.server.admin.AdminRequestDecoder;
+import dev.regmirror.server.admin.ClusterHandler;
 import dev.regmirror.core.admin.ImageCatalog;
 import dev.regmirror.server.admin.HistoryHandler;
 import dev.regmirror.server.admin.ExportHandler;
@@ -311,9 +312,9 @@ public final class ProxyComponents implements AutoCloseable {
                 metrics);
         Optional<NodeClient> nodeClient = cluster.enabled() ? Optional.of(new NodeClient(cluster, upstreamLoops,
                 upstreamExecutor, scheduler, nodeReadTimeout(mirror))) : Optional.empty();
-        Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client));
-        BlobOwners owners = membership.<BlobOwners>map(members -> new ClusterBlobs(members, nodeClient.get()))
-                .orElse(BlobOwners.NONE);
+        Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client, clock));
+        Optional<ClusterBlobs> clusterBlobs = membership.map(members -> new ClusterBlobs(members, nodeClient.get()));
+        BlobOwners owners = clusterBlobs.<BlobOwners>map(blobOwners -> blobOwners).orElse(BlobOwners.NONE);
         ManifestOwners manifestOwners = membership.<ManifestOwners>map(members -> new ClusterManifests(members,
                 nodeClient.get())).orElse(ManifestOwners.NONE);
         PullThroughManifests manifests = new PullThroughManifests(registryClients, manifestStore, tags, repositories,
@@ -411,6 +412,8 @@ public final class ProxyComponents implements AutoCloseable {
                         new ImageHandler(catalog, storage, diskExecutor, mapper, errors),
                         new ExportHandler(storage, router, diskExecutor, exportExecutor, errors),
                         new UpstreamsHandler(failovers, metrics, mapper),
+                        new ClusterHandler(membership.map(members -> new ClusterHandler.Cluster(cluster, members,
+                                clusterBlobs.get())), mapper),
                         new HistoryHandler(history, diskExecutor, mapper, errors)));
 
         TlsMaterialLoader tlsLoader = new TlsMaterialLoader(clock);
@@ -430,8 +433,8 @@ public final class ProxyComponents implements AutoCloseable {
      * look-ups) on the upstream threads, scheduled on the timer; {@code regmirror.cluster.nodes.live}
      * counts the live nodes, this one included.
      */
-    private Membership startCluster(ClusterSettings cluster, NodeClient client) {
-        Membership membership = new Membership(cluster.self());
+    private Membership startCluster(ClusterSettings cluster, NodeClient client, Clock clock) {
+        Membership membership = new Membership(cluster.self(), clock);
         new PeerWatch(cluster, membership, client, PeerWatch::systemResolver, upstreamExecutor).start(scheduler);
         Gauge.builder("regmirror.cluster.nodes.live", membership, members -> members.live().size())
                 .description("nodes of the cluster that answer their health checks, this one included")

@@ -2,6 +2,7 @@ package dev.regmirror.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,8 +11,10 @@ import static dev.regmirror.server.ClusterNodes.askedAsOwner;
 import static dev.regmirror.server.ClusterNodes.askerOfOthers;
 import static dev.regmirror.server.ClusterNodes.awaitLive;
 import static dev.regmirror.server.ClusterNodes.blobRequests;
+import static dev.regmirror.server.ClusterNodes.clusterView;
 import static dev.regmirror.server.ClusterNodes.manifestRequests;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
@@ -146,6 +149,15 @@ class ClusterIT {
                         node.hostPort() + ": its other clients joined its relay (or found the blob stored)");
             }
         }
+        // What an operator sees on any node: all three live, and the owner the blob path used.
+        ClusterNodes.ClusterView view = clusterView(nodes.get(1), "?digest=" + layer);
+        Map<String, String> allLive = new java.util.TreeMap<>();
+        all.forEach(node -> allLive.put(node.toString(), "live"));
+        assertEquals(allLive, view.states(), view.body());
+        assertEquals(nodes.get(1).hostPort(), view.json().path("self").asText());
+        assertTrue(view.nodes().get(nodes.get(1).hostPort()).path("self").asBoolean(), view.body());
+        assertEquals("list", view.json().path("peersFrom").asText());
+        assertEquals(owner.toString(), view.json().path("owner").asText(), "the owner that ran the one fill");
         // Only the owner stored it; every node now has it from the bucket.
         for (MirrorFixture node : nodes) {
             assertEquals(layer, Digest.sha256Of(node.get("/v2/library/herd/blobs/" + layer).body()));
@@ -243,6 +255,18 @@ class ClusterIT {
         assertEquals(layer.digest(), Digest.sha256Of(response.body()));
         assertEquals(1, upstreamGetsOf(layer.digest()));
         awaitLive(asking, 2);
+        ClusterNodes.ClusterView view = clusterView(asking, "?digest=" + layer.digest());
+        JsonNode stopped = view.nodes().get(owner.hostPort());
+        assertEquals("down", stopped.path("state").asText(), view.body());
+        assertTrue(stopped.path("failedChecks").asInt() >= 2, view.body());
+        assertTrue(stopped.path("since").isTextual() && stopped.path("lastErrorAt").isTextual(), view.body());
+        assertTrue(stopped.path("lastError").asText().startsWith("get a health check answer from node " + owner.hostPort()),
+                view.body());
+        assertFalse(view.body().contains(SECRET), view.body());
+        assertEquals(2, view.states().values().stream().filter("live"::equals).count(), view.body());
+        NodeAddress newOwner = Rendezvous.owner(layer.digest(), all.stream()
+                .filter(node -> !node.equals(address(owner))).toList());
+        assertEquals(newOwner.toString(), view.json().path("owner").asText(), "the owner among the live two");
         asking.awaitFillsCommitted();
         for (Descriptor blob : image.layers()) {
             assertEquals(blob.digest(), Digest.sha256Of(asking.get("/v2/library/gone/blobs/" + blob.digest()).body()));

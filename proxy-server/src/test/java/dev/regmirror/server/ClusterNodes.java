@@ -1,5 +1,7 @@
 package dev.regmirror.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
@@ -9,11 +11,14 @@ import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -144,6 +149,35 @@ final class ClusterNodes implements AutoCloseable {
                 throw new AssertionError(node.hostPort() + " does not see " + live + " live nodes after 30 s");
             }
             Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The node's {@code GET /admin/cluster} (with {@code query}, {@code ""} or {@code ?digest=...}),
+     * which must answer 200, and its nodes by address.
+     */
+    static ClusterView clusterView(MirrorFixture node, String query) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = node.http().send(HttpRequest.newBuilder(node.adminUri("/admin/cluster" + query))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        String body = new String(response.body(), StandardCharsets.UTF_8);
+        if (response.statusCode() != 200) {
+            throw new AssertionError("GET /admin/cluster" + query + " of " + node.hostPort() + ": "
+                    + response.statusCode() + " " + body);
+        }
+        JsonNode json = new ObjectMapper().readTree(body);
+        Map<String, JsonNode> nodes = new LinkedHashMap<>();
+        json.path("nodes").forEach(entry -> nodes.put(entry.path("node").asText(), entry));
+        return new ClusterView(json, nodes, body);
+    }
+
+    /** What {@code GET /admin/cluster} answered: the whole JSON, its nodes by address, and the body as sent. */
+    record ClusterView(JsonNode json, Map<String, JsonNode> nodes, String body) {
+
+        /** The states of the nodes by address, in the answer's order. */
+        Map<String, String> states() {
+            Map<String, String> states = new LinkedHashMap<>();
+            nodes.forEach((address, node) -> states.put(address, node.path("state").asText()));
+            return states;
         }
     }
 

@@ -45,7 +45,8 @@ public final class WholeBodyClient {
      * GETs {@code path} under the endpoint's URL and reads the body whole, within the read timeout;
      * a body past {@code limit} bytes fails (and its connection is closed).
      *
-     * @param what what the request is for, in messages: {@code "check the health of node 10.0.0.2:5000"}
+     * @param what what the request is for, in messages, which go on with " from " and the endpoint:
+     *             {@code "get a health check answer"}
      */
     public CompletableFuture<Response> get(String path, String what, int limit) {
         URI uri = URI.create(settings.url() + path);

@@ -1,5 +1,7 @@
 package dev.regmirror.core.cluster;
 
+import dev.regmirror.core.error.ProxyException;
+import dev.regmirror.core.mirror.Futures;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -98,7 +100,7 @@ public final class PeerWatch {
                 if (failure == null && Boolean.TRUE.equals(up)) {
                     membership.answered(peer);
                 } else {
-                    membership.failed(peer, failure == null ? "wrong answer" : String.valueOf(rootOf(failure)));
+                    membership.failed(peer, failure == null ? "wrong answer" : reason(failure));
                 }
             });
         }
@@ -116,12 +118,20 @@ public final class PeerWatch {
         }
     }
 
-    private static Throwable rootOf(Throwable failure) {
-        Throwable cause = failure;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
+    /**
+     * Why a check failed, as the admin API shows it and the log says it: a ProxyException's message
+     * (what was attempted, at which URL, and what went wrong), else the innermost cause; never the
+     * cluster's secret, should anything below ever quote it.
+     */
+    String reason(Throwable failure) {
+        Throwable cause = Futures.unwrap(failure);
+        if (!(cause instanceof ProxyException)) {
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
         }
-        return cause;
+        String reason = cause instanceof ProxyException ? cause.getMessage() : cause.toString();
+        return settings.secret().isEmpty() ? reason : reason.replace(settings.secret(), "<the cluster secret>");
     }
 
 }

@@ -15,6 +15,7 @@ import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.upstream.Route;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ class ClusterBlobsTest {
     private final List<NodeAddress> asked = new ArrayList<>();
 
     private Membership twoNodes() {
-        Membership members = new Membership(SELF);
+        Membership members = new Membership(SELF, Clock.systemUTC());
         members.peers(List.of(SELF, PEER));
         members.answered(PEER);
         return members;

@@ -18,6 +18,7 @@ import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.upstream.Route;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,7 @@ class ClusterManifestsTest {
     private final List<String> asked = new ArrayList<>();
 
     private Membership twoNodes() {
-        Membership members = new Membership(SELF);
+        Membership members = new Membership(SELF, Clock.systemUTC());
         members.peers(List.of(SELF, PEER));
         members.answered(PEER);
         return members;

@@ -2,9 +2,11 @@ package dev.regmirror.core.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.regmirror.core.error.UpstreamUnavailableException;
 import dev.regmirror.core.testing.ManualScheduler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +32,7 @@ class PeerWatchTest {
     @Test
     void aPeerThatStopsAnsweringIsDeadWithinTwoIntervalsAndBackAtItsFirstAnswer() {
         ManualScheduler timer = new ManualScheduler();
-        Membership members = new Membership(SELF);
+        Membership members = new Membership(SELF, Clock.systemUTC());
         Map<NodeAddress, Boolean> up = new java.util.concurrent.ConcurrentHashMap<>(Map.of(A, true, C, true));
         List<NodeAddress> asked = new ArrayList<>();
         PeerWatch.Prober prober = peer -> {
@@ -56,7 +58,7 @@ class PeerWatchTest {
     @Test
     void aCheckStillRunningIsNotStartedAgain() {
         ManualScheduler timer = new ManualScheduler();
-        Membership members = new Membership(SELF);
+        Membership members = new Membership(SELF, Clock.systemUTC());
         AtomicInteger checks = new AtomicInteger();
         CompletableFuture<Boolean> hanging = new CompletableFuture<>();
         new PeerWatch(settings(List.of(A, SELF), Optional.empty()), members, peer -> {
@@ -72,7 +74,7 @@ class PeerWatchTest {
     @Test
     void dnsPeersAreLookedUpAgainEachDnsIntervalAndKeptWhenALookUpFails() throws Exception {
         ManualScheduler timer = new ManualScheduler();
-        Membership members = new Membership(SELF);
+        Membership members = new Membership(SELF, Clock.systemUTC());
         AtomicReference<List<InetAddress>> records = new AtomicReference<>(List.of(InetAddress.getByName("10.0.0.1"),
                 InetAddress.getByName("10.0.0.2")));
         PeerWatch.Resolver resolver = name -> {
@@ -98,5 +100,24 @@ class PeerWatchTest {
         records.set(null);
         timer.advance(Duration.ofSeconds(10));
         assertEquals(List.of(A, C), members.peers(), "a failed look-up keeps the peers known");
+    }
+
+    @Test
+    void aFailedCheckIsKeptAsWhatWasAttemptedAndWhatWentWrongNeverWithTheSecret() {
+        ManualScheduler timer = new ManualScheduler();
+        Membership members = new Membership(SELF, Clock.systemUTC());
+        Map<NodeAddress, Throwable> failures = Map.of(
+                A, new java.util.concurrent.CompletionException(new UpstreamUnavailableException("node " + A,
+                        "get a health check answer from node " + A + ": connection refused",
+                        new java.net.ConnectException("Connection refused"))),
+                C, new IllegalStateException("wrapped", new java.io.IOException("sent 0123456789abcdef in clear")));
+        new PeerWatch(settings(List.of(A, SELF, C), Optional.empty()), members,
+                peer -> CompletableFuture.failedFuture(failures.get(peer)), name -> List.of(), Runnable::run)
+                .start(timer);
+        timer.advance(Duration.ZERO);
+        assertEquals(Optional.of("get a health check answer from node " + A + ": connection refused"),
+                members.nodes().get(0).lastError(), "a ProxyException's message, not its cause's");
+        assertEquals(Optional.of("java.io.IOException: sent <the cluster secret> in clear"),
+                members.nodes().get(2).lastError(), "the innermost cause otherwise, without the secret");
     }
 }

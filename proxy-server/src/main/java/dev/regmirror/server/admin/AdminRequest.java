@@ -79,6 +79,10 @@ public sealed interface AdminRequest {
     record Upstreams(HttpMethod method, boolean keepAlive) implements AdminRequest {
     }
 
+    /** {@code GET /admin/cluster}: the nodes of this node's cluster and their states, and who owns {@code digest}. */
+    record Cluster(HttpMethod method, boolean keepAlive, Optional<Digest> digest) implements AdminRequest {
+    }
+
     /** {@code GET /admin/history}: the meters sampled over the last hour and day. */
     record History(HttpMethod method, boolean keepAlive) implements AdminRequest {
     }

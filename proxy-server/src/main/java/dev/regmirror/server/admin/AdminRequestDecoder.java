@@ -99,6 +99,10 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
             only(method, path, HttpMethod.GET, HttpMethod.HEAD);
             return new AdminRequest.Upstreams(method, keepAlive);
         }
+        if (path.equals("/admin/cluster")) {
+            only(method, path, HttpMethod.GET, HttpMethod.HEAD);
+            return new AdminRequest.Cluster(method, keepAlive, uri.parameter("digest").map(Digest::parse));
+        }
         if (path.equals("/admin/history")) {
             only(method, path, HttpMethod.GET, HttpMethod.HEAD);
             return new AdminRequest.History(method, keepAlive);
@@ -106,7 +110,7 @@ public final class AdminRequestDecoder extends SimpleChannelInboundHandler<FullH
         if (!path.equals("/admin/usage") && !path.equals("/admin/images")) {
             throw new InvalidRequestException(RegistryErrorCode.NOT_FOUND, "no such endpoint: " + path
                     + " (the admin API has /admin/usage, /admin/images, /admin/tags, /admin/image, /admin/export,"
-                    + " /admin/upstreams, /admin/history, /admin/prefetch, /admin/jobs, /admin/cache, /admin/prune, /admin/verify"
+                    + " /admin/upstreams, /admin/cluster, /admin/history, /admin/prefetch, /admin/jobs, /admin/cache, /admin/prune, /admin/verify"
                     + " and /admin/import)");
         }
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {

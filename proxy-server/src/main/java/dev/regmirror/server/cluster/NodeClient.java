@@ -82,13 +82,22 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
         this.readTimeout = readTimeout;
     }
 
-    /** True when the peer answers its health check with 200, each step (connect, TLS, answer) within health-timeout. */
+    /**
+     * True when the peer answers its health check with 200, each step (connect, TLS, answer) within
+     * health-timeout; fails saying what went wrong otherwise, another status included.
+     */
     @Override
     public CompletableFuture<Boolean> check(NodeAddress peer) {
         WholeBodyClient client = health.computeIfAbsent(peer, node -> new WholeBodyClient(
                 endpoint("node " + node, node, "", settings.healthTimeout()), loops, executor, scheduler));
-        return client.get("/health", "check the health of node " + peer, MAX_HEALTH)
-                .thenApply(response -> response.status() == 200);
+        return client.get("/health", "get a health check answer", MAX_HEALTH).thenApply(response -> {
+            if (response.status() != 200) {
+                throw new UpstreamUnavailableException("node " + peer, "get a health check answer from node " + peer
+                        + ": it answered " + response.status()
+                        + (response.status() == 401 ? " (its regmirror.cluster.secret is not this node's)" : ""), null);
+            }
+            return true;
+        });
     }
 
     @Override

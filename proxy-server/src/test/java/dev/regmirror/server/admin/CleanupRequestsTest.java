@@ -108,7 +108,8 @@ class CleanupRequestsTest {
         return assertThrows(InvalidRequestException.class, parse::run).code();
     }
 
-    private static UpstreamRouter router() {
+    /** docker.io (its official images under library/) and ghcr.io. */
+    static UpstreamRouter router() {
         return new UpstreamRouter(List.of(upstream("docker.io", "library"), upstream("ghcr.io", "")), "docker.io");
     }
 
