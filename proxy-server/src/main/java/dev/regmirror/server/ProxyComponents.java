@@ -309,7 +309,7 @@ public final class ProxyComponents implements AutoCloseable {
                 new TagReach(tags, manifestStore, diskExecutor)) : DigestLinks.OPEN;
         PullThroughReferrers referrers = new PullThroughReferrers(registryClients, storage.referrers(),
                 registry -> mirror.tagPolicies().getOrDefault(registry, TagPolicy.ALWAYS_ASK), diskExecutor, clock,
-                metrics);
+                metrics, links);
         Optional<NodeClient> nodeClient = cluster.enabled() ? Optional.of(new NodeClient(cluster, upstreamLoops,
                 upstreamExecutor, scheduler, nodeReadTimeout(mirror))) : Optional.empty();
         Optional<Membership> membership = nodeClient.map(client -> startCluster(cluster, client, clock));

@@ -2,6 +2,8 @@ package dev.regmirror.core.mirror;
 
 import dev.regmirror.core.cache.ReferrerStore;
 import dev.regmirror.core.client.UpstreamReferrers;
+import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.manifest.Manifests;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.manifest.ReferrerIndexes;
 import dev.regmirror.core.reference.Digest;
@@ -36,10 +38,22 @@ public final class PullThroughReferrers {
     private final Executor diskExecutor;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final DigestLinks links;
     private final InFlight<Key, ReferrersAnswer> asking = new InFlight<>();
 
     public PullThroughReferrers(RegistryClients clients, ReferrerStore store, Function<String, TagPolicy> policies,
                                 Executor diskExecutor, Clock clock, MeterRegistry meters) {
+        this(clients, store, policies, diskExecutor, clock, meters, DigestLinks.OPEN);
+    }
+
+    /**
+     * @param links under pull rules, where the manifests a list served for a name names are linked to
+     *              it: the upstream listed them in that repository, so a client that reads the list,
+     *              then the signatures it names, is served them from the cache with the upstream down too
+     */
+    public PullThroughReferrers(RegistryClients clients, ReferrerStore store, Function<String, TagPolicy> policies,
+                                Executor diskExecutor, Clock clock, MeterRegistry meters, DigestLinks links) {
+        this.links = links;
         this.clients = clients;
         this.store = store;
         this.policies = policies;
@@ -54,7 +68,7 @@ public final class PullThroughReferrers {
         return Futures.supplyOn(diskExecutor, () -> store.get(route, subject, artifactType)).thenCompose(known -> {
             if (known.isPresent() && Duration.between(known.get().fetchedAt(), clock.instant()).compareTo(window) < 0) {
                 count(route, "cached");
-                return CompletableFuture.completedFuture(answer(known.get(), Optional.empty()));
+                return CompletableFuture.completedFuture(answer(route, known.get(), Optional.empty()));
             }
             return asking.join(new Key(route, subject, artifactType), () -> ask(route, subject, artifactType, known));
         });
@@ -73,12 +87,12 @@ public final class PullThroughReferrers {
                 .handle((entry, failure) -> {
                     if (failure == null) {
                         count(route, entry.source().name().toLowerCase(Locale.ROOT));
-                        return answer(entry, Optional.empty());
+                        return answer(route, entry, Optional.empty());
                     }
                     Throwable cause = Futures.unwrap(failure);
                     if (known.isPresent() && PullThroughManifests.upstreamTrouble(cause)) {
                         count(route, "stale");
-                        return answer(known.get(), Optional.of(cause.getMessage()));
+                        return answer(route, known.get(), Optional.of(cause.getMessage()));
                     }
                     throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
                 });
@@ -117,7 +131,11 @@ public final class PullThroughReferrers {
         return new ReferrerStore.Entry(index, mediaType, filtered, source, clock.instant());
     }
 
-    private static ReferrersAnswer answer(ReferrerStore.Entry entry, Optional<String> staleBecause) {
+    /** The answer for the route, whose listed manifests are linked to it. */
+    private ReferrersAnswer answer(Route route, ReferrerStore.Entry entry, Optional<String> staleBecause) {
+        for (Descriptor listed : Manifests.indexEntries(entry.index())) {
+            links.link(route, listed.digest());
+        }
         return new ReferrersAnswer(entry.index(), entry.mediaType(), entry.filtered(), staleBecause);
     }
 

@@ -247,4 +247,28 @@ class PullThroughReferrersTest {
         assertEquals(INDEX, new String(two.get(5, TimeUnit.SECONDS).index(), StandardCharsets.UTF_8));
         assertEquals(1, upstream.calls.size());
     }
+
+    @Test
+    void underPullRulesTheManifestsAListServedForANameNamesAreLinkedToItStaleListsToo() throws Exception {
+        DigestLinks links = DigestLinks.enforced(100, meters);
+        ReferrerStore store = new ReferrerStore(new CacheLayout(dir));
+        PullThroughReferrers linking = new PullThroughReferrers(new RegistryClients(List.of(upstream)), store,
+                registry -> POLICY, Runnable::run, clock, meters, links);
+        Digest sbom = Digest.parse("sha256:" + "1".repeat(64));
+        Digest signature = Digest.parse("sha256:" + "2".repeat(64));
+        answering(listed(false));
+        linking.list(ROUTE, SUBJECT, Optional.empty()).get(5, TimeUnit.SECONDS);
+        assertTrue(links.linked(ROUTE, sbom));
+        assertTrue(links.linked(ROUTE, signature));
+        assertFalse(links.linked(new Route("docker.io", new RepositoryName("library/other")), signature));
+
+        // After a restart (no links), with the upstream down: the stale list links what it names.
+        DigestLinks restarted = DigestLinks.enforced(100, meters);
+        PullThroughReferrers again = new PullThroughReferrers(new RegistryClients(List.of(upstream)), store,
+                registry -> POLICY, Runnable::run, clock, meters, restarted);
+        clock.advance(Duration.ofMinutes(10));
+        failingWith(new UpstreamUnavailableException("docker.io", "connection refused", null));
+        assertTrue(again.list(ROUTE, SUBJECT, Optional.empty()).get(5, TimeUnit.SECONDS).staleBecause().isPresent());
+        assertTrue(restarted.linked(ROUTE, signature));
+    }
 }
