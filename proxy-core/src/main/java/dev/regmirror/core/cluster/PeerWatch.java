@@ -4,6 +4,7 @@ import dev.regmirror.core.error.ProxyException;
 import dev.regmirror.core.mirror.Futures;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +28,10 @@ public final class PeerWatch {
     /** Asks one peer whether it is up; the future fails (or completes false) when it is not. */
     public interface Prober {
         CompletableFuture<Boolean> check(NodeAddress peer);
+
+        /** The peers are now these: what was kept for any other (clients, connections) may go. */
+        default void peersAre(Collection<NodeAddress> peers) {
+        }
     }
 
     /** Looks a DNS name up (blocking). */
@@ -110,8 +115,10 @@ public final class PeerWatch {
     void lookUp() {
         NodeAddress name = settings.peersDns().orElseThrow();
         try {
-            membership.peers(resolver.resolve(name.host()).stream()
-                    .map(address -> new NodeAddress(address.getHostAddress(), name.port())).toList());
+            List<NodeAddress> named = resolver.resolve(name.host()).stream()
+                    .map(address -> new NodeAddress(address.getHostAddress(), name.port())).toList();
+            membership.peers(named);
+            prober.peersAre(named);
         } catch (UnknownHostException | RuntimeException e) {
             LOG.warn("cluster: cannot look up the peers' name {}: {}; keeping the peers known before", name.host(),
                     e.toString());

@@ -9,6 +9,7 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -84,8 +85,20 @@ class PeerWatchTest {
             }
             return records.get();
         };
+        List<List<NodeAddress>> told = new ArrayList<>();
+        PeerWatch.Prober prober = new PeerWatch.Prober() {
+            @Override
+            public CompletableFuture<Boolean> check(NodeAddress peer) {
+                return CompletableFuture.completedFuture(true);
+            }
+
+            @Override
+            public void peersAre(Collection<NodeAddress> peers) {
+                told.add(List.copyOf(peers));
+            }
+        };
         new PeerWatch(settings(List.of(), Optional.of(NodeAddress.parse("regmirror.ns.svc:5000"))), members,
-                peer -> CompletableFuture.completedFuture(true), resolver, Runnable::run).start(timer);
+                prober, resolver, Runnable::run).start(timer);
         assertEquals(List.of(A), members.peers());
         timer.advance(Duration.ZERO);
         assertEquals(List.of(A, SELF), members.live());
@@ -97,9 +110,14 @@ class PeerWatchTest {
         assertEquals(List.of(A, C), members.peers());
         timer.advance(Duration.ofSeconds(1));
         assertEquals(List.of(A, SELF, C), members.live());
+        records.set(List.of(InetAddress.getByName("10.0.0.2"), InetAddress.getByName("10.0.0.3")));
+        timer.advance(Duration.ofSeconds(10));
+        assertEquals(List.of(C), members.peers(), "10.0.0.1 is no longer named");
         records.set(null);
         timer.advance(Duration.ofSeconds(10));
-        assertEquals(List.of(A, C), members.peers(), "a failed look-up keeps the peers known");
+        assertEquals(List.of(C), members.peers(), "a failed look-up keeps the peers known");
+        assertEquals(List.of(List.of(A, SELF), List.of(A, SELF, C), List.of(SELF, C)), told,
+                "the prober is told who the peers are at each look-up that answered, to drop what it kept for others");
     }
 
     @Test

@@ -28,6 +28,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -86,6 +87,16 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
      * True when the peer answers its health check with 200, each step (connect, TLS, answer) within
      * health-timeout; fails saying what went wrong otherwise, another status included.
      */
+    /**
+     * Drops the clients of nodes no longer named (a pod's old address, once DNS lists its new one);
+     * their idle connections close on their own timers.
+     */
+    @Override
+    public void peersAre(Collection<NodeAddress> peers) {
+        health.keySet().retainAll(peers);
+        owners.keySet().removeIf(key -> !peers.contains(key.node()));
+    }
+
     @Override
     public CompletableFuture<Boolean> check(NodeAddress peer) {
         WholeBodyClient client = health.computeIfAbsent(peer, node -> new WholeBodyClient(
