@@ -3,7 +3,7 @@
 (() => {
   let csrf = null;
   const $ = (id) => document.getElementById(id);
-  const pages = ['overview', 'upstreams', 'images', 'actions'];
+  const pages = ['overview', 'upstreams', 'cluster', 'images', 'actions'];
   let timer = null;
 
   /** An element with attributes and children (strings become text: nothing is parsed as HTML). */
@@ -30,6 +30,17 @@
     return (i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)) + ' ' + units[i];
   }
   const when = (t) => t ? new Date(t).toLocaleString() : '–';
+  /** How long ago a time was, roughly: "12 s ago", "3 min ago", "2 h ago", "4 days ago". */
+  function ago(t) {
+    const s = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    if (s < 86400) return Math.floor(s / 3600) + ' h ago';
+    const d = Math.floor(s / 86400);
+    return d + (d === 1 ? ' day ago' : ' days ago');
+  }
+  /** A time as how long ago it was, and below it the date and time as the console shows them elsewhere. */
+  const stamp = (t) => t ? h('span', { class: 'stamp' }, h('time', { datetime: t }, ago(t)), h('span', { class: 'when' }, when(t))) : '–';
   const percent = (a, b) => b > 0 ? (100 * a / b).toFixed(1) + '%' : '–';
 
   function status(text, error) {
@@ -67,7 +78,7 @@
     }
     clearTimeout(timer);
     status('');
-    ({ overview: loadOverview, upstreams: loadUpstreams, images: loadImages, actions: loadJobs })[page]()
+    ({ overview: loadOverview, upstreams: loadUpstreams, cluster: loadCluster, images: loadImages, actions: loadJobs })[page]()
       .catch((e) => status(e.message, true));
   }
 
@@ -89,7 +100,9 @@
   }
 
   async function loadOverview() {
-    const [usage, ups, history] = await Promise.all([api('/admin/usage'), api('/admin/upstreams'), api('/admin/history')]);
+    const [usage, ups, history, cluster] = await Promise.all([api('/admin/usage'), api('/admin/upstreams'),
+      api('/admin/history'), api('/admin/cluster')]);
+    clusterNav(cluster);
     let hits = 0, blobs = 0, fromCache = 0, fetched = 0;
     for (const u of ups.upstreams) { hits += u.blobHits; blobs += u.blobRequests; fromCache += u.bytesServedFromCache; fetched += u.bytesFetched; }
     const cap = usage.maxBytes > 0 ? usage.maxBytes : usage.totalBytes + usage.freeBytes;
@@ -100,7 +113,8 @@
       card('Saved by shared layers', bytes(usage.sharedBytesSaved), usage.manifests + ' manifests, ' + usage.blobs + ' blobs'),
       card('Reclaimable', bytes(usage.reclaimableBytes), 'what a prune gives back'),
       card('Blob hit ratio', percent(hits, blobs), hits + ' of ' + blobs + ' blob requests since start'),
-      card('Served from the cache', bytes(fromCache), bytes(fetched) + ' fetched from upstreams'));
+      card('Served from the cache', bytes(fromCache), bytes(fetched) + ' fetched from upstreams'),
+      ...(cluster.enabled ? [clusterCard(cluster)] : []));
     $('chart-size').replaceChildren(chart(history.hour.samples, [
       { name: 'cached bytes', value: (s) => s.cacheBytes }]));
     const range = history[$('range').value];
@@ -165,6 +179,69 @@
       h('td', { class: 'num' }, bytes(u.bytesFetched)),
       h('td', { class: 'num' }, percent(u.blobHits, u.blobRequests)))));
     every(5000, loadUpstreams);
+  }
+
+  // ---------- Cluster ----------
+  /** Shows the Cluster link only on a node in a cluster; returns the answer. */
+  function clusterNav(cluster) {
+    $('nav-cluster').hidden = !cluster.enabled;
+    return cluster;
+  }
+
+  const countOf = (nodes, state) => nodes.filter((n) => n.state === state).length;
+
+  function clusterCard(cluster) {
+    const others = cluster.nodes.filter((n) => n.state !== 'live').map((n) => n.node + ' ' + n.state);
+    return card('Cluster', countOf(cluster.nodes, 'live') + ' of ' + cluster.nodes.length + ' nodes live',
+      h('a', { href: '#cluster', id: 'cluster-summary' }, others.length ? others.join(', ') : 'every node answers'));
+  }
+
+  function peersFrom(from) {
+    if (from === 'list') return 'the list in regmirror.cluster.peers';
+    if (from.startsWith('dns:')) return 'DNS look-ups of ' + from.slice(4) + ' (regmirror.cluster.peers-dns)';
+    return from;
+  }
+
+  async function loadCluster() {
+    showCluster(clusterNav(await api('/admin/cluster')));
+    every(5000, loadCluster);
+  }
+
+  function showCluster(cluster) {
+    $('cluster-none').hidden = cluster.enabled;
+    $('cluster-view').hidden = !cluster.enabled;
+    if (!cluster.enabled) return;
+    $('cluster-facts').replaceChildren(
+      h('div', {}, h('dt', {}, 'This node'), h('dd', {}, h('code', {}, cluster.self))),
+      h('div', {}, h('dt', {}, 'Live'), h('dd', { id: 'cluster-live' },
+        countOf(cluster.nodes, 'live') + ' of ' + cluster.nodes.length + ' nodes')),
+      h('div', {}, h('dt', {}, 'Between the nodes'), h('dd', { id: 'cluster-tls' }, cluster.tls ? 'TLS (HTTPS)' : 'no TLS (plain HTTP)')),
+      h('div', {}, h('dt', {}, 'Peers from'), h('dd', { id: 'cluster-peers' }, peersFrom(cluster.peersFrom))));
+    $('cluster-table').tBodies[0].replaceChildren(...cluster.nodes.map((n) => h('tr', { dataset: { node: n.node } },
+      h('td', {}, h('code', {}, n.node), n.self ? ' (this node)' : ''),
+      h('td', {}, h('span', { class: 'state ' + n.state }, n.state)),
+      h('td', {}, n.self ? 'always live' : stamp(n.since)),
+      h('td', { class: 'num' }, String(n.failedChecks)),
+      h('td', { class: 'last-error' }, n.lastError ? [h('div', {}, n.lastError), stamp(n.lastErrorAt),
+        // The last error is kept after the node answers again: say when it is from before the node came up.
+        n.state === 'live' && n.since && Date.parse(n.lastErrorAt) < Date.parse(n.since) ? h('span', { class: 'when' }, 'before it came up') : null]
+        : '–'))));
+  }
+
+  async function findOwner(event) {
+    event.preventDefault();
+    const result = $('owner-result');
+    result.className = '';
+    result.textContent = 'Asking…';
+    try {
+      const cluster = await api('/admin/cluster?' + new URLSearchParams({ digest: $('owner-digest').value.trim() }));
+      result.replaceChildren(h('code', {}, cluster.digest), ' is owned by ', h('strong', { id: 'owner' }, cluster.owner),
+        cluster.owner === cluster.self ? ' (this node)' : '');
+      showCluster(cluster);
+    } catch (e) {
+      result.className = 'error';
+      result.textContent = e.message;
+    }
   }
 
   // ---------- Images ----------
@@ -380,7 +457,9 @@
     $('range').addEventListener('change', () => loadOverview().catch((e) => status(e.message, true)));
     $('prefetch-form').addEventListener('submit', (e) => prefetch(e).catch((err) => status(err.message, true)));
     $('import-form').addEventListener('submit', (e) => importArchive(e).catch((err) => status(err.message, true)));
+    $('owner-form').addEventListener('submit', (e) => findOwner(e).catch((err) => status(err.message, true)));
     $('prune').addEventListener('click', () => prune().catch((e) => status(e.message, true)));
+    api('/admin/cluster').then(clusterNav).catch((e) => status(e.message, true));
     window.addEventListener('hashchange', () => show(location.hash.slice(1)));
     show(location.hash.slice(1));
   }

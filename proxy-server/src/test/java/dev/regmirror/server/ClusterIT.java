@@ -26,6 +26,7 @@ import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestImages;
+import dev.regmirror.server.console.Browser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -46,6 +47,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 
 /**
  * Three regmirror nodes on one S3Proxy bucket in front of a real {@code docker-registry}: a herd of
@@ -56,7 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
  * client on another node streams the owner's bytes before the fill ends, and sees its response
  * cut off (never a short 200) when the owner dies mid-transfer; a tag asked for on every node is
  * revalidated with the upstream once per cluster per TTL, by its owner, and still answered when
- * its owner is gone.
+ * its owner is gone; a node's console shows the nodes, a stopped one down, and who owns a blob.
  */
 class ClusterIT {
 
@@ -390,6 +394,82 @@ class ClusterIT {
             }
             assertEquals(1, pausing.gets("/v2/library/big/blobs/" + layer), "only the owner asked the upstream");
         }
+    }
+
+    /**
+     * A node's web console in a real headless Chromium (as ConsoleIT's): the overview's cluster card,
+     * the Cluster page with the three nodes live, then a stopped node down with its last error; its
+     * owner form answering the owner the blob path uses, before and after, and a bad digest's error.
+     */
+    @Test
+    void theConsoleShowsTheNodesAStoppedOneDownAndWhoOwnsABlob() throws Exception {
+        List<MirrorFixture> nodes = cluster(upstream.url(), "console");
+        List<NodeAddress> all = nodes.stream().map(ClusterIT::address).toList();
+        MirrorFixture watching = nodes.get(0);
+        MirrorFixture stopped = nodes.get(2);
+        Digest digest = Digest.sha256Of("which node owns me".getBytes(StandardCharsets.UTF_8));
+        String base = "http://127.0.0.1:" + watching.adminPort();
+        try (Browser browser = new Browser()) {
+            browser.signInWithoutToken(base);
+            browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("cards"), "3 of 3 nodes live"));
+            browser.driver.findElement(By.id("nav-cluster")).click();
+            browser.await().until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#cluster-table tbody tr"), 3));
+            for (MirrorFixture node : nodes) {
+                assertEquals("live", nodeCell(browser, node, ".state").getText());
+            }
+            assertTrue(nodeCell(browser, watching, "td").getText().endsWith("(this node)"));
+            assertEquals("3 of 3 nodes", browser.driver.findElement(By.id("cluster-live")).getText());
+            assertEquals("no TLS (plain HTTP)", browser.driver.findElement(By.id("cluster-tls")).getText());
+            assertEquals("the list in regmirror.cluster.peers", browser.driver.findElement(By.id("cluster-peers")).getText());
+            assertEquals(Rendezvous.owner(digest, all).toString(), askOwner(browser, digest.toString()));
+
+            submitOwnerForm(browser, "sha256:abc");
+            browser.await().until(ExpectedConditions.textToBe(By.id("owner-result"), "DIGEST_INVALID: invalid digest \"sha256:abc\""));
+            browser.assertOnlyErrorsAbout("/admin/cluster?digest=sha256%3Aabc - Failed to load resource: the server responded"
+                    + " with a status of 400");
+
+            cluster.stopNode(stopped);
+            awaitLive(watching, 2);
+            // The form's answer shows the nodes too (the page's own refresh, every 5 s, would show them later).
+            List<NodeAddress> live = all.stream().filter(node -> !node.equals(address(stopped))).toList();
+            assertEquals(Rendezvous.owner(digest, live).toString(), askOwner(browser, digest.toString()));
+            assertEquals("down", nodeCell(browser, stopped, ".state").getText());
+            String row = browser.driver.findElement(By.cssSelector("tr[data-node='" + stopped.hostPort() + "']")).getText();
+            assertTrue(row.contains("get a health check answer from node " + stopped.hostPort()), row);
+            assertTrue(row.contains(" s ago"), "since when: " + row);
+            assertEquals("2 of 3 nodes", browser.driver.findElement(By.id("cluster-live")).getText());
+            assertEquals(clusterView(watching, "?digest=" + digest).json().path("owner").asText(),
+                    browser.driver.findElement(By.id("owner")).getText(), "what the API answers");
+            browser.screenshot("cluster");
+            browser.phone(true);
+            try {
+                browser.driver.navigate().refresh();
+                browser.await().until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#cluster-table tbody tr"), 3));
+                assertEquals(Boolean.TRUE, browser.driver.executeScript(
+                        "return document.documentElement.scrollWidth <= window.innerWidth"), "no page-wide sideways scrolling");
+            } finally {
+                browser.phone(false);
+            }
+            browser.assertOnlyErrorsAbout();
+        }
+    }
+
+    private static WebElement nodeCell(Browser browser, MirrorFixture node, String css) {
+        return browser.driver.findElement(By.cssSelector("tr[data-node='" + node.hostPort() + "'] " + css));
+    }
+
+    private static void submitOwnerForm(Browser browser, String digest) {
+        WebElement field = browser.driver.findElement(By.id("owner-digest"));
+        field.clear();
+        field.sendKeys(digest);
+        browser.driver.findElement(By.id("owner-find")).click();
+    }
+
+    /** Asks the Cluster page's form who owns {@code digest}; the owner it shows. */
+    private static String askOwner(Browser browser, String digest) {
+        submitOwnerForm(browser, digest);
+        browser.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("owner-result"), digest + " is owned by"));
+        return browser.driver.findElement(By.id("owner")).getText();
     }
 
     private static final String[] ACCEPT = {"Accept", String.join(", ", MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,

@@ -32,7 +32,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -42,7 +41,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
 /**
@@ -51,7 +49,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
  * table after a pull, filtering, an image's layers and who shares them, a purge after its preview
  * (the next pull fetches again, counted at the upstream), a prefetch whose bar reaches 100%, an archive uploaded
  * on the Actions page imported (then pulled with no upstream blob request), a dead
- * upstream's endpoint shown down, the overview's figures and charts, a cross-site form post
+ * upstream's endpoint shown down, the overview's figures and charts (and, on this single node, no
+ * cluster card, no Cluster link, and a Cluster page that says so), a cross-site form post
  * refused; and the browser's console showing no error. One browser for the class; the tests run
  * in order, each going on from where the last left the page. With
  * {@code -Dconsole.screenshots=<dir>} each page's screenshot is written there (docs/console/).
@@ -314,7 +313,13 @@ class ConsoleIT {
                 "served from the cache, and fetched");
         String sizeLine = browser.driver.findElement(By.cssSelector("#chart-size polyline")).getAttribute("points");
         assertTrue(sizeLine.split(" ").length >= 2, "a sample at start, and one now: " + sizeLine);
+        assertFalse(cards.contains("Cluster"), "a single node has no cluster card: " + cards);
+        assertFalse(browser.driver.findElement(By.id("nav-cluster")).isDisplayed(), "nor a Cluster link");
         browser.screenshot("overview");
+        browser.driver.get(base + "/#cluster");
+        browser.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("cluster-none")));
+        assertTrue(browser.driver.findElement(By.id("cluster-none")).getText().startsWith("This node is not in a cluster"));
+        assertFalse(browser.driver.findElement(By.id("cluster-view")).isDisplayed());
         browser.phone(true);
         try {
             browser.driver.get(base + "/#images");
@@ -346,9 +351,7 @@ class ConsoleIT {
         // No token: the loopback admin API signs in with the fields left empty.
         try (MirrorFixture many = MirrorFixture.start(upstream.url(), cache, Map.of())) {
             String at = "http://127.0.0.1:" + many.adminPort();
-            browser.driver.get(at + "/signin");
-            browser.driver.findElement(By.id("signin")).click();
-            browser.await().until(ExpectedConditions.urlToBe(at + "/"));
+            browser.signInWithoutToken(at);
             long start = System.nanoTime();
             browser.driver.get(at + "/#images");
             browser.await().until(ExpectedConditions.textToBe(By.id("count"), "10000 tags"));
@@ -388,18 +391,8 @@ class ConsoleIT {
         return browser.driver.findElements(rows);
     }
 
-    /** The browser's console since the last call has no error but those expected (each a part of the message). */
     private static void assertOnlyErrorsAbout(String... expected) {
-        for (LogEntry entry : browser.log()) {
-            if (entry.getLevel().intValue() < Level.WARNING.intValue()) {
-                continue;
-            }
-            boolean known = false;
-            for (String part : expected) {
-                known |= entry.getMessage().contains(part);
-            }
-            assertTrue(known, "the browser's console: " + entry);
-        }
+        browser.assertOnlyErrorsAbout(expected);
     }
 
     private static Set<Digest> blobGetDigests() {
