@@ -98,7 +98,7 @@ class S3AdminCrashCliIT {
         Path config = S3Nodes.config(work, slowStore.uri(), "import", port, adminPort, upstream.url());
         try (S3Bucket bucket = new S3Bucket(s3, "import")) {
             CompletableFuture<HttpResponse<String>> importing;
-            RegmirrorProcess mirror = S3Nodes.serveAfterKill(work, config, port);
+            RegmirrorProcess mirror = RegmirrorProcess.serveAfterKill(work, config, port);
             try {
                 S3Nodes.awaitListening(adminPort);
                 slowStore.faultRate(1);
@@ -123,7 +123,7 @@ class S3AdminCrashCliIT {
                     .get(30, TimeUnit.SECONDS);
             assertTrue(answer instanceof Throwable, "the import was cut off, not answered: " + answer);
 
-            try (RegmirrorProcess restarted = S3Nodes.serveAfterKill(work, config, port)) {
+            try (RegmirrorProcess restarted = RegmirrorProcess.serveAfterKill(work, config, port)) {
                 assertEquals(List.of(), bucket.uploadsInProgress(), "the start aborted the import's upload");
                 assertTrue(restarted.output().contains("aborted 1 unfinished upload"), restarted.output());
                 upstream.reset();
@@ -174,7 +174,7 @@ class S3AdminCrashCliIT {
         Path config = S3Nodes.config(work, slowStore.uri(), "purge", port, adminPort, upstream.url());
         try (S3Bucket bucket = new S3Bucket(s3, "purge")) {
             CompletableFuture<HttpResponse<String>> purging;
-            RegmirrorProcess mirror = S3Nodes.serveAfterKill(work, config, port);
+            RegmirrorProcess mirror = RegmirrorProcess.serveAfterKill(work, config, port);
             try {
                 for (String image : images.keySet()) {
                     assertPulls(port, image.substring("docker.io/".length()), images.get(image));
@@ -203,7 +203,7 @@ class S3AdminCrashCliIT {
                     .get(30, TimeUnit.SECONDS);
             assertTrue(answer instanceof Throwable, "the purge was cut off, not answered: " + answer);
 
-            try (RegmirrorProcess restarted = S3Nodes.serveAfterKill(work, config, port)) {
+            try (RegmirrorProcess restarted = RegmirrorProcess.serveAfterKill(work, config, port)) {
                 S3Nodes.awaitListening(adminPort);
                 List<String> tagged = tagged(server);
                 System.out.println("S3AdminCrashCliIT: still tagged after the restart: " + tagged);

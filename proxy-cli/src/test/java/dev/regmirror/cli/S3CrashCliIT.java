@@ -161,6 +161,6 @@ class S3CrashCliIT {
     }
 
     private static RegmirrorProcess serve(Path config, int port) throws Exception {
-        return S3Nodes.serveAfterKill(work, config, port);
+        return RegmirrorProcess.serveAfterKill(work, config, port);
     }
 }

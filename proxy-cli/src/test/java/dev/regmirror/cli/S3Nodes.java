@@ -11,15 +11,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The built jar as a node whose cache is in a bucket of an {@link S3ProxyProcess}, for the S3 CLI
- * tests: its configuration, and starts that wait for a killed predecessor's port and for the admin
- * listener.
+ * tests: its configuration, and a wait for its admin listener.
  */
 final class S3Nodes {
 
     /** The key prefix of every node's objects. */
     static final String PREFIX = "mirror/";
-    /** A quick start on a busy machine, as in CrashLoopIT. */
-    static final List<String> QUICK_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     private S3Nodes() {
     }
@@ -43,23 +40,6 @@ final class S3Nodes {
         lines.addAll(List.of(extraLines));
         return RegmirrorProcess.config(work, bucket, port, adminPort, bucket, upstream.toString(),
                 lines.toArray(String[]::new));
-    }
-
-    /**
-     * Starts the jar with {@link #QUICK_JVM}; the port a killed process held may take a moment to
-     * free, so a failed start is tried again, up to five times.
-     */
-    static RegmirrorProcess serveAfterKill(Path work, Path config, int port) throws Exception {
-        IllegalStateException failure = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            try {
-                return RegmirrorProcess.serve(work, config, port, QUICK_JVM);
-            } catch (IllegalStateException e) {
-                failure = e;
-                Thread.sleep(500);
-            }
-        }
-        throw failure;
     }
 
     /** RegmirrorProcess.serve waits for the registry port; the admin listener is bound just after it. */
