@@ -44,7 +44,6 @@ class CrashLoopIT {
 
     private static final int KILLS = Integer.getInteger("regmirror.crash.kills", 10);
     private static final int CLIENTS = 6;
-    private static final List<String> JVM_FLAGS = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     @TempDir
     Path work;
@@ -135,22 +134,8 @@ class CrashLoopIT {
         return images.values().iterator().next();
     }
 
-    /**
-     * Starts the jar; a port the killed process held may take a moment to free, so a failed start is
-     * retried. C1 only and the serial collector: a start takes a third of the time on a busy 2-core
-     * machine, and this test is about what a kill leaves, not about speed.
-     */
     private RegmirrorProcess serve(Path config, int port) throws Exception {
-        IllegalStateException failure = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            try {
-                return RegmirrorProcess.serve(work, config, port, JVM_FLAGS);
-            } catch (IllegalStateException e) {
-                failure = e;
-                Thread.sleep(500);
-            }
-        }
-        throw failure;
+        return RegmirrorProcess.serveAfterKill(work, config, port);
     }
 
     /** Five images: layers of 100 KB to 4 MB, so a kill often lands in the middle of a download. */

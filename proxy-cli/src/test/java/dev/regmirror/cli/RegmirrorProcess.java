@@ -173,6 +173,29 @@ final class RegmirrorProcess implements AutoCloseable {
         throw new IllegalStateException("regmirror did not answer within 30 s:\n" + started.output());
     }
 
+    /**
+     * Flags for a quick start on a busy 2-core machine, for tests about what a kill leaves rather than
+     * speed: C1 only and the serial collector (a start takes a third of the time).
+     */
+    static final List<String> QUICK_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    /**
+     * {@link #serve} with {@link #QUICK_JVM} after a kill: the port the killed process held may take a
+     * moment to free, so a failed start is tried again, up to five times.
+     */
+    static RegmirrorProcess serveAfterKill(Path workDir, Path config, int port) throws Exception {
+        IllegalStateException failure = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                return serve(workDir, config, port, QUICK_JVM);
+            } catch (IllegalStateException e) {
+                failure = e;
+                Thread.sleep(500);
+            }
+        }
+        throw failure;
+    }
+
     private static ProcessBuilder builder(Path workDir, Path out, List<String> jvmArgs, String... args) {
         ProcessBuilder builder = new ProcessBuilder(command(jvmArgs, args)).directory(workDir.toFile())
                 .redirectErrorStream(true).redirectOutput(out.toFile());

@@ -11,7 +11,6 @@ import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
-import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3Bucket;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -42,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 class S3AdminCliIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PREFIX = "mirror/";
+    private static final String PREFIX = S3Nodes.PREFIX;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
@@ -155,7 +154,7 @@ class S3AdminCliIT {
             pull(port, "team/web:2.0");
             assertEquals(List.of(), upstream.blobGets(), "web's blobs, the shared one too, are still in the bucket");
             pull(port, "app:1.0");
-            assertEquals(appOnly, blobGetDigests(), "exactly the purged blobs are fetched again");
+            assertEquals(appOnly, Set.copyOf(upstream.blobGetDigests()), "exactly the purged blobs are fetched again");
             mirror.awaitFillsCommitted();
             for (Descriptor blob : app.blobs()) {
                 assertEquals(blob.size(), bucket.size(S3Bucket.blobKey(PREFIX, blob.digest())).orElse(-1),
@@ -224,7 +223,7 @@ class S3AdminCliIT {
              RegmirrorProcess target = RegmirrorProcess.serve(work, config("target", port, adminPort, upstream.url()),
                      port, List.of())) {
             assertEquals(List.of(), bucket.keys(PREFIX));
-            awaitListening(adminPort);
+            S3Nodes.awaitListening(adminPort);
             RegmirrorProcess.Finished imported = RegmirrorProcess.run(work, List.of(), "import", tar.toString(),
                     "--server", "http://127.0.0.1:" + adminPort);
             assertEquals(0, imported.exitCode(), imported.output() + target.output());
@@ -252,15 +251,7 @@ class S3AdminCliIT {
 
     /** A node on the bucket, its spool in {@code <work>/<bucket>}, credentials in the file. */
     private static Path config(String bucket, int port, int adminPort, URI upstream) throws Exception {
-        return RegmirrorProcess.config(work, bucket, port, adminPort, bucket, upstream.toString(),
-                "regmirror.storage.type = s3",
-                "regmirror.storage.s3.endpoint = \"" + s3.endpoint() + "\"",
-                "regmirror.storage.s3.bucket = \"" + bucket + "\"",
-                "regmirror.storage.s3.prefix = \"" + PREFIX + "\"",
-                "regmirror.storage.s3.path-style = true",
-                "regmirror.storage.s3.access-key = \"" + S3ProxyProcess.ACCESS_KEY + "\"",
-                "regmirror.storage.s3.secret-key = \"" + S3ProxyProcess.SECRET_KEY + "\"",
-                "regmirror.storage.s3.part-size = 5M");
+        return S3Nodes.config(work, s3.endpoint(), bucket, port, adminPort, upstream);
     }
 
     /** The bucket's keys but the pull counts, which the node writes now and then. */
@@ -298,28 +289,5 @@ class S3AdminCliIT {
         Set<Digest> digests = new HashSet<>();
         descriptors.forEach(descriptor -> digests.add(Digest.parse(descriptor.get("digest").asText())));
         return digests;
-    }
-
-    private static Set<Digest> blobGetDigests() {
-        Set<Digest> digests = new HashSet<>();
-        for (LoggedRequest request : upstream.blobGets()) {
-            digests.add(Digest.parse(request.path().substring(request.path().lastIndexOf('/') + 1)));
-        }
-        return digests;
-    }
-
-    /** RegmirrorProcess.serve waits for the registry port; the admin listener is bound just after it. */
-    private static void awaitListening(int port) throws Exception {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (java.io.IOException notYet) {
-                if (System.nanoTime() > deadline) {
-                    throw notYet;
-                }
-                Thread.sleep(50);
-            }
-        }
     }
 }

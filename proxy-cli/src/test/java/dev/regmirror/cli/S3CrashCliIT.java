@@ -31,11 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class S3CrashCliIT {
 
-    private static final String PREFIX = "mirror/";
+    private static final String PREFIX = S3Nodes.PREFIX;
     private static final int SIZE = 24_000_000;
     /** What the upstream sends before it stalls: two full 5 MiB parts and some. */
     private static final int SENT_BEFORE_THE_KILL = 12_000_000;
-    private static final List<String> JVM_FLAGS = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     @TempDir
     static Path work;
@@ -158,31 +157,10 @@ class S3CrashCliIT {
     }
 
     private static Path config(String bucket, int port, URI upstream) throws Exception {
-        return RegmirrorProcess.config(work, bucket, port, RegmirrorProcess.freePort(), bucket, upstream.toString(),
-                "regmirror.storage.type = s3",
-                "regmirror.storage.s3.endpoint = \"" + s3.endpoint() + "\"",
-                "regmirror.storage.s3.bucket = \"" + bucket + "\"",
-                "regmirror.storage.s3.prefix = \"" + PREFIX + "\"",
-                "regmirror.storage.s3.path-style = true",
-                "regmirror.storage.s3.access-key = \"" + S3ProxyProcess.ACCESS_KEY + "\"",
-                "regmirror.storage.s3.secret-key = \"" + S3ProxyProcess.SECRET_KEY + "\"",
-                "regmirror.storage.s3.part-size = 5M");
+        return S3Nodes.config(work, s3.endpoint(), bucket, port, RegmirrorProcess.freePort(), upstream);
     }
 
-    /**
-     * Starts the jar; the port the killed process held may take a moment to free, so a failed
-     * start is retried (as in CrashLoopIT).
-     */
     private static RegmirrorProcess serve(Path config, int port) throws Exception {
-        IllegalStateException failure = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            try {
-                return RegmirrorProcess.serve(work, config, port, JVM_FLAGS);
-            } catch (IllegalStateException e) {
-                failure = e;
-                Thread.sleep(500);
-            }
-        }
-        throw failure;
+        return RegmirrorProcess.serveAfterKill(work, config, port);
     }
 }

@@ -38,8 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Fault#HALF_CLOSE}, {@link Fault#TRUNCATE}, {@link Fault#FLIP}) or answers in place of the
  * upstream ({@link Fault#STATUS}) ends the connection; after {@link Fault#NONE}, {@link Fault#STALL}
  * and {@link Fault#TRICKLE} it carries on with the next exchange. A response of unknown length
- * (chunked, or read to the end) is the connection's last. Plain sockets and two threads per
- * connection: the volume of a test, not of a benchmark.
+ * (read to the end) is the connection's last. Plain sockets and two threads per
+ * connection: the volume of a test, not of a benchmark. A chunked response is followed chunk by
+ * chunk, its offsets counted in the head only (its length is not known up front), and the
+ * connection carries on after it; interim {@code 100 Continue} answers pass untouched.
  */
 public final class FaultProxy implements AutoCloseable {
 
@@ -80,6 +82,8 @@ public final class FaultProxy implements AutoCloseable {
         return thread;
     });
     private volatile double faultRate;
+    /** The faults a spoilt response draws from, uniformly. */
+    private volatile List<Fault> kinds = List.of(Fault.values()).subList(1, Fault.values().length);
 
     private FaultProxy(URI upstream, long seed, double faultRate, int maxStallMillis) throws IOException {
         this.upstream = new InetSocketAddress(upstream.getHost(), upstream.getPort());
@@ -124,6 +128,18 @@ public final class FaultProxy implements AutoCloseable {
     /** From now on, responses are spoilt with this probability (0: a plain proxy). */
     public void faultRate(double rate) {
         this.faultRate = rate;
+    }
+
+    /**
+     * From now on, a spoilt response draws its fault from these only (all but {@link Fault#NONE}
+     * unless told): {@code faults(Fault.STALL)} with a rate of 1 slows every exchange, as a store or
+     * registry far away would, without breaking any.
+     */
+    public void faults(Fault... only) {
+        if (only.length == 0 || List.of(only).contains(Fault.NONE)) {
+            throw new IllegalArgumentException("name at least one fault, NONE not among them");
+        }
+        this.kinds = List.of(only);
     }
 
     /** How many connections were accepted. */
@@ -215,8 +231,8 @@ public final class FaultProxy implements AutoCloseable {
 
     private Fault draw(Random random) {
         boolean spoil = random.nextDouble() < faultRate;
-        Fault[] faults = Fault.values();
-        Fault kind = faults[1 + random.nextInt(faults.length - 1)];
+        List<Fault> from = kinds;
+        Fault kind = from.get(random.nextInt(from.size()));
         Fault fault = spoil ? kind : Fault.NONE;
         chosen.get(fault).incrementAndGet();
         return fault;
@@ -289,6 +305,11 @@ public final class FaultProxy implements AutoCloseable {
         byte[] buffer = new byte[16 * 1024];
         byte[] head;
         while ((head = HttpHeads.read(in)) != null) {
+            if (HttpHeads.interim(head)) { // 100 Continue: the request's answer is still to come
+                client.getOutputStream().write(head);
+                client.getOutputStream().flush();
+                continue;
+            }
             String method = methods.poll(10, TimeUnit.SECONDS);
             long bodyLength = "HEAD".equals(method) ? 0 : HttpHeads.bodyLength(head);
             Fault fault = draw(random);
@@ -307,22 +328,65 @@ public final class FaultProxy implements AutoCloseable {
             };
             Writer writer = new Writer(client, up, fault, offset, random);
             writer.write(head, head.length);
-            long remaining = bodyLength < 0 ? Long.MAX_VALUE : bodyLength;
-            while (!writer.done && remaining > 0) {
-                int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
-                if (n < 0) {
+            boolean chunked = !"HEAD".equals(method) && HttpHeads.chunked(head);
+            if (chunked) {
+                if (!copyChunks(in, writer, buffer)) {
                     return;
                 }
-                writer.write(buffer, n);
-                remaining -= n;
+            } else {
+                long remaining = bodyLength < 0 ? Long.MAX_VALUE : bodyLength;
+                while (!writer.done && remaining > 0) {
+                    int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+                    if (n < 0) {
+                        return;
+                    }
+                    writer.write(buffer, n);
+                    remaining -= n;
+                }
             }
             if (writer.halfClosed) {
                 drainUntilClosed(client);
             }
-            if (writer.done || bodyLength < 0 || fault == Fault.FLIP) {
-                return; // a spoilt response ends its connection; one of unknown length ended with it
+            if (writer.done || (bodyLength < 0 && !chunked) || fault == Fault.FLIP) {
+                return; // a spoilt response ends its connection; one read to its end ended with it
             }
         }
+    }
+
+    /**
+     * Copies a chunked body, its framing included, through the writer, up to the end of its
+     * trailers; false if the upstream ended first.
+     */
+    private static boolean copyChunks(InputStream in, Writer writer, byte[] buffer) throws IOException {
+        while (!writer.done) {
+            byte[] sizeLine = HttpHeads.line(in);
+            if (sizeLine == null) {
+                return false;
+            }
+            writer.write(sizeLine, sizeLine.length);
+            long size = HttpHeads.chunkSize(sizeLine);
+            if (size == 0) {
+                byte[] trailer;
+                do {
+                    trailer = HttpHeads.line(in);
+                    if (trailer == null) {
+                        return false;
+                    }
+                    writer.write(trailer, trailer.length);
+                } while (trailer.length > 2);
+                return true;
+            }
+            long remaining = size + 2; // the data and its CRLF
+            while (!writer.done && remaining > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+                if (n < 0) {
+                    return false;
+                }
+                writer.write(buffer, n);
+                remaining -= n;
+            }
+        }
+        return true;
     }
 
     /** Writes the upstream's bytes to the client, applying the fault when its offset comes. */

@@ -42,10 +42,50 @@ final class HttpHeads {
         if (status < 200 || status == 204 || status == 304) {
             return 0;
         }
-        if (text.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
+        if (chunked(head)) {
             return -1;
         }
         return contentLength(text);
+    }
+
+    /** Whether a response head declares a chunked body. */
+    static boolean chunked(byte[] head) {
+        return new String(head, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT)
+                .contains("transfer-encoding: chunked");
+    }
+
+    /** Reads one line up to and including its LF; null if the stream ends first. */
+    static byte[] line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream(16);
+        int b;
+        while ((b = in.read()) >= 0) {
+            line.write(b);
+            if (b == '\n') {
+                return line.toByteArray();
+            }
+            if (line.size() > 8 * 1024) {
+                throw new IOException("line over 8 KiB");
+            }
+        }
+        return null;
+    }
+
+    /** The size a chunk's size line declares (hex, extensions after {@code ;} ignored). */
+    static long chunkSize(byte[] sizeLine) throws IOException {
+        String text = new String(sizeLine, StandardCharsets.ISO_8859_1).trim();
+        int semicolon = text.indexOf(';');
+        try {
+            return Long.parseLong((semicolon < 0 ? text : text.substring(0, semicolon)).trim(), 16);
+        } catch (NumberFormatException e) {
+            throw new IOException("not a chunk size line: " + text);
+        }
+    }
+
+    /** Whether a response head is an interim answer (1xx but 101), which a final one follows. */
+    static boolean interim(byte[] head) {
+        String text = new String(head, StandardCharsets.ISO_8859_1);
+        int status = Integer.parseInt(text.substring(9, 12));
+        return status >= 100 && status < 200 && status != 101;
     }
 
     /** The Content-Length of a head's text, or -1. */

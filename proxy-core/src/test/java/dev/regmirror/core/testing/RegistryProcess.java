@@ -1,5 +1,6 @@
 package dev.regmirror.core.testing;
 
+import dev.regmirror.core.reference.Digest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -132,6 +133,12 @@ public final class RegistryProcess implements AutoCloseable {
         return requests().stream()
                 .filter(r -> r.method().equals("GET") && BLOB_PATH.matcher(r.path()).matches())
                 .toList();
+    }
+
+    /** The digests of {@link #blobGets()}, in log order, a blob asked twice listed twice. */
+    public List<Digest> blobGetDigests() {
+        return blobGets().stream().map(r -> Digest.parse(
+                r.path().substring(r.path().lastIndexOf('/') + 1))).toList();
     }
 
     /** Forgets the requests counted so far (after waiting for those already answered). */
