@@ -140,6 +140,7 @@ import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
@@ -203,6 +204,7 @@ public final class ProxyComponents implements AutoCloseable {
     private final ExecutorService exportExecutor;
     private final PrometheusMeterRegistry metrics;
     private final AccessLog accessLog;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     public ProxyComponents(MirrorSettings mirror, ServerSettings server, AdminSettings admin, Clock clock)
             throws IOException {
@@ -609,7 +611,7 @@ public final class ProxyComponents implements AutoCloseable {
                 hosting, storageUploads, clock);
         // Other nodes on the bucket learn of this one's stores and purges within an interval or two, and it of theirs.
         // On a storage thread, not the maintenance one, which a long purge or import may hold for minutes.
-        java.util.concurrent.atomic.AtomicBoolean exchanging = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean exchanging = new AtomicBoolean();
         scheduler.scheduleWithFixedDelay(() -> {
             if (exchanging.compareAndSet(false, true)) {
                 diskExecutor.execute(() -> {
@@ -629,6 +631,9 @@ public final class ProxyComponents implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // closed already: the storage's clients are gone, and a second flush would fail on them
+        }
         scheduler.shutdownNow();
         upstreamExecutor.shutdownNow();
         upstreamLoops.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -116,8 +116,19 @@ final class ClusterNodes implements AutoCloseable {
 
     /** Stops every node still running: after each test. */
     void stopNodes() {
-        running.forEach(MirrorFixture::close);
+        List<MirrorFixture> stopping = List.copyOf(running);
         running.clear();
+        AssertionError first = null;
+        for (MirrorFixture node : stopping) {
+            try {
+                node.close(); // every node, even after one failed: the next test starts a cluster of its own
+            } catch (AssertionError e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Stops the nodes, skopeo, S3Proxy and the registry: after the test class. */

@@ -113,7 +113,7 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
 
     @Override
     public CompletableFuture<BlobBody> getBlob(NodeAddress owner, Route route, Digest digest) {
-        return owner(owner, route.registry()).blobs().getBlob(route.name(), digest);
+        return owner(owner, route.registry()).thenCompose(client -> client.blobs().getBlob(route.name(), digest));
     }
 
     /**
@@ -124,9 +124,9 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
     @Override
     public CompletableFuture<PeerManifest> getManifest(NodeAddress owner, Route route, Reference reference) {
         String what = "manifest " + reference + " of " + route + " from its owner " + owner;
-        return owner(owner, route.registry()).manifests().get("/v2/" + route.name() + "/manifests/" + reference,
-                "ask its owner " + owner + " for manifest " + reference + " of " + route,
-                HttpRegistryClient.MAX_MANIFEST).thenApply(response -> {
+        return owner(owner, route.registry()).thenCompose(client -> client.manifests().get("/v2/" + route.name()
+                + "/manifests/" + reference, "ask its owner " + owner + " for manifest " + reference + " of " + route,
+                HttpRegistryClient.MAX_MANIFEST)).thenApply(response -> {
                     if (response.status() == 404) {
                         throw new UpstreamErrorException(RegistryErrorCode.MANIFEST_UNKNOWN,
                                 what + ": " + route.registry() + " does not have it", null, route.registry(), 404,
@@ -158,12 +158,18 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
      * challenge first, and it then sends the secret up front, over kept-alive connections like any
      * upstream's; the manifests' sends it on every request.
      */
-    private Owner owner(NodeAddress node, String registry) {
-        return owners.computeIfAbsent(new Key(node, registry), key -> {
+    private CompletableFuture<Owner> owner(NodeAddress node, String registry) {
+        Owner known = owners.get(new Key(node, registry));
+        if (known != null) {
+            return CompletableFuture.completedFuture(known);
+        }
+        // Made on the executor: a client's TLS context draws from the system's random source, and
+        // the first request to an owner may come from an event loop.
+        return CompletableFuture.supplyAsync(() -> owners.computeIfAbsent(new Key(node, registry), key -> {
             EndpointSettings endpoint = endpoint(registry, node, registry, readTimeout);
             return new Owner(new HttpRegistryClient(endpoint, loops, executor, noTokens, scheduler),
                     new WholeBodyClient(endpoint, loops, executor, scheduler));
-        });
+        }), executor);
     }
 
     /**
