@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.testing.Closing;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,12 +48,7 @@ class PrefetchProgressCliIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+        Closing.all(mirror, upstream);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RawBlobUpstream;
 import dev.regmirror.core.testing.S3Bucket;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -49,10 +50,8 @@ class S3CrashCliIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (s3 != null) {
-            s3.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(s3);
     }
 
     @Test

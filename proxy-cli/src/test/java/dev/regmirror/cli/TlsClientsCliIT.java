@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestCredentials;
@@ -83,12 +84,7 @@ class TlsClientsCliIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+        Closing.all(mirror, upstream);
     }
 
     private static String mirrorHost() {

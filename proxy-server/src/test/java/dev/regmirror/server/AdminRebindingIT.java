@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -44,10 +45,8 @@ class AdminRebindingIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror);
     }
 
     @Test

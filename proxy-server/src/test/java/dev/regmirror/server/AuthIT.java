@@ -17,6 +17,7 @@ import dev.regmirror.core.auth.token.TokenSettings;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
 import dev.regmirror.core.testing.TestCredentials;
@@ -103,16 +104,8 @@ class AuthIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror, skopeo, upstream);
     }
 
     @BeforeEach

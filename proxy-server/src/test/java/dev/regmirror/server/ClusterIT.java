@@ -21,6 +21,7 @@ import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -83,10 +84,8 @@ class ClusterIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(cluster);
     }
 
     @AfterEach

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.server.console.ConsoleSessions;
 import java.net.ServerSocket;
@@ -68,10 +69,8 @@ class ConsoleSecurityIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror);
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -65,13 +66,8 @@ class ExportIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(skopeo, upstream);
     }
 
     @Test

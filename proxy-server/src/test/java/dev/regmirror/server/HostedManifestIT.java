@@ -12,6 +12,7 @@ import dev.regmirror.core.hosted.HostedStore;
 import dev.regmirror.core.manifest.MediaTypes;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -85,16 +86,8 @@ class HostedManifestIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (deleting != null) {
-            deleting.close();
-        }
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(deleting, mirror, upstream);
     }
 
     /**

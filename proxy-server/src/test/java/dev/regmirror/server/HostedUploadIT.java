@@ -10,6 +10,7 @@ import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -82,13 +83,8 @@ class HostedUploadIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror, upstream);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import java.net.http.HttpClient;
@@ -48,13 +49,8 @@ class MirroredArtifactIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror, upstream);
     }
 
     @Test

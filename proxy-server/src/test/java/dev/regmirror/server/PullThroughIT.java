@@ -13,6 +13,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.ImageFormat;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -67,16 +68,8 @@ class PullThroughIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(mirror, skopeo, upstream);
     }
 
     @BeforeEach

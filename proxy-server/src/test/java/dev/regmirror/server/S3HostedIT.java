@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.ImageFormat;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -69,16 +70,8 @@ class S3HostedIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(skopeo, s3, upstream);
     }
 
     /** A node on the bucket hosting {@code local/lan/...}, where alice may push and anyone pull. */

@@ -3,6 +3,7 @@ package dev.regmirror.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.regmirror.core.reference.Digest;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.TestCredentials;
@@ -49,13 +50,8 @@ class S3HostedIsolationIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(s3, upstream);
     }
 
     private static Map<String, Object> node(String bucket) {

@@ -9,6 +9,7 @@ import dev.regmirror.core.config.SettingsException;
 import dev.regmirror.core.manifest.Descriptor;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -51,16 +52,8 @@ class S3StorageIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(skopeo, s3, upstream);
     }
 
     private static Map<String, Object> onS3(String bucket) {

@@ -11,6 +11,7 @@ import dev.regmirror.core.config.S3Settings;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.storage.s3.S3Objects;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.LoggedRequest;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -63,16 +64,8 @@ class S3VerifyIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(skopeo, s3, upstream);
     }
 
     private static Map<String, Object> onS3() {

@@ -8,6 +8,7 @@ import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
 import dev.regmirror.core.testing.BuiltImage;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.FaultProxy;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.Skopeo;
@@ -43,10 +44,8 @@ class ConnectionReuseIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (registry != null) {
-            registry.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(registry);
     }
 
     @Test

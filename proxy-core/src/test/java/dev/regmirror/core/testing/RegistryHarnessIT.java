@@ -45,13 +45,8 @@ class RegistryHarnessIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(skopeo, registry);
     }
 
     @BeforeEach

@@ -13,6 +13,7 @@ import dev.regmirror.core.storage.CacheLayout;
 import dev.regmirror.core.reference.Digest;
 import dev.regmirror.core.reference.RepositoryName;
 import dev.regmirror.core.reference.Tag;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.upstream.Route;
 import dev.regmirror.core.testing.BuiltImage;
 import dev.regmirror.core.testing.BuiltManifest;
@@ -99,18 +100,7 @@ class ConsoleIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (mirror != null) {
-            mirror.close();
-        }
-        if (skopeo != null) {
-            skopeo.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
+        Closing.all(browser, mirror, skopeo, upstream);
     }
 
     @Test

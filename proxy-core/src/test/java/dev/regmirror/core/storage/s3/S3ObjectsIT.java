@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.regmirror.core.config.S3Settings;
 import dev.regmirror.core.config.SettingsException;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,13 +50,8 @@ class S3ObjectsIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (objects != null) {
-            objects.close();
-        }
-        if (s3 != null) {
-            s3.close();
-        }
+    static void stop() throws Exception {
+        Closing.all(objects, s3);
     }
 
     private static S3Settings settings(URI endpoint, String bucket, String secret, String prefix) {
