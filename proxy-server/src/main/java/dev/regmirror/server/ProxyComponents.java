@@ -171,7 +171,7 @@ public final class ProxyComponents implements AutoCloseable {
     private static final int EXPORT_THREADS = 2;
     /** Bytes of cached manifests kept in memory, so that answering one takes no disk read (RecentManifests). */
     private static final long RECENT_MANIFEST_BYTES = 16L << 20;
-    /** Digests linked to mirrored repositories under pull rules: about 90 bytes each, some 27 MiB at most. */
+    /** Digests linked to mirrored repositories under pull rules, a manifest's named ones counted: some 30 MiB at most. */
     private static final long DIGEST_LINKS = 300_000;
     private static final int AUTH_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
     /** Event loops reading blob bodies from upstreams: each only moves buffers, so two serve many downloads. */

@@ -89,7 +89,7 @@ class ClusterIT {
     }
 
     @AfterEach
-    void closeNodes() {
+    void closeNodes() throws Exception {
         cluster.stopNodes();
     }
 

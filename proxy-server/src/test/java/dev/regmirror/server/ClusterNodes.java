@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.regmirror.core.cluster.NodeAddress;
 import dev.regmirror.core.cluster.Rendezvous;
 import dev.regmirror.core.manifest.Descriptor;
+import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.FreePorts;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
@@ -115,32 +116,19 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /** Stops every node still running: after each test. */
-    void stopNodes() {
+    void stopNodes() throws Exception {
         List<MirrorFixture> stopping = List.copyOf(running);
         running.clear();
-        AssertionError first = null;
-        for (MirrorFixture node : stopping) {
-            try {
-                node.close(); // every node, even after one failed: the next test starts a cluster of its own
-            } catch (AssertionError e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Closing.all(stopping.toArray(AutoCloseable[]::new)); // every node, even after one failed
     }
 
     /** Stops the nodes, skopeo, S3Proxy and the registry: after the test class. */
     @Override
-    public void close() {
-        try {
-            stopNodes();
-        } finally {
-            skopeo.close();
-            s3.close();
-            upstream.close();
-        }
+    public void close() throws Exception {
+        List<AutoCloseable> all = new ArrayList<>(running);
+        running.clear();
+        all.addAll(List.of(skopeo, s3, upstream));
+        Closing.all(all.toArray(AutoCloseable[]::new));
     }
 
     static int[] freePorts(int count) throws IOException {

@@ -86,7 +86,7 @@ class ClusterTlsIT {
     }
 
     @AfterEach
-    void closeNodes() {
+    void closeNodes() throws Exception {
         cluster.stopNodes();
     }
 

@@ -60,23 +60,21 @@ public final class Manifests {
     }
 
     /**
-     * What the manifest names that a registry checks it holds in the repository before it takes
-     * the manifest, read once: an index's entries, an image manifest's config and layers, but not a
-     * layer the registry lets a pusher name without having it (one with {@code urls}, or of a
-     * foreign or non-distributable media type), nor a {@code subject}. Empty for unparsable bytes.
+     * The blobs an image manifest names that a registry checks the repository holds before it takes
+     * the manifest: its config and layers, but not a layer the registry lets a pusher name without
+     * having it (one with {@code urls}, or of a foreign or non-distributable media type). Not an
+     * index's entries either: a registry may take an index whose manifests are elsewhere
+     * (distribution's sparse indexes). Empty for anything else or unparsable bytes.
      */
     public static List<Descriptor> held(byte[] bytes) {
         ManifestJson json = read(bytes);
         if (json == null) {
             return List.of();
         }
-        List<ManifestJson.DescriptorJson> all = new ArrayList<>();
-        if (json.manifests() != null) {
-            all.addAll(json.manifests());
-        }
-        blobs(json, all).removeIf(entry -> entry != null && (entry.urls() != null && !entry.urls().isEmpty()
+        List<ManifestJson.DescriptorJson> blobs = blobs(json, new ArrayList<>());
+        blobs.removeIf(entry -> entry != null && (entry.urls() != null && !entry.urls().isEmpty()
                 || MediaTypes.nonDistributable(entry.mediaType())));
-        return toDescriptors(all);
+        return toDescriptors(blobs);
     }
 
     /** Adds the config and layers to {@code into}. */

@@ -25,9 +25,10 @@ import java.util.function.Supplier;
  * Which cached digests each mirrored repository may be served when pull rules restrict who pulls
  * what: the cache is shared by digest, so without links a digest cached for one repository would be
  * served under any name its caller may pull. A digest is linked to a route when the route's upstream
- * gave or confirmed it for that route, or a manifest served for the route names it as content the
- * upstream checked the repository holds ({@link Manifests#held}: not a layer with {@code urls},
- * which a pusher may name without having it); an unlinked one is served only once the route's
+ * gave or confirmed it for that route, or an image manifest served for the route names it as content
+ * the upstream checked the repository holds ({@link Manifests#held}: its config and layers, not a
+ * layer with {@code urls}, which a pusher may name without having it, nor an index's manifests,
+ * which a registry with sparse indexes does not check); an unlinked one is served only once the route's
  * upstream answers a HEAD for it (then linked), or, when the upstream cannot answer, once the
  * {@link Fallback} finds the route reached it through its tags: never on the cache's word alone.
  * Links live in memory, bounded: an evicted or forgotten link costs one HEAD later.
@@ -90,14 +91,17 @@ public final class DigestLinks {
     }
 
     /**
-     * Links kept for mirrored repositories, at most {@code maximumLinks} of them (the least used go
-     * first).
+     * Links kept for mirrored repositories, at most {@code maximumLinks} of them, counting those a
+     * manifest's link keeps of what it named (the least used go first).
      *
      * @param meters   where {@code regmirror.digest.link.checks} (by upstream and outcome) is counted
      * @param fallback asked when the upstream cannot confirm a digest (down, or refusing regmirror)
      */
     public static DigestLinks enforced(long maximumLinks, MeterRegistry meters, Fallback fallback) {
-        return new DigestLinks(Caffeine.newBuilder().maximumSize(maximumLinks).build(), meters, fallback);
+        // Weighed by the links an entry holds: a manifest's keeps what it named, so a manifest of
+        // thousands of layers counts as thousands of links, not one.
+        return new DigestLinks(Caffeine.newBuilder().maximumWeight(maximumLinks)
+                .<Link, List<Link>>weigher((link, named) -> 1 + named.size()).build(), meters, fallback);
     }
 
     /** Drops one link, as the bound on links may at any time (for tests). */
@@ -124,9 +128,10 @@ public final class DigestLinks {
 
     /**
      * A manifest was served for the route: links it and what it names that the upstream checked the
-     * repository holds ({@link Manifests#held}: an image's config and layers, an index's manifests),
-     * so a pull by tag, then its blobs, asks the upstream nothing more. The bytes are read once per
-     * route while the link lasts; what they named is linked again at every serve.
+     * repository holds ({@link Manifests#held}: an image's config and layers), so a pull by tag, then
+     * its blobs, asks the upstream nothing more; an index's manifests are confirmed one by one when
+     * asked for. The bytes are read once per route while the link lasts; what they named is linked
+     * again at every serve.
      */
     public void linkManifest(Route route, ManifestBytes manifest) {
         if (links == null) {

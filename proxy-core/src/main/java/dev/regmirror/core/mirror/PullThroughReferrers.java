@@ -131,10 +131,16 @@ public final class PullThroughReferrers {
         return new ReferrerStore.Entry(index, mediaType, filtered, source, clock.instant());
     }
 
-    /** The answer for the route, whose listed manifests are linked to it. */
+    /**
+     * The answer for the route. The manifests a referrers API listed are linked to it: the registry
+     * found them in that repository. Not those of a tag-schema index, which a pusher wrote and a
+     * registry with sparse indexes does not check.
+     */
     private ReferrersAnswer answer(Route route, ReferrerStore.Entry entry, Optional<String> staleBecause) {
-        for (Descriptor listed : Manifests.indexEntries(entry.index())) {
-            links.link(route, listed.digest());
+        if (entry.source() == ReferrerStore.Source.UPSTREAM) {
+            for (Descriptor listed : Manifests.indexEntries(entry.index())) {
+                links.link(route, listed.digest());
+            }
         }
         return new ReferrersAnswer(entry.index(), entry.mediaType(), entry.filtered(), staleBecause);
     }

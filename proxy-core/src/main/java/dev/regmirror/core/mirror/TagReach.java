@@ -22,8 +22,9 @@ import java.util.concurrent.Executor;
 
 /**
  * What a mirrored repository reached through its tags, as the cache records it: the manifests its
- * tags last resolved to, the manifests those list (an index's platforms) and what each names that
- * its upstream held (see {@link Manifests#held}). {@link DigestLinks} falls back on it when an
+ * tags last resolved to, the manifests those list (an index's platforms: here, with the upstream
+ * down, the index's word is taken, as a client that pulled it online was served those platforms) and
+ * the config and layers each names that its upstream held (see {@link Manifests#held}). {@link DigestLinks} falls back on it when an
  * unlinked digest cannot be confirmed because the upstream does not answer: links live in one
  * node's memory, and a restarted node, or another node of a cluster, has not seen the manifest a
  * client's blob requests follow. One walk per repository at a time, on the disk executor (tag

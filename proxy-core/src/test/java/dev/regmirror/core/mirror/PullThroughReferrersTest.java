@@ -270,5 +270,14 @@ class PullThroughReferrersTest {
         failingWith(new UpstreamUnavailableException("docker.io", "connection refused", null));
         assertTrue(again.list(ROUTE, SUBJECT, Optional.empty()).get(5, TimeUnit.SECONDS).staleBecause().isPresent());
         assertTrue(restarted.linked(ROUTE, signature));
+
+        // A tag-schema index is a pusher's: a registry with sparse indexes does not check what it lists.
+        DigestLinks fallback = DigestLinks.enforced(100, meters);
+        Route other = new Route("docker.io", new RepositoryName("library/tagged"));
+        byte[] bytes = INDEX.getBytes(StandardCharsets.UTF_8);
+        answering(new UpstreamReferrers.Tagged(new ManifestBytes(MediaTypes.OCI_INDEX, Digest.sha256Of(bytes), bytes)));
+        new PullThroughReferrers(new RegistryClients(List.of(upstream)), store, registry -> POLICY, Runnable::run, clock,
+                meters, fallback).list(other, SUBJECT, Optional.empty()).get(5, TimeUnit.SECONDS);
+        assertFalse(fallback.linked(other, signature));
     }
 }

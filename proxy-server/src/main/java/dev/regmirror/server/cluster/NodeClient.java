@@ -84,10 +84,6 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
     }
 
     /**
-     * True when the peer answers its health check with 200, each step (connect, TLS, answer) within
-     * health-timeout; fails saying what went wrong otherwise, another status included.
-     */
-    /**
      * Drops the clients of nodes no longer named (a pod's old address, once DNS lists its new one);
      * their idle connections close on their own timers.
      */
@@ -97,6 +93,10 @@ public final class NodeClient implements PeerWatch.Prober, ClusterBlobs.PeerBlob
         owners.keySet().removeIf(key -> !peers.contains(key.node()));
     }
 
+    /**
+     * True when the peer answers its health check with 200, each step (connect, TLS, answer) within
+     * health-timeout; fails saying what went wrong otherwise, another status included.
+     */
     @Override
     public CompletableFuture<Boolean> check(NodeAddress peer) {
         WholeBodyClient client = health.computeIfAbsent(peer, node -> new WholeBodyClient(
