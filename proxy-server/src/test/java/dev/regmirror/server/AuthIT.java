@@ -125,10 +125,6 @@ class AuthIT {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
-
     /** A token from the mirror's own endpoint, for these credentials (null: anonymous) and scope. */
     private static String token(String credentials, String scope) throws Exception {
         HttpResponse<String> answer = credentials == null
@@ -170,7 +166,7 @@ class AuthIT {
         }
         upstream.reset();
 
-        HttpResponse<String> bob = get("/v2/team/secret/manifests/1.0", "Authorization", basic("bob", "bob-pw"));
+        HttpResponse<String> bob = get("/v2/team/secret/manifests/1.0", "Authorization", TestCredentials.basic("bob", "bob-pw"));
         assertEquals(403, bob.statusCode(), bob.body());
         JsonNode denied = JSON.readTree(bob.body()).path("errors").path(0);
         assertEquals("DENIED", denied.path("code").asText());
@@ -186,16 +182,16 @@ class AuthIT {
     @Test
     void theTokenEndpointRefusesWrongPasswordsAndScopesTokensToTheirRepository() throws Exception {
         HttpResponse<String> wrong = get("/token?service=regmirror&scope=repository:team/secret:pull",
-                "Authorization", basic("alice", "wrong"));
+                "Authorization", TestCredentials.basic("alice", "wrong"));
         assertEquals(401, wrong.statusCode(), wrong.body());
         assertEquals("UNAUTHORIZED", JSON.readTree(wrong.body()).path("errors").path(0).path("code").asText());
         assertTrue(!wrong.body().contains("wrong\""), "the password is not echoed");
 
-        String forApp = token(basic("alice", "alice-pw"), "repository:library/app:pull");
+        String forApp = token(TestCredentials.basic("alice", "alice-pw"), "repository:library/app:pull");
         assertEquals(200, get("/v2/library/app/manifests/1.0", "Authorization", "Bearer " + forApp).statusCode());
         assertChallenged(get("/v2/team/secret/manifests/1.0", "Authorization", "Bearer " + forApp));
 
-        String forSecret = token(basic("alice", "alice-pw"), "repository:team/secret:pull");
+        String forSecret = token(TestCredentials.basic("alice", "alice-pw"), "repository:team/secret:pull");
         HttpResponse<String> granted = get("/v2/team/secret/manifests/1.0", "Authorization", "Bearer " + forSecret);
         assertEquals(200, granted.statusCode(), granted.body());
         assertEquals(secret.digest().toString(), granted.headers().firstValue("Docker-Content-Digest").orElseThrow());
@@ -229,8 +225,8 @@ class AuthIT {
             assertChallenged(get("/v2/team/secret/manifests/1.0", "Authorization", malformed));
         }
         assertChallenged(get("/v2/"));
-        assertEquals(200, get("/v2/", "Authorization", basic("bob", "bob-pw")).statusCode(), "docker login checks /v2/");
-        assertChallenged(get("/v2/", "Authorization", basic("bob", "not-bobs")));
+        assertEquals(200, get("/v2/", "Authorization", TestCredentials.basic("bob", "bob-pw")).statusCode(), "docker login checks /v2/");
+        assertChallenged(get("/v2/", "Authorization", TestCredentials.basic("bob", "not-bobs")));
         assertEquals(0, upstream.requests().size());
     }
 
@@ -243,17 +239,17 @@ class AuthIT {
     @Test
     void theCatalogIsForAdministratorsAndTheAdminApiTakesTheirAccounts() throws Exception {
         assertChallenged(get("/v2/_catalog"));
-        assertEquals(403, get("/v2/_catalog", "Authorization", basic("alice", "alice-pw")).statusCode());
-        assertEquals(200, get("/v2/_catalog", "Authorization", basic("root", "root-pw")).statusCode());
+        assertEquals(403, get("/v2/_catalog", "Authorization", TestCredentials.basic("alice", "alice-pw")).statusCode());
+        assertEquals(200, get("/v2/_catalog", "Authorization", TestCredentials.basic("root", "root-pw")).statusCode());
 
         HttpResponse<String> usage = HTTP.send(HttpRequest.newBuilder(mirror.adminUri("/admin/usage"))
-                .header("Authorization", basic("root", "root-pw")).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", TestCredentials.basic("root", "root-pw")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, usage.statusCode(), usage.body());
         HttpResponse<String> notAdmin = HTTP.send(HttpRequest.newBuilder(mirror.adminUri("/admin/usage"))
-                .header("Authorization", basic("alice", "alice-pw")).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", TestCredentials.basic("alice", "alice-pw")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, notAdmin.statusCode(), notAdmin.body());
         HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(mirror.adminUri("/admin/usage"))
-                .header("Authorization", basic("root", "nope")).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", TestCredentials.basic("root", "nope")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(401, wrong.statusCode(), wrong.body());
     }
 }

@@ -17,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,19 +112,19 @@ class CachedIsolationIT {
     void aCachedLayerOfARestrictedRepositoryIsNotMountedFromAnotherName() throws Exception {
         Digest layer = secret.layers().get(1).digest();
         HttpResponse<String> mount = mirror.http().send(mirror.request("/v2/lan/bob/copy/blobs/uploads/?mount="
-                + layer + "&from=library/app").header("Authorization", basic("bob", "bob-pw"))
+                + layer + "&from=library/app").header("Authorization", TestCredentials.basic("bob", "bob-pw"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(202, mount.statusCode(), "bob may not pull team/secret, so no mount of its layer: "
                 + mount.statusCode() + " " + mount.headers().map());
         HttpResponse<String> read = mirror.http().send(mirror.request("/v2/lan/bob/copy/blobs/" + layer)
-                .header("Authorization", basic("bob", "bob-pw")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", TestCredentials.basic("bob", "bob-pw")).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, read.statusCode());
     }
 
     @Test
     void aliceStillPullsHerTeamsImageByDigestFromTheCache() throws Exception {
         upstream.reset();
-        String alice = basic("alice", "alice-pw");
+        String alice = TestCredentials.basic("alice", "alice-pw");
         HttpResponse<byte[]> manifest = mirror.get("/v2/team/secret/manifests/" + secret.digest(), "Accept", OCI,
                 "Authorization", alice);
         assertEquals(200, manifest.statusCode());
@@ -227,7 +226,4 @@ class CachedIsolationIT {
         return counter == null ? 0 : counter.count();
     }
 
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
 }

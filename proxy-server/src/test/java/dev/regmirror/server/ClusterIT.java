@@ -26,6 +26,7 @@ import dev.regmirror.core.testing.MutableClock;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import dev.regmirror.server.console.Browser;
 import java.io.IOException;
@@ -39,7 +40,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -109,10 +109,6 @@ class ClusterIT {
 
     private static long upstreamGetsOf(Digest digest) {
         return upstream.blobGets().stream().filter(get -> get.path().endsWith("/blobs/" + digest)).count();
-    }
-
-    private static String secretHeader(String secret) {
-        return "Basic " + Base64.getEncoder().encodeToString(("regmirror-node:" + secret).getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -212,7 +208,7 @@ class ClusterIT {
         String blobPath = "/_regmirror/cluster/docker.io/v2/library/secret/blobs/" + layer;
         String manifestPath = "/_regmirror/cluster/docker.io/v2/library/secret/manifests/1.0";
         upstream.reset();
-        for (String[] headers : List.of(new String[0], new String[] {"Authorization", secretHeader("not-the-secret-at-all")},
+        for (String[] headers : List.of(new String[0], new String[] {"Authorization", TestCredentials.basic("regmirror-node", "not-the-secret-at-all")},
                 new String[] {"Authorization", "Bearer " + SECRET})) {
             for (String path : List.of("/_regmirror/cluster/health", blobPath, manifestPath)) {
                 HttpResponse<byte[]> refused = node.get(path, headers);
@@ -222,21 +218,21 @@ class ClusterIT {
             }
         }
         assertEquals(List.of(), upstream.requests(), "a refused node request reaches no upstream");
-        HttpResponse<byte[]> health = node.get("/_regmirror/cluster/health", "Authorization", secretHeader(SECRET));
+        HttpResponse<byte[]> health = node.get("/_regmirror/cluster/health", "Authorization", TestCredentials.basic("regmirror-node", SECRET));
         assertEquals(200, health.statusCode());
         assertEquals("{\"node\":\"" + node.hostPort() + "\"}", new String(health.body(), StandardCharsets.UTF_8));
-        HttpResponse<byte[]> blob = node.get(blobPath, "Authorization", secretHeader(SECRET));
+        HttpResponse<byte[]> blob = node.get(blobPath, "Authorization", TestCredentials.basic("regmirror-node", SECRET));
         assertEquals(200, blob.statusCode());
         assertEquals(layer, Digest.sha256Of(blob.body()));
-        HttpResponse<byte[]> manifest = node.get(manifestPath, "Authorization", secretHeader(SECRET));
+        HttpResponse<byte[]> manifest = node.get(manifestPath, "Authorization", TestCredentials.basic("regmirror-node", SECRET));
         assertEquals(200, manifest.statusCode());
         assertEquals(image.digest(), Digest.sha256Of(manifest.body()));
         assertEquals(image.digest().toString(), manifest.headers().firstValue("Docker-Content-Digest").orElse(""));
         assertTrue(manifest.headers().firstValue("Regmirror-Resolved-At").isPresent(), "when the tag was resolved");
         assertEquals(404, node.get("/_regmirror/cluster/docker.io/v2/library/secret/manifests/2.0",
-                "Authorization", secretHeader(SECRET)).statusCode(), "the upstream's not found");
+                "Authorization", TestCredentials.basic("regmirror-node", SECRET)).statusCode(), "the upstream's not found");
         assertEquals(404, node.get("/_regmirror/cluster/elsewhere.io/v2/library/secret/blobs/" + layer,
-                "Authorization", secretHeader(SECRET)).statusCode(), "only the node's own upstreams");
+                "Authorization", TestCredentials.basic("regmirror-node", SECRET)).statusCode(), "only the node's own upstreams");
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.regmirror.core.testing.Closing;
 import dev.regmirror.core.testing.RegistryProcess;
 import dev.regmirror.core.testing.S3ProxyProcess;
 import dev.regmirror.core.testing.Skopeo;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.core.testing.TestImages;
 import dev.regmirror.core.tls.TlsMaterial;
 import java.io.IOException;
@@ -31,7 +32,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Clock;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,8 +147,7 @@ class ClusterTlsIT {
         assertEquals(1.0, manifestRequests(other, "peer"), "the tag came from its owner " + tagOwner);
 
         // The nodes speak TLS only now: the plain main listener refuses the node endpoint, secret or not.
-        String secret = "Basic " + Base64.getEncoder().encodeToString(("regmirror-node:" + ClusterNodes.SECRET)
-                .getBytes(StandardCharsets.UTF_8));
+        String secret = TestCredentials.basic("regmirror-node", ClusterNodes.SECRET);
         HttpResponse<byte[]> plain = other.get("/_regmirror/cluster/health", "Authorization", secret);
         assertEquals(403, plain.statusCode());
         assertTrue(new String(plain.body(), StandardCharsets.UTF_8).contains("\"code\":\"DENIED\",\"message\":"

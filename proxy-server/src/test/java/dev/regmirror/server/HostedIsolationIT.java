@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +72,7 @@ class HostedIsolationIT {
                 "Accept", "application/vnd.oci.image.manifest.v1+json");
         assertEquals(404, manifest.statusCode());
         HttpResponse<byte[]> allowed = mirror.http().send(mirror.request("/v2/lan/secret/app/blobs/" + layer)
-                .header("Authorization", basic("alice", "alice-pw")).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                .header("Authorization", TestCredentials.basic("alice", "alice-pw")).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, allowed.statusCode(), "its team reads it under its own name");
     }
 
@@ -81,11 +80,11 @@ class HostedIsolationIT {
     void aHostedLayerIsNotMountedFromAMirroredName() throws Exception {
         var layer = secret.layers().get(0).digest();
         HttpResponse<String> mount = mirror.http().send(mirror.request("/v2/lan/bob/copy/blobs/uploads/?mount="
-                + layer + "&from=library/alpine").header("Authorization", basic("bob", "bob-pw"))
+                + layer + "&from=library/alpine").header("Authorization", TestCredentials.basic("bob", "bob-pw"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(202, mount.statusCode(), "an ordinary upload, not a mount: " + mount.body());
         HttpResponse<String> read = mirror.http().send(mirror.request("/v2/lan/bob/copy/blobs/" + layer)
-                .header("Authorization", basic("bob", "bob-pw")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", TestCredentials.basic("bob", "bob-pw")).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, read.statusCode());
     }
 
@@ -97,18 +96,15 @@ class HostedIsolationIT {
         assertEquals(401, anonymous.statusCode());
         assertTrue(new String(anonymous.body(), StandardCharsets.UTF_8).contains("UNAUTHORIZED"));
         assertTrue(anonymous.headers().firstValue("WWW-Authenticate").isPresent());
-        HttpResponse<String> bob = mirror.http().send(mirror.request(path).header("Authorization", basic("bob", "bob-pw"))
+        HttpResponse<String> bob = mirror.http().send(mirror.request(path).header("Authorization", TestCredentials.basic("bob", "bob-pw"))
                 .GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, bob.statusCode());
         assertTrue(bob.body().contains("DENIED"), bob.body());
-        HttpResponse<byte[]> alice = mirror.http().send(mirror.request(path).header("Authorization", basic("alice", "alice-pw"))
+        HttpResponse<byte[]> alice = mirror.http().send(mirror.request(path).header("Authorization", TestCredentials.basic("alice", "alice-pw"))
                 .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, alice.statusCode());
         assertEquals(secret.digest(), dev.regmirror.core.reference.Digest.sha256Of(alice.body()));
     }
 
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
 }

@@ -14,6 +14,12 @@ public final class TestCredentials {
     }
 
     /** {@code user:$2y$10$...}, a line of an htpasswd file as {@code htpasswd -B} writes it. */
+    /** The {@code Authorization} value of HTTP basic authentication for {@code user} and {@code password}. */
+    public static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     public static String htpasswdLine(String user, String password) {
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.regmirror.core.testing.TestCredentials;
 import dev.regmirror.server.cluster.NodeHandler;
 import dev.regmirror.server.http.ErrorResponder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -21,7 +22,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,10 +46,6 @@ class RateLimitHandlerTest {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
         request.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
         return request;
-    }
-
-    private static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void passes(EmbeddedChannel channel) {
@@ -136,7 +132,7 @@ class RateLimitHandlerTest {
         passes(peer);
         String blob = "/_regmirror/cluster/docker.io/v2/library/alpine/blobs/sha256:" + "a".repeat(64);
         for (int i = 0; i < 20; i++) { // a node asking its owner for what many of its clients want
-            peer.writeInbound(get(blob + (i % 2 == 0 ? "" : "?ns=docker.io"), basic("regmirror-node",
+            peer.writeInbound(get(blob + (i % 2 == 0 ? "" : "?ns=docker.io"), TestCredentials.basic("regmirror-node",
                     new String(SECRET, StandardCharsets.UTF_8))));
             FullHttpRequest passed = peer.readInbound();
             assertEquals(blob, passed.uri().replace("?ns=docker.io", ""));
@@ -145,9 +141,9 @@ class RateLimitHandlerTest {
         assertNull(peer.readOutbound());
 
         for (FullHttpRequest refusedToo : List.of(
-                get(blob, basic("regmirror-node", "a-guessed-secret-of-32-characters")),
-                get(blob, basic("someone", new String(SECRET, StandardCharsets.UTF_8))),
-                get("/v2/library/alpine/blobs/sha256:" + "a".repeat(64), basic("regmirror-node",
+                get(blob, TestCredentials.basic("regmirror-node", "a-guessed-secret-of-32-characters")),
+                get(blob, TestCredentials.basic("someone", new String(SECRET, StandardCharsets.UTF_8))),
+                get("/v2/library/alpine/blobs/sha256:" + "a".repeat(64), TestCredentials.basic("regmirror-node",
                         new String(SECRET, StandardCharsets.UTF_8))))) {
             peer.writeInbound(refusedToo);
             assertNull(peer.readInbound(), refusedToo.uri());
